@@ -1,0 +1,67 @@
+/* deckpulse — the event model and the stream entry layout.
+ *
+ * This is the contract between deckpulse-server (which writes one Redis
+ * stream entry per accepted event) and deckpulse-collector (which reads
+ * them). Each entry is a flat list of field/value pairs, all values strings:
+ *
+ *   field          present          value
+ *   v              always           entry schema version, "1"
+ *   received       always           server receive time, epoch ms (UTC)
+ *   source         always           "beacon" (POST /v1/events) or "pixel"
+ *   session        always           session id (the beacon's, or "px-..." for pixels)
+ *   seq            always           integer, unique within the session
+ *   type           always           open | view | dwell | action | close
+ *   at             always           client time of the event, epoch ms
+ *   mode           always           self | live
+ *   presentation   always           the token's presentation (or the batch's, anonymous)
+ *   prospect       token            the token's prospect
+ *   account        token, if set    the token's account
+ *   campaign       token, if set    the token's campaign
+ *   owner          token, if set    the token's owner
+ *   viewer         anonymous        keyed hash of (IP, user agent, presentation) under a daily salt
+ *   slides         open (beacon)    number of slides in the presentation
+ *   material       view dwell action
+ *   slide          view dwell action
+ *   version        view dwell action  integer >= 1 (1 when the beacon sent none)
+ *   index          view             0-based position in the presentation
+ *   ms             dwell            milliseconds on screen
+ *   name           action           action name
+ *
+ * (session, seq) identifies an event: the collector counts each pair once.
+ * Identifiers are 1-64 characters of A-Z a-z 0-9 . _ : - */
+#ifndef DECKPULSE_EVENT_H
+#define DECKPULSE_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The Redis stream every server appends to and every collector reads. */
+#define DP_STREAM_EVENTS "dp:events"
+#define DP_ENTRY_VERSION "1"
+
+#define DP_ID_MAX 64
+#define DP_SEQ_MAX 9007199254740991LL /* 2^53 - 1: exact in JavaScript */
+#define DP_DWELL_MS_MAX 86400000LL    /* one day */
+#define DP_SLIDES_MAX 10000
+#define DP_VERSION_MAX 1000000
+#define DP_AT_MIN 946684800000LL  /* 2000-01-01 */
+#define DP_AT_MAX 4102444800000LL /* 2100-01-01 */
+
+typedef enum dp_event_type {
+    DP_EV_OPEN = 0,
+    DP_EV_VIEW,
+    DP_EV_DWELL,
+    DP_EV_ACTION,
+    DP_EV_CLOSE,
+    DP_EV__COUNT
+} dp_event_type;
+
+typedef enum dp_mode { DP_MODE_SELF = 0, DP_MODE_LIVE } dp_mode;
+
+extern const char *const dp_event_type_names[DP_EV__COUNT];
+extern const char *const dp_mode_names[2];
+
+/* 1 if s[0..n) is a valid identifier: 1-64 of A-Z a-z 0-9 . _ : - */
+int dp_id_valid(const char *s, size_t n);
+
+#endif

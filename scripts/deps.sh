@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages deckpulse needs, only those that are missing.
+# Used by both README commands (scripts/run.sh and scripts/test.sh).
+set -euo pipefail
+
+# Build and runtime: compiler, CMake, the libraries deckpulse links, Redis.
+build_pkgs=(gcc libc6-dev make cmake pkg-config
+            libuv1-dev libhttp-parser-dev libhiredis-dev zlib1g-dev libcsv-dev
+            libjansson-dev libsodium-dev redis-server)
+# Tests only: cmocka for unit tests, python3 (stdlib only) drives integration tests.
+test_pkgs=(libcmocka-dev python3 curl)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing packages and not root; run as root or: apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

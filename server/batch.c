@@ -1,0 +1,230 @@
+#include "batch.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "alloc.h"
+
+int dp_json_depth_check(const char *json, size_t len, size_t max_depth)
+{
+    size_t depth = 0;
+    int in_str = 0, esc = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = json[i];
+        if (in_str) {
+            if (esc) esc = 0;
+            else if (c == '\\') esc = 1;
+            else if (c == '"') in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth) return -E2BIG;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+/* Field checks. `where` is the field's path for messages: "session",
+ * "events[3].ms". */
+
+static int get_id(json_t *obj, const char *key, const char *where, int required, const char **out,
+                  dp_err *err)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (v == NULL || json_is_null(v)) {
+        if (required) return dp_err_set(err, -EINVAL, "%s: required", where);
+        return 0;
+    }
+    if (!json_is_string(v) || !dp_id_valid(json_string_value(v), json_string_length(v)))
+        return dp_err_set(err, -EINVAL, "%s: must be 1-64 characters of A-Z a-z 0-9 . _ : -",
+                          where);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int get_int(json_t *obj, const char *key, const char *where, int required, int64_t min,
+                   int64_t max, int64_t def, int64_t *out, dp_err *err)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL || json_is_null(v)) {
+        if (required) return dp_err_set(err, -EINVAL, "%s: required", where);
+        *out = def;
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return dp_err_set(err, -EINVAL, "%s: must be an integer between %lld and %lld", where,
+                          (long long)min, (long long)max);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+/* Which fields each type takes, besides seq, type and at. */
+enum { F_SLIDES = 1, F_MATERIAL = 2, F_SLIDE = 4, F_VERSION = 8, F_INDEX = 16, F_MS = 32,
+       F_NAME = 64 };
+static const unsigned type_fields[DP_EV__COUNT] = {
+    [DP_EV_OPEN] = F_SLIDES,
+    [DP_EV_VIEW] = F_MATERIAL | F_SLIDE | F_VERSION | F_INDEX,
+    [DP_EV_DWELL] = F_MATERIAL | F_SLIDE | F_VERSION | F_MS,
+    [DP_EV_ACTION] = F_MATERIAL | F_SLIDE | F_VERSION | F_NAME,
+    [DP_EV_CLOSE] = 0,
+};
+static const struct {
+    const char *name;
+    unsigned flag;
+} field_names[] = {{"seq", 0},           {"type", 0},         {"at", 0},
+                   {"slides", F_SLIDES}, {"material", F_MATERIAL}, {"slide", F_SLIDE},
+                   {"version", F_VERSION}, {"index", F_INDEX}, {"ms", F_MS},
+                   {"name", F_NAME}};
+
+static int decode_event(json_t *o, size_t i, dp_event *ev, dp_err *err)
+{
+    char w[64];
+#define WHERE(f) (snprintf(w, sizeof(w), "events[%zu].%s", i, f), w)
+    if (!json_is_object(o)) return dp_err_set(err, -EINVAL, "events[%zu]: must be an object", i);
+    memset(ev, 0, sizeof(*ev));
+
+    json_t *t = json_object_get(o, "type");
+    if (t == NULL) return dp_err_set(err, -EINVAL, "events[%zu].type: required", i);
+    int type = -1;
+    if (json_is_string(t))
+        for (int k = 0; k < DP_EV__COUNT; k++)
+            if (!strcmp(json_string_value(t), dp_event_type_names[k])) type = k;
+    if (type < 0)
+        return dp_err_set(err, -EINVAL,
+                          "events[%zu].type: must be open, view, dwell, action or close", i);
+    ev->type = (dp_event_type)type;
+    unsigned allowed = type_fields[type];
+
+    const char *key;
+    json_t *val;
+    json_object_foreach(o, key, val)
+    {
+        size_t k, nf = sizeof(field_names) / sizeof(field_names[0]);
+        for (k = 0; k < nf; k++)
+            if (!strcmp(key, field_names[k].name)) break;
+        if (k == nf)
+            return dp_err_set(err, -EINVAL, "events[%zu].%.64s: unknown field", i,
+                              dp_id_valid(key, strlen(key)) ? key : "?");
+        if (field_names[k].flag && !(field_names[k].flag & allowed))
+            return dp_err_set(err, -EINVAL, "events[%zu].%s: not allowed in a %s event", i, key,
+                              dp_event_type_names[type]);
+    }
+
+    int rc;
+    if ((rc = get_int(o, "seq", WHERE("seq"), 1, 0, DP_SEQ_MAX, 0, &ev->seq, err)) != 0) return rc;
+    if ((rc = get_int(o, "at", WHERE("at"), 1, DP_AT_MIN, DP_AT_MAX, 0, &ev->at, err)) != 0)
+        return rc;
+    switch (ev->type) {
+    case DP_EV_OPEN:
+        rc = get_int(o, "slides", WHERE("slides"), 0, 1, DP_SLIDES_MAX, 0, &ev->slides, err);
+        break;
+    case DP_EV_VIEW:
+    case DP_EV_DWELL:
+    case DP_EV_ACTION:
+        if ((rc = get_id(o, "material", WHERE("material"), 1, &ev->material, err)) != 0) break;
+        if ((rc = get_id(o, "slide", WHERE("slide"), 1, &ev->slide, err)) != 0) break;
+        if ((rc = get_int(o, "version", WHERE("version"), 0, 1, DP_VERSION_MAX, 1, &ev->version,
+                          err)) != 0)
+            break;
+        if (ev->type == DP_EV_VIEW)
+            rc = get_int(o, "index", WHERE("index"), 1, 0, DP_SLIDES_MAX - 1, 0, &ev->index, err);
+        else if (ev->type == DP_EV_DWELL)
+            rc = get_int(o, "ms", WHERE("ms"), 1, 0, DP_DWELL_MS_MAX, 0, &ev->ms, err);
+        else
+            rc = get_id(o, "name", WHERE("name"), 1, &ev->name, err);
+        break;
+    default:
+        break;
+    }
+    return rc;
+#undef WHERE
+}
+
+static const char *const top_fields[] = {"token", "session", "mode", "presentation", "events"};
+
+int dp_batch_decode(dp_batch *b, const char *text, size_t len, const dp_batch_limits *lim,
+                    dp_err *err)
+{
+    memset(b, 0, sizeof(*b));
+    if (dp_json_depth_check(text, len, lim->max_depth) != 0)
+        return dp_err_set(err, -EINVAL, "body: JSON nested deeper than max_json_depth (%zu)",
+                          lim->max_depth);
+    json_error_t je;
+    /* jansson rejects NaN/Infinity, invalid UTF-8, lone surrogates, NUL in
+     * strings, numbers out of range and trailing garbage; we add duplicates. */
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL)
+        return dp_err_set(err, -EINVAL, "body: invalid JSON at line %d column %d: %s", je.line,
+                          je.column, je.text);
+    int rc = -EINVAL;
+    if (!json_is_object(root)) {
+        dp_err_set(err, rc, "body: must be a JSON object");
+        goto fail;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(root, key, val)
+    {
+        size_t k, nf = sizeof(top_fields) / sizeof(top_fields[0]);
+        for (k = 0; k < nf; k++)
+            if (!strcmp(key, top_fields[k])) break;
+        if (k == nf) {
+            dp_err_set(err, rc, "%.64s: unknown field", dp_id_valid(key, strlen(key)) ? key : "?");
+            goto fail;
+        }
+    }
+
+    json_t *tok = json_object_get(root, "token");
+    if (tok != NULL && !json_is_null(tok)) {
+        if (!json_is_string(tok) || json_string_length(tok) == 0 ||
+            json_string_length(tok) > 1024) {
+            dp_err_set(err, rc, "token: must be a string of 1 to 1024 characters");
+            goto fail;
+        }
+        b->token = json_string_value(tok);
+    }
+    if (get_id(root, "session", "session", 1, &b->session, err) != 0) goto fail;
+    if (get_id(root, "presentation", "presentation", 0, &b->presentation, err) != 0) goto fail;
+    json_t *mode = json_object_get(root, "mode");
+    b->mode = DP_MODE_SELF;
+    if (mode != NULL && !json_is_null(mode)) {
+        const char *m = json_is_string(mode) ? json_string_value(mode) : "";
+        if (!strcmp(m, "live")) b->mode = DP_MODE_LIVE;
+        else if (strcmp(m, "self") != 0) {
+            dp_err_set(err, rc, "mode: must be \"self\" or \"live\"");
+            goto fail;
+        }
+    }
+    json_t *evs = json_object_get(root, "events");
+    if (!json_is_array(evs) || json_array_size(evs) == 0) {
+        dp_err_set(err, rc, "events: must be a non-empty array");
+        goto fail;
+    }
+    size_t n = json_array_size(evs);
+    if (n > lim->max_events) {
+        rc = dp_err_set(err, -E2BIG, "events: %zu events, more than max_events (%zu)", n,
+                        lim->max_events);
+        goto fail;
+    }
+    b->events = dp_calloc(n, sizeof(dp_event));
+    for (size_t i = 0; i < n; i++)
+        if (decode_event(json_array_get(evs, i), i, &b->events[i], err) != 0) goto fail;
+    b->nevents = n;
+    b->json_ = root;
+    return 0;
+fail:
+    dp_free(b->events);
+    json_decref(root);
+    memset(b, 0, sizeof(*b));
+    return rc;
+}
+
+void dp_batch_free(dp_batch *b)
+{
+    dp_free(b->events);
+    if (b->json_) json_decref((json_t *)b->json_);
+    memset(b, 0, sizeof(*b));
+}

@@ -1,0 +1,385 @@
+#include "conn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "cors.h"
+#include "log.h"
+#include "router.h"
+
+#define DRAIN_MAX_BYTES (1024 * 1024)
+#define DRAIN_MS 1000
+
+static void start_reading(dp_conn *c);
+static void process(dp_conn *c, const char *data, size_t len);
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    dp_conn *c = h->data;
+    if (--c->handles_open > 0) return;
+    dp_http_req_free(&c->req);
+    dp_buf_free(&c->out);
+    dp_free(c->pend);
+    dp_free(c);
+}
+
+void dp_conn_close(dp_conn *c)
+{
+    if (c->state == DP_CONN_CLOSING) return;
+    c->state = DP_CONN_CLOSING;
+    dp_server *s = c->srv;
+    if (c->prev) c->prev->next = c->next;
+    else s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->nconns--;
+    if (c->ingest) dp__ingest_detach(c->ingest);
+    c->ingest = NULL;
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    if (s->stopping) dp__server_check_stopped(s);
+}
+
+static void access_log(dp_conn *c)
+{
+    if (!c->srv->cfg->access_log) return;
+    const char *path = "-", *q;
+    size_t plen = 1, qlen;
+    if (c->req.url_len) dp_http_req_path(&c->req, &path, &plen, &q, &qlen);
+    char clean[201];
+    size_t n = 0;
+    for (size_t i = 0; i < plen && n < sizeof(clean) - 1; i++) {
+        unsigned char ch = (unsigned char)path[i];
+        clean[n++] = (ch > 0x20 && ch < 0x7f && ch != '"') ? (char)ch : '?';
+    }
+    clean[n] = '\0';
+    double ms = (double)(uv_hrtime() - c->started_ns) / 1e6;
+    fprintf(stderr,
+            "access method=%s path=\"%s\" route=%s status=%d in=%zu out=%zu events=%zu "
+            "ms=%.3f\n",
+            c->req.head_done ? http_method_str((enum http_method)c->req.method) : "-", clean,
+            dp_route_names[c->route], c->status, c->req.raw_body, c->out.len, c->events, ms);
+}
+
+static void on_timer(uv_timer_t *t);
+
+static void arm(dp_conn *c, int64_t ms)
+{
+    uv_timer_start(&c->timer, on_timer, (uint64_t)ms, 0);
+}
+
+static void stop_reading(dp_conn *c)
+{
+    if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = 0;
+}
+
+static void on_drain_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)req;
+    (void)status;
+}
+
+static void begin_drain(dp_conn *c)
+{
+    /* Send FIN, then read and discard briefly, so the client sees the answer
+     * rather than a reset caused by unread request bytes. */
+    c->state = DP_CONN_DRAINING;
+    c->drained = 0;
+    if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_drain_shutdown) != 0) {
+        dp_conn_close(c);
+        return;
+    }
+    arm(c, DRAIN_MS);
+    start_reading(c);
+}
+
+static void next_request(dp_conn *c)
+{
+    dp_http_req_reset(&c->req);
+    c->state = DP_CONN_IDLE;
+    c->status = 0;
+    c->events = 0;
+    c->route = DP_ROUTE_OTHER;
+    if (c->pend != NULL) {
+        /* Pipelined bytes already here: parse them before reading more. */
+        char *p = c->pend;
+        size_t len = c->plen - c->ppos, off = c->ppos;
+        c->pend = NULL;
+        c->ppos = c->plen = 0;
+        process(c, p + off, len);
+        dp_free(p);
+        return;
+    }
+    arm(c, c->srv->cfg->keepalive_timeout_ms);
+    start_reading(c);
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+    dp_conn *c = w->data;
+    if (c->state == DP_CONN_CLOSING) return;
+    if (status < 0) {
+        dp_conn_close(c);
+        return;
+    }
+    uv_timer_stop(&c->timer);
+    if (c->close_after) begin_drain(c);
+    else next_request(c);
+}
+
+void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extra,
+                     const char *body, size_t len)
+{
+    if (c->state == DP_CONN_CLOSING || c->state == DP_CONN_WRITING ||
+        c->state == DP_CONN_DRAINING)
+        return;
+    dp_server *s = c->srv;
+    if (!c->req.head_done || !c->req.keep_alive || s->stopping) c->close_after = 1;
+    c->status = status;
+
+    dp_buf *o = &c->out;
+    dp_buf_reset(o);
+    dp_buf_printf(o, "HTTP/1.1 %d %s\r\n", status, reason(status));
+    if (ctype) dp_buf_printf(o, "Content-Type: %s\r\n", ctype);
+    dp_buf_printf(o, "Content-Length: %zu\r\n", len);
+    if (c->close_after) dp_buf_puts(o, "Connection: close\r\n");
+    else if (c->req.parser.http_minor == 0) dp_buf_puts(o, "Connection: keep-alive\r\n");
+    if (c->req.head_done) {
+        size_t olen;
+        const char *origin = dp_http_req_header(&c->req, "origin", &olen);
+        if (origin && dp_origin_allowed(s->cfg->allowed_origins, origin, olen)) {
+            dp_buf_puts(o, "Access-Control-Allow-Origin: ");
+            dp_buf_append(o, origin, olen);
+            dp_buf_puts(o, "\r\nVary: Origin\r\n");
+        }
+    }
+    if (extra) dp_buf_puts(o, extra);
+    dp_buf_puts(o, "\r\n");
+    if (c->req.method != HTTP_HEAD || !c->req.head_done) dp_buf_append(o, body, len);
+
+    dp_metrics_request(&s->metrics, c->route, status);
+    access_log(c);
+
+    stop_reading(c);
+    c->state = DP_CONN_WRITING;
+    arm(c, s->cfg->body_timeout_ms); /* a client that never reads is dropped */
+    uv_buf_t b = uv_buf_init(o->data, (unsigned)o->len);
+    c->wreq.data = c;
+    if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) dp_conn_close(c);
+}
+
+void dp_conn_error(dp_conn *c, int status, const char *msg)
+{
+    dp_buf b;
+    dp_buf_init(&b, 0);
+    dp_buf_puts(&b, "{\"error\":\"");
+    dp_buf_json_str(&b, msg, strlen(msg));
+    dp_buf_puts(&b, "\"}");
+    char extra[64] = "";
+    if (status == 503)
+        snprintf(extra, sizeof(extra), "Retry-After: %lld\r\n",
+                 (long long)c->srv->cfg->retry_after_s);
+    if (status == 401 && c->route == DP_ROUTE_LINKS)
+        snprintf(extra, sizeof(extra), "WWW-Authenticate: Bearer\r\n");
+    dp_conn_respond(c, status, "application/json", extra[0] ? extra : NULL, b.data, b.len);
+    dp_buf_free(&b);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    dp_conn *c = t->data;
+    switch (c->state) {
+    case DP_CONN_HEAD:
+        c->srv->metrics.timeouts++;
+        c->close_after = 1;
+        dp_conn_error(c, 408, "request head not received within header_timeout_ms");
+        break;
+    case DP_CONN_BODY:
+        c->srv->metrics.timeouts++;
+        c->close_after = 1;
+        dp_conn_error(c, 408, "request body not received within body_timeout_ms");
+        break;
+    case DP_CONN_BUSY:
+        break;
+    default: /* idle keep-alive, a client that does not read, the end of a drain */
+        if (c->state == DP_CONN_IDLE || c->state == DP_CONN_WRITING) c->srv->metrics.timeouts++;
+        dp_conn_close(c);
+        break;
+    }
+}
+
+static int on_head(dp_http_req *r, void *ud)
+{
+    dp_conn *c = ud;
+    (void)r;
+    c->state = DP_CONN_BODY;
+    arm(c, c->srv->cfg->body_timeout_ms);
+    if (r->expect_continue &&
+        !((r->parser.flags & F_CONTENTLENGTH) && r->parser.content_length == 0)) {
+        static char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        uv_buf_t b = uv_buf_init(cont, sizeof(cont) - 1);
+        c->creq.data = c;
+        uv_write(&c->creq, (uv_stream_t *)&c->tcp, &b, 1, NULL);
+    }
+    return 0;
+}
+
+/* Feeds bytes to the parser until one request is complete. Bytes past it
+ * (pipelining) are kept in c->pend for after the answer. */
+static void process(dp_conn *c, const char *data, size_t len)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        if (c->state == DP_CONN_IDLE) {
+            c->state = DP_CONN_HEAD;
+            c->started_ns = uv_hrtime();
+            arm(c, c->srv->cfg->header_timeout_ms);
+        }
+        size_t used = 0;
+        int rc = dp_http_req_feed(&c->req, data + pos, len - pos, &used);
+        pos += used;
+        if (rc == DP_HTTP_FAIL) {
+            c->close_after = 1;
+            dp_conn_error(c, c->req.status, c->req.err.msg);
+            return;
+        }
+        if (rc == DP_HTTP_DONE) {
+            uv_timer_stop(&c->timer);
+            stop_reading(c);
+            if (pos < len) {
+                c->pend = dp_malloc(len - pos);
+                memcpy(c->pend, data + pos, len - pos);
+                c->ppos = 0;
+                c->plen = len - pos;
+            }
+            c->state = DP_CONN_BUSY;
+            dp_route_request(c);
+            return;
+        }
+    }
+    if (c->state == DP_CONN_IDLE) {
+        arm(c, c->srv->cfg->keepalive_timeout_ms);
+    }
+    start_reading(c);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    dp_conn *c = h->data;
+    (void)suggested;
+    buf->base = c->srv->rbuf;
+    buf->len = DP_READ_BUF;
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    dp_conn *c = st->data;
+    if (nread == 0) return;
+    if (nread < 0) {
+        /* EOF or error: a half-received request is abandoned; nothing was
+         * acknowledged for it. */
+        dp_conn_close(c);
+        return;
+    }
+    if (c->state == DP_CONN_DRAINING) {
+        c->drained += (size_t)nread;
+        if (c->drained > DRAIN_MAX_BYTES) dp_conn_close(c);
+        return;
+    }
+    if (c->state != DP_CONN_IDLE && c->state != DP_CONN_HEAD && c->state != DP_CONN_BODY) return;
+    process(c, buf->base, (size_t)nread);
+}
+
+static void start_reading(dp_conn *c)
+{
+    if (c->reading || c->state == DP_CONN_CLOSING) return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = 1;
+}
+
+void dp_conn_accept(dp_server *s)
+{
+    dp_conn *c = dp_calloc(1, sizeof(*c));
+    c->srv = s;
+    uv_tcp_init(s->loop, &c->tcp);
+    c->tcp.data = c;
+    c->handles_open = 1;
+    if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) != 0) {
+        c->state = DP_CONN_CLOSING;
+        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+        return;
+    }
+    if (s->nconns >= (uint64_t)s->cfg->max_connections || s->stopping) {
+        static char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                             "Content-Length: 43\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+                             "{\"error\":\"too many connections; try again\"}";
+        uv_buf_t b = uv_buf_init(busy, sizeof(busy) - 1);
+        uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        s->metrics.connections_refused++;
+        c->state = DP_CONN_CLOSING;
+        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+        return;
+    }
+    uv_timer_init(s->loop, &c->timer);
+    c->timer.data = c;
+    c->handles_open = 2;
+    uv_tcp_nodelay(&c->tcp, 1);
+
+    struct sockaddr_storage ss;
+    int sl = sizeof(ss);
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET6)
+            uv_ip6_name((struct sockaddr_in6 *)&ss, c->peer, sizeof(c->peer));
+        else
+            uv_ip4_name((struct sockaddr_in *)&ss, c->peer, sizeof(c->peer));
+    }
+
+    dp_http_req_init(&c->req, &s->http_limits, on_head, c);
+    dp_buf_init(&c->out, 0);
+    c->route = DP_ROUTE_OTHER;
+    c->next = s->conns;
+    if (s->conns) s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    s->metrics.connections_total++;
+    c->state = DP_CONN_IDLE;
+    arm(c, s->cfg->header_timeout_ms); /* a new connection must start its request promptly */
+    start_reading(c);
+}
+
+void dp_conn_shutdown_all(dp_server *s)
+{
+    dp_conn *c = s->conns;
+    while (c != NULL) {
+        dp_conn *next = c->next;
+        if (c->state == DP_CONN_IDLE && c->pend == NULL) dp_conn_close(c);
+        else c->close_after = 1;
+        c = next;
+    }
+}

@@ -1,0 +1,65 @@
+/* One client connection: reads bytes into a fixed buffer, feeds them to
+ * the request parser one request at a time (reading pauses while a request
+ * is being answered, so pipelined requests are answered in order and a
+ * connection never holds more than one request), writes the answer, and
+ * enforces the header, body and keep-alive timeouts. */
+#ifndef DP_CONN_H
+#define DP_CONN_H
+
+#include <uv.h>
+
+#include "http_request.h"
+#include "metrics.h"
+#include "server.h"
+
+
+typedef enum dp_conn_state {
+    DP_CONN_IDLE = 0, /* waiting for the first byte of a request */
+    DP_CONN_HEAD,     /* receiving the head */
+    DP_CONN_BODY,     /* receiving the body */
+    DP_CONN_BUSY,     /* request complete, being answered */
+    DP_CONN_WRITING,  /* answer being written */
+    DP_CONN_DRAINING, /* answered with close: reading and discarding briefly */
+    DP_CONN_CLOSING
+} dp_conn_state;
+
+struct dp_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    uv_write_t wreq, creq; /* answer; 100 Continue */
+    uv_shutdown_t sreq;
+    dp_server *srv;
+    dp_conn *prev, *next;
+    dp_conn_state state;
+    int handles_open;
+    int reading;
+
+    dp_http_req req;
+    /* Reads land in the server's shared buffer; bytes of pipelined requests
+     * left over when a request completes are copied here: pend[ppos, plen). */
+    char *pend;
+    size_t ppos, plen;
+    size_t drained;
+
+    dp_buf out;
+    int close_after;
+    dp_route route;
+    int status;
+    uint64_t started_ns;
+    size_t events; /* for the access log */
+    dp_ingest *ingest; /* answer pending from Redis, or NULL */
+    char peer[64];     /* client address: in memory only, for anonymous hashing */
+};
+
+void dp_conn_accept(dp_server *s);
+/* Answers the current request. `extra` is more header lines, each ending
+ * in \r\n (or NULL). Takes effect once per request. */
+void dp_conn_respond(dp_conn *c, int status, const char *content_type, const char *extra,
+                     const char *body, size_t len);
+/* {"error": msg} with the right status. */
+void dp_conn_error(dp_conn *c, int status, const char *msg);
+/* Closes idle connections and marks the others to close after their answer. */
+void dp_conn_shutdown_all(dp_server *s);
+void dp_conn_close(dp_conn *c);
+
+#endif

@@ -1,0 +1,401 @@
+/* POST /v1/events and GET /v1/pixel.gif: validate, authenticate, then one
+ * XADD per event; 202 only once Redis has answered every XADD of the batch.
+ *
+ * An ingest outlives its connection if the client goes away while Redis is
+ * answering: the connection detaches, the XADD callbacks still arrive, and
+ * the ingest frees itself after the last one. */
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "alloc.h"
+#include "clock.h"
+#include "cors.h"
+#include "log.h"
+#include "router.h"
+#include "token.h"
+
+#define SALT_TTL_S 172800 /* the daily salt is destroyed after two days */
+
+struct dp_ingest {
+    dp_server *srv;
+    dp_conn *conn; /* NULL once the client is gone */
+    dp_batch batch;
+    dp_link link;
+    int has_link;
+    const char *presentation;
+    const char *source;
+    char viewer[40]; /* anonymous: "a:" + 32 hex */
+    char *ua;        /* anonymous: user agent, until the viewer hash is made */
+    char peer[64];
+    int64_t received;
+    size_t outstanding;
+    size_t failed;
+    dp_event pixel_event;
+    char pixel_session[24];
+};
+
+void dp__ingest_detach(dp_ingest *in)
+{
+    in->conn = NULL;
+}
+
+static void ingest_free(dp_ingest *in)
+{
+    if (in->batch.events != &in->pixel_event) dp_batch_free(&in->batch);
+    dp_free(in->ua);
+    dp_free(in);
+}
+
+static const unsigned char gif[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00,
+                                    0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x21,
+                                    0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+                                    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44,
+                                    0x01, 0x00, 0x3b};
+
+static void finish(dp_ingest *in)
+{
+    dp_server *s = in->srv;
+    dp_conn *c = in->conn;
+    size_t n = in->batch.nevents;
+    if (in->failed) {
+        dp_metrics_reject(&s->metrics, DP_REJECT_UNAVAILABLE, n);
+        if (c) {
+            c->ingest = NULL;
+            dp_conn_error(c, 503, "events could not be made durable; retry later");
+        }
+    } else {
+        s->metrics.events_accepted += n;
+        s->metrics.batches_accepted++;
+        if (c) {
+            c->ingest = NULL;
+            c->events = n;
+            if (in->batch.events == &in->pixel_event) {
+                dp_conn_respond(c, 200, "image/gif", "Cache-Control: no-store, max-age=0\r\n",
+                                (const char *)gif, sizeof(gif));
+            } else {
+                char body[48];
+                int len = snprintf(body, sizeof(body), "{\"accepted\":%zu}", n);
+                dp_conn_respond(c, 202, "application/json", NULL, body, (size_t)len);
+            }
+        }
+    }
+    ingest_free(in);
+}
+
+static void on_xadd(dp_redis *r, redisReply *reply, void *priv)
+{
+    dp_ingest *in = priv;
+    (void)r;
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        if (in->failed++ == 0)
+            dp_warn("ingest: XADD failed: %s", reply ? reply->str : "connection lost");
+    }
+    if (--in->outstanding == 0) finish(in);
+}
+
+/* One stream entry per event, fields as include/deckpulse/event.h lays out. */
+static int send_event(dp_ingest *in, const dp_event *ev)
+{
+    const char *argv[64];
+    size_t lens[64];
+    char nums[8][24];
+    int argc = 0, k = 0;
+#define ARG(s)                                                                                     \
+    do {                                                                                           \
+        argv[argc] = (s);                                                                          \
+        lens[argc] = strlen(argv[argc]);                                                           \
+        argc++;                                                                                    \
+    } while (0)
+#define PAIR(f, v)                                                                                 \
+    do {                                                                                           \
+        ARG(f);                                                                                    \
+        ARG(v);                                                                                    \
+    } while (0)
+#define NUM(f, v)                                                                                  \
+    do {                                                                                           \
+        snprintf(nums[k], sizeof(nums[k]), "%" PRId64, (int64_t)(v));                              \
+        PAIR(f, nums[k]);                                                                          \
+        k++;                                                                                       \
+    } while (0)
+    const dp_batch *b = &in->batch;
+    ARG("XADD");
+    ARG(DP_STREAM_EVENTS);
+    ARG("*");
+    PAIR("v", DP_ENTRY_VERSION);
+    NUM("received", in->received);
+    PAIR("source", in->source);
+    PAIR("session", b->session);
+    NUM("seq", ev->seq);
+    PAIR("type", dp_event_type_names[ev->type]);
+    NUM("at", ev->at);
+    PAIR("mode", dp_mode_names[b->mode]);
+    PAIR("presentation", in->presentation);
+    if (in->has_link) {
+        PAIR("prospect", in->link.prospect);
+        if (in->link.account[0]) PAIR("account", in->link.account);
+        if (in->link.campaign[0]) PAIR("campaign", in->link.campaign);
+        if (in->link.owner[0]) PAIR("owner", in->link.owner);
+    } else {
+        PAIR("viewer", in->viewer);
+    }
+    switch (ev->type) {
+    case DP_EV_OPEN:
+        if (ev->slides) NUM("slides", ev->slides);
+        break;
+    case DP_EV_VIEW:
+    case DP_EV_DWELL:
+    case DP_EV_ACTION:
+        PAIR("material", ev->material);
+        PAIR("slide", ev->slide);
+        NUM("version", ev->version);
+        if (ev->type == DP_EV_VIEW) NUM("index", ev->index);
+        if (ev->type == DP_EV_DWELL) NUM("ms", ev->ms);
+        if (ev->type == DP_EV_ACTION) PAIR("name", ev->name);
+        break;
+    default:
+        break;
+    }
+#undef NUM
+#undef PAIR
+#undef ARG
+    return dp_redis_command(&in->srv->redis, on_xadd, in, argc, argv, lens);
+}
+
+static void send_all(dp_ingest *in)
+{
+    size_t n = in->batch.nevents;
+    in->outstanding = n + 1; /* +1 until every command is queued */
+    for (size_t i = 0; i < n; i++) {
+        if (send_event(in, &in->batch.events[i]) != 0) {
+            in->failed++;
+            in->outstanding--;
+        }
+    }
+    if (--in->outstanding == 0) finish(in);
+}
+
+static void make_viewer(dp_ingest *in)
+{
+    /* Keyed hash of (IP, user agent, presentation) under today's salt: the
+     * same viewer is the same id for a day, and the IP is never stored. */
+    crypto_auth_hmacsha256_state st;
+    unsigned char h[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_init(&st, in->srv->salt, sizeof(in->srv->salt));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)in->peer, strlen(in->peer) + 1);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)in->ua, strlen(in->ua) + 1);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)in->presentation,
+                                  strlen(in->presentation));
+    crypto_auth_hmacsha256_final(&st, h);
+    memcpy(in->viewer, "a:", 2);
+    sodium_bin2hex(in->viewer + 2, sizeof(in->viewer) - 2, h, 16);
+    sodium_memzero(in->peer, sizeof(in->peer));
+}
+
+static void on_salt(dp_redis *r, redisReply *reply, void *priv)
+{
+    dp_ingest *in = priv;
+    dp_server *s = in->srv;
+    (void)r;
+    unsigned char salt[32];
+    size_t got = 0;
+    if (reply == NULL || reply->type != REDIS_REPLY_STRING ||
+        sodium_hex2bin(salt, sizeof(salt), reply->str, reply->len, NULL, &got, NULL) != 0 ||
+        got != sizeof(salt)) {
+        in->failed = 1;
+        in->outstanding = 0;
+        finish(in);
+        return;
+    }
+    memcpy(s->salt, salt, sizeof(salt));
+    dp_day(in->received, s->salt_day);
+    s->have_salt = 1;
+    make_viewer(in);
+    send_all(in);
+}
+
+static void on_salt_set(dp_redis *r, redisReply *reply, void *priv)
+{
+    (void)r;
+    (void)reply;
+    (void)priv; /* NX: whichever server set it first wins; the GET that follows reads it */
+}
+
+static void fetch_salt(dp_ingest *in)
+{
+    dp_server *s = in->srv;
+    char day[11], key[32], hex[65];
+    unsigned char fresh[32];
+    dp_day(in->received, day);
+    snprintf(key, sizeof(key), "dp:salt:%s", day);
+    randombytes_buf(fresh, sizeof(fresh));
+    sodium_bin2hex(hex, sizeof(hex), fresh, sizeof(fresh));
+    const char *set[] = {"SET", key, hex, "NX", "EX", "172800"};
+    const char *get[] = {"GET", key};
+    size_t setl[] = {3, strlen(key), 64, 2, 2, 6}, getl[] = {3, strlen(key)};
+    if (dp_redis_command(&s->redis, on_salt_set, NULL, 6, set, setl) != 0 ||
+        dp_redis_command(&s->redis, on_salt, in, 2, get, getl) != 0) {
+        in->failed = 1;
+        finish(in);
+    }
+}
+
+static void start(dp_ingest *in)
+{
+    dp_server *s = in->srv;
+    if (in->has_link) {
+        send_all(in);
+        return;
+    }
+    char today[11];
+    dp_day(in->received, today);
+    if (s->have_salt && strcmp(today, s->salt_day) == 0) {
+        make_viewer(in);
+        send_all(in);
+    } else {
+        fetch_salt(in);
+    }
+}
+
+static int content_type_ok(const dp_http_req *r)
+{
+    size_t n;
+    const char *ct = dp_http_req_header(r, "content-type", &n);
+    if (ct == NULL) return 0;
+    const char *semi = memchr(ct, ';', n);
+    if (semi) n = (size_t)(semi - ct);
+    while (n > 0 && ct[n - 1] == ' ') n--;
+    return (n == 10 && !strncasecmp(ct, "text/plain", 10)) ||
+           (n == 16 && !strncasecmp(ct, "application/json", 16));
+}
+
+static int unavailable(dp_conn *c, size_t nevents)
+{
+    dp_server *s = c->srv;
+    if (s->have_redis && s->redis.state == DP_REDIS_UP && !s->redis.closing) return 0;
+    dp_metrics_reject(&s->metrics, DP_REJECT_UNAVAILABLE, nevents);
+    dp_conn_error(c, 503, "event store unavailable; retry later");
+    return 1;
+}
+
+void dp_route_events(dp_conn *c)
+{
+    dp_server *s = c->srv;
+    const dp_http_req *r = &c->req;
+    dp_err err;
+    size_t olen;
+    const char *origin = dp_http_req_header(r, "origin", &olen);
+    if (origin && !dp_origin_allowed(s->cfg->allowed_origins, origin, olen)) {
+        dp_metrics_reject(&s->metrics, DP_REJECT_ORIGIN, 0);
+        dp_conn_error(c, 403, "origin not allowed");
+        return;
+    }
+    if (!content_type_ok(r)) {
+        dp_metrics_reject(&s->metrics, DP_REJECT_MEDIA_TYPE, 0);
+        dp_conn_error(c, 415, "Content-Type: must be text/plain or application/json");
+        return;
+    }
+
+    dp_ingest *in = dp_calloc(1, sizeof(*in));
+    in->srv = s;
+    in->source = "beacon";
+    int rc = dp_batch_decode(&in->batch, r->body.data ? r->body.data : "", r->body.len,
+                             &s->batch_limits, &err);
+    if (rc != 0) {
+        dp_metrics_reject(&s->metrics, rc == -E2BIG ? DP_REJECT_TOO_LARGE : DP_REJECT_INVALID, 0);
+        dp_conn_error(c, rc == -E2BIG ? 413 : 400, err.msg);
+        ingest_free(in);
+        return;
+    }
+    dp_batch *b = &in->batch;
+    in->received = dp_now_ms();
+    if (b->token) {
+        if (dp_token_verify(s->secret, s->secret_len, b->token, strlen(b->token), in->received,
+                            &in->link, &err) != 0)
+            goto unauthorized;
+        if (b->presentation && strcmp(b->presentation, in->link.presentation) != 0) {
+            dp_err_set(&err, -EACCES, "token: issued for another presentation");
+            goto unauthorized;
+        }
+        in->has_link = 1;
+        in->presentation = in->link.presentation;
+    } else if (!s->cfg->allow_anonymous) {
+        dp_err_set(&err, -EACCES, "token: required (anonymous reporting is off)");
+        goto unauthorized;
+    } else if (b->presentation == NULL) {
+        dp_metrics_reject(&s->metrics, DP_REJECT_INVALID, b->nevents);
+        dp_conn_error(c, 400, "presentation: required without a token");
+        ingest_free(in);
+        return;
+    } else {
+        in->presentation = b->presentation;
+        size_t ualen;
+        const char *ua = dp_http_req_header(r, "user-agent", &ualen);
+        in->ua = dp_strndup(ua ? ua : "", ua ? ualen : 0);
+        snprintf(in->peer, sizeof(in->peer), "%s", c->peer);
+    }
+    if (unavailable(c, b->nevents)) {
+        ingest_free(in);
+        return;
+    }
+    in->conn = c;
+    c->ingest = in;
+    start(in);
+    return;
+unauthorized:
+    dp_metrics_reject(&s->metrics, DP_REJECT_UNAUTHORIZED, b->nevents);
+    dp_conn_error(c, 401, err.msg);
+    ingest_free(in);
+}
+
+void dp_route_pixel(dp_conn *c)
+{
+    dp_server *s = c->srv;
+    const char *path, *q;
+    size_t n, qn;
+    dp_http_req_path(&c->req, &path, &n, &q, &qn);
+    char token[DP_TOKEN_MAX + 1];
+    dp_err err;
+    int rc = dp_http_query_get(q, qn, "token", token, sizeof(token));
+    if (rc != 0) {
+        dp_metrics_reject(&s->metrics, rc == -ENOENT ? DP_REJECT_UNAUTHORIZED : DP_REJECT_INVALID,
+                          0);
+        dp_conn_error(c, rc == -ENOENT ? 401 : 400,
+                      rc == -ENOENT ? "token: required" : "token: badly encoded or too long");
+        return;
+    }
+    dp_ingest *in = dp_calloc(1, sizeof(*in));
+    in->srv = s;
+    in->source = "pixel";
+    in->received = dp_now_ms();
+    if (dp_token_verify(s->secret, s->secret_len, token, strlen(token), in->received, &in->link,
+                        &err) != 0) {
+        dp_metrics_reject(&s->metrics, DP_REJECT_UNAUTHORIZED, 1);
+        dp_conn_error(c, 401, err.msg);
+        ingest_free(in);
+        return;
+    }
+    in->has_link = 1;
+    in->presentation = in->link.presentation;
+    /* A pixel load is a session of its own with one open event. */
+    unsigned char rnd[8];
+    randombytes_buf(rnd, sizeof(rnd));
+    memcpy(in->pixel_session, "px-", 3);
+    sodium_bin2hex(in->pixel_session + 3, sizeof(in->pixel_session) - 3, rnd, sizeof(rnd));
+    in->pixel_event.type = DP_EV_OPEN;
+    in->pixel_event.seq = 1;
+    in->pixel_event.at = in->received;
+    in->batch.session = in->pixel_session;
+    in->batch.mode = DP_MODE_SELF;
+    in->batch.events = &in->pixel_event;
+    in->batch.nevents = 1;
+    if (unavailable(c, 1)) {
+        ingest_free(in);
+        return;
+    }
+    in->conn = c;
+    c->ingest = in;
+    start(in);
+}

@@ -1,0 +1,68 @@
+/* The server's counters and their Prometheus text rendering (/metrics). */
+#ifndef DP_METRICS_H
+#define DP_METRICS_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+typedef enum dp_route {
+    DP_ROUTE_EVENTS = 0,
+    DP_ROUTE_PIXEL,
+    DP_ROUTE_LINKS,
+    DP_ROUTE_HEALTHZ,
+    DP_ROUTE_READYZ,
+    DP_ROUTE_METRICS,
+    DP_ROUTE_PREFLIGHT,
+    DP_ROUTE_OTHER, /* unknown paths and requests refused before routing */
+    DP_ROUTE__COUNT
+} dp_route;
+
+typedef enum dp_reject {
+    DP_REJECT_INVALID = 0, /* 400 */
+    DP_REJECT_UNAUTHORIZED, /* 401 */
+    DP_REJECT_ORIGIN,       /* 403 */
+    DP_REJECT_TOO_LARGE,    /* 413 */
+    DP_REJECT_MEDIA_TYPE,   /* 415 */
+    DP_REJECT_UNAVAILABLE,  /* 503 */
+    DP_REJECT__COUNT
+} dp_reject;
+
+#define DP_METRICS_STATUSES 20
+#define DP_LATENCY_BUCKETS 14
+
+typedef struct dp_metrics {
+    int statuses[DP_METRICS_STATUSES]; /* the status codes seen, in order of first use */
+    int nstatuses;
+    uint64_t requests[DP_ROUTE__COUNT][DP_METRICS_STATUSES];
+    uint64_t events_accepted;
+    uint64_t batches_accepted;
+    uint64_t events_rejected[DP_REJECT__COUNT];  /* events of rejected batches, when known */
+    uint64_t batches_rejected[DP_REJECT__COUNT];
+    uint64_t xadd_buckets[DP_LATENCY_BUCKETS]; /* cumulative at render */
+    uint64_t xadd_count;
+    uint64_t xadd_sum_us;
+    uint64_t connections_total;
+    uint64_t connections_refused;
+    uint64_t timeouts;
+} dp_metrics;
+
+extern const char *const dp_route_names[DP_ROUTE__COUNT];
+extern const char *const dp_reject_names[DP_REJECT__COUNT];
+
+void dp_metrics_request(dp_metrics *m, dp_route route, int status);
+void dp_metrics_xadd_latency(void *m, uint64_t usec);
+void dp_metrics_reject(dp_metrics *m, dp_reject why, uint64_t events);
+
+/* Gauges sampled at render time. */
+typedef struct dp_metrics_gauges {
+    uint64_t open_connections;
+    int redis_state; /* dp_redis_state */
+    uint64_t redis_connects, redis_disconnects, redis_timeouts;
+    uint64_t redis_pending;
+    uint64_t redis_restarts; /* private redis-server restarts */
+} dp_metrics_gauges;
+
+int dp_metrics_render(const dp_metrics *m, const dp_metrics_gauges *g, dp_buf *out);
+
+#endif

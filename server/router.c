@@ -1,0 +1,67 @@
+#include "router.h"
+
+#include <string.h>
+
+static int path_is(const char *p, size_t n, const char *want)
+{
+    return n == strlen(want) && memcmp(p, want, n) == 0;
+}
+
+static void preflight(dp_conn *c, const char *headers)
+{
+    size_t olen;
+    const char *origin = dp_http_req_header(&c->req, "origin", &olen);
+    c->route = DP_ROUTE_PREFLIGHT;
+    if (origin == NULL) {
+        dp_conn_error(c, 400, "preflight without Origin");
+        return;
+    }
+    /* dp_conn_respond adds Access-Control-Allow-Origin for allowed origins. */
+    dp_conn_respond(c, 204, NULL, headers, "", 0);
+}
+
+void dp_route_request(dp_conn *c)
+{
+    const char *path, *q;
+    size_t n, qn;
+    dp_http_req_path(&c->req, &path, &n, &q, &qn);
+    int m = c->req.method;
+    int get = m == HTTP_GET || m == HTTP_HEAD;
+
+    if (path_is(path, n, "/v1/events")) {
+        c->route = DP_ROUTE_EVENTS;
+        if (m == HTTP_POST) dp_route_events(c);
+        else if (m == HTTP_OPTIONS)
+            preflight(c, "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
+                         "Access-Control-Allow-Headers: Content-Type, Content-Encoding\r\n"
+                         "Access-Control-Max-Age: 86400\r\n");
+        else dp_conn_error(c, 405, "use POST");
+    } else if (path_is(path, n, "/v1/pixel.gif")) {
+        c->route = DP_ROUTE_PIXEL;
+        if (get) dp_route_pixel(c);
+        else dp_conn_error(c, 405, "use GET");
+    } else if (path_is(path, n, "/v1/links")) {
+        c->route = DP_ROUTE_LINKS;
+        if (m == HTTP_POST) dp_route_links(c);
+        else if (m == HTTP_OPTIONS)
+            preflight(c, "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
+                         "Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
+                         "Access-Control-Max-Age: 86400\r\n");
+        else dp_conn_error(c, 405, "use POST");
+    } else if (path_is(path, n, "/healthz")) {
+        c->route = DP_ROUTE_HEALTHZ;
+        if (get) dp_route_healthz(c);
+        else dp_conn_error(c, 405, "use GET");
+    } else if (path_is(path, n, "/readyz")) {
+        c->route = DP_ROUTE_READYZ;
+        if (get) dp_route_readyz(c);
+        else dp_conn_error(c, 405, "use GET");
+    } else if (path_is(path, n, "/metrics")) {
+        c->route = DP_ROUTE_METRICS;
+        if (get) dp_route_metrics(c);
+        else dp_conn_error(c, 405, "use GET");
+    } else {
+        c->route = DP_ROUTE_OTHER;
+        dp_conn_error(c, 404, "no such route");
+    }
+}

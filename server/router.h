@@ -1,0 +1,25 @@
+/* Routing a complete request to its handler. Handlers answer with
+ * dp_conn_respond()/dp_conn_error(), at once or later (ingest waits for
+ * Redis). */
+#ifndef DP_ROUTER_H
+#define DP_ROUTER_H
+
+#include "conn.h"
+
+void dp_route_request(dp_conn *c);
+
+/* handlers */
+void dp_route_events(dp_conn *c);
+void dp_route_pixel(dp_conn *c);
+void dp_route_links(dp_conn *c);
+void dp_route_healthz(dp_conn *c);
+void dp_route_readyz(dp_conn *c);
+void dp_route_metrics(dp_conn *c);
+
+/* Called by a closing connection whose ingest is still waiting for Redis:
+ * the ingest finishes without it. */
+void dp__ingest_detach(dp_ingest *in);
+/* Called when a connection closes during shutdown. */
+void dp__server_check_stopped(dp_server *s);
+
+#endif

@@ -1,0 +1,307 @@
+#include "server.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "conn.h"
+#include "log.h"
+#include "router.h"
+#include "secrets.h"
+
+static void on_connection(uv_stream_t *l, int status)
+{
+    dp_server *s = l->data;
+    if (status < 0) {
+        dp_warn("accept: %s", uv_strerror(status));
+        return;
+    }
+    dp_conn_accept(s);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    dp_server *s = h->data;
+    dp_info("received %s: stopping (finishing requests in flight)",
+            signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    dp_server_stop(s, s->on_stopped, s->stopped_ud);
+}
+
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, dp_err *err)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (colon == NULL) return dp_err_set(err, -EINVAL, "listen: expected address:port");
+    size_t hn = (size_t)(colon - spec);
+    if (hn >= sizeof(host)) return dp_err_set(err, -EINVAL, "listen: address too long");
+    memcpy(host, spec, hn);
+    host[hn] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || end == colon + 1 || port < 0 || port > 65535)
+        return dp_err_set(err, -EINVAL, "listen: bad port in '%s'", spec);
+    if (host[0] == '[' && hn >= 2 && host[hn - 1] == ']') {
+        host[hn - 1] = '\0';
+        if (uv_ip6_addr(host + 1, (int)port, (struct sockaddr_in6 *)ss) != 0)
+            return dp_err_set(err, -EINVAL, "listen: bad IPv6 address in '%s'", spec);
+    } else if (uv_ip4_addr(hn ? host : "0.0.0.0", (int)port, (struct sockaddr_in *)ss) != 0) {
+        return dp_err_set(err, -EINVAL, "listen: bad IPv4 address in '%s'", spec);
+    }
+    return 0;
+}
+
+/* A redis-server left running by a supervisor that was killed outright
+ * (where setpriv was missing) must not share our AOF with a new one. */
+static void stop_stale_redis(const char *pidfile)
+{
+    FILE *f = fopen(pidfile, "r");
+    if (f == NULL) return;
+    long pid = 0;
+    if (fscanf(f, "%ld", &pid) != 1) pid = 0;
+    fclose(f);
+    if (pid <= 1) return;
+    char path[64], cmd[256] = "";
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+    f = fopen(path, "r");
+    if (f == NULL) return;
+    size_t n = fread(cmd, 1, sizeof(cmd) - 1, f);
+    fclose(f);
+    cmd[n] = '\0';
+    if (strstr(cmd, "redis-server") == NULL) return;
+    dp_warn("stopping a stale private redis-server (pid %ld)", pid);
+    kill((pid_t)pid, SIGTERM);
+    for (int i = 0; i < 100 && kill((pid_t)pid, 0) == 0; i++) usleep(50000);
+}
+
+static int start_private_redis(dp_server *s, char *url, size_t urlsz, dp_err *err)
+{
+    char abs[PATH_MAX], dir[PATH_MAX + 16], sock[PATH_MAX + 48], pidfile[PATH_MAX + 48];
+    if (realpath(s->cfg->data_dir, abs) == NULL)
+        return dp_err_set(err, -errno, "data_dir: %s", strerror(errno));
+    snprintf(dir, sizeof(dir), "%s/redis", abs);
+    snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
+    snprintf(pidfile, sizeof(pidfile), "%s/redis.pid", dir);
+    if (strlen(sock) > 100)
+        return dp_err_set(err, -ENAMETOOLONG,
+                          "data_dir: path too long for the private Redis unix socket (%s)", sock);
+    int rc = dp_mkdirs(dir, err);
+    if (rc != 0) return rc;
+    stop_stale_redis(pidfile);
+    const char *argv[] = {s->cfg->redis_server,
+                          "--port", "0",
+                          "--unixsocket", sock,
+                          "--unixsocketperm", "700",
+                          "--dir", dir,
+                          "--pidfile", pidfile,
+                          "--logfile", "redis.log",
+                          "--appendonly", "yes",
+                          "--appendfsync", "everysec",
+                          "--maxmemory-policy", "noeviction",
+                          "--save", "",
+                          "--daemonize", "no",
+                          NULL};
+    dp_child_init(&s->redis_child, s->loop, "private redis-server", argv);
+    s->have_redis_child = 1;
+    if ((rc = dp_child_start(&s->redis_child)) != 0)
+        return dp_err_set(err, rc, "redis_server: cannot start '%s': %s (install redis-server?)",
+                          s->cfg->redis_server, uv_strerror(rc));
+    snprintf(url, urlsz, "unix:%s", sock);
+    return 0;
+}
+
+int dp_server_start(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err *err)
+{
+    memset(s, 0, sizeof(*s));
+    s->loop = loop;
+    s->cfg = cfg;
+    s->http_limits = (dp_http_limits){
+        .max_header_bytes = (size_t)cfg->max_header_bytes,
+        .max_headers = (size_t)cfg->max_headers,
+        .max_url_bytes = (size_t)cfg->max_url_bytes,
+        .max_body_bytes = (size_t)cfg->max_body_bytes,
+        .max_decompressed_bytes = (size_t)cfg->max_decompressed_bytes,
+    };
+    s->batch_limits = (dp_batch_limits){.max_events = (size_t)cfg->max_events,
+                                        .max_depth = (size_t)cfg->max_json_depth};
+    s->rbuf = dp_malloc(DP_READ_BUF);
+    if (sodium_init() < 0) return dp_err_set(err, -EIO, "libsodium failed to initialise");
+
+    int rc = dp_mkdirs(cfg->data_dir, err);
+    if (rc != 0) return rc;
+    if (cfg->secret[0]) s->secret = dp_strdup(cfg->secret);
+    else if ((rc = dp_secret_file(cfg->data_dir, "secret", "", 32, &s->secret, err)) != 0)
+        return rc;
+    s->secret_len = strlen(s->secret);
+    if (cfg->api_keys[0]) {
+        if ((rc = dp_apikeys_parse(&s->keys, cfg->api_keys, err)) != 0) return rc;
+    } else {
+        char *key = NULL, spec[128];
+        if ((rc = dp_secret_file(cfg->data_dir, "admin.key", "dpk_", 20, &key, err)) != 0)
+            return rc;
+        snprintf(s->admin_key, sizeof(s->admin_key), "%s", key);
+        snprintf(spec, sizeof(spec), "admin:%s", key);
+        dp_free(key);
+        if ((rc = dp_apikeys_parse(&s->keys, spec, err)) != 0) return rc;
+    }
+
+    char url[PATH_MAX + 32];
+    snprintf(url, sizeof(url), "%s", cfg->redis);
+    if (cfg->redis[0] == '\0' && (rc = start_private_redis(s, url, sizeof(url), err)) != 0)
+        return rc;
+    if ((rc = dp_redis_init(&s->redis, loop, url, (uint64_t)cfg->redis_timeout_ms, err)) != 0)
+        return rc;
+    s->have_redis = 1;
+    s->redis.on_latency = dp_metrics_xadd_latency;
+    s->redis.latency_ud = &s->metrics;
+    dp_redis_start(&s->redis);
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    if ((rc = parse_listen(cfg->listen, &ss, err)) != 0) return rc;
+    uv_tcp_init(loop, &s->listener);
+    s->listener.data = s;
+    s->open_handles++;
+    if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection)) != 0)
+        return dp_err_set(err, rc, "listen: cannot listen on %s: %s", cfg->listen,
+                          uv_strerror(rc));
+    struct sockaddr_storage bound;
+    int blen = sizeof(bound);
+    uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &blen);
+    char ip[64];
+    int port;
+    if (bound.ss_family == AF_INET6) {
+        uv_ip6_name((struct sockaddr_in6 *)&bound, ip, sizeof(ip));
+        port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
+        snprintf(s->listen_url, sizeof(s->listen_url), "http://[%s]:%d", ip, port);
+    } else {
+        uv_ip4_name((struct sockaddr_in *)&bound, ip, sizeof(ip));
+        port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+        snprintf(s->listen_url, sizeof(s->listen_url), "http://%s:%d",
+                 strcmp(ip, "0.0.0.0") ? ip : "127.0.0.1", port);
+    }
+
+    uv_signal_init(loop, &s->sigterm);
+    uv_signal_init(loop, &s->sigint);
+    s->sigterm.data = s->sigint.data = s;
+    s->open_handles += 2;
+    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s->sigint, on_signal, SIGINT);
+    uv_timer_init(loop, &s->shutdown_timer);
+    s->shutdown_timer.data = s;
+    s->open_handles++;
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+int dp_server_check_config(const dp_config *cfg, dp_err *err)
+{
+    struct sockaddr_storage ss;
+    dp_apikeys keys;
+    dp_redis r;
+    int rc = parse_listen(cfg->listen, &ss, err);
+    if (rc == 0 && cfg->api_keys[0]) rc = dp_apikeys_parse(&keys, cfg->api_keys, err);
+    if (rc == 0 && cfg->redis[0]) {
+        uv_loop_t loop;
+        uv_loop_init(&loop);
+        rc = dp_redis_init(&r, &loop, cfg->redis, 1000, err);
+        if (rc == 0) {
+            uv_close((uv_handle_t *)&r.retry_timer, NULL);
+            uv_close((uv_handle_t *)&r.watchdog, NULL);
+            uv_run(&loop, UV_RUN_DEFAULT);
+            dp_free(r.host);
+            dp_free(r.path);
+        }
+        uv_loop_close(&loop);
+    }
+    return rc;
+}
+
+static void maybe_done(dp_server *s)
+{
+    if (s->open_handles == 0 && s->on_stopped) {
+        void (*cb)(void *) = s->on_stopped;
+        s->on_stopped = NULL;
+        cb(s->stopped_ud);
+    }
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    dp_server *s = h->data;
+    s->open_handles--;
+    maybe_done(s);
+}
+
+static void on_child_stopped(void *ud)
+{
+    dp_server *s = ud;
+    s->open_handles--;
+    maybe_done(s);
+}
+
+static void on_redis_closed(void *ud)
+{
+    dp_server *s = ud;
+    if (s->have_redis_child) dp_child_stop(&s->redis_child, 10000, on_child_stopped, s);
+    else s->open_handles--;
+    if (!uv_is_closing((uv_handle_t *)&s->shutdown_timer))
+        uv_close((uv_handle_t *)&s->shutdown_timer, on_closed);
+    maybe_done(s);
+}
+
+void dp__server_check_stopped(dp_server *s)
+{
+    if (!s->stopping || s->nconns > 0 || s->redis.closing) return;
+    /* Every connection is gone; ingests still waiting get their answers
+     * from Redis before it disconnects (unless the shutdown timer fired). */
+    s->open_handles++; /* redis + child, released in on_child_stopped / on_redis_closed */
+    int force = !uv_is_active((uv_handle_t *)&s->shutdown_timer);
+    if (s->have_redis) dp_redis_close(&s->redis, force, on_redis_closed, s);
+    else on_redis_closed(s);
+}
+
+static void on_shutdown_timeout(uv_timer_t *t)
+{
+    dp_server *s = t->data;
+    dp_warn("shutdown: %llu connection(s) still open after shutdown_timeout_ms; closing them",
+            (unsigned long long)s->nconns);
+    while (s->conns) dp_conn_close(s->conns);
+    if (s->redis.closing && s->redis.ac) {
+        /* still waiting for answers from Redis: give up on them */
+        redisAsyncContext *ac = s->redis.ac;
+        s->redis.ac = NULL;
+        redisAsyncFree(ac);
+    }
+    dp__server_check_stopped(s);
+}
+
+void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud)
+{
+    if (s->stopping) return;
+    s->stopping = 1;
+    s->on_stopped = on_stopped;
+    s->stopped_ud = ud;
+    uv_close((uv_handle_t *)&s->listener, on_closed);
+    uv_close((uv_handle_t *)&s->sigterm, on_closed);
+    uv_close((uv_handle_t *)&s->sigint, on_closed);
+    uv_timer_start(&s->shutdown_timer, on_shutdown_timeout, (uint64_t)s->cfg->shutdown_timeout_ms,
+                   0);
+    dp_conn_shutdown_all(s);
+    dp__server_check_stopped(s);
+}
+
+void dp_server_free(dp_server *s)
+{
+    if (s->have_redis_child) dp_child_free(&s->redis_child);
+    if (s->secret) sodium_memzero(s->secret, s->secret_len);
+    dp_free(s->secret);
+    dp_free(s->rbuf);
+    s->secret = NULL;
+    s->rbuf = NULL;
+}

@@ -1,0 +1,73 @@
+/* deckpulse-server: the listener, its connections, and the shared state the
+ * routes use. main.c builds one dp_server from the configuration and runs
+ * the loop; tests can do the same in-process. */
+#ifndef DP_SERVER_H
+#define DP_SERVER_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "apikey.h"
+#include "batch.h"
+#include "buf.h"
+#include "child.h"
+#include "deckpulse/config.h"
+#include "http_request.h"
+#include "metrics.h"
+#include "redis.h"
+
+#define DP_READ_BUF 65536
+
+typedef struct dp_conn dp_conn;
+typedef struct dp_ingest dp_ingest;
+
+typedef struct dp_server {
+    uv_loop_t *loop;
+    const dp_config *cfg;
+    dp_http_limits http_limits;
+    dp_batch_limits batch_limits;
+
+    uv_tcp_t listener;
+    char listen_url[300];
+
+    dp_redis redis;
+    int have_redis;
+    dp_child redis_child;
+    int have_redis_child;
+
+    char *secret; /* HMAC key for link tokens */
+    size_t secret_len;
+    dp_apikeys keys;
+    char admin_key[80]; /* generated admin key, "" if api_keys was set */
+
+    /* daily salt for anonymous viewer hashes, cached from Redis */
+    char salt_day[11];
+    unsigned char salt[32];
+    int have_salt;
+
+    dp_metrics metrics;
+    char *rbuf; /* shared read buffer: every read is parsed before the next */
+    dp_conn *conns; /* doubly linked list of open connections */
+    uint64_t nconns;
+
+    int stopping;
+    uv_timer_t shutdown_timer;
+    uv_signal_t sigterm, sigint;
+    int open_handles;
+    void (*on_stopped)(void *ud);
+    void *stopped_ud;
+} dp_server;
+
+/* Everything in place before the loop runs: data_dir, secrets, keys, the
+ * private redis-server if redis is empty, the Redis connection, the
+ * listener, the signal handlers. 0 or a negative errno with err. */
+int dp_server_start(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err *err);
+/* Graceful stop: no new connections, requests in flight finish (within
+ * shutdown_timeout_ms), Redis and the private redis-server are closed; then
+ * on_stopped runs and the loop has nothing left. */
+void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud);
+void dp_server_free(dp_server *s);
+/* The checks of dp_server_start that need no I/O: listen, api_keys, redis. */
+int dp_server_check_config(const dp_config *cfg, dp_err *err);
+
+#endif
