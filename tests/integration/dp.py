@@ -1,0 +1,372 @@
+"""Harness for deckpulse integration tests: a throwaway redis-server, the
+real deckpulse-server binary, a raw HTTP/1.1 client and a minimal RESP
+client. Standard library only. Every wait is bounded."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SERVER = os.environ.get("DP_SERVER", "build/deckpulse-server")
+REDIS_SERVER = os.environ.get("DP_REDIS_SERVER", "redis-server")
+SECRET = "integration-test-secret-0123456789abcdef"
+ADMIN = "admin-key-0123456789abcdef"
+SALES = "sales-key-0123456789abcdef"
+MARKETING = "mktg-key-0123456789abcdef"
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+    return cond
+
+
+def eq(got, want, what):
+    return check(got == want, "%s: got %r, want %r" % (what, got, want))
+
+
+def finish():
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        sys.exit(1)
+    print("all checks passed")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_until(pred, timeout=10.0, step=0.02):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+class Redis:
+    """A throwaway redis-server on a free TCP port, AOF on like production."""
+
+    def __init__(self, tmp, port=None):
+        self.dir = os.path.join(tmp, "redis-%d" % time.time_ns())
+        os.makedirs(self.dir)
+        self.port = port or free_port()
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+             "--maxmemory-policy", "noeviction", "--daemonize", "no", "--logfile", "redis.log"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert wait_until(self._pingable), "redis-server did not start"
+
+    def _pingable(self):
+        try:
+            return self.cmd("PING") == "PONG"
+        except OSError:
+            return False
+
+    def url(self):
+        return "redis://127.0.0.1:%d" % self.port
+
+    def stop(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(10)
+        self.proc = None
+
+    def cmd(self, *args):
+        return resp_command(("127.0.0.1", self.port), args)
+
+    def entries(self, key="dp:events"):
+        """XRANGE as a list of dicts of fields."""
+        out = []
+        for _id, fields in self.cmd("XRANGE", key, "-", "+"):
+            out.append(dict(zip(fields[::2], fields[1::2])))
+        return out
+
+
+def resp_command(addr, args, family=socket.AF_INET):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(addr)
+    try:
+        data = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            data += b"$%d\r\n%s\r\n" % (len(a), a)
+        s.sendall(data)
+        f = s.makefile("rb")
+        return _resp_read(f)
+    finally:
+        s.close()
+
+
+def _resp_read(f):
+    line = f.readline()
+    if not line:
+        raise OSError("redis closed the connection")
+    t, rest = line[:1], line[1:-2]
+    if t == b"+":
+        return rest.decode()
+    if t == b"-":
+        raise RuntimeError(rest.decode())
+    if t == b":":
+        return int(rest)
+    if t == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)[:-2]
+        return data.decode()
+    if t == b"*":
+        n = int(rest)
+        return None if n < 0 else [_resp_read(f) for _ in range(n)]
+    raise RuntimeError("bad RESP: %r" % line)
+
+
+class Server:
+    """The real deckpulse-server, on a free port, with test keys."""
+
+    def __init__(self, tmp, redis_url, **settings):
+        self.tmp = tmp
+        self.data_dir = os.path.join(tmp, "data-%d" % time.time_ns())
+        args = {"listen": "127.0.0.1:0", "redis": redis_url, "data_dir": self.data_dir,
+                "secret": SECRET,
+                "api_keys": "admin:%s,sales:%s,marketing:%s" % (ADMIN, SALES, MARKETING),
+                "redis_timeout_ms": "1000"}
+        args.update({k: str(v) for k, v in settings.items()})
+        self.argv = [SERVER]
+        for k, v in args.items():
+            if v is not None:
+                self.argv += ["--" + k, v]
+        self.stderr_path = os.path.join(tmp, "server-%d.log" % time.time_ns())
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.stderr = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=self.stderr,
+                                     cwd=self.tmp)
+        self.port = None
+        end = time.time() + 20
+        buf = b""
+        while time.time() < end and self.port is None:
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            if r:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                buf += chunk
+                m = re.search(rb"Listening on:\s+http://127\.0\.0\.1:(\d+)", buf)
+                if m:
+                    self.port = int(m.group(1))
+        if self.port is None:
+            raise RuntimeError("server did not start: %s\n%s" % (buf, self.log()))
+        self.banner = buf.decode(errors="replace")
+
+    def log(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Stops the server; returns its exit code. Checks the sanitizers
+        found nothing."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            check(False, "server did not exit within %ss of signal %d" % (timeout, sig))
+        self.proc.stdout.close()
+        self.stderr.close()
+        self.proc = None
+        log = self.log()
+        check("AddressSanitizer" not in log and "runtime error" not in log
+              and "LeakSanitizer" not in log, "sanitizer report in server log:\n" + log[-3000:])
+        return rc
+
+    def wait_ready(self, timeout=10):
+        return wait_until(lambda: self.get("/readyz").status == 200, timeout, 0.05)
+
+    # HTTP helpers
+    def conn(self, timeout=10):
+        return Conn(self.port, timeout)
+
+    def request(self, method, path, body=b"", headers=None, timeout=10):
+        c = self.conn(timeout)
+        try:
+            c.send(make_request(method, path, body, headers))
+            return c.response()
+        finally:
+            c.close()
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, b"", headers)
+
+    def post_json(self, path, obj, headers=None):
+        h = {"Content-Type": "application/json"}
+        h.update(headers or {})
+        return self.request("POST", path, json.dumps(obj).encode(), h)
+
+    def mint(self, presentation="p1", prospect="jane", key=ADMIN, **extra):
+        body = {"presentation": presentation, "prospect": prospect}
+        body.update(extra)
+        r = self.post_json("/v1/links", body, {"Authorization": "Bearer " + key})
+        assert r.status == 201, (r.status, r.body)
+        return r.json()["token"]
+
+
+def make_request(method, path, body=b"", headers=None, close=False):
+    if isinstance(body, str):
+        body = body.encode()
+    h = {"Host": "127.0.0.1"}
+    h.update(headers or {})
+    if body or method in ("POST", "PUT"):
+        if "Transfer-Encoding" not in h:
+            h.setdefault("Content-Length", str(len(body)))
+    if close:
+        h["Connection"] = "close"
+    head = "%s %s HTTP/1.1\r\n" % (method, path)
+    head += "".join("%s: %s\r\n" % kv for kv in h.items())
+    return head.encode() + b"\r\n" + body
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return "<%d %r>" % (self.status, self.body[:200])
+
+
+class Conn:
+    """One raw keep-alive connection."""
+
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("connection closed")
+        self.buf += chunk
+
+    def response(self):
+        while b"\r\n\r\n" not in self.buf:
+            self._fill()
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode().split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers = {}
+        for line in lines[1:]:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+        if status == 100:
+            return self.response()
+        n = int(headers.get("content-length", "0"))
+        while len(self.buf) < n:
+            self._fill()
+        body, self.buf = self.buf[:n], self.buf[n:]
+        return Response(status, headers, body)
+
+    def closed_by_peer(self, timeout=5.0):
+        """True if the server closes the connection within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+def batch(session, events, token=None, mode="self", presentation=None):
+    b = {"session": session, "mode": mode, "events": events}
+    if token is not None:
+        b["token"] = token
+    if presentation is not None:
+        b["presentation"] = presentation
+    return b
+
+
+AT = 1763800000000
+
+
+def view(seq, material="q3-pricing", slide="roi", version=1, index=0, at=None):
+    return {"seq": seq, "type": "view", "at": at or AT + seq, "material": material,
+            "slide": slide, "version": version, "index": index}
+
+
+def forge_token(presentation, prospect, expires_ms, secret=SECRET, account="", campaign="",
+                owner=""):
+    payload = "1|%s|%s|%s|%s|%s|%d" % (presentation, prospect, account, campaign, owner,
+                                      expires_ms)
+    mac = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    return b64(payload.encode()) + "." + b64(mac)
+
+
+class Env:
+    """A temporary directory with a Redis and a server, torn down after."""
+
+    def __init__(self, **settings):
+        self.tmp = tempfile.mkdtemp(prefix="dp-it-")
+        self.redis = Redis(self.tmp)
+        self.server = Server(self.tmp, self.redis.url(), **settings)
+        assert self.server.wait_ready(), "server never became ready:\n" + self.server.log()
+
+    def close(self):
+        rc = self.server.stop()
+        eq(rc, 0, "server exit code after SIGTERM")
+        self.redis.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

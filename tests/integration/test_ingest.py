@@ -1,0 +1,180 @@
+"""POST /v1/events and friends, end to end against the real binary and a
+real Redis: a batch lands in the stream field for field; links, pixel,
+CORS, health, readiness and metrics behave as documented."""
+
+import gzip
+import json
+import time
+
+from dp import (ADMIN, AT, MARKETING, SALES, Env, batch, check, eq, finish, forge_token, view)
+
+with Env(allowed_origins="https://decks.example,https://other.example") as env:
+    s, r = env.server, env.redis
+
+    # --- links: auth matrix and validation
+    body = {"presentation": "p1", "prospect": "jane", "account": "acme", "campaign": "spring",
+            "owner": "bob", "ttl_days": 30}
+    eq(s.post_json("/v1/links", body).status, 401, "links without a key")
+    eq(s.post_json("/v1/links", body, {"Authorization": "Bearer wrong-key-0123456789"}).status,
+       401, "links with a wrong key")
+    resp = s.post_json("/v1/links", body, {"Authorization": "Bearer " + MARKETING})
+    eq(resp.status, 403, "links with a marketing key")
+    for key in (SALES, ADMIN):
+        resp = s.post_json("/v1/links", body, {"Authorization": "Bearer " + key})
+        eq(resp.status, 201, "links with key %s" % key[:5])
+    out = resp.json()
+    token = out["token"]
+    now_ms = int(time.time() * 1000)
+    check(abs(out["expires"] - (now_ms + 30 * 86400000)) < 60000, "expires is now + 30 days")
+    bad = s.post_json("/v1/links", {"prospect": "jane"}, {"Authorization": "Bearer " + SALES})
+    eq((bad.status, bad.json()), (400, {"error": "presentation: required"}), "links missing field")
+    bad = s.post_json("/v1/links", dict(body, ttl_days=0), {"Authorization": "Bearer " + SALES})
+    eq(bad.json()["error"], "ttl_days: must be an integer between 1 and 3650", "links ttl_days")
+    bad = s.post_json("/v1/links", dict(body, color="red"), {"Authorization": "Bearer " + SALES})
+    eq(bad.json()["error"], "color: unknown field", "links unknown field")
+
+    # --- the PRODUCT.md example batch, field for field
+    events = [
+        {"seq": 1, "type": "open", "at": 1763800000123, "slides": 12},
+        {"seq": 2, "type": "view", "at": 1763800000200, "material": "q3-pricing", "slide": "roi",
+         "version": 2, "index": 3},
+        {"seq": 3, "type": "dwell", "at": 1763800005600, "material": "q3-pricing", "slide": "roi",
+         "version": 2, "ms": 5400},
+        {"seq": 4, "type": "action", "at": 1763800005700, "material": "q3-pricing",
+         "slide": "roi", "name": "book-demo"},
+        {"seq": 5, "type": "close", "at": 1763800064000},
+    ]
+    t0 = int(time.time() * 1000)
+    resp = s.request("POST", "/v1/events", json.dumps(batch("5f0c9a", events, token)),
+                     {"Content-Type": "text/plain;charset=UTF-8",
+                      "Origin": "https://decks.example"})
+    t1 = int(time.time() * 1000)
+    eq((resp.status, resp.json()), (202, {"accepted": 5}), "example batch")
+    eq(resp.header("access-control-allow-origin"), "https://decks.example", "ACAO echoes origin")
+    eq(resp.header("access-control-allow-credentials"), None, "no credentials header")
+    got = r.entries()
+    eq(len(got), 5, "stream length")
+    ident = {"v": "1", "source": "beacon", "session": "5f0c9a", "mode": "self",
+             "presentation": "p1", "prospect": "jane", "account": "acme",
+             "campaign": "spring", "owner": "bob"}
+    want = [
+        dict(ident, seq="1", type="open", at="1763800000123", slides="12"),
+        dict(ident, seq="2", type="view", at="1763800000200", material="q3-pricing",
+             slide="roi", version="2", index="3"),
+        dict(ident, seq="3", type="dwell", at="1763800005600", material="q3-pricing",
+             slide="roi", version="2", ms="5400"),
+        dict(ident, seq="4", type="action", at="1763800005700", material="q3-pricing",
+             slide="roi", version="1", name="book-demo"),
+        dict(ident, seq="5", type="close", at="1763800064000"),
+    ]
+    for i, (g, w) in enumerate(zip(got, want)):
+        received = int(g.pop("received", "0"))
+        check(t0 <= received <= t1, "entry %d received time %d within [%d, %d]"
+              % (i, received, t0, t1))
+        eq(g, w, "entry %d fields" % i)
+    check(all("ip" not in g and "viewer" not in g for g in got), "no address in entries")
+
+    # gzip body, application/json
+    raw = json.dumps(batch("s-gz", [view(1), view(2, index=1)], token)).encode()
+    resp = s.request("POST", "/v1/events", gzip.compress(raw),
+                     {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    eq((resp.status, resp.json()), (202, {"accepted": 2}), "gzip batch")
+    eq(len(r.entries()), 7, "stream length after gzip batch")
+
+    # chunked body
+    body = json.dumps(batch("s-ch", [view(1)], token)).encode()
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 10]), body[i:i + 10])
+                       for i in range(0, len(body), 10)) + b"0\r\n\r\n"
+    resp = s.request("POST", "/v1/events", chunked,
+                     {"Content-Type": "text/plain", "Transfer-Encoding": "chunked"})
+    eq(resp.status, 202, "chunked batch")
+    eq(len(r.entries()), 8, "stream length after chunked batch")
+
+    # --- CORS
+    resp = s.request("OPTIONS", "/v1/events", b"",
+                     {"Origin": "https://other.example",
+                      "Access-Control-Request-Method": "POST"})
+    eq(resp.status, 204, "preflight")
+    eq(resp.header("access-control-allow-origin"), "https://other.example", "preflight ACAO")
+    check("POST" in (resp.header("access-control-allow-methods") or ""), "preflight methods")
+    resp = s.request("POST", "/v1/events", json.dumps(batch("s-x", [view(1)], token)),
+                     {"Content-Type": "text/plain", "Origin": "https://evil.example"})
+    eq((resp.status, resp.json()), (403, {"error": "origin not allowed"}), "foreign origin")
+    eq(resp.header("access-control-allow-origin"), None, "no ACAO for a foreign origin")
+
+    # --- tokens: forged, expired, another presentation, none
+    n_before = len(r.entries())
+    cases = [
+        (forge_token("p1", "jane", int(time.time() * 1000) + 10**6, secret="x" * 40),
+         None, "token: invalid"),
+        (forge_token("p1", "jane", int(time.time() * 1000) - 1), None, "token: expired"),
+        (token[:-2] + ("AA" if not token.endswith("AA") else "BB"), None, "token: invalid"),
+        (token, "p2", "token: issued for another presentation"),
+        (None, "p1", "token: required (anonymous reporting is off)"),
+    ]
+    for tok, pres, msg in cases:
+        resp = s.post_json("/v1/events", batch("s-t", [view(1)], tok, presentation=pres))
+        eq((resp.status, resp.json()), (401, {"error": msg}), "bad token -> " + msg)
+    eq(len(r.entries()), n_before, "nothing recorded for refused tokens")
+
+    # --- pixel
+    resp = s.get("/v1/pixel.gif?token=" + token)
+    eq(resp.status, 200, "pixel")
+    eq(resp.header("content-type"), "image/gif", "pixel content type")
+    check(resp.body.startswith(b"GIF89a") and len(resp.body) == 43, "pixel is a 1x1 GIF")
+    px = r.entries()[-1]
+    eq((px["type"], px["source"], px["seq"], px["prospect"], px["presentation"]),
+       ("open", "pixel", "1", "jane", "p1"), "pixel entry")
+    check(px["session"].startswith("px-"), "pixel session id")
+    eq(s.get("/v1/pixel.gif").status, 401, "pixel without token")
+    eq(s.get("/v1/pixel.gif?token=abc").status, 401, "pixel with bad token")
+
+    # --- health, readiness, metrics, unknown routes
+    eq((s.get("/healthz").status, s.get("/healthz").json()), (200, {"status": "ok"}), "healthz")
+    eq(s.get("/readyz").json(), {"status": "ready", "redis": "up"}, "readyz")
+    eq(s.get("/nope").status, 404, "unknown route")
+    eq(s.get("/v1/events").status, 405, "GET /v1/events")
+    m = s.get("/metrics")
+    eq(m.status, 200, "metrics")
+    text = m.body.decode()
+    for line in ['dp_http_requests_total{route="events",status="202"} 3',
+                 'dp_http_requests_total{route="events",status="401"} 5',
+                 'dp_http_requests_total{route="links",status="403"} 1',
+                 "dp_events_accepted_total 9",
+                 'dp_batches_rejected_total{reason="unauthorized"} 7',
+                 'dp_batches_rejected_total{reason="origin"} 1',
+                 "dp_redis_up 1", "dp_open_connections 1"]:
+        check(line in text.split("\n"), "metrics has %r" % line)
+    check("dp_redis_xadd_seconds_count 9" in text, "xadd histogram counts every XADD")
+
+    # access log: one structured line per request, no query strings
+    log = env.server.log()
+    check('access method=POST path="/v1/events" route=events status=202' in log,
+          "access log line")
+    check(token not in log, "the pixel's token (a query string) is not logged")
+
+with Env(allow_anonymous="true", access_log="false") as env:
+    s, r = env.server, env.redis
+    resp = s.post_json("/v1/events", batch("anon1", [view(1)], presentation="public-deck"),
+                       {"User-Agent": "ua-1"})
+    eq((resp.status, resp.json()), (202, {"accepted": 1}), "anonymous batch")
+    resp = s.post_json("/v1/events", batch("anon2", [view(1)], presentation="public-deck"),
+                       {"User-Agent": "ua-1"})
+    resp = s.post_json("/v1/events", batch("anon3", [view(1)], presentation="public-deck"),
+                       {"User-Agent": "ua-2"})
+    e = r.entries()
+    eq(len(e), 3, "anonymous entries")
+    check(all(x["viewer"].startswith("a:") and len(x["viewer"]) == 34 for x in e),
+          "anonymous viewer ids")
+    eq(e[0]["viewer"], e[1]["viewer"], "same browser, same viewer id")
+    check(e[0]["viewer"] != e[2]["viewer"], "another browser, another viewer id")
+    check(all("prospect" not in x and "127.0.0.1" not in json.dumps(x) for x in e),
+          "no prospect and no IP in anonymous entries")
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    ttl = r.cmd("TTL", "dp:salt:" + day)
+    check(0 < ttl <= 172800, "daily salt expires within two days (ttl %r)" % ttl)
+    resp = s.post_json("/v1/events", batch("anon4", [view(1)]))
+    eq(resp.json(), {"error": "presentation: required without a token"}, "anonymous needs presentation")
+    check("access method" not in env.server.log(), "access_log=false silences the access log")
+
+finish()
