@@ -1,0 +1,179 @@
+"""HTTP/1.1 behaviour of the real server: keep-alive, pipelining, one byte
+at a time, every ceiling answered with its status (RELIABILITY.md rows
+13-17), timeouts, the connection ceiling."""
+
+import json
+import socket
+import time
+
+from dp import (Env, batch, check, eq, finish, make_request, view)
+
+SETTINGS = dict(max_header_bytes=8192, max_headers=50, max_url_bytes=2048,
+                max_body_bytes=65536, max_decompressed_bytes=262144, max_events=200,
+                header_timeout_ms=800, body_timeout_ms=800, keepalive_timeout_ms=1500,
+                max_connections=40)
+
+with Env(**SETTINGS) as env:
+    s, r = env.server, env.redis
+    token = s.mint("deck", "pat")
+
+    def ev_req(session, events, close=False):
+        return make_request("POST", "/v1/events", json.dumps(batch(session, events, token)),
+                            {"Content-Type": "text/plain"}, close=close)
+
+    # Row 17: 100 pipelined requests in one write: 100 answers, in order.
+    c = s.conn()
+    blob = b"".join(ev_req("pipe", [view(i)]) if i % 2 else
+                    make_request("GET", "/healthz") for i in range(100))
+    c.send(blob)
+    answers = [c.response() for _ in range(100)]
+    eq([a.status for a in answers], [202 if i % 2 else 200 for i in range(100)],
+       "100 pipelined answers in order")
+    c.close()
+    e = r.entries()
+    eq(sorted(int(x["seq"]) for x in e), list(range(1, 100, 2)),
+       "exactly the pipelined events, once each")
+
+    # Row 17: one request a byte at a time.
+    c = s.conn()
+    for b in ev_req("bytewise", [view(1), view(2)]):
+        c.send(bytes([b]))
+    resp = c.response()
+    eq((resp.status, resp.json()), (202, {"accepted": 2}), "request sent a byte at a time")
+    # ... and the same connection is kept alive for the next request.
+    c.send(make_request("GET", "/healthz"))
+    eq(c.response().status, 200, "keep-alive after a byte-wise request")
+    c.close()
+    eq(len([x for x in r.entries() if x["session"] == "bytewise"]), 2, "byte-wise events")
+
+    def one(raw, timeout=5):
+        c = s.conn(timeout)
+        try:
+            c.send(raw)
+            resp = c.response()
+            return resp, c.closed_by_peer(3)
+        finally:
+            c.close()
+
+    n_before = len(r.entries())
+    # Row 13: 1 MB header line, 500 headers, 16 KB URL.
+    resp, closed = one(b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n")
+    eq((resp.status, closed), (431, True), "1 MB header line -> 431 and close")
+    eq(resp.json(), {"error": "request head larger than max_header_bytes"}, "431 body")
+    resp, closed = one(b"GET /healthz HTTP/1.1\r\n" + b"A: b\r\n" * 500 + b"\r\n")
+    eq((resp.status, closed), (431, True), "500 headers -> 431")
+    resp, closed = one(b"GET /" + b"u" * 16384 + b" HTTP/1.1\r\n\r\n")
+    eq((resp.status, closed), (414, True), "16 KB URL -> 414")
+
+    # Row 14: body over the limit, by Content-Length and chunked.
+    resp, closed = one(b"POST /v1/events HTTP/1.1\r\nContent-Type: text/plain\r\n"
+                       b"Content-Length: 1000000000\r\n\r\n")
+    eq((resp.status, closed), (413, True), "Content-Length over the limit -> 413")
+    chunk = b"%x\r\n%s\r\n" % (8192, b"x" * 8192)
+    resp, closed = one(b"POST /v1/events HTTP/1.1\r\nContent-Type: text/plain\r\n"
+                       b"Transfer-Encoding: chunked\r\n\r\n" + chunk * 9 + b"0\r\n\r\n")
+    eq((resp.status, closed), (413, True), "chunked body over the limit -> 413")
+
+    # Row 15: request smuggling.
+    smuggle = [
+        b"POST /v1/events HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"0\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n",
+        b"POST /v1/events HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\n"
+        b"abcdGET /healthz HTTP/1.1\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nX-A: b\r\n folded\r\n\r\n",
+        b"GET /healthz HTTP/1.1\nHost: a\n\nGET /healthz HTTP/1.1\r\n\r\n",
+    ]
+    for i, raw in enumerate(smuggle):
+        c = s.conn()
+        c.send(raw)
+        resp = c.response()
+        eq(resp.status, 400, "smuggling case %d -> 400" % i)
+        check(c.closed_by_peer(3), "smuggling case %d: connection closed" % i)
+        eq(c.buf, b"", "smuggling case %d: no second answer" % i)
+        c.close()
+
+    # Row 16: chunk-size overflow, endless chunk extensions.
+    resp, closed = one(b"POST /v1/events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       b"ffffffffffffffffffffffff\r\n")
+    eq((resp.status, closed), (400, True), "chunk-size overflow -> 400")
+    resp, closed = one(b"POST /v1/events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;"
+                       + b"e" * 200000)
+    eq((resp.status, closed), (400, True), "endless chunk extension -> 400")
+    eq(len(r.entries()), n_before, "nothing written by refused requests")
+
+    # Too many events in one batch -> 413.
+    resp = s.post_json("/v1/events", batch("big", [view(i) for i in range(1, 202)], token))
+    eq((resp.status, resp.json()["error"]), (413, "events: 201 events, more than max_events (200)"),
+       "events per batch ceiling")
+    eq(s.request("POST", "/v1/events", b"{}", {"Content-Type": "image/png"}).status, 415,
+       "wrong content type -> 415")
+
+    # Rows 10-11: slowloris and slow body.
+    t0 = time.time()
+    c = s.conn()
+    c.send(b"GET /healthz HTTP/1.1\r\n")
+    closed_at = None
+    try:
+        for _ in range(20):
+            time.sleep(0.2)
+            c.send(b"X")  # a header byte every so often
+    except OSError:
+        closed_at = time.time() - t0
+    c.sock.settimeout(3)
+    try:
+        data = c.buf + c.sock.recv(65536)
+    except OSError:
+        data = b""
+    c.close()
+    check(data.startswith(b"HTTP/1.1 408") or closed_at is not None,
+          "slowloris answered 408 / closed (got %r)" % data[:40])
+    check(closed_at is None or closed_at < 3, "slowloris closed after the header timeout")
+    c = s.conn()
+    c.send(b"POST /v1/events HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{")
+    resp = c.response()
+    eq((resp.status, resp.json()["error"]),
+       (408, "request body not received within body_timeout_ms"), "slow body -> 408")
+    check(c.closed_by_peer(3), "slow body: closed")
+    c.close()
+    # A silent connection is closed after the header timeout, without an answer.
+    c = s.conn()
+    check(c.closed_by_peer(3), "silent connection closed")
+    eq(c.buf, b"", "silent connection gets no answer")
+    c.close()
+    # Idle keep-alive: closed after keepalive_timeout_ms.
+    c = s.conn()
+    c.send(make_request("GET", "/healthz"))
+    eq(c.response().status, 200, "keep-alive request")
+    t0 = time.time()
+    check(c.closed_by_peer(5), "idle keep-alive connection closed")
+    check(1.0 < time.time() - t0 < 4.0, "closed after about keepalive_timeout_ms")
+    c.close()
+    # Other clients keep their latency while slowloris sockets hang on.
+    hangers = []
+    for _ in range(20):
+        h = socket.create_connection(("127.0.0.1", s.port))
+        h.sendall(b"GET / HTTP/1.1\r\n")
+        hangers.append(h)
+    t0 = time.time()
+    eq(s.get("/healthz").status, 200, "healthz while slow clients hang")
+    check(time.time() - t0 < 0.5, "healthz answered promptly beside slow clients")
+
+    # Connection ceiling: past max_connections, 503 and close.
+    more = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(30)]
+    time.sleep(0.3)
+    refused = 0
+    for m in more:
+        m.settimeout(2)
+        try:
+            if m.recv(200).startswith(b"HTTP/1.1 503"):
+                refused += 1
+        except socket.timeout:
+            pass
+    check(refused >= 10, "connections past max_connections get 503 (%d did)" % refused)
+    for h in hangers + more:
+        h.close()
+    check(env.server.wait_ready(5), "ready again once the flood is gone")
+    m = s.get("/metrics").body.decode()
+    check("dp_connections_refused_total 0" not in m, "refused connections counted")
+
+finish()

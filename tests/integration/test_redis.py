@@ -1,0 +1,94 @@
+"""Redis outages: stopped -> 503 with Retry-After and nothing acknowledged;
+restarted -> 202 again; a frozen Redis (SIGSTOP) trips the command timeout;
+the private redis-server is supervised and restarted."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+from dp import (Env, Server, batch, check, eq, finish, view, wait_until, resp_command)
+
+with Env(redis_timeout_ms=500, retry_after_s=3) as env:
+    s, r = env.server, env.redis
+    token = s.mint("deck", "pat")
+    eq(s.post_json("/v1/events", batch("a", [view(1)], token)).status, 202, "before the outage")
+
+    r.stop(signal.SIGKILL)
+    check(wait_until(lambda: s.get("/readyz").status == 503, 5), "readyz 503 when Redis is gone")
+    resp = s.post_json("/v1/events", batch("a", [view(2)], token))
+    eq(resp.status, 503, "ingest while Redis is down")
+    eq(resp.header("retry-after"), "3", "Retry-After")
+    eq(resp.json(), {"error": "event store unavailable; retry later"}, "503 body")
+    eq(s.get("/readyz").json(), {"status": "not ready", "redis": "down"}, "readyz body")
+    eq(s.get("/healthz").status, 200, "healthz still answers")
+
+    r.start()
+    check(s.wait_ready(10), "ready again after Redis restarts")
+    resp = s.post_json("/v1/events", batch("a", [view(3)], token))
+    eq((resp.status, resp.json()), (202, {"accepted": 1}), "202 after Redis restarts")
+    seqs = sorted(int(x["seq"]) for x in r.entries())
+    eq(seqs, [1, 3], "AOF kept the acknowledged event; the refused one is absent")
+
+    # SIGSTOP: commands go unanswered; the watchdog drops the connection and
+    # the request gets 503 within about redis_timeout_ms, never 202.
+    os.kill(r.proc.pid, signal.SIGSTOP)
+    try:
+        t0 = time.time()
+        resp = s.post_json("/v1/events", batch("a", [view(4)], token))
+        took = time.time() - t0
+        eq(resp.status, 503, "ingest while Redis is frozen")
+        check(took < 3, "frozen Redis answered within the timeout (%.2fs)" % took)
+    finally:
+        os.kill(r.proc.pid, signal.SIGCONT)
+    check(s.wait_ready(10), "ready after SIGCONT")
+    eq(s.post_json("/v1/events", batch("a", [view(5)], token)).status, 202, "202 after SIGCONT")
+    m = s.get("/metrics").body.decode()
+    check("dp_redis_timeouts_total 0" not in m, "timeouts counted")
+    check('dp_batches_rejected_total{reason="unavailable"} 0' not in m, "503s counted")
+
+# Unix socket connection to an external Redis.
+tmp = tempfile.mkdtemp(prefix="dp-it-")
+sock = os.path.join(tmp, "r.sock")
+rp = subprocess.Popen([os.environ.get("DP_REDIS_SERVER", "redis-server"), "--port", "0",
+                       "--unixsocket", sock, "--save", "", "--dir", tmp],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wait_until(lambda: os.path.exists(sock), 10)
+srv = Server(tmp, "unix:" + sock)
+check(srv.wait_ready(), "ready over a unix socket")
+token = srv.mint("deck", "pat")
+eq(srv.post_json("/v1/events", batch("u", [view(1)], token)).status, 202, "202 over unix socket")
+eq(resp_command(sock, ["XLEN", "dp:events"], socket.AF_UNIX), 1, "event over unix socket")
+eq(srv.stop(), 0, "exit code")
+rp.kill()
+rp.wait()
+
+# Private redis-server: started with AOF under data_dir, restarted when it
+# dies, stopped on exit.
+srv = Server(tmp, None, redis="")
+check(srv.wait_ready(15), "ready with a private redis-server")
+psock = os.path.join(srv.data_dir, "redis", "redis.sock")
+cfg = dict(zip(*[iter(resp_command(psock, ["CONFIG", "GET", "*"], socket.AF_UNIX))] * 2))
+eq((cfg["appendonly"], cfg["appendfsync"], cfg["maxmemory-policy"], cfg["port"]),
+   ("yes", "everysec", "noeviction", "0"), "private redis settings")
+eq(os.path.realpath(cfg["dir"]), os.path.realpath(os.path.join(srv.data_dir, "redis")),
+   "private redis data under data_dir")
+token = srv.mint("deck", "pat")
+eq(srv.post_json("/v1/events", batch("p", [view(1)], token)).status, 202, "202 (private redis)")
+pid = int(open(os.path.join(srv.data_dir, "redis", "redis.pid")).read())
+os.kill(pid, signal.SIGKILL)
+check(wait_until(lambda: srv.get("/readyz").status == 503, 5), "not ready while it restarts")
+check(srv.wait_ready(15), "ready again after the private redis-server is restarted")
+eq(srv.post_json("/v1/events", batch("p", [view(2)], token)).status, 202, "202 after restart")
+eq(resp_command(psock, ["XLEN", "dp:events"], socket.AF_UNIX), 2, "AOF kept the first event")
+check("private redis-server exited" in srv.log(), "restart logged")
+newpid = int(open(os.path.join(srv.data_dir, "redis", "redis.pid")).read())
+eq(srv.stop(), 0, "exit code")
+check(wait_until(lambda: not os.path.exists("/proc/%d" % newpid), 10),
+      "private redis-server stopped with the server")
+shutil.rmtree(tmp, ignore_errors=True)
+
+finish()
