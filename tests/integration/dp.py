@@ -148,14 +148,14 @@ def _resp_read(f):
 class Server:
     """The real deckpulse-server, on a free port, with test keys."""
 
-    def __init__(self, tmp, redis_url, **settings):
+    def __init__(self, tmp, redis_url, data_dir=None, **settings):
         self.tmp = tmp
-        self.data_dir = os.path.join(tmp, "data-%d" % time.time_ns())
+        self.data_dir = data_dir or os.path.join(tmp, "data-%d" % time.time_ns())
         args = {"listen": "127.0.0.1:0", "redis": redis_url, "data_dir": self.data_dir,
                 "secret": SECRET,
                 "api_keys": "admin:%s,sales:%s,marketing:%s" % (ADMIN, SALES, MARKETING),
                 "redis_timeout_ms": "1000"}
-        args.update({k: str(v) for k, v in settings.items()})
+        args.update({k: (None if v is None else str(v)) for k, v in settings.items()})
         self.argv = [SERVER]
         for k, v in args.items():
             if v is not None:

@@ -1,0 +1,94 @@
+"""Startup and shutdown: --check-config, configuration errors naming the
+key, the banner, generated secrets, and SIGTERM finishing requests in
+flight before a clean exit."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from dp import (SERVER, Env, Redis, Server, batch, check, eq, finish, make_request, view,
+                wait_until)
+
+
+def run(*args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([SERVER] + list(args), capture_output=True, text=True, timeout=30, env=e)
+    return p.returncode, p.stdout, p.stderr
+
+
+tmp = tempfile.mkdtemp(prefix="dp-it-")
+conf = os.path.join(tmp, "dp.conf")
+with open(conf, "w") as f:
+    f.write("listen = 127.0.0.1:9\nmax_events = 100\n")
+eq(run("--config", conf, "--check-config")[:2], (0, "configuration OK\n"), "--check-config OK")
+with open(conf, "a") as f:
+    f.write("max_evnts = 5\n")
+rc, out, err = run("--config", conf, "--check-config")
+eq((rc, err.strip()), (2, "deckpulse-server: configuration error: unknown key 'max_evnts' (%s:3)"
+                       % conf), "unknown key in the file")
+rc, out, err = run("--check-config", "--max_connections", "0")
+eq((rc, err.strip()), (2, "deckpulse-server: configuration error: max_connections: must be an "
+                       "integer between 1 and 1000000, got '0' (flag --max_connections)"),
+   "bad flag value")
+rc, out, err = run("--check-config", env={"DECKPULSE_API_KEYS": "root:abcdefghijklmnopq"})
+eq((rc, err.strip()), (2, "deckpulse-server: configuration error: api_keys: entry 1: role must "
+                       "be admin, marketing or sales"), "bad api_keys from the environment")
+rc, out, err = run("--check-config", "--listen", "localhost")
+eq(rc, 2, "bad listen")
+check("listen: expected address:port" in err, "listen error names the key")
+rc, out, _ = run("--help")
+check(rc == 0 and "--max_body_bytes" in out and "--allowed_origins" in out, "--help lists settings")
+
+redis = Redis(tmp)
+
+# Banner and generated secrets (no secret, no api_keys configured).
+srv = Server(tmp, redis.url(), secret=None, api_keys=None)
+key = open(os.path.join(srv.data_dir, "admin.key")).read().strip()
+check(key.startswith("dpk_") and len(key) == 44, "generated admin key")
+eq(oct(os.stat(os.path.join(srv.data_dir, "admin.key")).st_mode & 0o777), "0o600", "key file mode")
+eq(len(open(os.path.join(srv.data_dir, "secret")).read().strip()), 64, "generated secret")
+check(key in srv.banner, "banner prints the admin key")
+check('<script src="http://127.0.0.1:%d/beacon.js" async data-endpoint="http://127.0.0.1:%d"'
+      % (srv.port, srv.port) in srv.banner, "banner prints the embed snippet")
+check(srv.wait_ready(), "ready")
+token = srv.mint("deck", "pat", key=key)
+eq(srv.stop(), 0, "exit code")
+# The same data_dir keeps its key and secret: old tokens still verify.
+srv2 = Server(tmp, redis.url(), data_dir=srv.data_dir, secret=None, api_keys=None)
+check(srv2.wait_ready(), "ready (restart)")
+check(key in srv2.banner, "same admin key after a restart")
+eq(srv2.post_json("/v1/events", batch("r", [view(1)], token)).status, 202,
+   "a token minted before the restart still verifies")
+eq(srv2.stop(), 0, "exit code")
+
+# SIGTERM with a request half sent: it is finished and answered, then the
+# server exits; idle connections are closed; new connections are refused.
+srv = Server(tmp, redis.url())
+check(srv.wait_ready(), "ready")
+token = srv.mint("deck", "pat")
+idle = srv.conn()
+busy = srv.conn()
+req = make_request("POST", "/v1/events", json.dumps(batch("term", [view(1), view(2)], token)),
+                   {"Content-Type": "text/plain"})
+busy.send(req[:-5])
+time.sleep(0.2)
+srv.proc.send_signal(signal.SIGTERM)
+time.sleep(0.3)
+check(idle.closed_by_peer(3), "idle connection closed on SIGTERM")
+busy.send(req[-5:])
+resp = busy.response()
+eq((resp.status, resp.json()), (202, {"accepted": 2}), "request in flight finished")
+eq(resp.header("connection"), "close", "answered with Connection: close")
+rc = srv.proc.wait(15)
+eq(rc, 0, "clean exit after SIGTERM")
+srv.stop()
+eq(redis.cmd("XLEN", "dp:events"), 3, "every acknowledged event is in Redis")
+
+redis.stop()
+shutil.rmtree(tmp, ignore_errors=True)
+finish()
