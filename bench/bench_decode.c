@@ -30,11 +30,12 @@ int main(int argc, char **argv)
                     "OAl4pR68jEmbpKq4L42hgtW8\",\"session\":\"5f0c9a11\",\"mode\":\"self\","
                     "\"events\":[");
     for (int i = 0; i < 20; i++)
-        dp_buf_printf(&b,
-                      "%s{\"seq\":%d,\"type\":\"%s\",\"at\":17638000%05d,\"material\":\"q3-pricing\","
-                      "\"slide\":\"slide-%d\",\"version\":2,\"%s\":%d}",
-                      i ? "," : "", i + 1, i % 2 ? "dwell" : "view", i * 100, i / 2,
-                      i % 2 ? "ms" : "index", i % 2 ? 5400 : i / 2);
+        dp_buf_printf(
+            &b,
+            "%s{\"seq\":%d,\"type\":\"%s\",\"at\":17638000%05d,\"material\":\"q3-pricing\","
+            "\"slide\":\"slide-%d\",\"version\":2,\"%s\":%d}",
+            i ? "," : "", i + 1, i % 2 ? "dwell" : "view", i * 100, i / 2, i % 2 ? "ms" : "index",
+            i % 2 ? 5400 : i / 2);
     dp_buf_puts(&b, "]}");
     dp_batch_limits lim = {.max_events = 500, .max_depth = 16};
 

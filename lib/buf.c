@@ -32,7 +32,8 @@ int dp_buf_reserve(dp_buf *b, size_t n)
     size_t need = b->len + n;
     if (need + 1 <= b->cap) return 0; /* keep room for a NUL terminator */
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < need + 1) cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
+    while (cap < need + 1)
+        cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
     if (b->max < SIZE_MAX && cap > b->max + 1) cap = b->max + 1;
     b->data = dp_realloc(b->data, cap);
     b->cap = cap;

@@ -9,7 +9,7 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
-#define STABLE_MS 10000 /* a child that ran this long restarts without delay */
+#define STABLE_MS      10000 /* a child that ran this long restarts without delay */
 
 static const char setpriv_path[] = "/usr/bin/setpriv";
 
@@ -19,7 +19,8 @@ void dp_child_init(dp_child *c, uv_loop_t *loop, const char *name, const char *c
     c->loop = loop;
     c->name = dp_strdup(name);
     int n = 0;
-    while (argv[n]) n++;
+    while (argv[n])
+        n++;
     int extra = access(setpriv_path, X_OK) == 0 ? 3 : 0;
     c->argv = dp_calloc((size_t)(n + extra + 1), sizeof(char *));
     if (extra) {
@@ -27,7 +28,8 @@ void dp_child_init(dp_child *c, uv_loop_t *loop, const char *name, const char *c
         c->argv[1] = dp_strdup("--pdeathsig=TERM");
         c->argv[2] = dp_strdup("--");
     }
-    for (int i = 0; i < n; i++) c->argv[extra + i] = dp_strdup(argv[i]);
+    for (int i = 0; i < n; i++)
+        c->argv[extra + i] = dp_strdup(argv[i]);
     c->argc = n + extra;
     c->backoff_ms = BACKOFF_MIN_MS;
     uv_timer_init(loop, &c->timer);
@@ -81,8 +83,7 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
         uint64_t ran = uv_now(c->loop) - c->started_at;
         if (ran > STABLE_MS) c->backoff_ms = BACKOFF_MIN_MS;
         dp_warn("%s exited (status %lld, signal %d) after %llu ms; restarting in %llu ms", c->name,
-                (long long)status, sig, (unsigned long long)ran,
-                (unsigned long long)c->backoff_ms);
+                (long long)status, sig, (unsigned long long)ran, (unsigned long long)c->backoff_ms);
         c->restarts++;
         uv_timer_start(&c->timer, on_restart, c->backoff_ms, 0);
         c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
@@ -152,7 +153,8 @@ void dp_child_stop(dp_child *c, uint64_t grace_ms, void (*on_stopped)(void *), v
 
 void dp_child_free(dp_child *c)
 {
-    for (int i = 0; i < c->argc; i++) dp_free(c->argv[i]);
+    for (int i = 0; i < c->argc; i++)
+        dp_free(c->argv[i]);
     dp_free(c->argv);
     dp_free(c->name);
     c->argv = NULL;

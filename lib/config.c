@@ -93,8 +93,8 @@ static int set_value(dp_config *c, const dp_config_setting *s, const char *value
     case DP_CFG_BOOL: {
         int b;
         if (parse_bool(value, &b) != 0)
-            return dp_err_set(err, -EINVAL, "%s: must be true or false, got '%.64s' (%s)",
-                              s->name, value, origin);
+            return dp_err_set(err, -EINVAL, "%s: must be true or false, got '%.64s' (%s)", s->name,
+                              value, origin);
         *(int *)(base + s->offset) = b;
         return 0;
     }
@@ -179,9 +179,11 @@ int dp_config_set(dp_config *c, const char *name, const char *value, const char 
 
 static char *trim(char *s)
 {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
     return s;
 }
 
@@ -223,10 +225,10 @@ static int set_from_flag(dp_config *c, const char *name, size_t n, const char *v
 {
     char key[64];
     if (n >= sizeof(key)) return dp_err_set(err, -EINVAL, "unknown flag '--%.64s'", name);
-    for (size_t i = 0; i < n; i++) key[i] = name[i] == '-' ? '_' : name[i];
+    for (size_t i = 0; i < n; i++)
+        key[i] = name[i] == '-' ? '_' : name[i];
     key[n] = '\0';
-    if (find_setting(key, n) == NULL)
-        return dp_err_set(err, -EINVAL, "unknown flag '--%s'", key);
+    if (find_setting(key, n) == NULL) return dp_err_set(err, -EINVAL, "unknown flag '--%s'", key);
     char origin[96];
     snprintf(origin, sizeof(origin), "flag --%s", key);
     return dp_config_set(c, key, value, origin, err);
@@ -239,18 +241,26 @@ int dp_config_load(dp_config *c, int argc, char **argv, char **envp, dp_config_c
     /* First pass: options that are not settings, and the config file's name. */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--check-config")) cli->check_config = 1;
-        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) cli->help = 1;
-        else if (!strcmp(a, "--version")) cli->version = 1;
+        if (!strcmp(a, "--check-config"))
+            cli->check_config = 1;
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            cli->help = 1;
+        else if (!strcmp(a, "--version"))
+            cli->version = 1;
         else if (!strcmp(a, "--config") || !strcmp(a, "--replay")) {
             if (i + 1 >= argc) return dp_err_set(err, -EINVAL, "%s: needs a value", a);
-            if (!strcmp(a, "--config")) cli->config_file = argv[++i];
-            else cli->replay_dir = argv[++i];
-        } else if (!strncmp(a, "--config=", 9)) cli->config_file = a + 9;
-        else if (!strncmp(a, "--replay=", 9)) cli->replay_dir = a + 9;
+            if (!strcmp(a, "--config"))
+                cli->config_file = argv[++i];
+            else
+                cli->replay_dir = argv[++i];
+        } else if (!strncmp(a, "--config=", 9))
+            cli->config_file = a + 9;
+        else if (!strncmp(a, "--replay=", 9))
+            cli->replay_dir = a + 9;
         else if (!strncmp(a, "--", 2)) {
             if (strchr(a, '=') == NULL) i++; /* --name value */
-        } else return dp_err_set(err, -EINVAL, "unexpected argument '%.64s'", a);
+        } else
+            return dp_err_set(err, -EINVAL, "unexpected argument '%.64s'", a);
     }
     if (cli->config_file == NULL && envp != NULL)
         for (char **e = envp; *e; e++)
@@ -274,7 +284,8 @@ int dp_config_load(dp_config *c, int argc, char **argv, char **envp, dp_config_c
             char key[64];
             if (n >= sizeof(key))
                 return dp_err_set(err, -EINVAL, "unknown environment variable '%.80s'", *e);
-            for (size_t i = 0; i < n; i++) key[i] = (char)tolower((unsigned char)name[i]);
+            for (size_t i = 0; i < n; i++)
+                key[i] = (char)tolower((unsigned char)name[i]);
             key[n] = '\0';
             char origin[96];
             snprintf(origin, sizeof(origin), "environment DECKPULSE_%.*s", (int)n, name);
@@ -294,9 +305,12 @@ int dp_config_load(dp_config *c, int argc, char **argv, char **envp, dp_config_c
             continue;
         }
         const char *name = a + 2, *eq = strchr(name, '=');
-        if (eq != NULL) rc = set_from_flag(c, name, (size_t)(eq - name), eq + 1, err);
-        else if (i + 1 < argc) rc = set_from_flag(c, name, strlen(name), argv[++i], err);
-        else rc = dp_err_set(err, -EINVAL, "flag --%s: needs a value", name);
+        if (eq != NULL)
+            rc = set_from_flag(c, name, (size_t)(eq - name), eq + 1, err);
+        else if (i + 1 < argc)
+            rc = set_from_flag(c, name, strlen(name), argv[++i], err);
+        else
+            rc = dp_err_set(err, -EINVAL, "flag --%s: needs a value", name);
         if (rc != 0) return rc;
     }
     return check_semantics(c, err);

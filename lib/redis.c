@@ -73,8 +73,10 @@ static void on_connect(const redisAsyncContext *ac, int status)
     r->connects++;
     r->backoff_ms = BACKOFF_MIN_MS;
     set_state(r, DP_REDIS_UP);
-    if (r->path) dp_info("redis: connected to unix:%s", r->path);
-    else dp_info("redis: connected to %s:%d", r->host, r->port);
+    if (r->path)
+        dp_info("redis: connected to unix:%s", r->path);
+    else
+        dp_info("redis: connected to %s:%d", r->host, r->port);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -151,8 +153,7 @@ static void on_handle_closed(uv_handle_t *h)
     maybe_closed(r);
 }
 
-int dp_redis_init(dp_redis *r, uv_loop_t *loop, const char *url, uint64_t timeout_ms,
-                  dp_err *err)
+int dp_redis_init(dp_redis *r, uv_loop_t *loop, const char *url, uint64_t timeout_ms, dp_err *err)
 {
     memset(r, 0, sizeof(*r));
     r->loop = loop;

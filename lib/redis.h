@@ -56,8 +56,7 @@ struct dp_redis {
 };
 
 /* url: "redis://host:port" or "unix:/path". 0 or -EINVAL. */
-int dp_redis_init(dp_redis *r, uv_loop_t *loop, const char *url, uint64_t timeout_ms,
-                  dp_err *err);
+int dp_redis_init(dp_redis *r, uv_loop_t *loop, const char *url, uint64_t timeout_ms, dp_err *err);
 void dp_redis_start(dp_redis *r);
 int dp_redis_command(dp_redis *r, dp_redis_cb cb, void *priv, int argc, const char **argv,
                      const size_t *argvlen);

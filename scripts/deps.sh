@@ -8,7 +8,7 @@ build_pkgs=(gcc libc6-dev make cmake pkg-config
             libuv1-dev libhttp-parser-dev libhiredis-dev zlib1g-dev libcsv-dev
             libjansson-dev libsodium-dev redis-server)
 # Tests only: cmocka for unit tests, python3 (stdlib only) drives integration tests.
-test_pkgs=(libcmocka-dev python3)
+test_pkgs=(libcmocka-dev python3 clang-format)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi

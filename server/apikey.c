@@ -18,9 +18,12 @@ int dp_apikeys_parse(dp_apikeys *k, const char *spec, dp_err *err)
             return dp_err_set(err, -EINVAL, "api_keys: entry %zu: expected role:key", entry);
         size_t rn = (size_t)(colon - p), kn = n - rn - 1;
         dp_role role = DP_ROLE_NONE;
-        if (rn == 5 && !strncmp(p, "admin", 5)) role = DP_ROLE_ADMIN;
-        else if (rn == 9 && !strncmp(p, "marketing", 9)) role = DP_ROLE_MARKETING;
-        else if (rn == 5 && !strncmp(p, "sales", 5)) role = DP_ROLE_SALES;
+        if (rn == 5 && !strncmp(p, "admin", 5))
+            role = DP_ROLE_ADMIN;
+        else if (rn == 9 && !strncmp(p, "marketing", 9))
+            role = DP_ROLE_MARKETING;
+        else if (rn == 5 && !strncmp(p, "sales", 5))
+            role = DP_ROLE_SALES;
         else
             return dp_err_set(err, -EINVAL,
                               "api_keys: entry %zu: role must be admin, marketing or sales", entry);

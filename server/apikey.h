@@ -9,11 +9,15 @@
 
 #include "deckpulse/error.h"
 
-typedef enum dp_role { DP_ROLE_NONE = 0, DP_ROLE_ADMIN = 1, DP_ROLE_MARKETING = 2,
-                       DP_ROLE_SALES = 4 } dp_role;
+typedef enum dp_role {
+    DP_ROLE_NONE = 0,
+    DP_ROLE_ADMIN = 1,
+    DP_ROLE_MARKETING = 2,
+    DP_ROLE_SALES = 4
+} dp_role;
 
-#define DP_APIKEY_MIN 16
-#define DP_APIKEY_MAX 256
+#define DP_APIKEY_MIN  16
+#define DP_APIKEY_MAX  256
 #define DP_APIKEYS_MAX 256
 
 typedef struct dp_apikeys {

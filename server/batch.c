@@ -12,9 +12,12 @@ int dp_json_depth_check(const char *json, size_t len, size_t max_depth)
     for (size_t i = 0; i < len; i++) {
         char c = json[i];
         if (in_str) {
-            if (esc) esc = 0;
-            else if (c == '\\') esc = 1;
-            else if (c == '"') in_str = 0;
+            if (esc)
+                esc = 0;
+            else if (c == '\\')
+                esc = 1;
+            else if (c == '"')
+                in_str = 0;
         } else if (c == '"') {
             in_str = 1;
         } else if (c == '[' || c == '{') {
@@ -62,8 +65,15 @@ static int get_int(json_t *obj, const char *key, const char *where, int required
 }
 
 /* Which fields each type takes, besides seq, type and at. */
-enum { F_SLIDES = 1, F_MATERIAL = 2, F_SLIDE = 4, F_VERSION = 8, F_INDEX = 16, F_MS = 32,
-       F_NAME = 64 };
+enum {
+    F_SLIDES = 1,
+    F_MATERIAL = 2,
+    F_SLIDE = 4,
+    F_VERSION = 8,
+    F_INDEX = 16,
+    F_MS = 32,
+    F_NAME = 64
+};
 static const unsigned type_fields[DP_EV__COUNT] = {
     [DP_EV_OPEN] = F_SLIDES,
     [DP_EV_VIEW] = F_MATERIAL | F_SLIDE | F_VERSION | F_INDEX,
@@ -74,9 +84,15 @@ static const unsigned type_fields[DP_EV__COUNT] = {
 static const struct {
     const char *name;
     unsigned flag;
-} field_names[] = {{"seq", 0},           {"type", 0},         {"at", 0},
-                   {"slides", F_SLIDES}, {"material", F_MATERIAL}, {"slide", F_SLIDE},
-                   {"version", F_VERSION}, {"index", F_INDEX}, {"ms", F_MS},
+} field_names[] = {{"seq", 0},
+                   {"type", 0},
+                   {"at", 0},
+                   {"slides", F_SLIDES},
+                   {"material", F_MATERIAL},
+                   {"slide", F_SLIDE},
+                   {"version", F_VERSION},
+                   {"index", F_INDEX},
+                   {"ms", F_MS},
                    {"name", F_NAME}};
 
 static int decode_event(json_t *o, size_t i, dp_event *ev, dp_err *err)
@@ -192,7 +208,8 @@ int dp_batch_decode(dp_batch *b, const char *text, size_t len, const dp_batch_li
     b->mode = DP_MODE_SELF;
     if (mode != NULL && !json_is_null(mode)) {
         const char *m = json_is_string(mode) ? json_string_value(mode) : "";
-        if (!strcmp(m, "live")) b->mode = DP_MODE_LIVE;
+        if (!strcmp(m, "live"))
+            b->mode = DP_MODE_LIVE;
         else if (strcmp(m, "self") != 0) {
             dp_err_set(err, rc, "mode: must be \"self\" or \"live\"");
             goto fail;

@@ -23,7 +23,7 @@ typedef struct dp_event {
 } dp_event;
 
 typedef struct dp_batch {
-    const char *token;        /* NULL if absent */
+    const char *token; /* NULL if absent */
     const char *session;
     const char *presentation; /* NULL if absent */
     dp_mode mode;

@@ -9,7 +9,7 @@
 #include "router.h"
 
 #define DRAIN_MAX_BYTES (1024 * 1024)
-#define DRAIN_MS 1000
+#define DRAIN_MS        1000
 
 static void start_reading(dp_conn *c);
 static void process(dp_conn *c, const char *data, size_t len);
@@ -17,26 +17,46 @@ static void process(dp_conn *c, const char *data, size_t len);
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
     }
 }
 
@@ -55,8 +75,10 @@ void dp_conn_close(dp_conn *c)
     if (c->state == DP_CONN_CLOSING) return;
     c->state = DP_CONN_CLOSING;
     dp_server *s = c->srv;
-    if (c->prev) c->prev->next = c->next;
-    else s->conns = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nconns--;
     if (c->ingest) dp__ingest_detach(c->ingest);
@@ -150,15 +172,16 @@ static void on_write(uv_write_t *w, int status)
         return;
     }
     uv_timer_stop(&c->timer);
-    if (c->close_after) begin_drain(c);
-    else next_request(c);
+    if (c->close_after)
+        begin_drain(c);
+    else
+        next_request(c);
 }
 
-void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extra,
-                     const char *body, size_t len)
+void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extra, const char *body,
+                     size_t len)
 {
-    if (c->state == DP_CONN_CLOSING || c->state == DP_CONN_WRITING ||
-        c->state == DP_CONN_DRAINING)
+    if (c->state == DP_CONN_CLOSING || c->state == DP_CONN_WRITING || c->state == DP_CONN_DRAINING)
         return;
     dp_server *s = c->srv;
     if (!c->req.head_done || !c->req.keep_alive || s->stopping) c->close_after = 1;
@@ -169,8 +192,10 @@ void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extr
     dp_buf_printf(o, "HTTP/1.1 %d %s\r\n", status, reason(status));
     if (ctype) dp_buf_printf(o, "Content-Type: %s\r\n", ctype);
     dp_buf_printf(o, "Content-Length: %zu\r\n", len);
-    if (c->close_after) dp_buf_puts(o, "Connection: close\r\n");
-    else if (c->req.parser.http_minor == 0) dp_buf_puts(o, "Connection: keep-alive\r\n");
+    if (c->close_after)
+        dp_buf_puts(o, "Connection: close\r\n");
+    else if (c->req.parser.http_minor == 0)
+        dp_buf_puts(o, "Connection: keep-alive\r\n");
     if (c->req.head_done) {
         size_t olen;
         const char *origin = dp_http_req_header(&c->req, "origin", &olen);
@@ -336,9 +361,10 @@ void dp_conn_accept(dp_server *s)
         return;
     }
     if (s->nconns >= (uint64_t)s->cfg->max_connections || s->stopping) {
-        static char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                             "Content-Length: 43\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-                             "{\"error\":\"too many connections; try again\"}";
+        static char busy[] =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            "Content-Length: 43\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+            "{\"error\":\"too many connections; try again\"}";
         uv_buf_t b = uv_buf_init(busy, sizeof(busy) - 1);
         uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
         s->metrics.connections_refused++;
@@ -378,8 +404,10 @@ void dp_conn_shutdown_all(dp_server *s)
     dp_conn *c = s->conns;
     while (c != NULL) {
         dp_conn *next = c->next;
-        if (c->state == DP_CONN_IDLE && c->pend == NULL) dp_conn_close(c);
-        else c->close_after = 1;
+        if (c->state == DP_CONN_IDLE && c->pend == NULL)
+            dp_conn_close(c);
+        else
+            c->close_after = 1;
         c = next;
     }
 }

@@ -12,7 +12,6 @@
 #include "metrics.h"
 #include "server.h"
 
-
 typedef enum dp_conn_state {
     DP_CONN_IDLE = 0, /* waiting for the first byte of a request */
     DP_CONN_HEAD,     /* receiving the head */
@@ -46,7 +45,7 @@ struct dp_conn {
     dp_route route;
     int status;
     uint64_t started_ns;
-    size_t events; /* for the access log */
+    size_t events;     /* for the access log */
     dp_ingest *ingest; /* answer pending from Redis, or NULL */
     char peer[64];     /* client address: in memory only, for anonymous hashing */
 };

@@ -7,7 +7,7 @@
 
 /* Framing allowance for chunked bodies: chunk-size lines, extensions and
  * trailers may use this much beyond the payload, plus a little per chunk. */
-#define CHUNK_FRAMING_BASE 16384
+#define CHUNK_FRAMING_BASE      16384
 #define CHUNK_FRAMING_PER_CHUNK 32
 
 static int fail(dp_http_req *r, int status, const char *fmt, const char *detail)
@@ -73,7 +73,8 @@ static int value_is(const dp_http_req *r, const dp_http_hdr *h, const char *v)
     size_t n = strlen(v);
     const char *s = r->head.data + h->value_off;
     size_t len = h->value_len;
-    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
     return len == n && strncasecmp(s, v, n) == 0;
 }
 
@@ -85,14 +86,16 @@ static int on_headers_complete(http_parser *p)
         return fail(r, 505, "HTTP version %s not supported", p->http_major ? "2+" : "0.9");
     for (size_t i = 0; i < r->nhdrs; i++) {
         const dp_http_hdr *h = &r->hdrs[i];
-        if (header_is(r, h, "content-length")) ncl++;
+        if (header_is(r, h, "content-length"))
+            ncl++;
         else if (header_is(r, h, "transfer-encoding")) {
             nte++;
             if (!value_is(r, h, "chunked"))
                 return fail(r, 400, "Transfer-Encoding: only %s is supported", "chunked");
         } else if (header_is(r, h, "content-encoding")) {
             nce++;
-            if (value_is(r, h, "gzip")) r->gzip = 1;
+            if (value_is(r, h, "gzip"))
+                r->gzip = 1;
             else if (!value_is(r, h, "identity"))
                 return fail(r, 415, "Content-Encoding: only %s is supported", "gzip");
         } else if (header_is(r, h, "expect")) {
@@ -177,8 +180,7 @@ static const http_parser_settings settings = {
     .on_message_complete = on_message_complete,
 };
 
-void dp_http_req_init(dp_http_req *r, const dp_http_limits *lim, dp_http_head_cb on_head,
-                      void *ud)
+void dp_http_req_init(dp_http_req *r, const dp_http_limits *lim, dp_http_head_cb on_head, void *ud)
 {
     memset(r, 0, sizeof(*r));
     r->lim = *lim;
@@ -233,8 +235,7 @@ static int scan_head(dp_http_req *r, const char *data, size_t len, size_t *head_
     const size_t max_line = r->lim.max_url_bytes + 32; /* method, spaces, version */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)data[i];
-        if (r->prev == '\r' && c != '\n')
-            return fail(r, 400, "%s", "bare CR in request head");
+        if (r->prev == '\r' && c != '\n') return fail(r, 400, "%s", "bare CR in request head");
         if (c == '\n') {
             if (r->prev != '\r') return fail(r, 400, "%s", "bare LF in request head");
             if (r->phase == 0) {
@@ -308,7 +309,8 @@ const char *dp_http_req_header(const dp_http_req *r, const char *name, size_t *l
         if (header_is(r, h, name)) {
             const char *v = r->head.data + h->value_off;
             size_t n = h->value_len;
-            while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+            while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+                n--;
             *len = n;
             return v;
         }
@@ -317,8 +319,8 @@ const char *dp_http_req_header(const dp_http_req *r, const char *name, size_t *l
     return NULL;
 }
 
-void dp_http_req_path(const dp_http_req *r, const char **path, size_t *path_len,
-                      const char **query, size_t *query_len)
+void dp_http_req_path(const dp_http_req *r, const char **path, size_t *path_len, const char **query,
+                      size_t *query_len)
 {
     size_t n;
     const char *u = dp_http_req_url(r, &n);
@@ -342,7 +344,8 @@ int dp_http_query_get(const char *query, size_t qlen, const char *name, char *ou
     size_t nlen = strlen(name), i = 0;
     while (i < qlen) {
         size_t end = i;
-        while (end < qlen && query[end] != '&') end++;
+        while (end < qlen && query[end] != '&')
+            end++;
         const char *eq = memchr(query + i, '=', end - i);
         size_t klen = eq ? (size_t)(eq - (query + i)) : end - i;
         if (klen == nlen && memcmp(query + i, name, nlen) == 0) {

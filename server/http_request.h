@@ -63,12 +63,12 @@ struct dp_http_req {
     dp_buf body;
     dp_inflate inflate;
     int gzip;
-    size_t raw_body;   /* body bytes as sent */
-    size_t body_wire;  /* bytes consumed after the head (body + chunk framing) */
+    size_t raw_body;  /* body bytes as sent */
+    size_t body_wire; /* bytes consumed after the head (body + chunk framing) */
     size_t nchunks;
 
     /* summary, valid from on_head on */
-    int method;   /* enum http_method */
+    int method; /* enum http_method */
     int keep_alive;
     int expect_continue;
     int head_done;
@@ -78,8 +78,7 @@ struct dp_http_req {
     dp_err err;
 };
 
-void dp_http_req_init(dp_http_req *r, const dp_http_limits *lim, dp_http_head_cb on_head,
-                      void *ud);
+void dp_http_req_init(dp_http_req *r, const dp_http_limits *lim, dp_http_head_cb on_head, void *ud);
 void dp_http_req_reset(dp_http_req *r);
 void dp_http_req_free(dp_http_req *r);
 int dp_http_req_feed(dp_http_req *r, const char *data, size_t len, size_t *consumed);
@@ -89,8 +88,8 @@ const char *dp_http_req_url(const dp_http_req *r, size_t *len);
 /* Case-insensitive lookup of the first header of that name, NULL if absent. */
 const char *dp_http_req_header(const dp_http_req *r, const char *name, size_t *len);
 /* The path part of the URL (before '?') and the raw query (after it). */
-void dp_http_req_path(const dp_http_req *r, const char **path, size_t *path_len,
-                      const char **query, size_t *query_len);
+void dp_http_req_path(const dp_http_req *r, const char **path, size_t *path_len, const char **query,
+                      size_t *query_len);
 
 /* Finds a query parameter, percent-decoding it into out (NUL-terminated).
  * 0, -ENOENT if absent, -E2BIG if longer than outlen-1, -EINVAL if badly

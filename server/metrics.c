@@ -2,15 +2,15 @@
 
 #include "redis.h"
 
-const char *const dp_route_names[DP_ROUTE__COUNT] = {
-    "events", "pixel", "links", "healthz", "readyz", "metrics", "preflight", "other"};
-const char *const dp_reject_names[DP_REJECT__COUNT] = {
-    "invalid", "unauthorized", "origin", "too_large", "media_type", "unavailable"};
+const char *const dp_route_names[DP_ROUTE__COUNT] = {"events", "pixel",   "links",     "healthz",
+                                                     "readyz", "metrics", "preflight", "other"};
+const char *const dp_reject_names[DP_REJECT__COUNT] = {"invalid",   "unauthorized", "origin",
+                                                       "too_large", "media_type",   "unavailable"};
 
 /* Upper bounds in microseconds. */
-static const uint64_t bucket_us[DP_LATENCY_BUCKETS] = {
-    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
-    UINT64_MAX};
+static const uint64_t bucket_us[DP_LATENCY_BUCKETS] = {100,    250,    500,     1000,      2500,
+                                                       5000,   10000,  25000,   50000,     100000,
+                                                       250000, 500000, 1000000, UINT64_MAX};
 
 void dp_metrics_request(dp_metrics *m, dp_route route, int status)
 {
@@ -66,8 +66,8 @@ int dp_metrics_render(const dp_metrics *m, const dp_metrics_gauges *g, dp_buf *o
                          "(when the batch could be decoded).\n"
                          "# TYPE dp_events_rejected_total counter\n");
     for (int i = 0; i < DP_REJECT__COUNT; i++)
-        rc |= dp_buf_printf(o, "dp_events_rejected_total{reason=\"%s\"} %llu\n",
-                            dp_reject_names[i], (unsigned long long)m->events_rejected[i]);
+        rc |= dp_buf_printf(o, "dp_events_rejected_total{reason=\"%s\"} %llu\n", dp_reject_names[i],
+                            (unsigned long long)m->events_rejected[i]);
     rc |= dp_buf_puts(o, "# HELP dp_batches_rejected_total Ingest requests refused, by reason.\n"
                          "# TYPE dp_batches_rejected_total counter\n");
     for (int i = 0; i < DP_REJECT__COUNT; i++)

@@ -19,7 +19,7 @@ typedef enum dp_route {
 } dp_route;
 
 typedef enum dp_reject {
-    DP_REJECT_INVALID = 0, /* 400 */
+    DP_REJECT_INVALID = 0,  /* 400 */
     DP_REJECT_UNAUTHORIZED, /* 401 */
     DP_REJECT_ORIGIN,       /* 403 */
     DP_REJECT_TOO_LARGE,    /* 413 */
@@ -29,7 +29,7 @@ typedef enum dp_reject {
 } dp_reject;
 
 #define DP_METRICS_STATUSES 20
-#define DP_LATENCY_BUCKETS 14
+#define DP_LATENCY_BUCKETS  14
 
 typedef struct dp_metrics {
     int statuses[DP_METRICS_STATUSES]; /* the status codes seen, in order of first use */
@@ -37,7 +37,7 @@ typedef struct dp_metrics {
     uint64_t requests[DP_ROUTE__COUNT][DP_METRICS_STATUSES];
     uint64_t events_accepted;
     uint64_t batches_accepted;
-    uint64_t events_rejected[DP_REJECT__COUNT];  /* events of rejected batches, when known */
+    uint64_t events_rejected[DP_REJECT__COUNT]; /* events of rejected batches, when known */
     uint64_t batches_rejected[DP_REJECT__COUNT];
     uint64_t xadd_buckets[DP_LATENCY_BUCKETS]; /* cumulative at render */
     uint64_t xadd_count;

@@ -22,8 +22,7 @@ static int copy_id(json_t *root, const char *key, int required, char *out, dp_er
         return 0;
     }
     if (!json_is_string(v) || !dp_id_valid(json_string_value(v), json_string_length(v)))
-        return dp_err_set(err, -EINVAL, "%s: must be 1-64 characters of A-Z a-z 0-9 . _ : -",
-                          key);
+        return dp_err_set(err, -EINVAL, "%s: must be 1-64 characters of A-Z a-z 0-9 . _ : -", key);
     memcpy(out, json_string_value(v), json_string_length(v) + 1);
     return 0;
 }
@@ -51,8 +50,8 @@ void dp_route_links(dp_conn *c)
     json_error_t je;
     json_t *root = json_loadb(body->data ? body->data : "", body->len, JSON_REJECT_DUPLICATES, &je);
     if (root == NULL) {
-        dp_err_set(&err, -EINVAL, "body: invalid JSON at line %d column %d: %s", je.line,
-                   je.column, je.text);
+        dp_err_set(&err, -EINVAL, "body: invalid JSON at line %d column %d: %s", je.line, je.column,
+                   je.text);
         dp_conn_error(c, 400, err.msg);
         return;
     }

@@ -30,36 +30,48 @@ void dp_route_request(dp_conn *c)
 
     if (path_is(path, n, "/v1/events")) {
         c->route = DP_ROUTE_EVENTS;
-        if (m == HTTP_POST) dp_route_events(c);
+        if (m == HTTP_POST)
+            dp_route_events(c);
         else if (m == HTTP_OPTIONS)
             preflight(c, "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
                          "Access-Control-Allow-Headers: Content-Type, Content-Encoding\r\n"
                          "Access-Control-Max-Age: 86400\r\n");
-        else dp_conn_error(c, 405, "use POST");
+        else
+            dp_conn_error(c, 405, "use POST");
     } else if (path_is(path, n, "/v1/pixel.gif")) {
         c->route = DP_ROUTE_PIXEL;
-        if (get) dp_route_pixel(c);
-        else dp_conn_error(c, 405, "use GET");
+        if (get)
+            dp_route_pixel(c);
+        else
+            dp_conn_error(c, 405, "use GET");
     } else if (path_is(path, n, "/v1/links")) {
         c->route = DP_ROUTE_LINKS;
-        if (m == HTTP_POST) dp_route_links(c);
+        if (m == HTTP_POST)
+            dp_route_links(c);
         else if (m == HTTP_OPTIONS)
             preflight(c, "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
                          "Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
                          "Access-Control-Max-Age: 86400\r\n");
-        else dp_conn_error(c, 405, "use POST");
+        else
+            dp_conn_error(c, 405, "use POST");
     } else if (path_is(path, n, "/healthz")) {
         c->route = DP_ROUTE_HEALTHZ;
-        if (get) dp_route_healthz(c);
-        else dp_conn_error(c, 405, "use GET");
+        if (get)
+            dp_route_healthz(c);
+        else
+            dp_conn_error(c, 405, "use GET");
     } else if (path_is(path, n, "/readyz")) {
         c->route = DP_ROUTE_READYZ;
-        if (get) dp_route_readyz(c);
-        else dp_conn_error(c, 405, "use GET");
+        if (get)
+            dp_route_readyz(c);
+        else
+            dp_conn_error(c, 405, "use GET");
     } else if (path_is(path, n, "/metrics")) {
         c->route = DP_ROUTE_METRICS;
-        if (get) dp_route_metrics(c);
-        else dp_conn_error(c, 405, "use GET");
+        if (get)
+            dp_route_metrics(c);
+        else
+            dp_conn_error(c, 405, "use GET");
     } else {
         c->route = DP_ROUTE_OTHER;
         dp_conn_error(c, 404, "no such route");

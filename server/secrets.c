@@ -27,8 +27,8 @@ int dp_mkdirs(const char *path, dp_err *err)
     return 0;
 }
 
-int dp_secret_file(const char *dir, const char *name, const char *prefix, size_t nbytes,
-                   char **out, dp_err *err)
+int dp_secret_file(const char *dir, const char *name, const char *prefix, size_t nbytes, char **out,
+                   dp_err *err)
 {
     char path[1200];
     snprintf(path, sizeof(path), "%s/%s", dir, name);

@@ -75,7 +75,8 @@ static void stop_stale_redis(const char *pidfile)
     if (strstr(cmd, "redis-server") == NULL) return;
     dp_warn("stopping a stale private redis-server (pid %ld)", pid);
     kill((pid_t)pid, SIGTERM);
-    for (int i = 0; i < 100 && kill((pid_t)pid, 0) == 0; i++) usleep(50000);
+    for (int i = 0; i < 100 && kill((pid_t)pid, 0) == 0; i++)
+        usleep(50000);
 }
 
 static int start_private_redis(dp_server *s, char *url, size_t urlsz, dp_err *err)
@@ -93,17 +94,28 @@ static int start_private_redis(dp_server *s, char *url, size_t urlsz, dp_err *er
     if (rc != 0) return rc;
     stop_stale_redis(pidfile);
     const char *argv[] = {s->cfg->redis_server,
-                          "--port", "0",
-                          "--unixsocket", sock,
-                          "--unixsocketperm", "700",
-                          "--dir", dir,
-                          "--pidfile", pidfile,
-                          "--logfile", "redis.log",
-                          "--appendonly", "yes",
-                          "--appendfsync", "everysec",
-                          "--maxmemory-policy", "noeviction",
-                          "--save", "",
-                          "--daemonize", "no",
+                          "--port",
+                          "0",
+                          "--unixsocket",
+                          sock,
+                          "--unixsocketperm",
+                          "700",
+                          "--dir",
+                          dir,
+                          "--pidfile",
+                          pidfile,
+                          "--logfile",
+                          "redis.log",
+                          "--appendonly",
+                          "yes",
+                          "--appendfsync",
+                          "everysec",
+                          "--maxmemory-policy",
+                          "noeviction",
+                          "--save",
+                          "",
+                          "--daemonize",
+                          "no",
                           NULL};
     dp_child_init(&s->redis_child, s->loop, "private redis-server", argv);
     s->have_redis_child = 1;
@@ -133,7 +145,8 @@ int dp_server_start(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err 
 
     int rc = dp_mkdirs(cfg->data_dir, err);
     if (rc != 0) return rc;
-    if (cfg->secret[0]) s->secret = dp_strdup(cfg->secret);
+    if (cfg->secret[0])
+        s->secret = dp_strdup(cfg->secret);
     else if ((rc = dp_secret_file(cfg->data_dir, "secret", "", 32, &s->secret, err)) != 0)
         return rc;
     s->secret_len = strlen(s->secret);
@@ -168,8 +181,7 @@ int dp_server_start(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err 
     s->open_handles++;
     if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
         (rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection)) != 0)
-        return dp_err_set(err, rc, "listen: cannot listen on %s: %s", cfg->listen,
-                          uv_strerror(rc));
+        return dp_err_set(err, rc, "listen: cannot listen on %s: %s", cfg->listen, uv_strerror(rc));
     struct sockaddr_storage bound;
     int blen = sizeof(bound);
     uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &blen);
@@ -248,8 +260,10 @@ static void on_child_stopped(void *ud)
 static void on_redis_closed(void *ud)
 {
     dp_server *s = ud;
-    if (s->have_redis_child) dp_child_stop(&s->redis_child, 10000, on_child_stopped, s);
-    else s->open_handles--;
+    if (s->have_redis_child)
+        dp_child_stop(&s->redis_child, 10000, on_child_stopped, s);
+    else
+        s->open_handles--;
     if (!uv_is_closing((uv_handle_t *)&s->shutdown_timer))
         uv_close((uv_handle_t *)&s->shutdown_timer, on_closed);
     maybe_done(s);
@@ -262,8 +276,10 @@ void dp__server_check_stopped(dp_server *s)
      * from Redis before it disconnects (unless the shutdown timer fired). */
     s->open_handles++; /* redis + child, released in on_child_stopped / on_redis_closed */
     int force = !uv_is_active((uv_handle_t *)&s->shutdown_timer);
-    if (s->have_redis) dp_redis_close(&s->redis, force, on_redis_closed, s);
-    else on_redis_closed(s);
+    if (s->have_redis)
+        dp_redis_close(&s->redis, force, on_redis_closed, s);
+    else
+        on_redis_closed(s);
 }
 
 static void on_shutdown_timeout(uv_timer_t *t)
@@ -271,7 +287,8 @@ static void on_shutdown_timeout(uv_timer_t *t)
     dp_server *s = t->data;
     dp_warn("shutdown: %llu connection(s) still open after shutdown_timeout_ms; closing them",
             (unsigned long long)s->nconns);
-    while (s->conns) dp_conn_close(s->conns);
+    while (s->conns)
+        dp_conn_close(s->conns);
     if (s->redis.closing && s->redis.ac) {
         /* still waiting for answers from Redis: give up on them */
         redisAsyncContext *ac = s->redis.ac;

@@ -46,7 +46,7 @@ typedef struct dp_server {
     int have_salt;
 
     dp_metrics metrics;
-    char *rbuf; /* shared read buffer: every read is parsed before the next */
+    char *rbuf;     /* shared read buffer: every read is parsed before the next */
     dp_conn *conns; /* doubly linked list of open connections */
     uint64_t nconns;
 

@@ -17,8 +17,7 @@ static void mac(const char *secret, size_t secret_len, const char *payload, size
     crypto_auth_hmacsha256_final(&st, out);
 }
 
-int dp_token_mint(const char *secret, size_t secret_len, const dp_link *l, char *out,
-                  size_t outlen)
+int dp_token_mint(const char *secret, size_t secret_len, const dp_link *l, char *out, size_t outlen)
 {
     char payload[PAYLOAD_MAX];
     int n = snprintf(payload, sizeof(payload), "1|%s|%s|%s|%s|%s|%lld", l->presentation,

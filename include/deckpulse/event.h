@@ -39,13 +39,13 @@
 #define DP_STREAM_EVENTS "dp:events"
 #define DP_ENTRY_VERSION "1"
 
-#define DP_ID_MAX 64
-#define DP_SEQ_MAX 9007199254740991LL /* 2^53 - 1: exact in JavaScript */
-#define DP_DWELL_MS_MAX 86400000LL    /* one day */
-#define DP_SLIDES_MAX 10000
-#define DP_VERSION_MAX 1000000
-#define DP_AT_MIN 946684800000LL  /* 2000-01-01 */
-#define DP_AT_MAX 4102444800000LL /* 2100-01-01 */
+#define DP_ID_MAX       64
+#define DP_SEQ_MAX      9007199254740991LL /* 2^53 - 1: exact in JavaScript */
+#define DP_DWELL_MS_MAX 86400000LL         /* one day */
+#define DP_SLIDES_MAX   10000
+#define DP_VERSION_MAX  1000000
+#define DP_AT_MIN       946684800000LL  /* 2000-01-01 */
+#define DP_AT_MAX       4102444800000LL /* 2100-01-01 */
 
 typedef enum dp_event_type {
     DP_EV_OPEN = 0,

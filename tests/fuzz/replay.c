@@ -20,7 +20,8 @@ int main(int argc, char **argv)
         size_t len = fread(buf, 1, sizeof(buf), f);
         fclose(f);
         uint8_t *copy = malloc(len ? len : 1); /* exact size, so ASan sees overreads */
-        for (size_t k = 0; k < len; k++) copy[k] = buf[k];
+        for (size_t k = 0; k < len; k++)
+            copy[k] = buf[k];
         LLVMFuzzerTestOneInput(copy, len);
         free(copy);
         n++;

@@ -144,9 +144,9 @@ static void test_hostile_json(void **state)
         "{\"session\":\"s\",\"events\":[{\"seq\":1e400}]}",
         "{\"session\":\"s\",\"events\":[1]} trailing",
         "{\"session\":\"s\",",
-        "{\"session\":\"\xff\xfe\",\"events\":[1]}",      /* invalid UTF-8 */
-        "{\"session\":\"\\ud800\",\"events\":[1]}",       /* lone surrogate */
-        "{\"session\":\"a\\u0000b\",\"events\":[1]}",     /* NUL */
+        "{\"session\":\"\xff\xfe\",\"events\":[1]}",            /* invalid UTF-8 */
+        "{\"session\":\"\\ud800\",\"events\":[1]}",             /* lone surrogate */
+        "{\"session\":\"a\\u0000b\",\"events\":[1]}",           /* NUL */
         "{\"session\":\"s\",\"session\":\"t\",\"events\":[1]}", /* duplicate key */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -19,7 +19,8 @@ static void test_ceiling(void **state)
     assert_true(b.cap <= 11);
     dp_buf_free(&b);
     dp_buf_init(&b, 0);
-    for (int i = 0; i < 1000; i++) assert_int_equal(dp_buf_printf(&b, "%04d", i), 0);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(dp_buf_printf(&b, "%04d", i), 0);
     assert_int_equal(b.len, 4000);
     assert_memory_equal(b.data + 3996, "0999", 4);
     dp_buf_free(&b);

@@ -27,7 +27,8 @@ static const char *write_file(const char *text)
 static int load(dp_config *c, char **argv, char **envp, dp_err *err)
 {
     int argc = 0;
-    while (argv[argc]) argc++;
+    while (argv[argc])
+        argc++;
     dp_config_cli cli;
     dp_config_init(c);
     return dp_config_load(c, argc, argv, envp, &cli, err);
@@ -65,7 +66,7 @@ static void test_precedence(void **state)
     dp_err err;
     assert_int_equal(load(&c, argv, envp, &err), 0);
     assert_string_equal(c.listen, "127.0.0.1:3"); /* flag beats env beats file */
-    assert_int_equal(c.max_events, 8);           /* env beats file */
+    assert_int_equal(c.max_events, 8);            /* env beats file */
     assert_string_equal(c.allowed_origins, "https://a.example");
     dp_config_free(&c);
     char *argv2[] = {"x", "--max-events=9", "--allow_anonymous", "true", NULL};

@@ -186,7 +186,8 @@ static void test_ceilings(void **state)
     /* 500 headers: 431 */
     char *many = dp_malloc(500 * 8 + 64);
     strcpy(many, "GET / HTTP/1.1\r\n");
-    for (int i = 0; i < 500; i++) strcat(many, "A: b\r\n");
+    for (int i = 0; i < 500; i++)
+        strcat(many, "A: b\r\n");
     strcat(many, "\r\n");
     expect_status(many, 431);
     dp_free(many);
@@ -220,9 +221,9 @@ static void test_smuggling(void **state)
                   400);
     expect_status("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde", 400);
     expect_status("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400);
-    expect_status("GET / HTTP/1.1\r\nX-A: b\r\n c\r\n\r\n", 400);    /* obs-fold */
-    expect_status("GET / HTTP/1.1\nHost: a\n\n", 400);               /* bare LF */
-    expect_status("GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n", 400);   /* bare CR */
+    expect_status("GET / HTTP/1.1\r\nX-A: b\r\n c\r\n\r\n", 400);  /* obs-fold */
+    expect_status("GET / HTTP/1.1\nHost: a\n\n", 400);             /* bare LF */
+    expect_status("GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n", 400); /* bare CR */
     expect_status("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400);
     expect_status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                   "fffffffffffffffffffff\r\n",
@@ -295,8 +296,8 @@ static void test_gzip_bomb(void **state)
     size_t gl = gzip_bytes(zeros, n, gz, 8192);
     assert_true(gl < 4096);
     char *req = dp_malloc(gl + 256);
-    int hl = snprintf(req, 256,
-                      "POST / HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", gl);
+    int hl = snprintf(
+        req, 256, "POST / HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", gl);
     memcpy(req + hl, gz, gl);
     size_t s = (size_t)hl + gl;
     parsed p = parse_split(req, s, &s, 1);

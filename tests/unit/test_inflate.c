@@ -43,7 +43,8 @@ static void test_caps(void **state)
     (void)state;
     size_t n = 100000;
     char *text = dp_malloc(n);
-    for (size_t i = 0; i < n; i++) text[i] = (char)('a' + (i * 7) % 26);
+    for (size_t i = 0; i < n; i++)
+        text[i] = (char)('a' + (i * 7) % 26);
     unsigned char *g = dp_malloc(n + 1024);
     size_t gl = gz(text, n, g, n + 1024);
     size_t steps[] = {1, 7, 4096, gl};

@@ -74,8 +74,8 @@ static void test_tampered(void **state)
         tok[i] = orig;
     }
     /* Another secret, truncation, garbage, an over-long token. */
-    assert_int_equal(dp_token_verify("another-secret-another-secret-xx", 32, tok, n, now, &got, &err),
-                     -EACCES);
+    assert_int_equal(
+        dp_token_verify("another-secret-another-secret-xx", 32, tok, n, now, &got, &err), -EACCES);
     assert_int_equal(dp_token_verify(secret, 32, tok, n - 1, now, &got, &err), -EACCES);
     assert_int_equal(dp_token_verify(secret, 32, "abc", 3, now, &got, &err), -EACCES);
     assert_int_equal(dp_token_verify(secret, 32, "", 0, now, &got, &err), -EACCES);
