@@ -254,7 +254,7 @@ static void on_timer(uv_timer_t *t)
     case DP_CONN_BUSY:
         break;
     default: /* idle keep-alive, a client that does not read, the end of a drain */
-        if (c->state == DP_CONN_IDLE || c->state == DP_CONN_WRITING) c->srv->metrics.timeouts++;
+        if (c->state == DP_CONN_WRITING) c->srv->metrics.timeouts++;
         dp_conn_close(c);
         break;
     }

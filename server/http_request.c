@@ -193,9 +193,16 @@ void dp_http_req_init(dp_http_req *r, const dp_http_limits *lim, dp_http_head_cb
     r->parser.data = r;
 }
 
+/* Buffers are kept between requests of a connection (no allocation per
+ * request) unless a large request grew them: idle keep-alive connections
+ * must not pin megabytes each. */
+#define KEEP_BUF_MAX 65536
+
 void dp_http_req_reset(dp_http_req *r)
 {
     dp_inflate_end(&r->inflate);
+    if (r->head.cap > KEEP_BUF_MAX) dp_buf_free(&r->head);
+    if (r->body.cap > KEEP_BUF_MAX) dp_buf_free(&r->body);
     dp_buf_reset(&r->head);
     dp_buf_reset(&r->body);
     r->phase = 0;

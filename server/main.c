@@ -73,6 +73,8 @@ int main(int argc, char **argv)
     rc = dp_server_start(&s, loop, &cfg, &err);
     if (rc != 0) {
         fprintf(stderr, "deckpulse-server: cannot start: %s\n", err.msg);
+        uv_loop_close(loop);
+        dp_config_free(&cfg);
         return 1;
     }
     print_banner(&s, &cfg);

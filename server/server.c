@@ -79,8 +79,33 @@ static void stop_stale_redis(const char *pidfile)
         usleep(50000);
 }
 
+/* 1 if prog is an executable path, or found executable on PATH. */
+static int executable(const char *prog)
+{
+    if (strchr(prog, '/')) return access(prog, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (path == NULL) path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        const char *colon = strchr(path, ':');
+        size_t n = colon ? (size_t)(colon - path) : strlen(path);
+        char full[PATH_MAX];
+        if (n > 0 && n + strlen(prog) + 2 < sizeof(full)) {
+            snprintf(full, sizeof(full), "%.*s/%s", (int)n, path, prog);
+            if (access(full, X_OK) == 0) return 1;
+        }
+        path += n;
+        if (*path == ':') path++;
+    }
+    return 0;
+}
+
 static int start_private_redis(dp_server *s, char *url, size_t urlsz, dp_err *err)
 {
+    if (!executable(s->cfg->redis_server))
+        return dp_err_set(err, -ENOENT,
+                          "redis_server: '%s' not found (apt-get install redis-server, or set "
+                          "redis to an existing Redis)",
+                          s->cfg->redis_server);
     char abs[PATH_MAX], dir[PATH_MAX + 16], sock[PATH_MAX + 48], pidfile[PATH_MAX + 48];
     if (realpath(s->cfg->data_dir, abs) == NULL)
         return dp_err_set(err, -errno, "data_dir: %s", strerror(errno));
@@ -126,9 +151,8 @@ static int start_private_redis(dp_server *s, char *url, size_t urlsz, dp_err *er
     return 0;
 }
 
-int dp_server_start(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err *err)
+static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err *err)
 {
-    memset(s, 0, sizeof(*s));
     s->loop = loop;
     s->cfg = cfg;
     s->http_limits = (dp_http_limits){
@@ -179,6 +203,7 @@ int dp_server_start(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err 
     uv_tcp_init(loop, &s->listener);
     s->listener.data = s;
     s->open_handles++;
+    s->have_listener = 1;
     if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
         (rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection)) != 0)
         return dp_err_set(err, rc, "listen: cannot listen on %s: %s", cfg->listen, uv_strerror(rc));
@@ -231,6 +256,27 @@ int dp_server_check_config(const dp_config *cfg, dp_err *err)
         }
         uv_loop_close(&loop);
     }
+    return rc;
+}
+
+/* Undoes a start that failed half way: closes what was opened, waits for
+ * the loop to finish closing (and the private redis-server to exit). */
+static void abort_start(dp_server *s)
+{
+    if (s->have_redis) dp_redis_close(&s->redis, 1, NULL, NULL);
+    if (s->have_redis_child) {
+        dp_child_stop(&s->redis_child, 5000, NULL, NULL);
+    }
+    if (s->have_listener) uv_close((uv_handle_t *)&s->listener, NULL);
+    uv_run(s->loop, UV_RUN_DEFAULT);
+    dp_server_free(s);
+}
+
+int dp_server_start(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err *err)
+{
+    memset(s, 0, sizeof(*s));
+    int rc = start_steps(s, loop, cfg, err);
+    if (rc != 0) abort_start(s);
     return rc;
 }
 
@@ -316,6 +362,7 @@ void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud)
 void dp_server_free(dp_server *s)
 {
     if (s->have_redis_child) dp_child_free(&s->redis_child);
+    s->have_redis_child = 0;
     if (s->secret) sodium_memzero(s->secret, s->secret_len);
     dp_free(s->secret);
     dp_free(s->rbuf);

@@ -28,6 +28,7 @@ typedef struct dp_server {
     dp_batch_limits batch_limits;
 
     uv_tcp_t listener;
+    int have_listener;
     char listen_url[300];
 
     dp_redis redis;
@@ -60,7 +61,8 @@ typedef struct dp_server {
 
 /* Everything in place before the loop runs: data_dir, secrets, keys, the
  * private redis-server if redis is empty, the Redis connection, the
- * listener, the signal handlers. 0 or a negative errno with err. */
+ * listener, the signal handlers. 0 or a negative errno with err; a failed
+ * start has already undone itself (nothing to stop or free). */
 int dp_server_start(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err *err);
 /* Graceful stop: no new connections, requests in flight finish (within
  * shutdown_timeout_ms), Redis and the private redis-server are closed; then

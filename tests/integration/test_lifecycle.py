@@ -46,6 +46,13 @@ check(rc == 0 and "--max_body_bytes" in out and "--allowed_origins" in out, "--h
 
 redis = Redis(tmp)
 
+# No redis configured and no redis-server to start: a clear error, exit 1.
+rc, out, err = run("--listen", "127.0.0.1:0", "--data_dir", os.path.join(tmp, "d0"),
+                   "--redis_server", "no-such-redis-server")
+eq((rc, err.strip()), (1, "deckpulse-server: cannot start: redis_server: 'no-such-redis-server' "
+                       "not found (apt-get install redis-server, or set redis to an existing "
+                       "Redis)"), "missing redis-server")
+
 # Banner and generated secrets (no secret, no api_keys configured).
 srv = Server(tmp, redis.url(), secret=None, api_keys=None)
 key = open(os.path.join(srv.data_dir, "admin.key")).read().strip()
