@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "json_fields.h"
 
 int dp_json_depth_check(const char *json, size_t len, size_t max_depth)
 {
@@ -26,41 +27,6 @@ int dp_json_depth_check(const char *json, size_t len, size_t max_depth)
             depth--;
         }
     }
-    return 0;
-}
-
-/* Field checks. `where` is the field's path for messages: "session",
- * "events[3].ms". */
-
-static int get_id(json_t *obj, const char *key, const char *where, int required, const char **out,
-                  dp_err *err)
-{
-    json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (v == NULL || json_is_null(v)) {
-        if (required) return dp_err_set(err, -EINVAL, "%s: required", where);
-        return 0;
-    }
-    if (!json_is_string(v) || !dp_id_valid(json_string_value(v), json_string_length(v)))
-        return dp_err_set(err, -EINVAL, "%s: must be 1-64 characters of A-Z a-z 0-9 . _ : -",
-                          where);
-    *out = json_string_value(v);
-    return 0;
-}
-
-static int get_int(json_t *obj, const char *key, const char *where, int required, int64_t min,
-                   int64_t max, int64_t def, int64_t *out, dp_err *err)
-{
-    json_t *v = json_object_get(obj, key);
-    if (v == NULL || json_is_null(v)) {
-        if (required) return dp_err_set(err, -EINVAL, "%s: required", where);
-        *out = def;
-        return 0;
-    }
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return dp_err_set(err, -EINVAL, "%s: must be an integer between %lld and %lld", where,
-                          (long long)min, (long long)max);
-    *out = json_integer_value(v);
     return 0;
 }
 
@@ -130,27 +96,31 @@ static int decode_event(json_t *o, size_t i, dp_event *ev, dp_err *err)
     }
 
     int rc;
-    if ((rc = get_int(o, "seq", WHERE("seq"), 1, 0, DP_SEQ_MAX, 0, &ev->seq, err)) != 0) return rc;
-    if ((rc = get_int(o, "at", WHERE("at"), 1, DP_AT_MIN, DP_AT_MAX, 0, &ev->at, err)) != 0)
+    if ((rc = dp_json_get_int(o, "seq", WHERE("seq"), 1, 0, DP_SEQ_MAX, 0, &ev->seq, err)) != 0)
+        return rc;
+    if ((rc = dp_json_get_int(o, "at", WHERE("at"), 1, DP_AT_MIN, DP_AT_MAX, 0, &ev->at, err)) != 0)
         return rc;
     switch (ev->type) {
     case DP_EV_OPEN:
-        rc = get_int(o, "slides", WHERE("slides"), 0, 1, DP_SLIDES_MAX, 0, &ev->slides, err);
+        rc =
+            dp_json_get_int(o, "slides", WHERE("slides"), 0, 1, DP_SLIDES_MAX, 0, &ev->slides, err);
         break;
     case DP_EV_VIEW:
     case DP_EV_DWELL:
     case DP_EV_ACTION:
-        if ((rc = get_id(o, "material", WHERE("material"), 1, &ev->material, err)) != 0) break;
-        if ((rc = get_id(o, "slide", WHERE("slide"), 1, &ev->slide, err)) != 0) break;
-        if ((rc = get_int(o, "version", WHERE("version"), 0, 1, DP_VERSION_MAX, 1, &ev->version,
-                          err)) != 0)
+        if ((rc = dp_json_get_id(o, "material", WHERE("material"), 1, &ev->material, err)) != 0)
+            break;
+        if ((rc = dp_json_get_id(o, "slide", WHERE("slide"), 1, &ev->slide, err)) != 0) break;
+        if ((rc = dp_json_get_int(o, "version", WHERE("version"), 0, 1, DP_VERSION_MAX, 1,
+                                  &ev->version, err)) != 0)
             break;
         if (ev->type == DP_EV_VIEW)
-            rc = get_int(o, "index", WHERE("index"), 1, 0, DP_SLIDES_MAX - 1, 0, &ev->index, err);
+            rc = dp_json_get_int(o, "index", WHERE("index"), 1, 0, DP_SLIDES_MAX - 1, 0, &ev->index,
+                                 err);
         else if (ev->type == DP_EV_DWELL)
-            rc = get_int(o, "ms", WHERE("ms"), 1, 0, DP_DWELL_MS_MAX, 0, &ev->ms, err);
+            rc = dp_json_get_int(o, "ms", WHERE("ms"), 1, 0, DP_DWELL_MS_MAX, 0, &ev->ms, err);
         else
-            rc = get_id(o, "name", WHERE("name"), 1, &ev->name, err);
+            rc = dp_json_get_id(o, "name", WHERE("name"), 1, &ev->name, err);
         break;
     default:
         break;
@@ -165,33 +135,13 @@ int dp_batch_decode(dp_batch *b, const char *text, size_t len, const dp_batch_li
                     dp_err *err)
 {
     memset(b, 0, sizeof(*b));
-    if (dp_json_depth_check(text, len, lim->max_depth) != 0)
-        return dp_err_set(err, -EINVAL, "body: JSON nested deeper than max_json_depth (%zu)",
-                          lim->max_depth);
-    json_error_t je;
-    /* jansson rejects NaN/Infinity, invalid UTF-8, lone surrogates, NUL in
-     * strings, numbers out of range and trailing garbage; we add duplicates. */
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (root == NULL)
-        return dp_err_set(err, -EINVAL, "body: invalid JSON at line %d column %d: %s", je.line,
-                          je.column, je.text);
-    int rc = -EINVAL;
-    if (!json_is_object(root)) {
-        dp_err_set(err, rc, "body: must be a JSON object");
+    json_t *root = NULL;
+    int rc = dp_json_parse_object(text, len, lim->max_depth, &root, err);
+    if (rc != 0) return rc;
+    rc = -EINVAL;
+    if (dp_json_known_fields(root, top_fields, sizeof(top_fields) / sizeof(top_fields[0]), "",
+                             err) != 0)
         goto fail;
-    }
-    const char *key;
-    json_t *val;
-    json_object_foreach(root, key, val)
-    {
-        size_t k, nf = sizeof(top_fields) / sizeof(top_fields[0]);
-        for (k = 0; k < nf; k++)
-            if (!strcmp(key, top_fields[k])) break;
-        if (k == nf) {
-            dp_err_set(err, rc, "%.64s: unknown field", dp_id_valid(key, strlen(key)) ? key : "?");
-            goto fail;
-        }
-    }
 
     json_t *tok = json_object_get(root, "token");
     if (tok != NULL && !json_is_null(tok)) {
@@ -202,8 +152,9 @@ int dp_batch_decode(dp_batch *b, const char *text, size_t len, const dp_batch_li
         }
         b->token = json_string_value(tok);
     }
-    if (get_id(root, "session", "session", 1, &b->session, err) != 0) goto fail;
-    if (get_id(root, "presentation", "presentation", 0, &b->presentation, err) != 0) goto fail;
+    if (dp_json_get_id(root, "session", "session", 1, &b->session, err) != 0) goto fail;
+    if (dp_json_get_id(root, "presentation", "presentation", 0, &b->presentation, err) != 0)
+        goto fail;
     json_t *mode = json_object_get(root, "mode");
     b->mode = DP_MODE_SELF;
     if (mode != NULL && !json_is_null(mode)) {
