@@ -63,8 +63,6 @@ static const struct {
 
 static int decode_event(json_t *o, size_t i, dp_event *ev, dp_err *err)
 {
-    char w[64];
-#define WHERE(f) (snprintf(w, sizeof(w), "events[%zu].%s", i, f), w)
     if (!json_is_object(o)) return dp_err_set(err, -EINVAL, "events[%zu]: must be an object", i);
     memset(ev, 0, sizeof(*ev));
 
@@ -96,37 +94,38 @@ static int decode_event(json_t *o, size_t i, dp_event *ev, dp_err *err)
     }
 
     int rc;
-    if ((rc = dp_json_get_int(o, "seq", WHERE("seq"), 1, 0, DP_SEQ_MAX, 0, &ev->seq, err)) != 0)
-        return rc;
-    if ((rc = dp_json_get_int(o, "at", WHERE("at"), 1, DP_AT_MIN, DP_AT_MAX, 0, &ev->at, err)) != 0)
+    if ((rc = dp_json_get_int(o, "seq", "seq", 1, 0, DP_SEQ_MAX, 0, &ev->seq, err)) != 0) return rc;
+    if ((rc = dp_json_get_int(o, "at", "at", 1, DP_AT_MIN, DP_AT_MAX, 0, &ev->at, err)) != 0)
         return rc;
     switch (ev->type) {
     case DP_EV_OPEN:
-        rc =
-            dp_json_get_int(o, "slides", WHERE("slides"), 0, 1, DP_SLIDES_MAX, 0, &ev->slides, err);
+        rc = dp_json_get_int(o, "slides", "slides", 0, 1, DP_SLIDES_MAX, 0, &ev->slides, err);
         break;
     case DP_EV_VIEW:
     case DP_EV_DWELL:
     case DP_EV_ACTION:
-        if ((rc = dp_json_get_id(o, "material", WHERE("material"), 1, &ev->material, err)) != 0)
-            break;
-        if ((rc = dp_json_get_id(o, "slide", WHERE("slide"), 1, &ev->slide, err)) != 0) break;
-        if ((rc = dp_json_get_int(o, "version", WHERE("version"), 0, 1, DP_VERSION_MAX, 1,
-                                  &ev->version, err)) != 0)
+        if ((rc = dp_json_get_id(o, "material", "material", 1, &ev->material, err)) != 0) break;
+        if ((rc = dp_json_get_id(o, "slide", "slide", 1, &ev->slide, err)) != 0) break;
+        if ((rc = dp_json_get_int(o, "version", "version", 0, 1, DP_VERSION_MAX, 1, &ev->version,
+                                  err)) != 0)
             break;
         if (ev->type == DP_EV_VIEW)
-            rc = dp_json_get_int(o, "index", WHERE("index"), 1, 0, DP_SLIDES_MAX - 1, 0, &ev->index,
-                                 err);
+            rc = dp_json_get_int(o, "index", "index", 1, 0, DP_SLIDES_MAX - 1, 0, &ev->index, err);
         else if (ev->type == DP_EV_DWELL)
-            rc = dp_json_get_int(o, "ms", WHERE("ms"), 1, 0, DP_DWELL_MS_MAX, 0, &ev->ms, err);
+            rc = dp_json_get_int(o, "ms", "ms", 1, 0, DP_DWELL_MS_MAX, 0, &ev->ms, err);
         else
-            rc = dp_json_get_id(o, "name", WHERE("name"), 1, &ev->name, err);
+            rc = dp_json_get_id(o, "name", "name", 1, &ev->name, err);
         break;
     default:
         break;
     }
+    if (rc != 0) {
+        /* Name the field by its path; built only on failure, never per field. */
+        char msg[DP_ERR_MSG_MAX];
+        memcpy(msg, err->msg, sizeof(msg));
+        dp_err_set(err, rc, "events[%zu].%s", i, msg);
+    }
     return rc;
-#undef WHERE
 }
 
 static const char *const top_fields[] = {"token", "session", "mode", "presentation", "events"};

@@ -18,7 +18,6 @@ static void print_banner(const dp_server *s, const dp_config *cfg)
     const char *url = cfg->public_url[0] ? cfg->public_url : s->listen_url;
     printf("deckpulse-server %s is running.\n", DP_VERSION);
     printf("  Listening on:  %s\n", s->listen_url);
-    printf("  Dashboard:     %s/\n", url);
     if (s->admin_key[0])
         printf("  Admin API key: %s   (kept in %s/admin.key)\n", s->admin_key, cfg->data_dir);
     printf("  Redis:         %s\n",
