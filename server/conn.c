@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "cors.h"
@@ -190,6 +191,7 @@ void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extr
     dp_buf *o = &c->out;
     dp_buf_reset(o);
     dp_buf_printf(o, "HTTP/1.1 %d %s\r\n", status, reason(status));
+    dp_buf_puts(o, date_header());
     if (ctype) dp_buf_printf(o, "Content-Type: %s\r\n", ctype);
     dp_buf_printf(o, "Content-Length: %zu\r\n", len);
     if (c->close_after)
