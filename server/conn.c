@@ -179,6 +179,21 @@ static void on_write(uv_write_t *w, int status)
         next_request(c);
 }
 
+/* "Date: ..." for the current second, formatted once per second. */
+static const char *date_header(void)
+{
+    static char buf[64];
+    static time_t cached = -1;
+    time_t now = time(NULL);
+    if (now != cached) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(buf, sizeof(buf), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        cached = now;
+    }
+    return buf;
+}
+
 void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extra, const char *body,
                      size_t len)
 {
