@@ -61,6 +61,36 @@ static const struct {
                    {"ms", F_MS},
                    {"name", F_NAME}};
 
+/* The fields of one event once its type is known. Messages name the bare
+ * field ("ms: ..."); decode_event puts the event's path in front. */
+static int event_fields(json_t *o, dp_event *ev, dp_err *err)
+{
+    int rc;
+    if ((rc = dp_json_get_int(o, "seq", "seq", 1, 0, DP_SEQ_MAX, 0, &ev->seq, err)) != 0) return rc;
+    if ((rc = dp_json_get_int(o, "at", "at", 1, DP_AT_MIN, DP_AT_MAX, 0, &ev->at, err)) != 0)
+        return rc;
+    switch (ev->type) {
+    case DP_EV_OPEN:
+        return dp_json_get_int(o, "slides", "slides", 0, 1, DP_SLIDES_MAX, 0, &ev->slides, err);
+    case DP_EV_VIEW:
+    case DP_EV_DWELL:
+    case DP_EV_ACTION:
+        if ((rc = dp_json_get_id(o, "material", "material", 1, &ev->material, err)) != 0) return rc;
+        if ((rc = dp_json_get_id(o, "slide", "slide", 1, &ev->slide, err)) != 0) return rc;
+        if ((rc = dp_json_get_int(o, "version", "version", 0, 1, DP_VERSION_MAX, 1, &ev->version,
+                                  err)) != 0)
+            return rc;
+        if (ev->type == DP_EV_VIEW)
+            return dp_json_get_int(o, "index", "index", 1, 0, DP_SLIDES_MAX - 1, 0, &ev->index,
+                                   err);
+        if (ev->type == DP_EV_DWELL)
+            return dp_json_get_int(o, "ms", "ms", 1, 0, DP_DWELL_MS_MAX, 0, &ev->ms, err);
+        return dp_json_get_id(o, "name", "name", 1, &ev->name, err);
+    default:
+        return 0;
+    }
+}
+
 static int decode_event(json_t *o, size_t i, dp_event *ev, dp_err *err)
 {
     if (!json_is_object(o)) return dp_err_set(err, -EINVAL, "events[%zu]: must be an object", i);
@@ -93,32 +123,7 @@ static int decode_event(json_t *o, size_t i, dp_event *ev, dp_err *err)
                               dp_event_type_names[type]);
     }
 
-    int rc;
-    if ((rc = dp_json_get_int(o, "seq", "seq", 1, 0, DP_SEQ_MAX, 0, &ev->seq, err)) != 0) return rc;
-    if ((rc = dp_json_get_int(o, "at", "at", 1, DP_AT_MIN, DP_AT_MAX, 0, &ev->at, err)) != 0)
-        return rc;
-    switch (ev->type) {
-    case DP_EV_OPEN:
-        rc = dp_json_get_int(o, "slides", "slides", 0, 1, DP_SLIDES_MAX, 0, &ev->slides, err);
-        break;
-    case DP_EV_VIEW:
-    case DP_EV_DWELL:
-    case DP_EV_ACTION:
-        if ((rc = dp_json_get_id(o, "material", "material", 1, &ev->material, err)) != 0) break;
-        if ((rc = dp_json_get_id(o, "slide", "slide", 1, &ev->slide, err)) != 0) break;
-        if ((rc = dp_json_get_int(o, "version", "version", 0, 1, DP_VERSION_MAX, 1, &ev->version,
-                                  err)) != 0)
-            break;
-        if (ev->type == DP_EV_VIEW)
-            rc = dp_json_get_int(o, "index", "index", 1, 0, DP_SLIDES_MAX - 1, 0, &ev->index, err);
-        else if (ev->type == DP_EV_DWELL)
-            rc = dp_json_get_int(o, "ms", "ms", 1, 0, DP_DWELL_MS_MAX, 0, &ev->ms, err);
-        else
-            rc = dp_json_get_id(o, "name", "name", 1, &ev->name, err);
-        break;
-    default:
-        break;
-    }
+    int rc = event_fields(o, ev, err);
     if (rc != 0) {
         /* Name the field by its path; built only on failure, never per field. */
         char msg[DP_ERR_MSG_MAX];
