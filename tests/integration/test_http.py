@@ -55,7 +55,13 @@ with Env(**SETTINGS) as env:
         finally:
             c.close()
 
+    def rss_kb():
+        for line in open("/proc/%d/status" % s.proc.pid):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+
     n_before = len(r.entries())
+    rss0 = rss_kb()
     # Row 13: 1 MB header line, 500 headers, 16 KB URL.
     resp, closed = one(b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n")
     eq((resp.status, closed), (431, True), "1 MB header line -> 431 and close")
@@ -100,6 +106,14 @@ with Env(**SETTINGS) as env:
                        + b"e" * 200000)
     eq((resp.status, closed), (400, True), "endless chunk extension -> 400")
     eq(len(r.entries()), n_before, "nothing written by refused requests")
+    # None of that was buffered past its ceiling: 20 more 1 MB header lines
+    # and 20 more 1 GB Content-Lengths leave the server's memory where it was.
+    for _ in range(20):
+        one(b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n")
+        one(b"POST /v1/events HTTP/1.1\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: 1000000000\r\n\r\n" + b"x" * 65536)
+    grown = rss_kb() - rss0
+    check(grown < 16 * 1024, "memory grew %d KB over 40 oversized requests" % grown)
 
     # Too many events in one batch -> 413.
     resp = s.post_json("/v1/events", batch("big", [view(i) for i in range(1, 202)], token))

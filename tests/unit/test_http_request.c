@@ -85,11 +85,14 @@ static void check_all_splits(const char *req, const char *url, const char *body,
         assert_memory_equal(p.body, body, body_len);
         assert_int_equal(p.consumed_total, len);
     }
-    size_t one = 1;
-    parsed p = parse_split(req, len, &one, 1);
-    assert_int_equal(p.rc, DP_HTTP_DONE);
-    assert_string_equal(p.url, url);
-    assert_int_equal(p.body_len, body_len);
+    /* Every chunk size from 1 to N, as a client's writes might fall. */
+    for (size_t chunk = 1; chunk <= len; chunk++) {
+        parsed p = parse_split(req, len, &chunk, 1);
+        assert_int_equal(p.rc, DP_HTTP_DONE);
+        assert_string_equal(p.url, url);
+        assert_int_equal(p.body_len, body_len);
+        assert_memory_equal(p.body, body, body_len);
+    }
 }
 
 static void test_get_every_split(void **state)
