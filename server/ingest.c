@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "clock.h"
+#include "deckpulse/keys.h"
 #include "cors.h"
 #include "log.h"
 #include "router.h"
@@ -27,10 +28,12 @@ struct dp_ingest {
     int has_link;
     const char *presentation;
     const char *source;
-    char viewer[40]; /* anonymous: "a:" + 32 hex */
-    char *ua;        /* anonymous: user agent, until the viewer hash is made */
+    char stream[32]; /* the session's shard stream */
+    char viewer[40]; /* "a:" + 32 hex: this browser, for the day */
+    char *ua;        /* user agent, until the viewer hash is made */
     char peer[64];
     int64_t received;
+    uint64_t sent_ns; /* when the XADDs were queued */
     size_t outstanding;
     size_t failed;
     dp_event pixel_event;
@@ -88,6 +91,8 @@ static void on_xadd(dp_redis *r, redisReply *reply, void *priv)
 {
     dp_ingest *in = priv;
     (void)r;
+    if (reply != NULL)
+        dp_metrics_xadd_latency(&in->srv->metrics, (uv_hrtime() - in->sent_ns) / 1000);
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
         if (in->failed++ == 0)
             dp_warn("ingest: XADD failed: %s", reply ? reply->str : "connection lost");
@@ -121,7 +126,7 @@ static int send_event(dp_ingest *in, const dp_event *ev)
     } while (0)
     const dp_batch *b = &in->batch;
     ARG("XADD");
-    ARG(DP_STREAM_EVENTS);
+    ARG(in->stream);
     ARG("*");
     PAIR("v", DP_ENTRY_VERSION);
     NUM("received", in->received);
@@ -132,13 +137,12 @@ static int send_event(dp_ingest *in, const dp_event *ev)
     NUM("at", ev->at);
     PAIR("mode", dp_mode_names[b->mode]);
     PAIR("presentation", in->presentation);
+    PAIR("viewer", in->viewer);
     if (in->has_link) {
         PAIR("prospect", in->link.prospect);
         if (in->link.account[0]) PAIR("account", in->link.account);
         if (in->link.campaign[0]) PAIR("campaign", in->link.campaign);
         if (in->link.owner[0]) PAIR("owner", in->link.owner);
-    } else {
-        PAIR("viewer", in->viewer);
     }
     switch (ev->type) {
     case DP_EV_OPEN:
@@ -166,6 +170,7 @@ static int send_event(dp_ingest *in, const dp_event *ev)
 static void send_all(dp_ingest *in)
 {
     size_t n = in->batch.nevents;
+    in->sent_ns = uv_hrtime();
     in->outstanding = n + 1; /* +1 until every command is queued */
     for (size_t i = 0; i < n; i++) {
         if (send_event(in, &in->batch.events[i]) != 0) {
@@ -241,13 +246,18 @@ static void fetch_salt(dp_ingest *in)
     }
 }
 
-static void start(dp_ingest *in)
+/* Every event carries a viewer id (distinct browsers: anonymous viewers,
+ * forwarded links), which needs today's salt first. */
+static void start(dp_ingest *in, const dp_conn *c)
 {
     dp_server *s = in->srv;
-    if (in->has_link) {
-        send_all(in);
-        return;
-    }
+    size_t ualen;
+    const char *ua = dp_http_req_header(&c->req, "user-agent", &ualen);
+    in->ua = dp_strndup(ua ? ua : "", ua ? ualen : 0);
+    snprintf(in->peer, sizeof(in->peer), "%s", c->peer);
+    dp_key_stream(
+        in->stream, sizeof(in->stream),
+        dp_shard_of(in->batch.session, strlen(in->batch.session), (unsigned)s->cfg->shards));
     char today[11];
     dp_day(in->received, today);
     if (s->have_salt && strcmp(today, s->salt_day) == 0) {
@@ -331,10 +341,6 @@ void dp_route_events(dp_conn *c)
         return;
     } else {
         in->presentation = b->presentation;
-        size_t ualen;
-        const char *ua = dp_http_req_header(r, "user-agent", &ualen);
-        in->ua = dp_strndup(ua ? ua : "", ua ? ualen : 0);
-        snprintf(in->peer, sizeof(in->peer), "%s", c->peer);
     }
     if (unavailable(c, b->nevents)) {
         ingest_free(in);
@@ -342,7 +348,7 @@ void dp_route_events(dp_conn *c)
     }
     in->conn = c;
     c->ingest = in;
-    start(in);
+    start(in, c);
     return;
 unauthorized:
     dp_metrics_reject(&s->metrics, DP_REJECT_UNAUTHORIZED, b->nevents);
@@ -397,5 +403,5 @@ void dp_route_pixel(dp_conn *c)
     }
     in->conn = c;
     c->ingest = in;
-    start(in);
+    start(in, c);
 }

@@ -193,8 +193,6 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     if ((rc = dp_redis_init(&s->redis, loop, url, (uint64_t)cfg->redis_timeout_ms, err)) != 0)
         return rc;
     s->have_redis = 1;
-    s->redis.on_latency = dp_metrics_xadd_latency;
-    s->redis.latency_ud = &s->metrics;
     dp_redis_start(&s->redis);
 
     struct sockaddr_storage ss;

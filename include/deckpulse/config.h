@@ -45,6 +45,16 @@ typedef struct dp_config {
     char *log_level;
     char *redis_server;
     char *public_url;
+    int64_t shards;
+    /* collector */
+    int start_collector;
+    char *collector_name;
+    int64_t session_timeout_ms;
+    int64_t dedup_ttl_s;
+    int64_t collector_batch;
+    int64_t claim_idle_ms;
+    int64_t max_deliveries;
+    int64_t archive_flush_ms;
 } dp_config;
 
 typedef enum dp_config_type { DP_CFG_STRING, DP_CFG_INT, DP_CFG_BOOL } dp_config_type;

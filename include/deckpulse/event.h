@@ -18,7 +18,8 @@
  *   account        token, if set    the token's account
  *   campaign       token, if set    the token's campaign
  *   owner          token, if set    the token's owner
- *   viewer         anonymous        keyed hash of (IP, user agent, presentation) under a daily salt
+ *   viewer         always           keyed hash of (IP, user agent, presentation) under a daily
+ *                                   salt: one browser, for one day (anonymous viewers, forwarding)
  *   slides         open (beacon)    number of slides in the presentation
  *   material       view dwell action
  *   slide          view dwell action
@@ -35,8 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The Redis stream every server appends to and every collector reads. */
-#define DP_STREAM_EVENTS "dp:events"
+/* Entries go to the stream of the session's shard, "dp:{N}:events"
+ * (keys.h). */
 #define DP_ENTRY_VERSION "1"
 
 #define DP_ID_MAX       64

@@ -98,7 +98,7 @@ class Redis:
     def cmd(self, *args):
         return resp_command(("127.0.0.1", self.port), args)
 
-    def entries(self, key="dp:events"):
+    def entries(self, key="dp:{0}:events"):
         """XRANGE as a list of dicts of fields."""
         out = []
         for _id, fields in self.cmd("XRANGE", key, "-", "+"):

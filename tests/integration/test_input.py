@@ -86,10 +86,10 @@ with Env(max_body_bytes=262144, max_decompressed_bytes=524288, max_json_depth=16
         resp = s.post_json("/v1/events", batch("s22", [view(1)], t, presentation=pres))
         eq((resp.status, resp.json()), (401, {"error": msg}), "row 22: " + msg)
 
-    eq(r.cmd("XLEN", "dp:events"), 0, "nothing invalid reached Redis")
+    eq(r.cmd("XLEN", "dp:{0}:events"), 0, "nothing invalid reached Redis")
     # and the server is fine afterwards
     resp = s.post_json("/v1/events", batch("ok", [view(1)], token))
     eq((resp.status, resp.json()), (202, {"accepted": 1}), "valid batch after the hostile ones")
-    eq(r.cmd("XLEN", "dp:events"), 1, "one event")
+    eq(r.cmd("XLEN", "dp:{0}:events"), 1, "one event")
 
 finish()
