@@ -38,14 +38,14 @@
  *                                              a:<action name>
  *   T pseen:<prospect>:<material>     SET      slide ids the prospect viewed
  *   T ptl:<prospect>                  ZSET     last 200 events by client time ("at"),
- *                                              member "<at>|<session>|<seq>|<type>|<material>|<slide>|<version>|<value>"
- *   T prospects                       ZSET     prospect ids by last_seen
- *   T account:<id>                    HASH     sessions first_seen last_seen dwell views actions
- *   T aprospects:<id>                 SET      the account's prospects
- *   T pres:<id>                       HASH     sessions completed forwarded(0/1)
- *   T pv:<id>                         HLL      distinct viewers (browsers) of the presentation
- *   T pvd:<id>:<day>                  HLL      the same per day; forwarded = a day with > 1
- *   T collector:<consumer>            HASH     collector counters for /metrics
+ *                                              member
+ * "<at>|<session>|<seq>|<type>|<material>|<slide>|<version>|<value>" T prospects ZSET     prospect
+ * ids by last_seen T account:<id>                    HASH     sessions first_seen last_seen dwell
+ * views actions T aprospects:<id>                 SET      the account's prospects T pres:<id> HASH
+ * sessions completed forwarded(0/1) T pv:<id>                         HLL      distinct viewers
+ * (browsers) of the presentation T pvd:<id>:<day>                  HLL      the same per day;
+ * forwarded = a day with > 1 T collector:<consumer>            HASH     collector counters for
+ * /metrics
  *
  * Days are UTC dates of the server receive time; mode is self or live. */
 #ifndef DECKPULSE_KEYS_H
@@ -55,21 +55,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define DP_GROUP "rollup"
+#define DP_GROUP      "rollup"
 #define DP_SHARDS_MAX 256
 
 /* Dwell histogram: bucket i holds dwell_ms <= dp_dwell_bounds[i]; the last
  * bucket holds the rest. Fine enough for median and p90 within a bucket. */
 #define DP_DWELL_BUCKETS 33
 static const int64_t dp_dwell_bounds[DP_DWELL_BUCKETS - 1] = {
-    250,    500,    1000,   1500,   2000,   3000,   4000,   5000,    6000,   8000,  10000,
-    12000,  15000,  20000,  25000,  30000,  40000,  50000,  60000,   75000,  90000, 120000,
+    250,    500,    1000,   1500,   2000,   3000,   4000,   5000,    6000,    8000,   10000,
+    12000,  15000,  20000,  25000,  30000,  40000,  50000,  60000,   75000,   90000,  120000,
     150000, 180000, 240000, 300000, 420000, 600000, 900000, 1200000, 1800000, 3600000};
 
 static inline int dp_dwell_bucket(int64_t ms)
 {
     int i = 0;
-    while (i < DP_DWELL_BUCKETS - 1 && ms > dp_dwell_bounds[i]) i++;
+    while (i < DP_DWELL_BUCKETS - 1 && ms > dp_dwell_bounds[i])
+        i++;
     return i;
 }
 

@@ -35,7 +35,13 @@ def check(cond, what):
 
 
 def eq(got, want, what):
-    return check(got == want, "%s: got %r, want %r" % (what, got, want))
+    if got == want:
+        return True
+    if isinstance(got, dict) and isinstance(want, dict):
+        diff = {k: (got.get(k), want.get(k)) for k in set(got) | set(want)
+                if got.get(k) != want.get(k)}
+        return check(False, "%s: differs at (got, want) %r" % (what, dict(list(diff.items())[:8])))
+    return check(False, ("%s: got %r, want %r" % (what, got, want))[:1500])
 
 
 def finish():
@@ -355,11 +361,16 @@ class Env:
 
     def __init__(self, **settings):
         self.tmp = tempfile.mkdtemp(prefix="dp-it-")
+        self.children = []
         self.redis = Redis(self.tmp)
         self.server = Server(self.tmp, self.redis.url(), **settings)
         assert self.server.wait_ready(), "server never became ready:\n" + self.server.log()
 
     def close(self):
+        for p in self.children:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         rc = self.server.stop()
         eq(rc, 0, "server exit code after SIGTERM")
         self.redis.stop()

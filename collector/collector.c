@@ -1,0 +1,427 @@
+#include "collector.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "clock.h"
+#include "deckpulse/keys.h"
+#include "log.h"
+
+#define TICK_MS 1000
+
+redisContext *dp_collector_connect(const dp_config *cfg, dp_err *err)
+{
+    struct timeval tv = {.tv_sec = cfg->redis_timeout_ms / 1000,
+                         .tv_usec = (cfg->redis_timeout_ms % 1000) * 1000};
+    redisContext *rc = NULL;
+    const char *url = cfg->redis;
+    if (!strncmp(url, "unix:", 5)) {
+        const char *p = url + 5;
+        if (!strncmp(p, "//", 2)) p += 2;
+        rc = redisConnectUnixWithTimeout(p, tv);
+    } else if (!strncmp(url, "redis://", 8)) {
+        char host[256];
+        int port = 6379;
+        const char *hp = url + 8, *colon = strrchr(hp, ':');
+        size_t hn = colon ? (size_t)(colon - hp) : strcspn(hp, "/");
+        if (hn >= sizeof(host)) hn = sizeof(host) - 1;
+        memcpy(host, hp, hn);
+        host[hn] = '\0';
+        if (colon) port = atoi(colon + 1);
+        rc = redisConnectWithTimeout(host, port, tv);
+    } else {
+        dp_err_set(err, -EINVAL, "redis: the collector needs redis://host:port or unix:/path");
+        return NULL;
+    }
+    if (rc == NULL || rc->err) {
+        dp_err_set(err, -EIO, "redis: cannot connect to %s: %s", url, rc ? rc->errstr : "oom");
+        if (rc) redisFree(rc);
+        return NULL;
+    }
+    /* Blocking reads wait up to TICK_MS; every command gets that much more. */
+    struct timeval ctv = {.tv_sec = (cfg->redis_timeout_ms + TICK_MS) / 1000,
+                          .tv_usec = ((cfg->redis_timeout_ms + TICK_MS) % 1000) * 1000};
+    redisSetTimeout(rc, ctv);
+    return rc;
+}
+
+static redisReply *cmd(dp_collector *c, dp_err *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c->rc, fmt, ap);
+    va_end(ap);
+    if (r == NULL) dp_err_set(err, -EIO, "redis: %s", c->rc->errstr);
+    return r;
+}
+
+static int create_groups(dp_collector *c, dp_err *err)
+{
+    for (unsigned s = 0; s < (unsigned)c->cfg->shards; s++) {
+        char key[32];
+        dp_key_stream(key, sizeof(key), s);
+        redisReply *r = cmd(c, err, "XGROUP CREATE %s " DP_GROUP " 0 MKSTREAM", key);
+        if (r == NULL) return -EIO;
+        int ok = r->type != REDIS_REPLY_ERROR || !strncmp(r->str, "BUSYGROUP", 9);
+        if (!ok) dp_err_set(err, -EIO, "XGROUP CREATE %s: %s", key, r->str);
+        freeReplyObject(r);
+        if (!ok) return -EIO;
+    }
+    return 0;
+}
+
+/* Delivery counts of pending entries [first, last] of this consumer. */
+static long long delivery_count(const redisReply *pend, const char *id)
+{
+    if (pend == NULL || pend->type != REDIS_REPLY_ARRAY) return 1;
+    for (size_t i = 0; i < pend->elements; i++) {
+        const redisReply *x = pend->element[i];
+        if (x->type == REDIS_REPLY_ARRAY && x->elements == 4 && !strcmp(x->element[0]->str, id))
+            return x->element[3]->integer;
+    }
+    return 1;
+}
+
+static int dead_letter(dp_collector *c, unsigned shard, const redisReply *entry, const char *id,
+                       const char *reason, dp_err *err)
+{
+    char key[32], dead[32];
+    dp_key_stream(key, sizeof(key), shard);
+    snprintf(dead, sizeof(dead), "dp:{%u}:dead", shard);
+    const char *argv[2 + 4 + 64];
+    size_t lens[2 + 4 + 64];
+    int argc = 0;
+    argv[argc++] = "XADD";
+    argv[argc++] = dead;
+    argv[argc++] = "*";
+    argv[argc++] = "id";
+    argv[argc++] = id;
+    argv[argc++] = "reason";
+    argv[argc++] = reason;
+    const redisReply *f = entry && entry->type == REDIS_REPLY_ARRAY && entry->elements == 2
+                              ? entry->element[1]
+                              : NULL;
+    if (f && f->type == REDIS_REPLY_ARRAY && f->elements <= 60)
+        for (size_t i = 0; i + 1 < f->elements; i += 2) {
+            if (f->element[i]->type != REDIS_REPLY_STRING ||
+                f->element[i + 1]->type != REDIS_REPLY_STRING)
+                continue;
+            argv[argc++] = f->element[i]->str;
+            argv[argc++] = f->element[i + 1]->str;
+        }
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    /* XADD to the dead-letter stream and XACK, together. */
+    redisAppendCommand(c->rc, "MULTI");
+    redisAppendCommandArgv(c->rc, argc, argv, lens);
+    redisAppendCommand(c->rc, "XACK %s " DP_GROUP " %s", key, id);
+    redisAppendCommand(c->rc, "EXEC");
+    int rc = 0;
+    for (int i = 0; i < 4; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(c->rc, (void **)&r) != REDIS_OK) {
+            rc = dp_err_set(err, -EIO, "redis: %s", c->rc->errstr);
+            break;
+        }
+        freeReplyObject(r);
+    }
+    if (rc == 0) {
+        c->dead++;
+        dp_warn("dead-lettered %s (shard %u): %s", id, shard, reason);
+    }
+    return rc;
+}
+
+/* Applies the entries of one reply (an array of [id, fields]). */
+static int process(dp_collector *c, unsigned shard, const redisReply *list, int redelivered,
+                   dp_err *err)
+{
+    if (list == NULL || list->type != REDIS_REPLY_ARRAY || list->elements == 0) return 0;
+    size_t n = list->elements;
+    char key[32];
+    dp_key_stream(key, sizeof(key), shard);
+    redisReply *pend = NULL;
+    if (redelivered) {
+        const redisReply *a = list->element[0], *b = list->element[n - 1];
+        if (a->type == REDIS_REPLY_ARRAY && b->type == REDIS_REPLY_ARRAY)
+            pend = cmd(c, err, "XPENDING %s " DP_GROUP " %s %s %lld %s", key, a->element[0]->str,
+                       b->element[0]->str, (long long)n, c->name);
+        if (pend == NULL && c->rc->err) return -EIO;
+    }
+    dp_entry *good = dp_calloc(n, sizeof(dp_entry));
+    size_t ng = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const redisReply *x = list->element[i];
+        dp_err why;
+        dp_entry *e = &good[ng];
+        if (x->type == REDIS_REPLY_ARRAY && x->elements == 2 &&
+            x->element[1]->type == REDIS_REPLY_NIL) {
+            /* deleted from the stream while pending: nothing to apply */
+            redisReply *r = cmd(c, err, "XACK %s " DP_GROUP " %s", key, x->element[0]->str);
+            if (r == NULL)
+                rc = -EIO;
+            else
+                freeReplyObject(r);
+            continue;
+        }
+        if (dp_entry_from_reply(e, x, &why) == 0) {
+            ng++;
+            continue;
+        }
+        const char *id = e->id[0] ? e->id : "?";
+        long long count = redelivered ? delivery_count(pend, id) : 1;
+        if (count >= c->cfg->max_deliveries)
+            rc = dead_letter(c, shard, x, id, why.msg, err);
+        else
+            dp_warn("entry %s (shard %u, delivery %lld): %s; left pending", id, shard, count,
+                    why.msg);
+    }
+    /* Archive first: everything acknowledged is in the archive. */
+    for (size_t i = 0; i < ng && rc == 0; i++)
+        rc = dp_archive_append(&c->ar, &good[i], err);
+    if (rc == 0) rc = dp_archive_flush(&c->ar, err);
+    long long applied = 0, dups = 0;
+    if (rc == 0 && ng > 0) {
+        rc = dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, good, ng, &applied, &dups, err);
+        if (rc == -EINVAL) {
+            /* The script refused the batch: apply one by one, so only the
+             * entries that fail stay pending (and are dead-lettered on their
+             * max_deliveries-th delivery). */
+            dp_warn("batch refused (%s); applying its %zu entries one by one", err->msg, ng);
+            rc = 0;
+            for (size_t i = 0; i < ng && rc != -EIO; i++) {
+                long long a = 0, d = 0;
+                dp_err one;
+                int r1 = dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, &good[i], 1, &a, &d, &one);
+                if (r1 == 0) {
+                    applied += a;
+                    dups += d;
+                } else if (r1 == -EIO) {
+                    rc = dp_err_set(err, -EIO, "%s", one.msg);
+                } else {
+                    long long count = redelivered ? delivery_count(pend, good[i].id) : 1;
+                    if (count >= c->cfg->max_deliveries) {
+                        const redisReply *x = NULL;
+                        for (size_t k = 0; k < n; k++)
+                            if (list->element[k]->type == REDIS_REPLY_ARRAY &&
+                                !strcmp(list->element[k]->element[0]->str, good[i].id))
+                                x = list->element[k];
+                        rc = dead_letter(c, shard, x, good[i].id, one.msg, err);
+                    }
+                }
+            }
+        }
+    }
+    if (rc == 0) {
+        c->batches++;
+        c->events += (long long)ng;
+        c->applied += applied;
+        c->duplicates += dups;
+    }
+    dp_free(good);
+    if (pend) freeReplyObject(pend);
+    return rc;
+}
+
+/* XREADGROUP ... STREAMS key <from>: own pending history ("0") or new (">"). */
+static int read_group(dp_collector *c, unsigned shard, const char *from, int block, size_t *got,
+                      dp_err *err)
+{
+    char key[32];
+    dp_key_stream(key, sizeof(key), shard);
+    redisReply *r;
+    if (block)
+        r = cmd(c, err, "XREADGROUP GROUP " DP_GROUP " %s COUNT %lld BLOCK %d STREAMS %s %s",
+                c->name, (long long)c->cfg->collector_batch, TICK_MS, key, from);
+    else
+        r = cmd(c, err, "XREADGROUP GROUP " DP_GROUP " %s COUNT %lld STREAMS %s %s", c->name,
+                (long long)c->cfg->collector_batch, key, from);
+    if (r == NULL) return -EIO;
+    int rc = 0;
+    *got = 0;
+    if (r->type == REDIS_REPLY_ERROR) {
+        rc = dp_err_set(err, -EIO, "XREADGROUP: %s", r->str);
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->elements == 2) {
+        const redisReply *list = r->element[0]->element[1];
+        *got = list->elements;
+        rc = process(c, shard, list, from[0] == '0', err);
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+static int claim(dp_collector *c, unsigned shard, dp_err *err)
+{
+    char key[32];
+    dp_key_stream(key, sizeof(key), shard);
+    redisReply *r = cmd(c, err, "XAUTOCLAIM %s " DP_GROUP " %s %lld 0-0 COUNT %lld", key, c->name,
+                        (long long)c->cfg->claim_idle_ms, (long long)c->cfg->collector_batch);
+    if (r == NULL) return -EIO;
+    int rc = 0;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && r->element[1]->elements > 0) {
+        dp_info("claimed %zu idle entries (shard %u)", r->element[1]->elements, shard);
+        rc = process(c, shard, r->element[1], 1, err);
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+/* Trims the stream below the oldest entry any group still needs. */
+static int trim(dp_collector *c, unsigned shard, dp_err *err)
+{
+    char key[32];
+    dp_key_stream(key, sizeof(key), shard);
+    redisReply *g = cmd(c, err, "XINFO GROUPS %s", key);
+    if (g == NULL) return -EIO;
+    char minid[48] = "";
+    int ok = g->type == REDIS_REPLY_ARRAY && g->elements > 0;
+    for (size_t i = 0; ok && i < g->elements; i++) {
+        const redisReply *grp = g->element[i];
+        const char *name = NULL, *last = NULL;
+        long long pending = 0;
+        for (size_t k = 0; k + 1 < grp->elements; k += 2) {
+            const char *f = grp->element[k]->str;
+            if (!strcmp(f, "name"))
+                name = grp->element[k + 1]->str;
+            else if (!strcmp(f, "pending"))
+                pending = grp->element[k + 1]->integer;
+            else if (!strcmp(f, "last-delivered-id"))
+                last = grp->element[k + 1]->str;
+        }
+        char need[48] = "";
+        if (pending > 0 && name) {
+            redisReply *p = cmd(c, err, "XPENDING %s %s", key, name);
+            if (p && p->type == REDIS_REPLY_ARRAY && p->elements >= 2 &&
+                p->element[1]->type == REDIS_REPLY_STRING)
+                snprintf(need, sizeof(need), "%s", p->element[1]->str);
+            if (p)
+                freeReplyObject(p);
+            else
+                ok = 0;
+        } else if (last) {
+            snprintf(need, sizeof(need), "%s", last);
+        }
+        if (!need[0]) ok = 0;
+        /* keep the smallest (ids compare as ms-seq) */
+        unsigned long long nm = strtoull(need, NULL, 10), mm = strtoull(minid, NULL, 10);
+        const char *nd = strchr(need, '-'), *md = strchr(minid, '-');
+        unsigned long long ns = nd ? strtoull(nd + 1, NULL, 10) : 0,
+                           ms = md ? strtoull(md + 1, NULL, 10) : 0;
+        if (!minid[0] || nm < mm || (nm == mm && ns < ms))
+            snprintf(minid, sizeof(minid), "%s", need);
+    }
+    freeReplyObject(g);
+    if (!ok || !minid[0] || !strcmp(minid, "0-0")) return ok || !c->rc->err ? 0 : -EIO;
+    redisReply *t = cmd(c, err, "XTRIM %s MINID %s", key, minid);
+    if (t == NULL) return -EIO;
+    freeReplyObject(t);
+    return 0;
+}
+
+static int tick(dp_collector *c, dp_err *err)
+{
+    int64_t now = dp_now_ms();
+    for (unsigned s = 0; s < (unsigned)c->cfg->shards; s++) {
+        long long ended = 0;
+        int rc = dp_rollup_sweep(&c->ro, c->rc, s, now - c->cfg->session_timeout_ms, &ended, err);
+        if (rc != 0) return rc;
+        c->ended += ended;
+        if ((rc = trim(c, s, err)) != 0) return rc;
+    }
+    double secs = (double)(now - c->started_ms) / 1000.0;
+    redisReply *r =
+        cmd(c, err,
+            "HSET dp:{0}:collector:%s batches %lld events %lld applied %lld "
+            "duplicates %lld dead %lld ended %lld errors %lld events_per_s %.1f "
+            "updated %lld",
+            c->name, c->batches, c->events, c->applied, c->duplicates, c->dead, c->ended, c->errors,
+            secs > 0 ? (double)c->events / secs : 0.0, (long long)now);
+    if (r == NULL) return -EIO;
+    freeReplyObject(r);
+    r = cmd(c, err, "PEXPIRE dp:{0}:collector:%s 86400000", c->name);
+    if (r) freeReplyObject(r);
+    return r ? 0 : -EIO;
+}
+
+static int session(dp_collector *c, dp_err *err)
+{
+    int rc;
+    if ((rc = create_groups(c, err)) != 0) return rc;
+    if ((rc = dp_rollup_load(&c->ro, c->rc, err)) != 0) return rc;
+    /* First our own pending entries (a previous run of ours died with them). */
+    for (unsigned s = 0; s < (unsigned)c->cfg->shards && !*c->stop; s++) {
+        size_t got;
+        do {
+            if ((rc = read_group(c, s, "0", 0, &got, err)) != 0) return rc;
+        } while (got == (size_t)c->cfg->collector_batch && !*c->stop);
+    }
+    int64_t last_tick = 0;
+    while (!*c->stop) {
+        size_t total = 0;
+        for (unsigned s = 0; s < (unsigned)c->cfg->shards && !*c->stop; s++) {
+            size_t got = 0;
+            if ((rc = claim(c, s, err)) != 0) return rc;
+            int block = c->cfg->shards == 1;
+            if ((rc = read_group(c, s, ">", block, &got, err)) != 0) return rc;
+            total += got;
+        }
+        int64_t now = dp_now_ms();
+        if (now - last_tick >= TICK_MS) {
+            if ((rc = tick(c, err)) != 0) return rc;
+            last_tick = now;
+        }
+        if (total == 0 && c->cfg->shards > 1) usleep(50000);
+    }
+    return tick(c, err);
+}
+
+int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_t *stop,
+                     dp_err *err)
+{
+    memset(c, 0, sizeof(*c));
+    c->cfg = cfg;
+    c->stop = stop;
+    c->started_ms = dp_now_ms();
+    c->ro.ttl_ms = cfg->dedup_ttl_s * 1000;
+    if (cfg->collector_name[0]) {
+        snprintf(c->name, sizeof(c->name), "%s", cfg->collector_name);
+    } else {
+        char host[64] = "collector";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(c->name, sizeof(c->name), "%s", host);
+    }
+    char tag[200];
+    snprintf(tag, sizeof(tag), "%s-%lld", c->name, (long long)c->started_ms);
+    int rc = dp_archive_open(&c->ar, cfg->data_dir, tag, err);
+    if (rc != 0) return rc;
+    uint64_t backoff = 50;
+    while (!*stop) {
+        c->rc = dp_collector_connect(cfg, err);
+        if (c->rc != NULL) {
+            dp_info("collector %s: consuming %lld shard(s) from %s", c->name,
+                    (long long)cfg->shards, cfg->redis);
+            int64_t began = dp_now_ms();
+            rc = session(c, err);
+            redisFree(c->rc);
+            c->rc = NULL;
+            if (rc == 0) break;
+            c->errors++;
+            if (dp_now_ms() - began > 5000) backoff = 50; /* it had been working */
+        }
+        dp_warn("collector: %s; retrying in %llu ms", err->msg, (unsigned long long)backoff);
+        dp_archive_flush(&c->ar, NULL);
+        for (uint64_t waited = 0; waited < backoff && !*stop; waited += 50)
+            usleep(50000);
+        backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
+    }
+    dp_archive_flush(&c->ar, NULL);
+    dp_archive_close(&c->ar);
+    return 0;
+}

@@ -1,0 +1,36 @@
+/* deckpulse-collector: reads the event streams through the consumer group
+ * "rollup", archives every event, applies batches with the rollup script
+ * (aggregates + dedup marks + XACK in one atomic step), claims entries of
+ * dead consumers, dead-letters entries that keep failing, ends idle sessions
+ * and trims the streams below what every group has acknowledged. */
+#ifndef DP_COLLECTOR_H
+#define DP_COLLECTOR_H
+
+#include <hiredis/hiredis.h>
+#include <signal.h>
+
+#include "archive.h"
+#include "deckpulse/config.h"
+#include "rollup.h"
+
+typedef struct dp_collector {
+    const dp_config *cfg;
+    redisContext *rc;
+    dp_rollup ro;
+    dp_archive ar;
+    int have_archive;
+    char name[128];
+    volatile sig_atomic_t *stop;
+    /* counters (also written to dp:{0}:collector:<name> for /metrics) */
+    long long batches, events, applied, duplicates, dead, ended, errors;
+    int64_t started_ms;
+} dp_collector;
+
+/* Connects (retrying until *stop), then consumes until *stop. 0 on a clean
+ * stop. */
+int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_t *stop,
+                     dp_err *err);
+/* Connects once to the configured Redis (for --replay). NULL with err. */
+redisContext *dp_collector_connect(const dp_config *cfg, dp_err *err);
+
+#endif

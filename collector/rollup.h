@@ -1,0 +1,29 @@
+/* The rollup script (collector/rollup.lua, compiled into the binary):
+ * loading it, and applying one shard's batch of entries with it, atomically
+ * and exactly once. Synchronous hiredis: the collector is a worker loop. */
+#ifndef DP_ROLLUP_H
+#define DP_ROLLUP_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+#include "deckpulse/error.h"
+#include "entry.h"
+
+typedef struct dp_rollup {
+    char sha[41];
+    int64_t ttl_ms;
+} dp_rollup;
+
+/* SCRIPT LOAD: 0 or -EIO with err. */
+int dp_rollup_load(dp_rollup *ro, redisContext *rc, dp_err *err);
+/* Applies e[0..n) (all of shard `shard`), XACKs their ids in `group` ("" for
+ * none) in the same script. *applied and *dups count events. 0, -EIO
+ * (connection: retry later) or -EINVAL (the script refused the batch). */
+int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char *group,
+                    const dp_entry *e, size_t n, long long *applied, long long *dups, dp_err *err);
+/* Ends sessions of shard idle since before `before_ms`; *ended counts them. */
+int dp_rollup_sweep(dp_rollup *ro, redisContext *rc, unsigned shard, int64_t before_ms,
+                    long long *ended, dp_err *err);
+
+#endif

@@ -1,0 +1,274 @@
+-- deckpulse rollup: applies a batch of events of one shard exactly once,
+-- atomically (a Redis script runs alone and its writes land together).
+-- Key layout: include/deckpulse/keys.h. Called by collector/rollup.c.
+--
+-- ARGV[1] key prefix "dp:{N}:"     ARGV[2] dedup/session ttl (ms)
+-- ARGV[3] consumer group ("" = replay: no XACK)    ARGV[4] number of events
+-- then W values per event, in the order of FIELDS below. KEYS[1] = stream.
+-- Returns {applied, duplicates}.
+--
+-- Mode "sweep": ARGV[1] prefix, ARGV[2] ttl, ARGV[3] "", ARGV[4] "-1",
+-- ARGV[5] end sessions whose last event was received before this (ms),
+-- ARGV[6] at most this many. Returns {ended}.
+
+local call = redis.call
+local P = ARGV[1]
+local ttl = tonumber(ARGV[2])
+local group = ARGV[3]
+local n = tonumber(ARGV[4])
+
+local FIELDS = {'id', 'session', 'seq', 'type', 'at', 'received', 'day', 'mode',
+                'presentation', 'prospect', 'account', 'who', 'viewer', 'slides', 'material',
+                'slide', 'version', 'index', 'ms', 'bucket', 'name'}
+local W = #FIELDS
+
+local sessions = {} -- session id -> state table, written back at the end
+
+local function session(sid)
+  local s = sessions[sid]
+  if s then return s end
+  local raw = call('HGETALL', P .. 'sess:' .. sid)
+  s = {}
+  for i = 1, #raw, 2 do s[raw[i]] = raw[i + 1] end
+  s.isnew = (#raw == 0)
+  sessions[sid] = s
+  return s
+end
+
+local function split_last(last)
+  -- "material|slide|version|day|mode"
+  local m, sl, v, day, mode = string.match(last, '^([^|]+)|([^|]+)|([^|]+)|([^|]+)|([^|]+)$')
+  return P .. 'slides:' .. m .. ':' .. day .. ':' .. mode, sl .. '|' .. v .. '|exits'
+end
+
+local function move_exit(old, new)
+  if old and old ~= '' then
+    local k, f = split_last(old)
+    call('HINCRBY', k, f, -1)
+  end
+  if new and new ~= '' then
+    local k, f = split_last(new)
+    call('HINCRBY', k, f, 1)
+  end
+end
+
+local function end_session(sid, s)
+  if s.ended == '1' then return end
+  s.ended = '1'
+  s.dirty = true
+  if s.last and s.last ~= '' then
+    move_exit(nil, s.last)
+    s.exit = s.last
+  end
+end
+
+-- The session just became complete: count it for every material it viewed.
+local function complete(sid, s)
+  s.completed = '1'
+  s.dirty = true
+  local mats = call('HGETALL', P .. 'smat:' .. sid)
+  for i = 1, #mats, 2 do
+    call('HINCRBY', P .. 'mat:' .. mats[i] .. ':' .. mats[i + 1] .. ':' .. s.mode, 'completed', 1)
+    if s.prospect and s.prospect ~= '' then
+      call('HINCRBY', P .. 'prospect:' .. s.prospect, 'm:' .. mats[i] .. ':completed', 1)
+    end
+  end
+  call('HINCRBY', P .. 'pres:' .. s.presentation, 'completed', 1)
+end
+
+local function check_complete(sid, s)
+  if s.completed ~= '1' and tonumber(s.slides or '0') > 0 and
+     tonumber(s.maxidx or '-1') >= tonumber(s.slides) - 1 then
+    complete(sid, s)
+  end
+end
+
+local function minmax(key, e)
+  local r = e.received
+  local first = call('HGET', key, 'first_seen')
+  if not first or tonumber(first) > tonumber(r) then call('HSET', key, 'first_seen', r) end
+  local last = call('HGET', key, 'last_seen')
+  if not last or tonumber(last) < tonumber(r) then call('HSET', key, 'last_seen', r) end
+end
+
+local function apply(e)
+  local sid = e.session
+  local s = session(sid)
+  local pr, acct = e.prospect, e.account
+  local prk = pr ~= '' and (P .. 'prospect:' .. pr) or nil
+  local ack = acct ~= '' and (P .. 'account:' .. acct) or nil
+  if s.isnew then
+    s.isnew = false
+    s.dirty = true
+    s.presentation, s.prospect, s.account, s.mode = e.presentation, pr, acct, e.mode
+    s.maxidx, s.lastseq, s.slides, s.completed, s.ended = '-1', '-1', '0', '0', '0'
+    call('HINCRBY', P .. 'pres:' .. e.presentation, 'sessions', 1)
+    if prk then call('HINCRBY', prk, 'sessions', 1) end
+    if ack then call('HINCRBY', ack, 'sessions', 1) end
+  end
+  s.lastrecv = e.received
+  s.dirty = true
+
+  -- presentation: distinct browsers, forwarding
+  local pres = e.presentation
+  call('PFADD', P .. 'pv:' .. pres, e.viewer)
+  local pvd = P .. 'pvd:' .. pres .. ':' .. e.day
+  if call('PFADD', pvd, e.viewer) == 1 and call('PFCOUNT', pvd) > 1 then
+    call('HSET', P .. 'pres:' .. pres, 'forwarded', 1)
+  end
+
+  if prk then
+    minmax(prk, e)
+    if ack then
+      call('HSET', prk, 'account', acct)
+      minmax(ack, e)
+      call('SADD', P .. 'aprospects:' .. acct, pr)
+    end
+    call('ZADD', P .. 'prospects', call('HGET', prk, 'last_seen'), pr)
+  end
+
+  local t, m = e.type, e.material
+  local value = ''
+  if t == 'open' then
+    if e.slides ~= '' then
+      s.slides = e.slides
+      value = e.slides
+      check_complete(sid, s)
+    end
+  elseif t == 'view' or t == 'dwell' or t == 'action' then
+    local sk = P .. 'slides:' .. m .. ':' .. e.day .. ':' .. e.mode
+    local sv = e.slide .. '|' .. e.version .. '|'
+    local mk = P .. 'mat:' .. m .. ':' .. e.day .. ':' .. e.mode
+    call('SADD', P .. 'materials', m)
+    call('SADD', P .. 'days:' .. m, e.day)
+    local ps = 's:' .. m .. '|' .. e.slide .. '|' .. e.version
+    if t == 'view' then
+      value = e.index
+      call('HINCRBY', sk, sv .. 'views', 1)
+      call('PFADD', P .. 'sv:' .. m .. ':' .. e.slide .. ':' .. e.version .. ':' .. e.day .. ':' .. e.mode, e.who)
+      call('HINCRBY', mk, 'views', 1)
+      call('PFADD', P .. 'mv:' .. m .. ':' .. e.day .. ':' .. e.mode, e.who)
+      -- the session counts for the material on the day of its earliest view of it
+      local smat = P .. 'smat:' .. sid
+      local had = call('HGET', smat, m)
+      if not had or e.day < had then
+        call('HSET', smat, m, e.day)
+        call('PEXPIRE', smat, ttl)
+        local msk = P .. 'mat:' .. m .. ':' .. e.day .. ':' .. s.mode
+        call('HINCRBY', msk, 'sessions', 1)
+        if s.completed == '1' then call('HINCRBY', msk, 'completed', 1) end
+        if had then
+          local old = P .. 'mat:' .. m .. ':' .. had .. ':' .. s.mode
+          call('HINCRBY', old, 'sessions', -1)
+          if s.completed == '1' then call('HINCRBY', old, 'completed', -1) end
+        elseif s.completed == '1' and prk then
+          call('HINCRBY', prk, 'm:' .. m .. ':completed', 1)
+        end
+      end
+      if prk then
+        call('HINCRBY', prk, 'views', 1)
+        call('HINCRBY', prk, ps .. ':views', 1)
+        call('SADD', P .. 'pseen:' .. pr .. ':' .. m, e.slide)
+        if ack then call('HINCRBY', ack, 'views', 1) end
+      end
+      -- exit slide: the view with the highest seq
+      if tonumber(e.seq) > tonumber(s.lastseq) then
+        local new = m .. '|' .. e.slide .. '|' .. e.version .. '|' .. e.day .. '|' .. e.mode
+        s.lastseq = e.seq
+        if s.ended == '1' then
+          move_exit(s.exit, new)
+          s.exit = new
+        end
+        s.last = new
+      end
+      if tonumber(e.index) > tonumber(s.maxidx) then
+        s.maxidx = e.index
+        check_complete(sid, s)
+      end
+    elseif t == 'dwell' then
+      value = e.ms
+      call('HINCRBY', sk, sv .. 'dwell_sum', e.ms)
+      call('HINCRBY', sk, sv .. 'dwell_n', 1)
+      call('HINCRBY', sk, sv .. 'h' .. e.bucket, 1)
+      if prk then
+        call('HINCRBY', prk, 'dwell', e.ms)
+        call('HINCRBY', prk, 'm:' .. m .. ':dwell', e.ms)
+        call('HINCRBY', prk, ps .. ':dwell', e.ms)
+        if ack then call('HINCRBY', ack, 'dwell', e.ms) end
+      end
+    else
+      value = e.name
+      call('HINCRBY', sk, sv .. 'a:' .. e.name, 1)
+      if prk then
+        call('HINCRBY', prk, 'a:' .. e.name, 1)
+        if ack then call('HINCRBY', ack, 'actions', 1) end
+      end
+    end
+  elseif t == 'close' then
+    end_session(sid, s)
+  end
+
+  if prk then
+    local tl = P .. 'ptl:' .. pr
+    call('ZADD', tl, e.at, e.at .. '|' .. sid .. '|' .. e.seq .. '|' .. t .. '|' .. m .. '|' ..
+         e.slide .. '|' .. e.version .. '|' .. value)
+    call('ZREMRANGEBYRANK', tl, 0, -201)
+  end
+end
+
+local function write_back()
+  for sid, s in pairs(sessions) do
+    if s.dirty then
+      local k = P .. 'sess:' .. sid
+      call('HSET', k, 'presentation', s.presentation, 'prospect', s.prospect or '',
+           'account', s.account or '', 'mode', s.mode, 'slides', s.slides or '0',
+           'maxidx', s.maxidx or '-1', 'completed', s.completed or '0',
+           'lastseq', s.lastseq or '-1', 'last', s.last or '', 'ended', s.ended or '0',
+           'exit', s.exit or '', 'lastrecv', s.lastrecv or '0')
+      call('PEXPIRE', k, ttl)
+      if s.ended == '1' then
+        call('ZREM', P .. 'open', sid)
+      else
+        call('ZADD', P .. 'open', s.lastrecv, sid)
+      end
+    end
+  end
+end
+
+if n < 0 then
+  -- sweep: end sessions idle since before ARGV[5]
+  local idle = call('ZRANGEBYSCORE', P .. 'open', '-inf', '(' .. ARGV[5], 'LIMIT', 0,
+                    tonumber(ARGV[6]))
+  for _, sid in ipairs(idle) do
+    local s = session(sid)
+    if s.isnew then
+      call('ZREM', P .. 'open', sid) -- expired state: nothing left to end
+      sessions[sid] = nil
+    else
+      end_session(sid, s)
+    end
+  end
+  write_back()
+  return {#idle}
+end
+
+local applied, dups = 0, 0
+local acks = {}
+for i = 0, n - 1 do
+  local e = {}
+  for j = 1, W do e[FIELDS[j]] = ARGV[4 + i * W + j] end
+  local seen = P .. 'seen:' .. e.session
+  if call('SADD', seen, e.seq) == 1 then
+    call('PEXPIRE', seen, ttl)
+    apply(e)
+    applied = applied + 1
+  else
+    dups = dups + 1
+  end
+  if e.id ~= '' then acks[#acks + 1] = e.id end
+end
+write_back()
+if group ~= '' and #acks > 0 then
+  call('XACK', KEYS[1], group, unpack(acks))
+end
+return {applied, dups}

@@ -1,0 +1,302 @@
+"""A seeded generator of realistic engagement traffic and a brute-force
+recount of every aggregate from what was sent, for the collector's oracle
+tests. Standard library only."""
+
+import json
+import random
+import time
+from collections import defaultdict
+
+from dp import Conn, make_request
+
+BOUNDS = [250, 500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 8000, 10000, 12000, 15000,
+          20000, 25000, 30000, 40000, 50000, 60000, 75000, 90000, 120000, 150000, 180000,
+          240000, 300000, 420000, 600000, 900000, 1200000, 1800000, 3600000]
+
+
+def bucket(ms):
+    i = 0
+    while i < len(BOUNDS) and ms > BOUNDS[i]:
+        i += 1
+    return i
+
+
+class Traffic:
+    """Sessions over several materials with personalised slide orders, two
+    versions of some slides, both modes, actions, anonymous viewers, some
+    forwarded links, sessions closed and sessions left open."""
+
+    def __init__(self, seed, sessions=1500, materials=4):
+        rnd = random.Random(seed)
+        self.rnd = rnd
+        self.materials = {}
+        for m in range(materials):
+            mid = "mat-%d" % m
+            slides = []
+            for k in range(rnd.randint(8, 16)):
+                sid = "s%02d" % k if rnd.random() < 0.8 else "shared-%d" % (k % 3)
+                if sid in [x[0] for x in slides]:
+                    sid = "s%02d" % k
+                versions = [1, 2] if rnd.random() < 0.3 else [1]
+                slides.append((sid, versions))
+            self.materials[mid] = slides
+        self.accounts = ["acct-%d" % i for i in range(12)]
+        self.prospects = {}
+        for i in range(50):
+            self.prospects["pr-%d" % i] = rnd.choice(self.accounts + [""])
+        # presentations: a prospect's personalised deck (subset and order)
+        self.presentations = {}
+        for i in range(80):
+            pr = rnd.choice(list(self.prospects))
+            mats = rnd.sample(list(self.materials), rnd.randint(1, 2))
+            deck = []
+            for m in mats:
+                chosen = rnd.sample(self.materials[m], rnd.randint(3, len(self.materials[m])))
+                deck += [(m, s, rnd.choice(v)) for s, v in chosen]
+            rnd.shuffle(deck)
+            self.presentations["pres-%d" % i] = (pr, deck)
+        self.presentations["public"] = (None, [(m, s, v[0]) for m in list(self.materials)[:1]
+                                               for s, v in self.materials[m]])
+        self.sessions = []  # (sid, presentation, mode, ua, events)
+        for n in range(sessions):
+            pres = rnd.choice(list(self.presentations)) if rnd.random() < 0.9 else "public"
+            pr, deck = self.presentations[pres]
+            mode = "live" if rnd.random() < 0.2 else "self"
+            if pr is None:
+                ua = "anon-%d" % rnd.randint(0, 200)
+            elif rnd.random() < 0.05:
+                ua = "forwarded-%d" % n
+            else:
+                ua = "ua-%s" % pr
+            sid = "sess-%d-%d" % (seed, n)
+            events = []
+            seq = 0
+            t = 1763800000000 + n * 1000
+
+            def ev(**kw):
+                nonlocal seq, t
+                seq += 1
+                t += rnd.randint(10, 5000)
+                e = {"seq": seq, "at": t}
+                e.update(kw)
+                events.append(e)
+
+            ev(type="open", slides=len(deck))
+            pos = 0
+            for _ in range(rnd.randint(1, len(deck) + 3)):
+                m, s, v = deck[pos]
+                ev(type="view", material=m, slide=s, version=v, index=pos)
+                if rnd.random() < 0.8:
+                    ev(type="dwell", material=m, slide=s, version=v,
+                       ms=rnd.choice([rnd.randint(0, 3000), rnd.randint(0, 90000),
+                                      rnd.randint(0, 2000000)]))
+                if rnd.random() < 0.08:
+                    ev(type="action", material=m, slide=s, version=v,
+                       name=rnd.choice(["book-demo", "download", "pricing-click"]))
+                r = rnd.random()
+                pos = min(len(deck) - 1, pos + 1) if r < 0.7 else (
+                    rnd.randrange(len(deck)) if r < 0.9 else max(0, pos - 1))
+            if rnd.random() < 0.7:
+                ev(type="close")
+            self.sessions.append((sid, pres, mode, ua, events))
+
+    def batches(self, tokens, dup_rate=0.1):
+        """(body, user_agent) requests: each session's events cut into
+        batches, some sent twice, all shuffled (so out of order)."""
+        rnd = self.rnd
+        out = []
+        for sid, pres, mode, ua, events in self.sessions:
+            i = 0
+            while i < len(events):
+                k = rnd.randint(1, 8)
+                chunk = events[i:i + k]
+                i += k
+                wire = []
+                for e in chunk:
+                    e = dict(e)
+                    if e.get("version") == 1 and rnd.random() < 0.5:
+                        del e["version"]  # the beacon may leave the default out
+                    wire.append(e)
+                body = {"session": sid, "mode": mode, "events": wire}
+                if pres == "public":
+                    body["presentation"] = "public"
+                else:
+                    body["token"] = tokens[pres]
+                req = (json.dumps(body), ua)
+                out.append(req)
+                if rnd.random() < dup_rate:
+                    out.append(req)
+        rnd.shuffle(out)
+        return out
+
+    # ---- brute-force recount of every aggregate ----
+    def recount(self, day):
+        exp = {"slides": defaultdict(lambda: defaultdict(int)),   # (m, mode) -> field -> n
+               "sv": defaultdict(set),                              # (m, s, v, mode) -> who
+               "mat": defaultdict(lambda: defaultdict(int)),      # (m, mode)
+               "mv": defaultdict(set),
+               "prospect": defaultdict(lambda: defaultdict(int)),
+               "pseen": defaultdict(set),
+               "ptl": defaultdict(list),
+               "account": defaultdict(lambda: defaultdict(int)),
+               "aprospects": defaultdict(set),
+               "pres": defaultdict(lambda: defaultdict(int)),
+               "pv": defaultdict(set),
+               "materials": set()}
+        for sid, pres, mode, ua, events in self.sessions:
+            pr, deck = self.presentations[pres]
+            acct = self.prospects.get(pr, "") if pr else ""
+            who = pr if pr else ("ua:" + ua)
+            slides = events[0]["slides"]
+            exp["pres"][pres]["sessions"] += 1
+            exp["pv"][pres].add(ua)
+            if pr:
+                exp["prospect"][pr]["sessions"] += 1
+                if acct:
+                    exp["account"][acct]["sessions"] += 1
+                    exp["aprospects"][acct].add(pr)
+            views = [e for e in events if e["type"] == "view"]
+            completed = any(e["index"] == slides - 1 for e in views)
+            mats_viewed = []
+            for e in views:
+                if e["material"] not in mats_viewed:
+                    mats_viewed.append(e["material"])
+            for m in mats_viewed:
+                exp["mat"][(m, mode)]["sessions"] += 1
+                if completed:
+                    exp["mat"][(m, mode)]["completed"] += 1
+                    if pr:
+                        exp["prospect"][pr]["m:%s:completed" % m] += 1
+            if completed:
+                exp["pres"][pres]["completed"] += 1
+            if views:
+                last = max(views, key=lambda e: e["seq"])
+                exp["slides"][(last["material"], mode)]["%s|%d|exits" % (last["slide"], last["version"])] += 1
+            for e in events:
+                t = e["type"]
+                value = ""
+                if t in ("view", "dwell", "action"):
+                    m, s, v = e["material"], e["slide"], e["version"]
+                    exp["materials"].add(m)
+                    sk = exp["slides"][(m, mode)]
+                    ps = "s:%s|%s|%d" % (m, s, v)
+                    if t == "view":
+                        value = str(e["index"])
+                        sk["%s|%d|views" % (s, v)] += 1
+                        exp["sv"][(m, s, v, mode)].add(who)
+                        exp["mat"][(m, mode)]["views"] += 1
+                        exp["mv"][(m, mode)].add(who)
+                        if pr:
+                            exp["prospect"][pr]["views"] += 1
+                            exp["prospect"][pr][ps + ":views"] += 1
+                            exp["pseen"][(pr, m)].add(s)
+                            if acct:
+                                exp["account"][acct]["views"] += 1
+                    elif t == "dwell":
+                        value = str(e["ms"])
+                        sk["%s|%d|dwell_sum" % (s, v)] += e["ms"]
+                        sk["%s|%d|dwell_n" % (s, v)] += 1
+                        sk["%s|%d|h%d" % (s, v, bucket(e["ms"]))] += 1
+                        if pr:
+                            exp["prospect"][pr]["dwell"] += e["ms"]
+                            exp["prospect"][pr]["m:%s:dwell" % m] += e["ms"]
+                            exp["prospect"][pr][ps + ":dwell"] += e["ms"]
+                            if acct:
+                                exp["account"][acct]["dwell"] += e["ms"]
+                    else:
+                        value = e["name"]
+                        sk["%s|%d|a:%s" % (s, v, e["name"])] += 1
+                        if pr:
+                            exp["prospect"][pr]["a:" + e["name"]] += 1
+                            if acct:
+                                exp["account"][acct]["actions"] += 1
+                elif t == "open":
+                    value = str(e["slides"])
+                if pr:
+                    exp["ptl"][pr].append((e["at"], "%d|%s|%d|%s|%s|%s|%s|%s" % (
+                        e["at"], sid, e["seq"], t, e.get("material", ""), e.get("slide", ""),
+                        e.get("version", ""), value)))
+        for pr in exp["ptl"]:
+            # Redis ZSET order: by score, then member bytes; keep the top 200
+            exp["ptl"][pr] = [m for _, m in sorted(exp["ptl"][pr])[-200:]]
+        return exp
+
+
+def post_all(server, requests, pipeline=32):
+    """Posts every (body, ua) on keep-alive connections, pipelined; returns
+    the statuses."""
+    statuses = []
+    for i in range(0, len(requests), pipeline):
+        chunk = requests[i:i + pipeline]
+        c = Conn(server.port, 30)
+        c.send(b"".join(make_request("POST", "/v1/events", body,
+                                     {"Content-Type": "text/plain", "User-Agent": ua})
+                        for body, ua in chunk))
+        statuses += [c.response().status for _ in chunk]
+        c.close()
+    return statuses
+
+
+def hgetall(r, key):
+    v = r.cmd("HGETALL", key) or []
+    return dict(zip(v[::2], v[1::2]))
+
+
+def compare(r, exp, day, check, eq, hll_tolerance=0.03):
+    """Compares every aggregate in Redis with the recount. Returns the
+    number of comparisons made."""
+    P = "dp:{0}:"
+    n = 0
+    eq(set(r.cmd("SMEMBERS", P + "materials")), exp["materials"], "materials")
+    for (m, mode), fields in exp["slides"].items():
+        got = {k: int(v) for k, v in hgetall(r, "%sslides:%s:%s:%s" % (P, m, day, mode)).items()
+               if int(v) != 0}
+        want = {k: v for k, v in fields.items() if v != 0}
+        eq(got, want, "slides %s %s" % (m, mode))
+        n += len(want)
+    for (m, mode), fields in exp["mat"].items():
+        got = {k: int(v) for k, v in hgetall(r, "%smat:%s:%s:%s" % (P, m, day, mode)).items()
+               if int(v) != 0}
+        eq(got, {k: v for k, v in fields.items() if v}, "material %s %s" % (m, mode))
+        n += len(fields)
+
+    def hll(key, want, what):
+        got = r.cmd("PFCOUNT", key)
+        ok = abs(got - len(want)) <= max(1, hll_tolerance * len(want))
+        check(ok, "%s: HLL %d vs exact %d" % (what, got, len(want)))
+
+    for (m, s, v, mode), who in exp["sv"].items():
+        hll("%ssv:%s:%s:%d:%s:%s" % (P, m, s, v, day, mode), who, "viewers %s/%s/%d" % (m, s, v))
+        n += 1
+    for (m, mode), who in exp["mv"].items():
+        hll("%smv:%s:%s:%s" % (P, m, day, mode), who, "viewers %s %s" % (m, mode))
+        n += 1
+    for pr, fields in exp["prospect"].items():
+        got = hgetall(r, P + "prospect:" + pr)
+        for k in ("first_seen", "last_seen", "account"):
+            got.pop(k, None)
+        eq({k: int(v) for k, v in got.items() if int(v)}, {k: v for k, v in fields.items() if v},
+           "prospect " + pr)
+        n += len(fields)
+    for (pr, m), slides in exp["pseen"].items():
+        eq(set(r.cmd("SMEMBERS", "%spseen:%s:%s" % (P, pr, m))), slides, "slides seen %s %s" % (pr, m))
+        n += 1
+    for pr, members in exp["ptl"].items():
+        eq(r.cmd("ZRANGE", P + "ptl:" + pr, 0, -1), members, "timeline " + pr)
+        n += 1
+    for a, fields in exp["account"].items():
+        got = hgetall(r, P + "account:" + a)
+        got.pop("first_seen", None)
+        got.pop("last_seen", None)
+        eq({k: int(v) for k, v in got.items() if int(v)}, {k: v for k, v in fields.items() if v},
+           "account " + a)
+        eq(set(r.cmd("SMEMBERS", P + "aprospects:" + a)), exp["aprospects"][a], "account prospects " + a)
+        n += 2
+    for p, fields in exp["pres"].items():
+        got = hgetall(r, P + "pres:" + p)
+        forwarded = got.pop("forwarded", "0")
+        eq({k: int(v) for k, v in got.items() if int(v)}, {k: v for k, v in fields.items() if v},
+           "presentation " + p)
+        eq(forwarded == "1", len(exp["pv"][p]) > 1, "presentation %s forwarded" % p)
+        n += 2
+    return n

@@ -1,0 +1,151 @@
+"""The collector against the oracle: thousands of generated sessions go
+through the real server; the real collector rolls them up; every aggregate
+must equal a brute-force recount of what was sent (HLLs within their
+error). Then the same with the collector killed by SIGKILL at random
+moments, with two collectors at once (one killed), a replay of the archive
+into an empty Redis, and a poison entry."""
+
+import os
+import random
+import signal
+import subprocess
+import time
+
+from dp import (Env, Redis, check, eq, finish, wait_until)
+from oracle import Traffic, compare, post_all
+
+COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
+DAY = time.strftime("%Y-%m-%d", time.gmtime())
+SETTINGS = dict(allow_anonymous="true", access_log="false", start_collector="false")
+
+
+def collector(env, name, redis_url=None, extra=()):
+    log = open(os.path.join(env.tmp, "collector-%s.log" % name), "ab")
+    p = subprocess.Popen(
+        [COLLECTOR, "--redis", redis_url or env.redis.url(), "--data_dir", env.server.data_dir,
+         "--collector_name", name, "--session_timeout_ms", "1500", "--claim_idle_ms", "500",
+         "--max_deliveries", "3", "--log_level", "warn"] + list(extra),
+        stdout=log, stderr=log)
+    env.children.append(p)  # killed when the Env closes, whatever happened
+    return p
+
+
+def settled(r):
+    """Everything read, acknowledged and every session ended."""
+    try:
+        groups = r.cmd("XINFO", "GROUPS", "dp:{0}:events")
+    except RuntimeError:
+        return False
+    if not groups:
+        return False
+    g = dict(zip(groups[0][::2], groups[0][1::2]))
+    return g["lag"] == 0 and g["pending"] == 0 and r.cmd("ZCARD", "dp:{0}:open") == 0
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    rc = p.wait(20)
+    return rc
+
+
+def load(env, seed, sessions):
+    t = Traffic(seed, sessions=sessions)
+    tokens = {}
+    for p, (pr, _) in t.presentations.items():
+        if pr:
+            extra = {"account": t.prospects[pr]} if t.prospects[pr] else {}
+            tokens[p] = env.server.mint(p, pr, **extra)
+    reqs = t.batches(tokens)
+    t0 = time.time()
+    statuses = post_all(env.server, reqs)
+    eq(set(statuses), {202}, "every batch accepted")
+    print("posted %d requests in %.1fs" % (len(reqs), time.time() - t0), flush=True)
+    return t, len(reqs)
+
+
+def logs_clean(env):
+    for f in os.listdir(env.tmp):
+        if f.startswith("collector-"):
+            text = open(os.path.join(env.tmp, f), errors="replace").read()
+            check("AddressSanitizer" not in text and "runtime error" not in text,
+                  "sanitizer report in %s:\n%s" % (f, text[-2000:]))
+
+
+# 1. The oracle, then a replay of the archive into an empty Redis.
+with Env(**SETTINGS) as env:
+    t, nreq = load(env, 1, 1500)
+    nev = sum(len(s[4]) for s in t.sessions)
+    print("sent %d sessions, %d distinct events in %d requests" % (len(t.sessions), nev, nreq))
+    c = collector(env, "one")
+    t0 = time.time()
+    check(wait_until(lambda: settled(env.redis), 120, 0.2), "collector caught up")
+    print("collector settled in %.1fs" % (time.time() - t0), flush=True)
+    exp = t.recount(DAY)
+    n = compare(env.redis, exp, DAY, check, eq)
+    print("oracle: %d aggregates compared" % n)
+    eq(stop(c), 0, "collector exits 0 on SIGTERM")
+    stats = dict(zip(*[iter(env.redis.cmd("HGETALL", "dp:{0}:collector:one"))] * 2))
+    eq(int(stats["applied"]), nev, "collector applied each distinct event once")
+    check(int(stats["duplicates"]) > 0, "duplicates were seen and dropped")
+    eq(env.redis.cmd("XLEN", "dp:{0}:events") <= 1, True, "stream trimmed below acknowledged")
+
+    fresh = Redis(env.tmp)
+    archive = os.path.join(env.server.data_dir, "archive")
+    p = subprocess.run([COLLECTOR, "--redis", fresh.url(), "--replay", archive,
+                        "--session_timeout_ms", "1500", "--data_dir", env.server.data_dir],
+                       capture_output=True, text=True, timeout=300)
+    eq(p.returncode, 0, "replay exit code (%s)" % p.stderr[-500:])
+    check("%d applied" % nev in p.stderr, "replay applied every event once: " + p.stderr[-300:])
+    compare(fresh, exp, DAY, check, eq)
+    fresh.stop()
+    logs_clean(env)
+
+# 2. SIGKILL at random moments, at least ten times.
+with Env(**SETTINGS) as env:
+    t, _ = load(env, 2, 800)
+    rnd = random.Random(7)
+    kills = 0
+    c = collector(env, "victim", extra=["--collector_batch", "25"])
+    while kills < 12:
+        time.sleep(rnd.uniform(0.05, 0.4))
+        c.send_signal(signal.SIGKILL)
+        c.wait()
+        kills += 1
+        c = collector(env, "victim", extra=["--collector_batch", "25"])
+    check(wait_until(lambda: settled(env.redis), 120, 0.2), "caught up after %d kills" % kills)
+    compare(env.redis, t.recount(DAY), DAY, check, eq)
+    eq(stop(c), 0, "collector exit code")
+    logs_clean(env)
+
+# 3. Two collectors at once; one is killed and the other claims its entries.
+with Env(**SETTINGS) as env:
+    t, _ = load(env, 3, 800)
+    a = collector(env, "alpha", extra=["--collector_batch", "20"])
+    b = collector(env, "beta", extra=["--collector_batch", "20"])
+    time.sleep(0.5)
+    a.send_signal(signal.SIGKILL)
+    a.wait()
+    check(wait_until(lambda: settled(env.redis), 120, 0.2), "beta finished alone")
+    compare(env.redis, t.recount(DAY), DAY, check, eq)
+    eq(stop(b), 0, "collector exit code")
+    logs_clean(env)
+
+# 4. A poison entry is dead-lettered after max_deliveries; the group moves on.
+with Env(**SETTINGS) as env:
+    c = collector(env, "p")
+    check(wait_until(lambda: env.redis.cmd("EXISTS", "dp:{0}:events") == 1, 10), "group made")
+    env.redis.cmd("XADD", "dp:{0}:events", "*", "v", "1", "session", "x", "type", "bogus")
+    token = env.server.mint("pres-x", "pr-x")
+    from dp import batch, view
+    eq(env.server.post_json("/v1/events", batch("after", [view(1)], token)).status, 202, "ingest")
+    check(wait_until(lambda: env.redis.cmd("XLEN", "dp:{0}:dead") == 1, 20, 0.1),
+          "poison entry dead-lettered")
+    dead = env.redis.entries("dp:{0}:dead")
+    eq((dead[0].get("reason"), dead[0].get("type")), ("entry: bad received", "bogus"),
+       "dead letter keeps the reason and the fields")
+    check(wait_until(lambda: settled(env.redis), 20, 0.1), "group moved on")
+    eq(env.redis.cmd("HGET", "dp:{0}:prospect:pr-x", "views"), "1", "the next entry was applied")
+    eq(stop(c), 0, "collector exit code")
+    logs_clean(env)
+
+finish()
