@@ -306,7 +306,10 @@ static int trim(dp_collector *c, unsigned shard, dp_err *err)
             else
                 ok = 0;
         } else if (last) {
-            snprintf(need, sizeof(need), "%s", last);
+            /* nothing pending: everything up to and including last is done */
+            const char *dash = strchr(last, '-');
+            snprintf(need, sizeof(need), "%llu-%llu", strtoull(last, NULL, 10),
+                     dash ? strtoull(dash + 1, NULL, 10) + 1 : 0);
         }
         if (!need[0]) ok = 0;
         /* keep the smallest (ids compare as ms-seq) */
@@ -335,19 +338,22 @@ static int tick(dp_collector *c, dp_err *err)
         c->ended += ended;
         if ((rc = trim(c, s, err)) != 0) return rc;
     }
-    double secs = (double)(now - c->started_ms) / 1000.0;
-    redisReply *r =
-        cmd(c, err,
-            "HSET dp:{0}:collector:%s batches %lld events %lld applied %lld "
-            "duplicates %lld dead %lld ended %lld errors %lld events_per_s %.1f "
-            "updated %lld",
-            c->name, c->batches, c->events, c->applied, c->duplicates, c->dead, c->ended, c->errors,
-            secs > 0 ? (double)c->events / secs : 0.0, (long long)now);
+    /* events per second over the last tick */
+    double eps = 0;
+    if (c->last_tick_ms && now > c->last_tick_ms)
+        eps = (double)(c->events - c->last_tick_events) * 1000.0 / (double)(now - c->last_tick_ms);
+    c->last_tick_ms = now;
+    c->last_tick_events = c->events;
+    const char *n = c->name;
+    redisReply *r = cmd(c, err,
+                        "HSET dp:{0}:collectors %s|batches %lld %s|events %lld %s|applied %lld "
+                        "%s|duplicates %lld %s|dead %lld %s|ended %lld %s|errors %lld "
+                        "%s|events_per_s %.1f %s|updated %lld",
+                        n, c->batches, n, c->events, n, c->applied, n, c->duplicates, n, c->dead, n,
+                        c->ended, n, c->errors, n, eps, n, (long long)now);
     if (r == NULL) return -EIO;
     freeReplyObject(r);
-    r = cmd(c, err, "PEXPIRE dp:{0}:collector:%s 86400000", c->name);
-    if (r) freeReplyObject(r);
-    return r ? 0 : -EIO;
+    return 0;
 }
 
 static int session(dp_collector *c, dp_err *err)

@@ -21,9 +21,12 @@ typedef struct dp_collector {
     int have_archive;
     char name[128];
     volatile sig_atomic_t *stop;
-    /* counters (also written to dp:{0}:collector:<name> for /metrics) */
+    /* counters (also written to the hash dp:{0}:collectors as "<name>|<counter>"
+     * every second, for the server's /metrics) */
     long long batches, events, applied, duplicates, dead, ended, errors;
     int64_t started_ms;
+    int64_t last_tick_ms;
+    long long last_tick_events;
 } dp_collector;
 
 /* Connects (retrying until *stop), then consumes until *stop. 0 on a clean

@@ -82,8 +82,8 @@ void dp_conn_close(dp_conn *c)
         s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nconns--;
-    if (c->ingest) dp__ingest_detach(c->ingest);
-    c->ingest = NULL;
+    if (c->pending) c->detach(c->pending);
+    c->pending = NULL;
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
     if (s->stopping) dp__server_check_stopped(s);

@@ -45,9 +45,12 @@ struct dp_conn {
     dp_route route;
     int status;
     uint64_t started_ns;
-    size_t events;     /* for the access log */
-    dp_ingest *ingest; /* answer pending from Redis, or NULL */
-    char peer[64];     /* client address: in memory only, for anonymous hashing */
+    size_t events; /* for the access log */
+    /* An answer pending from Redis (ingest, metrics), or NULL. If the
+     * connection closes first, detach(pending) tells it to finish alone. */
+    void *pending;
+    void (*detach)(void *pending);
+    char peer[64]; /* client address: in memory only, for anonymous hashing */
 };
 
 void dp_conn_accept(dp_server *s);

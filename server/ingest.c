@@ -40,9 +40,9 @@ struct dp_ingest {
     char pixel_session[24];
 };
 
-void dp__ingest_detach(dp_ingest *in)
+static void detach(void *p)
 {
-    in->conn = NULL;
+    ((dp_ingest *)p)->conn = NULL;
 }
 
 static void ingest_free(dp_ingest *in)
@@ -65,14 +65,14 @@ static void finish(dp_ingest *in)
     if (in->failed) {
         dp_metrics_reject(&s->metrics, DP_REJECT_UNAVAILABLE, n);
         if (c) {
-            c->ingest = NULL;
+            c->pending = NULL;
             dp_conn_error(c, 503, "events could not be made durable; retry later");
         }
     } else {
         s->metrics.events_accepted += n;
         s->metrics.batches_accepted++;
         if (c) {
-            c->ingest = NULL;
+            c->pending = NULL;
             c->events = n;
             if (in->batch.events == &in->pixel_event) {
                 dp_conn_respond(c, 200, "image/gif", "Cache-Control: no-store, max-age=0\r\n",
@@ -347,7 +347,8 @@ void dp_route_events(dp_conn *c)
         return;
     }
     in->conn = c;
-    c->ingest = in;
+    c->pending = in;
+    c->detach = detach;
     start(in, c);
     return;
 unauthorized:
@@ -402,6 +403,7 @@ void dp_route_pixel(dp_conn *c)
         return;
     }
     in->conn = c;
-    c->ingest = in;
+    c->pending = in;
+    c->detach = detach;
     start(in, c);
 }

@@ -16,9 +16,6 @@ void dp_route_healthz(dp_conn *c);
 void dp_route_readyz(dp_conn *c);
 void dp_route_metrics(dp_conn *c);
 
-/* Called by a closing connection whose ingest is still waiting for Redis:
- * the ingest finishes without it. */
-void dp__ingest_detach(dp_ingest *in);
 /* Called when a connection closes during shutdown. */
 void dp__server_check_stopped(dp_server *s);
 

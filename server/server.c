@@ -14,6 +14,8 @@
 #include "router.h"
 #include "secrets.h"
 
+static void start_collector(dp_server *s, const char *redis_url);
+
 static void on_connection(uv_stream_t *l, int status)
 {
     dp_server *s = l->data;
@@ -194,6 +196,7 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
         return rc;
     s->have_redis = 1;
     dp_redis_start(&s->redis);
+    if (cfg->start_collector) start_collector(s, url);
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
@@ -261,6 +264,7 @@ int dp_server_check_config(const dp_config *cfg, dp_err *err)
  * the loop to finish closing (and the private redis-server to exit). */
 static void abort_start(dp_server *s)
 {
+    if (s->have_collector) dp_child_stop(&s->collector_child, 5000, NULL, NULL);
     if (s->have_redis) dp_redis_close(&s->redis, 1, NULL, NULL);
     if (s->have_redis_child) {
         dp_child_stop(&s->redis_child, 5000, NULL, NULL);
@@ -268,6 +272,54 @@ static void abort_start(dp_server *s)
     if (s->have_listener) uv_close((uv_handle_t *)&s->listener, NULL);
     uv_run(s->loop, UV_RUN_DEFAULT);
     dp_server_free(s);
+}
+
+/* deckpulse-collector beside this binary (or on PATH), given every setting
+ * of ours but the secrets, and the Redis we use. */
+static void start_collector(dp_server *s, const char *redis_url)
+{
+    char self[PATH_MAX], path[PATH_MAX + 32] = "deckpulse-collector";
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(path, sizeof(path), "%s/deckpulse-collector", self);
+            if (access(path, X_OK) != 0) snprintf(path, sizeof(path), "deckpulse-collector");
+        }
+    }
+    const char *argv[128];
+    char vals[64][48];
+    int argc = 0, nv = 0;
+    argv[argc++] = path;
+    for (const dp_config_setting *st = dp_config_settings; st->name && argc < 120; st++) {
+        if (!strcmp(st->name, "secret") || !strcmp(st->name, "api_keys") ||
+            !strcmp(st->name, "redis"))
+            continue;
+        const char *base = (const char *)s->cfg;
+        const char *v;
+        if (st->type == DP_CFG_STRING) {
+            v = *(char *const *)(base + st->offset);
+        } else if (st->type == DP_CFG_BOOL) {
+            v = *(const int *)(base + st->offset) ? "true" : "false";
+        } else {
+            snprintf(vals[nv], sizeof(vals[nv]), "%lld",
+                     (long long)*(const int64_t *)(base + st->offset));
+            v = vals[nv++];
+        }
+        char *flag = vals[nv++];
+        snprintf(flag, sizeof(vals[0]), "--%s", st->name);
+        argv[argc++] = flag;
+        argv[argc++] = v;
+    }
+    argv[argc++] = "--redis";
+    argv[argc++] = redis_url;
+    argv[argc] = NULL;
+    dp_child_init(&s->collector_child, s->loop, "deckpulse-collector", argv);
+    s->have_collector = 1;
+    if (dp_child_start(&s->collector_child) != 0)
+        dp_warn("deckpulse-collector did not start; retrying with backoff");
 }
 
 int dp_server_start(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err *err)
@@ -313,9 +365,25 @@ static void on_redis_closed(void *ud)
     maybe_done(s);
 }
 
+static void on_collector_stopped(void *ud)
+{
+    dp_server *s = ud;
+    s->collector_stopped = 1;
+    s->open_handles--;
+    dp__server_check_stopped(s);
+}
+
 void dp__server_check_stopped(dp_server *s)
 {
     if (!s->stopping || s->nconns > 0 || s->redis.closing) return;
+    if (s->have_collector && !s->collector_stopped) {
+        /* The collector first: it finishes its batch while Redis is up. */
+        if (!s->collector_child.stopping) {
+            s->open_handles++;
+            dp_child_stop(&s->collector_child, 15000, on_collector_stopped, s);
+        }
+        return;
+    }
     /* Every connection is gone; ingests still waiting get their answers
      * from Redis before it disconnects (unless the shutdown timer fired). */
     s->open_handles++; /* redis + child, released in on_child_stopped / on_redis_closed */
@@ -359,6 +427,8 @@ void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud)
 
 void dp_server_free(dp_server *s)
 {
+    if (s->have_collector) dp_child_free(&s->collector_child);
+    s->have_collector = 0;
     if (s->have_redis_child) dp_child_free(&s->redis_child);
     s->have_redis_child = 0;
     if (s->secret) sodium_memzero(s->secret, s->secret_len);

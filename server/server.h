@@ -35,6 +35,9 @@ typedef struct dp_server {
     int have_redis;
     dp_child redis_child;
     int have_redis_child;
+    dp_child collector_child; /* start_collector */
+    int have_collector;
+    int collector_stopped;
 
     char *secret; /* HMAC key for link tokens */
     size_t secret_len;

@@ -37,15 +37,16 @@
  *                                              s:<material>|<slide>|<version>:dwell  ...:views
  *                                              a:<action name>
  *   T pseen:<prospect>:<material>     SET      slide ids the prospect viewed
- *   T ptl:<prospect>                  ZSET     last 200 events by client time ("at"),
- *                                              member
- * "<at>|<session>|<seq>|<type>|<material>|<slide>|<version>|<value>" T prospects ZSET     prospect
- * ids by last_seen T account:<id>                    HASH     sessions first_seen last_seen dwell
- * views actions T aprospects:<id>                 SET      the account's prospects T pres:<id> HASH
- * sessions completed forwarded(0/1) T pv:<id>                         HLL      distinct viewers
- * (browsers) of the presentation T pvd:<id>:<day>                  HLL      the same per day;
- * forwarded = a day with > 1 T collector:<consumer>            HASH     collector counters for
- * /metrics
+ *   T ptl:<prospect>                  ZSET     last 200 events by client time ("at"), member
+ *                                              "at|session|seq|type|material|slide|version|value"
+ *   T prospects                       ZSET     prospect ids by last_seen
+ *   T account:<id>                    HASH     sessions first_seen last_seen dwell views actions
+ *   T aprospects:<id>                 SET      the account's prospects
+ *   T pres:<id>                       HASH     sessions completed forwarded(0/1)
+ *   T pv:<id>                         HLL      distinct viewers (browsers) of the presentation
+ *   T pvd:<id>:<day>                  HLL      the same per day; forwarded = a day with > 1
+ *   dp:{0}:collectors                 HASH     "<consumer>|<counter>": batches events applied
+ *                                              duplicates dead ended errors events_per_s updated
  *
  * Days are UTC dates of the server receive time; mode is self or live. */
 #ifndef DECKPULSE_KEYS_H

@@ -160,7 +160,7 @@ class Server:
         args = {"listen": "127.0.0.1:0", "redis": redis_url, "data_dir": self.data_dir,
                 "secret": SECRET,
                 "api_keys": "admin:%s,sales:%s,marketing:%s" % (ADMIN, SALES, MARKETING),
-                "redis_timeout_ms": "1000"}
+                "redis_timeout_ms": "1000", "start_collector": "false"}
         args.update({k: (None if v is None else str(v)) for k, v in settings.items()})
         self.argv = [SERVER]
         for k, v in args.items():

@@ -84,10 +84,17 @@ with Env(**SETTINGS) as env:
     n = compare(env.redis, exp, DAY, check, eq)
     print("oracle: %d aggregates compared" % n)
     eq(stop(c), 0, "collector exits 0 on SIGTERM")
-    stats = dict(zip(*[iter(env.redis.cmd("HGETALL", "dp:{0}:collector:one"))] * 2))
-    eq(int(stats["applied"]), nev, "collector applied each distinct event once")
-    check(int(stats["duplicates"]) > 0, "duplicates were seen and dropped")
-    eq(env.redis.cmd("XLEN", "dp:{0}:events") <= 1, True, "stream trimmed below acknowledged")
+    stats = dict(zip(*[iter(env.redis.cmd("HGETALL", "dp:{0}:collectors"))] * 2))
+    eq(int(stats["one|applied"]), nev, "collector applied each distinct event once")
+    check(int(stats["one|duplicates"]) > 0, "duplicates were seen and dropped")
+    m = env.server.get("/metrics").body.decode().split("\n")
+    for line in ['dp_stream_length{shard="0"} 0', 'dp_stream_pending{shard="0"} 0',
+                 'dp_stream_lag{shard="0"} 0', 'dp_dead_letters{shard="0"} 0',
+                 'dp_collector_applied_total{collector="one"} %d' % nev]:
+        check(line in m, "metrics has %r" % line)
+    check(any(l.startswith('dp_collector_events_per_second{collector="one"}') for l in m),
+          "metrics has the collector's events per second")
+    eq(env.redis.cmd("XLEN", "dp:{0}:events"), 0, "stream trimmed below acknowledged")
 
     fresh = Redis(env.tmp)
     archive = os.path.join(env.server.data_dir, "archive")
