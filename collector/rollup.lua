@@ -83,12 +83,51 @@ local function check_complete(sid, s)
   end
 end
 
+-- Work done once per batch rather than once per event: first/last seen of
+-- prospects and accounts, index sets, timeline trimming, presentation viewers.
+local seen_range = {} -- hash key -> {first, last} received in this batch
+local once = {}       -- "command|key|member" already issued in this batch
+local timelines = {}  -- prospect -> true (trim at the end)
+local prospects = {}  -- prospect -> true (re-rank at the end)
+
 local function minmax(key, e)
-  local r = e.received
-  local first = call('HGET', key, 'first_seen')
-  if not first or tonumber(first) > tonumber(r) then call('HSET', key, 'first_seen', r) end
-  local last = call('HGET', key, 'last_seen')
-  if not last or tonumber(last) < tonumber(r) then call('HSET', key, 'last_seen', r) end
+  local r = tonumber(e.received)
+  local m = seen_range[key]
+  if not m then
+    seen_range[key] = {r, r}
+  else
+    if r < m[1] then m[1] = r end
+    if r > m[2] then m[2] = r end
+  end
+end
+
+local function sadd_once(key, member)
+  local k = 'S|' .. key .. '|' .. member
+  if not once[k] then
+    once[k] = true
+    call('SADD', key, member)
+  end
+end
+
+local function pfadd_once(key, member)
+  local k = 'P|' .. key .. '|' .. member
+  if once[k] then return 0 end
+  once[k] = true
+  return call('PFADD', key, member)
+end
+
+local function flush_batch_work()
+  for key, m in pairs(seen_range) do
+    local cur = call('HMGET', key, 'first_seen', 'last_seen')
+    if not cur[1] or tonumber(cur[1]) > m[1] then call('HSET', key, 'first_seen', m[1]) end
+    if not cur[2] or tonumber(cur[2]) < m[2] then call('HSET', key, 'last_seen', m[2]) end
+  end
+  for pr in pairs(prospects) do
+    call('ZADD', P .. 'prospects', call('HGET', P .. 'prospect:' .. pr, 'last_seen'), pr)
+  end
+  for pr in pairs(timelines) do
+    call('ZREMRANGEBYRANK', P .. 'ptl:' .. pr, 0, -201)
+  end
 end
 
 local function apply(e)
@@ -111,20 +150,23 @@ local function apply(e)
 
   -- presentation: distinct browsers, forwarding
   local pres = e.presentation
-  call('PFADD', P .. 'pv:' .. pres, e.viewer)
+  pfadd_once(P .. 'pv:' .. pres, e.viewer)
   local pvd = P .. 'pvd:' .. pres .. ':' .. e.day
-  if call('PFADD', pvd, e.viewer) == 1 and call('PFCOUNT', pvd) > 1 then
+  if pfadd_once(pvd, e.viewer) == 1 and call('PFCOUNT', pvd) > 1 then
     call('HSET', P .. 'pres:' .. pres, 'forwarded', 1)
   end
 
   if prk then
     minmax(prk, e)
     if ack then
-      call('HSET', prk, 'account', acct)
+      if not once['A|' .. pr] then
+        once['A|' .. pr] = true
+        call('HSET', prk, 'account', acct)
+      end
       minmax(ack, e)
-      call('SADD', P .. 'aprospects:' .. acct, pr)
+      sadd_once(P .. 'aprospects:' .. acct, pr)
     end
-    call('ZADD', P .. 'prospects', call('HGET', prk, 'last_seen'), pr)
+    prospects[pr] = true
   end
 
   local t, m = e.type, e.material
@@ -139,15 +181,15 @@ local function apply(e)
     local sk = P .. 'slides:' .. m .. ':' .. e.day .. ':' .. e.mode
     local sv = e.slide .. '|' .. e.version .. '|'
     local mk = P .. 'mat:' .. m .. ':' .. e.day .. ':' .. e.mode
-    call('SADD', P .. 'materials', m)
-    call('SADD', P .. 'days:' .. m, e.day)
+    sadd_once(P .. 'materials', m)
+    sadd_once(P .. 'days:' .. m, e.day)
     local ps = 's:' .. m .. '|' .. e.slide .. '|' .. e.version
     if t == 'view' then
       value = e.index
       call('HINCRBY', sk, sv .. 'views', 1)
-      call('PFADD', P .. 'sv:' .. m .. ':' .. e.slide .. ':' .. e.version .. ':' .. e.day .. ':' .. e.mode, e.who)
+      pfadd_once(P .. 'sv:' .. m .. ':' .. e.slide .. ':' .. e.version .. ':' .. e.day .. ':' .. e.mode, e.who)
       call('HINCRBY', mk, 'views', 1)
-      call('PFADD', P .. 'mv:' .. m .. ':' .. e.day .. ':' .. e.mode, e.who)
+      pfadd_once(P .. 'mv:' .. m .. ':' .. e.day .. ':' .. e.mode, e.who)
       -- the session counts for the material on the day of its earliest view of it
       local smat = P .. 'smat:' .. sid
       local had = call('HGET', smat, m)
@@ -168,7 +210,7 @@ local function apply(e)
       if prk then
         call('HINCRBY', prk, 'views', 1)
         call('HINCRBY', prk, ps .. ':views', 1)
-        call('SADD', P .. 'pseen:' .. pr .. ':' .. m, e.slide)
+        sadd_once(P .. 'pseen:' .. pr .. ':' .. m, e.slide)
         if ack then call('HINCRBY', ack, 'views', 1) end
       end
       -- exit slide: the view with the highest seq
@@ -212,7 +254,7 @@ local function apply(e)
     local tl = P .. 'ptl:' .. pr
     call('ZADD', tl, e.at, e.at .. '|' .. sid .. '|' .. e.seq .. '|' .. t .. '|' .. m .. '|' ..
          e.slide .. '|' .. e.version .. '|' .. value)
-    call('ZREMRANGEBYRANK', tl, 0, -201)
+    timelines[pr] = true
   end
 end
 
@@ -259,7 +301,10 @@ for i = 0, n - 1 do
   for j = 1, W do e[FIELDS[j]] = ARGV[4 + i * W + j] end
   local seen = P .. 'seen:' .. e.session
   if call('SADD', seen, e.seq) == 1 then
-    call('PEXPIRE', seen, ttl)
+    if not once['E|' .. seen] then
+      once['E|' .. seen] = true
+      call('PEXPIRE', seen, ttl)
+    end
     apply(e)
     applied = applied + 1
   else
@@ -268,6 +313,7 @@ for i = 0, n - 1 do
   if e.id ~= '' then acks[#acks + 1] = e.id end
 end
 write_back()
+flush_batch_work()
 if group ~= '' and #acks > 0 then
   call('XACK', KEYS[1], group, unpack(acks))
 end

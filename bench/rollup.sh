@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Rollup throughput: N generated events (20-event sessions over 4 materials)
+# are put into a throwaway redis-server's stream, then one release
+# deckpulse-collector rolls them all up; events per second from its start to
+# the group's lag and pending reaching 0. Reference in the same run:
+# redis-benchmark's pipelined INCR rate on the same Redis (what one Redis core
+# does with trivial commands), so the ratio says how many trivial commands'
+# worth of work one event costs.
+#
+#   bench/rollup.sh [events] [batch]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+events=${1:-200000}
+batch=${2:-500}
+scripts/deps.sh
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DDP_TESTS=OFF >/dev/null
+cmake --build build-bench -j"$(nproc)" >/dev/null
+
+tmp=$(mktemp -d)
+cleanup() { kill "$rpid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+redis-server --port "$port" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --appendfsync everysec \
+  --save "" --daemonize no --logfile "$tmp/redis.log" &
+rpid=$!
+for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+
+python3 - "$events" > "$tmp/load.resp" <<'PY'
+import sys
+n = int(sys.argv[1])
+out = sys.stdout.buffer
+def cmd(*args):
+    a = [x.encode() if isinstance(x, str) else x for x in args]
+    out.write(b"*%d\r\n" % len(a) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a))
+now = 1795000000000
+for i in range(n):
+    s, seq = divmod(i, 20)
+    m = "mat-%d" % (s % 4)
+    kind = seq % 4
+    f = ["v", "1", "received", str(now + i), "source", "beacon", "session", "bench-%d" % s,
+         "seq", str(seq + 1), "at", str(1763800000000 + i), "mode", "self",
+         "presentation", "pres-%d" % (s % 50), "viewer", "a:" + "%032x" % (s % 5000),
+         "prospect", "pr-%d" % (s % 500), "account", "acct-%d" % (s % 50)]
+    if seq == 0:
+        f += ["type", "open", "slides", "12"]
+    elif kind in (1, 3):
+        f += ["type", "view", "material", m, "slide", "s%d" % (seq % 12), "version", "1",
+              "index", str(seq % 12)]
+    elif kind == 2:
+        f += ["type", "dwell", "material", m, "slide", "s%d" % (seq % 12), "version", "1",
+              "ms", str(1000 + (i * 37) % 60000)]
+    else:
+        f += ["type", "close"] if seq == 19 else ["type", "action", "material", m, "slide",
+              "s%d" % (seq % 12), "version", "1", "name", "book-demo"]
+    cmd("XADD", "dp:{0}:events", "*", *f)
+PY
+redis-cli -p "$port" --pipe < "$tmp/load.resp" >/dev/null
+echo "== reference: redis-benchmark -P 64 INCR on the same Redis"
+ref=$(redis-benchmark -p "$port" -P 64 -n 2000000 -t incr --csv | awk -F'"' '/INCR/ {print $4}')
+echo "INCR: $ref requests/s"
+echo "== deckpulse-collector: $events events, batch $batch"
+start=$(date +%s.%N)
+build-bench/deckpulse-collector --redis "redis://127.0.0.1:$port" --data_dir "$tmp/data" \
+  --collector_batch "$batch" --collector_name bench --log_level warn &
+cpid=$!
+while :; do
+  info=$(redis-cli -p "$port" XINFO GROUPS 'dp:{0}:events' 2>/dev/null | tr '\n' ' ')
+  if echo "$info" | grep -q "pending 0 .*lag 0 "; then break; fi
+  sleep 0.05
+done
+end=$(date +%s.%N)
+kill -TERM "$cpid"; wait "$cpid" || true
+python3 - "$events" "$start" "$end" "$ref" <<'PY'
+import sys
+n, start, end, ref = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+eps = n / (end - start)
+print("rollup: %d events in %.2fs = %.0f events/s; ratio events/s : INCR/s = %.3f (one event costs ~%.0f INCRs)"
+      % (n, end - start, eps, eps / ref, ref / eps))
+PY
