@@ -223,6 +223,15 @@ local function apply(e)
         end
         s.last = new
       end
+      -- slides seen: distinct positions of the presentation viewed
+      local sseen = P .. 'sseen:' .. sid
+      if call('SADD', sseen, e.index) == 1 then
+        s.seen = tostring(tonumber(s.seen or '0') + 1)
+        if not once['E|' .. sseen] then
+          once['E|' .. sseen] = true
+          call('PEXPIRE', sseen, ttl)
+        end
+      end
       if tonumber(e.index) > tonumber(s.maxidx) then
         s.maxidx = e.index
         check_complete(sid, s)
@@ -264,7 +273,7 @@ local function write_back()
       local k = P .. 'sess:' .. sid
       call('HSET', k, 'presentation', s.presentation, 'prospect', s.prospect or '',
            'account', s.account or '', 'mode', s.mode, 'slides', s.slides or '0',
-           'maxidx', s.maxidx or '-1', 'completed', s.completed or '0',
+           'maxidx', s.maxidx or '-1', 'seen', s.seen or '0', 'completed', s.completed or '0',
            'lastseq', s.lastseq or '-1', 'last', s.last or '', 'ended', s.ended or '0',
            'exit', s.exit or '', 'lastrecv', s.lastrecv or '0')
       call('PEXPIRE', k, ttl)

@@ -78,8 +78,6 @@ const dp_config_setting dp_config_settings[] = {
      "entries pending this long with another consumer are claimed (XAUTOCLAIM)"},
     {"max_deliveries", DP_CFG_INT, S(max_deliveries), 1, 1000, "5",
      "an entry delivered this many times without success goes to the dead-letter stream"},
-    {"archive_flush_ms", DP_CFG_INT, S(archive_flush_ms), 100, 600000, "1000",
-     "the raw archive is flushed at least this often"},
     {NULL, DP_CFG_STRING, 0, 0, 0, NULL, NULL},
 };
 

@@ -54,7 +54,6 @@ typedef struct dp_config {
     int64_t collector_batch;
     int64_t claim_idle_ms;
     int64_t max_deliveries;
-    int64_t archive_flush_ms;
 } dp_config;
 
 typedef enum dp_config_type { DP_CFG_STRING, DP_CFG_INT, DP_CFG_BOOL } dp_config_type;

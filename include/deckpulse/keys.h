@@ -17,9 +17,11 @@
  *   consumer group "rollup" on T events
  *
  *   T seen:<session>                  SET      seqs applied (exactly once); expires dedup_ttl_s
- *   T sess:<session>                  HASH     open session: presentation prospect account mode
- *                                              slides maxidx completed lastseq last ended exit
- *                                              first lastrecv; expires dedup_ttl_s
+ *   T sess:<session>                  HASH     session: presentation prospect account mode
+ *                                              slides (count) seen (slides seen) maxidx (highest
+ *                                              index) completed lastseq last (last slide) ended
+ *                                              exit lastrecv (last event time); expires dedup_ttl_s
+ *   T sseen:<session>                 SET      positions (index) the session viewed
  *   T smat:<session>                  HASH     material -> day of the session's first view of it
  *   T open                            ZSET     sessions not yet ended, by last receive time
  *

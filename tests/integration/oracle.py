@@ -300,3 +300,22 @@ def compare(r, exp, day, check, eq, hll_tolerance=0.03):
         eq(forwarded == "1", len(exp["pv"][p]) > 1, "presentation %s forwarded" % p)
         n += 2
     return n
+
+
+def compare_sessions(r, traffic, eq):
+    """Every session's state: slides, slides seen, highest index, completed,
+    ended (closed or timed out), and its exit slide."""
+    for sid, pres, mode, ua, events in traffic.sessions:
+        views = [e for e in events if e["type"] == "view"]
+        slides = events[0]["slides"]
+        want = [str(slides), str(len({e["index"] for e in views})),
+                str(max([e["index"] for e in views] or [-1])),
+                "1" if any(e["index"] == slides - 1 for e in views) else "0", "1"]
+        got = r.cmd("HMGET", "dp:{0}:sess:" + sid, "slides", "seen", "maxidx", "completed",
+                    "ended")
+        eq(got, want, "session %s state" % sid)
+        if views:
+            last = max(views, key=lambda e: e["seq"])
+            ex = r.cmd("HGET", "dp:{0}:sess:" + sid, "exit")
+            eq(ex.split("|")[:3], [last["material"], last["slide"], str(last["version"])],
+               "session %s exit slide" % sid)

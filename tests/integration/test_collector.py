@@ -12,7 +12,7 @@ import subprocess
 import time
 
 from dp import (Env, Redis, check, eq, finish, wait_until)
-from oracle import Traffic, compare, post_all
+from oracle import Traffic, compare, compare_sessions, post_all
 
 COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
 DAY = time.strftime("%Y-%m-%d", time.gmtime())
@@ -83,7 +83,8 @@ with Env(**SETTINGS) as env:
     print("collector settled in %.1fs" % (time.time() - t0), flush=True)
     exp = t.recount(DAY)
     n = compare(env.redis, exp, DAY, check, eq)
-    print("oracle: %d aggregates compared" % n)
+    compare_sessions(env.redis, t, eq)
+    print("oracle: %d aggregates and %d sessions compared" % (n, len(t.sessions)))
     eq(stop(c), 0, "collector exits 0 on SIGTERM")
     stats = dict(zip(*[iter(env.redis.cmd("HGETALL", "dp:{0}:collectors"))] * 2))
     eq(int(stats["one|applied"]), nev, "collector applied each distinct event once")
@@ -122,6 +123,7 @@ with Env(**SETTINGS) as env:
         c = collector(env, "victim", extra=["--collector_batch", "25"])
     check(wait_until(lambda: settled(env.redis), 120, 0.2), "caught up after %d kills" % kills)
     compare(env.redis, t.recount(DAY), DAY, check, eq)
+    compare_sessions(env.redis, t, eq)
     eq(stop(c), 0, "collector exit code")
     logs_clean(env)
 
