@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "boot.h"
 #include "collector.h"
 #include "deckpulse/config.h"
 #include "log.h"
@@ -12,7 +13,6 @@
 #define DP_VERSION "0.1.0"
 #endif
 
-extern char **environ;
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -21,41 +21,24 @@ static void on_signal(int sig)
     stop = 1;
 }
 
+static int check(const dp_config *cfg, const dp_config_cli *cli, dp_err *err)
+{
+    (void)cli;
+    if (cfg->redis[0] == '\0')
+        return dp_err_set(err, -EINVAL,
+                          "redis: the collector needs redis://host:port or unix:/path "
+                          "(deckpulse-server passes its private Redis to the collector it starts)");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    dp_log_set_name("deckpulse-collector");
     dp_config cfg;
     dp_config_cli cli;
     dp_err err = {""};
-    dp_config_init(&cfg);
-    int rc = dp_config_load(&cfg, argc, argv, environ, &cli, &err);
-    if (cli.help) {
-        dp_config_usage(stdout, "deckpulse-collector [--replay DIR]");
-        dp_config_free(&cfg);
-        return 0;
-    }
-    if (cli.version) {
-        printf("deckpulse-collector %s\n", DP_VERSION);
-        dp_config_free(&cfg);
-        return 0;
-    }
-    if (rc == 0 && cfg.redis[0] == '\0')
-        rc = dp_err_set(&err, -EINVAL,
-                        "redis: the collector needs redis://host:port or unix:/path "
-                        "(deckpulse-server passes its private Redis to the collector it starts)");
-    if (rc != 0) {
-        fprintf(stderr, "deckpulse-collector: configuration error: %s\n", err.msg);
-        dp_config_free(&cfg);
-        return 2;
-    }
-    if (cli.check_config) {
-        printf("configuration OK\n");
-        dp_config_free(&cfg);
-        return 0;
-    }
-    static const char *levels[] = {"error", "warn", "info", "debug"};
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(cfg.log_level, levels[i])) dp_log_set_level(i);
+    int rc = dp_boot("deckpulse-collector", "deckpulse-collector [--replay DIR]", argc, argv, &cfg,
+                     &cli, check);
+    if (rc >= 0) return rc;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

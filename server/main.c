@@ -3,6 +3,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "boot.h"
 #include "deckpulse/config.h"
 #include "log.h"
 #include "server.h"
@@ -10,8 +11,6 @@
 #ifndef DP_VERSION
 #define DP_VERSION "0.1.0"
 #endif
-
-extern char **environ;
 
 static void print_banner(const dp_server *s, const dp_config *cfg)
 {
@@ -33,39 +32,19 @@ static void print_banner(const dp_server *s, const dp_config *cfg)
     fflush(stdout);
 }
 
+static int check(const dp_config *cfg, const dp_config_cli *cli, dp_err *err)
+{
+    if (cli->replay_dir) return dp_err_set(err, -EINVAL, "--replay: collector only");
+    return dp_server_check_config(cfg, err);
+}
+
 int main(int argc, char **argv)
 {
-    dp_log_set_name("deckpulse-server");
     dp_config cfg;
     dp_config_cli cli;
     dp_err err = {""};
-    dp_config_init(&cfg);
-    int rc = dp_config_load(&cfg, argc, argv, environ, &cli, &err);
-    if (rc == 0 && cli.replay_dir) rc = dp_err_set(&err, -EINVAL, "--replay: collector only");
-    if (rc == 0) rc = dp_server_check_config(&cfg, &err);
-    if (cli.help) {
-        dp_config_usage(stdout, "deckpulse-server");
-        dp_config_free(&cfg);
-        return 0;
-    }
-    if (cli.version) {
-        printf("deckpulse-server %s\n", DP_VERSION);
-        dp_config_free(&cfg);
-        return 0;
-    }
-    if (rc != 0) {
-        fprintf(stderr, "deckpulse-server: configuration error: %s\n", err.msg);
-        dp_config_free(&cfg);
-        return 2;
-    }
-    if (cli.check_config) {
-        printf("configuration OK\n");
-        dp_config_free(&cfg);
-        return 0;
-    }
-    static const char *levels[] = {"error", "warn", "info", "debug"};
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(cfg.log_level, levels[i])) dp_log_set_level(i);
+    int rc = dp_boot("deckpulse-server", "deckpulse-server", argc, argv, &cfg, &cli, check);
+    if (rc >= 0) return rc;
 
     uv_loop_t *loop = uv_default_loop();
     dp_server s;

@@ -262,7 +262,10 @@ def compare(r, exp, day, check, eq, hll_tolerance=0.03):
 
     def hll(key, want, what):
         got = r.cmd("PFCOUNT", key)
-        ok = abs(got - len(want)) <= max(1, hll_tolerance * len(want))
+        # Redis states 0.81% standard error; at small counts two viewers that
+        # share one of the 16384 registers count once (birthday odds ~n^2/2^15),
+        # so allow a few in absolute terms as well.
+        ok = abs(got - len(want)) <= max(3, hll_tolerance * len(want))
         check(ok, "%s: HLL %d vs exact %d" % (what, got, len(want)))
 
     for (m, s, v, mode), who in exp["sv"].items():
