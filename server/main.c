@@ -21,6 +21,9 @@ static void print_banner(const dp_server *s, const dp_config *cfg)
         printf("  Admin API key: %s   (kept in %s/admin.key)\n", s->admin_key, cfg->data_dir);
     printf("  Redis:         %s\n",
            cfg->redis[0] ? cfg->redis : "private redis-server (data under data_dir/redis)");
+    if (cfg->start_collector)
+        printf("  Collector:     deckpulse-collector, supervised (archive under %s/archive)\n",
+               cfg->data_dir);
     printf("\nEmbed the beacon in a presentation:\n"
            "  <script src=\"%s/beacon.js\" async data-endpoint=\"%s\" "
            "data-material=\"YOUR-MATERIAL-ID\"></script>\n",
