@@ -89,7 +89,7 @@ class Redis:
     def _pingable(self):
         try:
             return self.cmd("PING") == "PONG"
-        except OSError:
+        except (OSError, RuntimeError):  # not up yet, or still LOADING its AOF
             return False
 
     def url(self):
