@@ -170,7 +170,7 @@ with Env(**SETTINGS) as env:
         hangers.append(h)
     t0 = time.time()
     eq(s.get("/healthz").status, 200, "healthz while slow clients hang")
-    check(time.time() - t0 < 0.5, "healthz answered promptly beside slow clients")
+    check(time.time() - t0 < 1.0, "healthz answered promptly beside slow clients")
 
     # Connection ceiling: past max_connections, 503 and close.
     more = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(30)]
