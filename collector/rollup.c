@@ -7,7 +7,7 @@
 #include "deckpulse/keys.h"
 #include "rollup_lua.h" /* generated: dp_rollup_lua[] */
 
-#define W 21 /* values per event; the order of FIELDS in rollup.lua */
+#define W 23 /* values per event; the order of FIELDS in rollup.lua */
 
 int dp_rollup_load(dp_rollup *ro, redisContext *rc, dp_err *err)
 {
@@ -97,6 +97,8 @@ int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char 
         argv[k++] = num[5];
         argv[k++] = num[6];
         argv[k++] = x->type == DP_EV_ACTION ? x->name : "";
+        argv[k++] = x->prospect && x->campaign ? x->campaign : "";
+        argv[k++] = x->prospect && x->owner ? x->owner : "";
     }
     argc = k;
     for (size_t i = 0; i < argc; i++)

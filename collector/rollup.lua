@@ -19,7 +19,7 @@ local n = tonumber(ARGV[4])
 
 local FIELDS = {'id', 'session', 'seq', 'type', 'at', 'received', 'day', 'mode',
                 'presentation', 'prospect', 'account', 'who', 'viewer', 'slides', 'material',
-                'slide', 'version', 'index', 'ms', 'bucket', 'name'}
+                'slide', 'version', 'index', 'ms', 'bucket', 'name', 'campaign', 'owner'}
 local W = #FIELDS
 
 local sessions = {} -- session id -> state table, written back at the end
@@ -158,11 +158,12 @@ local function apply(e)
 
   if prk then
     minmax(prk, e)
+    -- the link's account, campaign and owner, for filters (latest link wins)
+    if not once['A|' .. pr] then
+      once['A|' .. pr] = true
+      call('HSET', prk, 'account', acct, 'campaign', e.campaign, 'owner', e.owner)
+    end
     if ack then
-      if not once['A|' .. pr] then
-        once['A|' .. pr] = true
-        call('HSET', prk, 'account', acct)
-      end
       minmax(ack, e)
       sadd_once(P .. 'aprospects:' .. acct, pr)
     end

@@ -35,6 +35,7 @@
  *   T days:<material>                 SET      days (YYYY-MM-DD) with data
  *
  *   T prospect:<id>                   HASH     sessions first_seen last_seen dwell views account
+ *                                              campaign owner (of the latest link)
  *                                              m:<material>:dwell  m:<material>:completed
  *                                              s:<material>|<slide>|<version>:dwell  ...:views
  *                                              a:<action name>

@@ -100,6 +100,11 @@ class Traffic:
                 ev(type="close")
             self.sessions.append((sid, pres, mode, ua, events))
 
+    def link_extra(self, pr):
+        """(campaign, owner) of every link of this prospect."""
+        n = int(pr.split("-")[1])
+        return ("camp-%d" % (n % 3), "owner-%d" % (n % 4))
+
     def batches(self, tokens, dup_rate=0.1):
         """(body, user_agent) requests: each session's events cut into
         batches, some sent twice, all shuffled (so out of order)."""
@@ -142,6 +147,7 @@ class Traffic:
                "aprospects": defaultdict(set),
                "pres": defaultdict(lambda: defaultdict(int)),
                "pv": defaultdict(set),
+               "links": {pr: self.link_extra(pr) for pr in self.prospects},
                "materials": set()}
         for sid, pres, mode, ua, events in self.sessions:
             pr, deck = self.presentations[pres]
@@ -276,7 +282,9 @@ def compare(r, exp, day, check, eq, hll_tolerance=0.03):
         n += 1
     for pr, fields in exp["prospect"].items():
         got = hgetall(r, P + "prospect:" + pr)
-        for k in ("first_seen", "last_seen", "account"):
+        eq((got.get("campaign"), got.get("owner")), exp["links"][pr],
+           "prospect %s campaign and owner" % pr)
+        for k in ("first_seen", "last_seen", "account", "campaign", "owner"):
             got.pop(k, None)
         eq({k: int(v) for k, v in got.items() if int(v)}, {k: v for k, v in fields.items() if v},
            "prospect " + pr)

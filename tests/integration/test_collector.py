@@ -53,7 +53,10 @@ def load(env, seed, sessions):
     tokens = {}
     for p, (pr, _) in t.presentations.items():
         if pr:
-            extra = {"account": t.prospects[pr]} if t.prospects[pr] else {}
+            campaign, owner = t.link_extra(pr)
+            extra = {"campaign": campaign, "owner": owner}
+            if t.prospects[pr]:
+                extra["account"] = t.prospects[pr]
             tokens[p] = env.server.mint(p, pr, **extra)
     reqs = t.batches(tokens)
     t0 = time.time()
