@@ -19,7 +19,7 @@ const size_t dp_archive_ncolumns = sizeof(dp_archive_columns) / sizeof(dp_archiv
 
 static int mkdir_p(const char *path)
 {
-    char tmp[PATH_MAX];
+    char tmp[PATH_MAX + 256];
     snprintf(tmp, sizeof(tmp), "%s", path);
     for (char *p = tmp + 1; *p; p++)
         if (*p == '/') {
