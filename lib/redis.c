@@ -226,6 +226,22 @@ int dp_redis_command(dp_redis *r, dp_redis_cb cb, void *priv, int argc, const ch
     return 0;
 }
 
+int dp_redis_formatted(dp_redis *r, dp_redis_cb cb, void *priv, const char *cmd, size_t len)
+{
+    if (r->state != DP_REDIS_UP || r->ac == NULL || r->closing) return -EAGAIN;
+    cmd_ctx *c = dp_malloc(sizeof(*c));
+    c->r = r;
+    c->cb = cb;
+    c->priv = priv;
+    c->sent_ns = uv_hrtime();
+    if (redisAsyncFormattedCommand(r->ac, on_reply, c, cmd, len) != REDIS_OK) {
+        dp_free(c);
+        return -EAGAIN;
+    }
+    if (r->pending++ == 0) r->last_progress = uv_now(r->loop);
+    return 0;
+}
+
 void dp_redis_close(dp_redis *r, int force, void (*on_closed)(void *), void *ud)
 {
     if (r->closing) return;

@@ -60,6 +60,8 @@ int dp_redis_init(dp_redis *r, uv_loop_t *loop, const char *url, uint64_t timeou
 void dp_redis_start(dp_redis *r);
 int dp_redis_command(dp_redis *r, dp_redis_cb cb, void *priv, int argc, const char **argv,
                      const size_t *argvlen);
+/* The same for a command already in RESP (lib/resp.h). */
+int dp_redis_formatted(dp_redis *r, dp_redis_cb cb, void *priv, const char *cmd, size_t len);
 /* Disconnects (pending commands first get their answers unless force),
  * closes the handles, then calls on_closed. */
 void dp_redis_close(dp_redis *r, int force, void (*on_closed)(void *), void *ud);

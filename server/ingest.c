@@ -15,6 +15,7 @@
 #include "deckpulse/keys.h"
 #include "cors.h"
 #include "log.h"
+#include "resp.h"
 #include "router.h"
 #include "token.h"
 
@@ -164,7 +165,14 @@ static int send_event(dp_ingest *in, const dp_event *ev)
 #undef NUM
 #undef PAIR
 #undef ARG
-    return dp_redis_command(&in->srv->redis, on_xadd, in, argc, argv, lens);
+    /* RESP written here in one go; hiredis copies it into its output buffer,
+     * shared by every command of this loop iteration (one write to Redis). */
+    dp_buf *o = &in->srv->resp;
+    dp_buf_reset(o);
+    dp_resp_array(o, (size_t)argc);
+    for (int i = 0; i < argc; i++)
+        dp_resp_arg(o, argv[i], lens[i]);
+    return dp_redis_formatted(&in->srv->redis, on_xadd, in, o->data, o->len);
 }
 
 static void send_all(dp_ingest *in)

@@ -167,6 +167,7 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     s->batch_limits = (dp_batch_limits){.max_events = (size_t)cfg->max_events,
                                         .max_depth = (size_t)cfg->max_json_depth};
     s->rbuf = dp_malloc(DP_READ_BUF);
+    dp_buf_init(&s->resp, 0);
     if (sodium_init() < 0) return dp_err_set(err, -EIO, "libsodium failed to initialise");
 
     int rc = dp_mkdirs(cfg->data_dir, err);
@@ -434,6 +435,7 @@ void dp_server_free(dp_server *s)
     if (s->secret) sodium_memzero(s->secret, s->secret_len);
     dp_free(s->secret);
     dp_free(s->rbuf);
+    dp_buf_free(&s->resp);
     s->secret = NULL;
     s->rbuf = NULL;
 }

@@ -51,6 +51,7 @@ typedef struct dp_server {
 
     dp_metrics metrics;
     char *rbuf;     /* shared read buffer: every read is parsed before the next */
+    dp_buf resp;    /* scratch for formatting Redis commands */
     dp_conn *conns; /* doubly linked list of open connections */
     uint64_t nconns;
 

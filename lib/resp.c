@@ -1,0 +1,50 @@
+#include "resp.h"
+
+#include <string.h>
+
+/* Decimal digits of v into the end of tmp; returns the start. */
+static char *digits(char *end, uint64_t v)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
+static int header(dp_buf *b, char kind, uint64_t n)
+{
+    char tmp[24], *end = tmp + sizeof(tmp) - 2;
+    end[0] = '\r';
+    end[1] = '\n';
+    char *p = digits(end, n);
+    *--p = kind;
+    return dp_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+int dp_resp_array(dp_buf *b, size_t argc)
+{
+    return header(b, '*', argc);
+}
+
+int dp_resp_arg(dp_buf *b, const char *s, size_t n)
+{
+    int rc = header(b, '$', n);
+    if (rc == 0) rc = dp_buf_append(b, s, n);
+    if (rc == 0) rc = dp_buf_append(b, "\r\n", 2);
+    return rc;
+}
+
+int dp_resp_str(dp_buf *b, const char *s)
+{
+    return dp_resp_arg(b, s, strlen(s));
+}
+
+int dp_resp_int(dp_buf *b, int64_t v)
+{
+    char tmp[24], *end = tmp + sizeof(tmp);
+    char *p = digits(end, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    if (v < 0) *--p = '-';
+    return dp_resp_arg(b, p, (size_t)(end - p));
+}
