@@ -23,7 +23,8 @@ redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --ap
 rpid=$!
 key=bench-admin-key-0123456789
 build-bench/deckpulse-server --listen 127.0.0.1:0 --redis "redis://127.0.0.1:$rport" \
-  --data_dir "$tmp/data" --api_keys "admin:$key" --access_log false >"$tmp/out" 2>"$tmp/err" &
+  --data_dir "$tmp/data" --api_keys "admin:$key" --access_log false --start_collector false \
+  >"$tmp/out" 2>"$tmp/err" &
 spid=$!
 for _ in $(seq 100); do grep -q "Listening on" "$tmp/out" 2>/dev/null && break; sleep 0.05; done
 url=$(sed -n 's/.*Listening on: *//p' "$tmp/out")
