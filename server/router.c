@@ -54,6 +54,15 @@ void dp_route_request(dp_conn *c)
                          "Access-Control-Max-Age: 86400\r\n");
         else
             dp_conn_error(c, 405, "use POST");
+    } else if (n > 14 && !memcmp(path, "/v1/materials/", 14) && m == HTTP_PUT) {
+        c->route = DP_ROUTE_CATALOG;
+        dp_route_material_put(c, path + 14, n - 14);
+    } else if (path_is(path, n, "/v1/catalog")) {
+        c->route = DP_ROUTE_CATALOG;
+        if (m == HTTP_POST)
+            dp_route_catalog(c);
+        else
+            dp_conn_error(c, 405, "use POST");
     } else if (path_is(path, n, "/healthz")) {
         c->route = DP_ROUTE_HEALTHZ;
         if (get)

@@ -15,6 +15,8 @@ void dp_route_links(dp_conn *c);
 void dp_route_healthz(dp_conn *c);
 void dp_route_readyz(dp_conn *c);
 void dp_route_metrics(dp_conn *c);
+void dp_route_material_put(dp_conn *c, const char *id, size_t idlen);
+void dp_route_catalog(dp_conn *c);
 
 /* Called when a connection closes during shutdown. */
 void dp__server_check_stopped(dp_server *s);

@@ -1,0 +1,92 @@
+#include "reply.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#define GZIP_MIN 512 /* smaller bodies go as they are */
+
+void dp_etag(const char *body, size_t len, char out[24])
+{
+    unsigned char h[8];
+    crypto_generichash(h, sizeof(h), (const unsigned char *)body, len, NULL, 0);
+    out[0] = '"';
+    sodium_bin2hex(out + 1, 17, h, sizeof(h));
+    out[17] = '"';
+    out[18] = '\0';
+}
+
+int dp_gzip(const char *in, size_t len, dp_buf *out)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -EIO;
+    size_t bound = deflateBound(&zs, (uLong)len);
+    if (dp_buf_reserve(out, bound) != 0) {
+        deflateEnd(&zs);
+        return -E2BIG;
+    }
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)len;
+    zs.next_out = (Bytef *)out->data + out->len;
+    zs.avail_out = (uInt)bound;
+    int rc = deflate(&zs, Z_FINISH);
+    if (rc == Z_STREAM_END) out->len += bound - zs.avail_out;
+    deflateEnd(&zs);
+    return rc == Z_STREAM_END ? 0 : -EIO;
+}
+
+static int accepts_gzip(const dp_http_req *r)
+{
+    size_t n;
+    const char *v = dp_http_req_header(r, "accept-encoding", &n);
+    for (size_t i = 0; v && i + 4 <= n; i++)
+        if (!strncasecmp(v + i, "gzip", 4)) {
+            /* "gzip;q=0" refuses it */
+            const char *q = v + i + 4;
+            size_t rest = n - i - 4;
+            while (rest && *q == ' ')
+                q++, rest--;
+            if (rest >= 4 && !strncmp(q, ";q=0", 4) && (rest == 4 || q[4] != '.')) return 0;
+            return 1;
+        }
+    return 0;
+}
+
+void dp_reply(dp_conn *c, int status, const char *ctype, const char *body, size_t len)
+{
+    char etag[24], extra[160];
+    dp_etag(body, len, etag);
+    int gz = len >= GZIP_MIN && accepts_gzip(&c->req);
+    /* the gzip representation gets its own tag, as it is other bytes */
+    if (gz) memcpy(etag + 17, "-gz\"", 5);
+    size_t n;
+    const char *inm = dp_http_req_header(&c->req, "if-none-match", &n);
+    if (status == 200 && inm != NULL &&
+        ((n == 1 && inm[0] == '*') || memmem(inm, n, etag, strlen(etag)) != NULL)) {
+        snprintf(extra, sizeof(extra), "ETag: %s\r\nVary: Accept-Encoding\r\n", etag);
+        dp_conn_respond(c, 304, NULL, extra, "", 0);
+        return;
+    }
+    if (gz) {
+        dp_buf z;
+        dp_buf_init(&z, 0);
+        if (dp_gzip(body, len, &z) == 0) {
+            snprintf(extra, sizeof(extra),
+                     "ETag: %s\r\nVary: Accept-Encoding\r\nContent-Encoding: gzip\r\n"
+                     "Cache-Control: private, no-cache\r\n",
+                     etag);
+            dp_conn_respond(c, status, ctype, extra, z.data, z.len);
+            dp_buf_free(&z);
+            return;
+        }
+        dp_buf_free(&z);
+        memcpy(etag + 17, "\"", 2);
+    }
+    snprintf(extra, sizeof(extra),
+             "ETag: %s\r\nVary: Accept-Encoding\r\nCache-Control: private, no-cache\r\n", etag);
+    dp_conn_respond(c, status, ctype, extra, body, len);
+}

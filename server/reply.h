@@ -1,0 +1,16 @@
+/* Sending a report: a strong ETag over the content (If-None-Match answers
+ * 304), gzip (zlib) when the client accepts it, Vary: Accept-Encoding. */
+#ifndef DP_REPLY_H
+#define DP_REPLY_H
+
+#include <stddef.h>
+
+#include "conn.h"
+
+/* ETag of body into out[24]: "\"" + 16 hex digits of BLAKE2b + "\"". */
+void dp_etag(const char *body, size_t len, char out[24]);
+/* gzip of in into out: 0 or -EIO. */
+int dp_gzip(const char *in, size_t len, dp_buf *out);
+void dp_reply(dp_conn *c, int status, const char *ctype, const char *body, size_t len);
+
+#endif
