@@ -37,9 +37,10 @@ static void test_json(void **state)
     dp_table t;
     dp_table_begin(&t, &b, DP_FORMAT_JSON, cols, 3);
     fill(&t);
-    assert_string_equal(b.data, "[{\"slide\":\"intro\",\"views\":12,\"rate\":0.500},"
-                                "{\"slide\":\"=HYPERLINK(\\\"x\\\")\",\"views\":-3,\"rate\":null},"
-                                "{\"slide\":\"a,b \\\"c\\\"\\u000ad\",\"views\":0,\"rate\":0.333}]");
+    assert_string_equal(b.data,
+                        "[{\"slide\":\"intro\",\"views\":12,\"rate\":0.500},"
+                        "{\"slide\":\"=HYPERLINK(\\\"x\\\")\",\"views\":-3,\"rate\":null},"
+                        "{\"slide\":\"a,b \\\"c\\\"\\u000ad\",\"views\":0,\"rate\":0.333}]");
     dp_buf_reset(&b);
     dp_table_begin(&t, &b, DP_FORMAT_JSON, cols, 3);
     dp_table_end(&t);
