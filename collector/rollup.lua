@@ -23,6 +23,7 @@ local FIELDS = {'id', 'session', 'seq', 'type', 'at', 'received', 'day', 'mode',
 local W = #FIELDS
 
 local sessions = {} -- session id -> state table, written back at the end
+local touched = {}  -- material -> true: its generation is bumped (report caches)
 
 local function session(sid)
   local s = sessions[sid]
@@ -59,6 +60,7 @@ local function end_session(sid, s)
   if s.last and s.last ~= '' then
     move_exit(nil, s.last)
     s.exit = s.last
+    touched[string.match(s.last, '^[^|]+')] = true
   end
 end
 
@@ -68,9 +70,12 @@ local function complete(sid, s)
   s.dirty = true
   local mats = call('HGETALL', P .. 'smat:' .. sid)
   for i = 1, #mats, 2 do
-    call('HINCRBY', P .. 'mat:' .. mats[i] .. ':' .. mats[i + 1] .. ':' .. s.mode, 'completed', 1)
-    if s.prospect and s.prospect ~= '' then
-      call('HINCRBY', P .. 'prospect:' .. s.prospect, 'm:' .. mats[i] .. ':completed', 1)
+    if string.sub(mats[i], 1, 2) ~= 'x|' then
+      call('HINCRBY', P .. 'mat:' .. mats[i] .. ':' .. mats[i + 1] .. ':' .. s.mode, 'completed', 1)
+      if s.prospect and s.prospect ~= '' then
+        call('HINCRBY', P .. 'pd:' .. s.prospect .. ':' .. mats[i + 1] .. ':' .. s.mode,
+             'm:' .. mats[i] .. ':completed', 1)
+      end
     end
   end
   call('HINCRBY', P .. 'pres:' .. s.presentation, 'completed', 1)
@@ -142,8 +147,7 @@ local function apply(e)
     s.presentation, s.prospect, s.account, s.mode = e.presentation, pr, acct, e.mode
     s.maxidx, s.lastseq, s.slides, s.completed, s.ended = '-1', '-1', '0', '0', '0'
     call('HINCRBY', P .. 'pres:' .. e.presentation, 'sessions', 1)
-    if prk then call('HINCRBY', prk, 'sessions', 1) end
-    if ack then call('HINCRBY', ack, 'sessions', 1) end
+    if prk then call('HINCRBY', P .. 'pd:' .. pr .. ':' .. e.day .. ':' .. s.mode, 'sessions', 1) end
   end
   s.lastrecv = e.received
   s.dirty = true
@@ -167,8 +171,12 @@ local function apply(e)
       minmax(ack, e)
       sadd_once(P .. 'aprospects:' .. acct, pr)
     end
+    sadd_once(P .. 'pdays:' .. pr, e.day)
+    sadd_once(P .. 'ppres:' .. pr, pres)
     prospects[pr] = true
   end
+  -- a prospect's counters, per day and mode
+  local pdk = prk and (P .. 'pd:' .. pr .. ':' .. e.day .. ':' .. s.mode) or nil
 
   local t, m = e.type, e.material
   local value = ''
@@ -184,6 +192,7 @@ local function apply(e)
     local mk = P .. 'mat:' .. m .. ':' .. e.day .. ':' .. e.mode
     sadd_once(P .. 'materials', m)
     sadd_once(P .. 'days:' .. m, e.day)
+    touched[m] = true
     local ps = 's:' .. m .. '|' .. e.slide .. '|' .. e.version
     if t == 'view' then
       value = e.index
@@ -191,12 +200,19 @@ local function apply(e)
       pfadd_once(P .. 'sv:' .. m .. ':' .. e.slide .. ':' .. e.version .. ':' .. e.day .. ':' .. e.mode, e.who)
       call('HINCRBY', mk, 'views', 1)
       pfadd_once(P .. 'mv:' .. m .. ':' .. e.day .. ':' .. e.mode, e.who)
-      -- the session counts for the material on the day of its earliest view of it
+      -- the session counts for the material on the day of its earliest view
+      -- of it; x<k>: sessions whose deepest position in the material is k
       local smat = P .. 'smat:' .. sid
-      local had = call('HGET', smat, m)
+      local st = call('HMGET', smat, m, 'x|' .. m)
+      local had, deep = st[1], st[2]
+      local day = had
       if not had or e.day < had then
+        day = e.day
         call('HSET', smat, m, e.day)
-        call('PEXPIRE', smat, ttl)
+        if not once['E|' .. smat] then
+          once['E|' .. smat] = true
+          call('PEXPIRE', smat, ttl)
+        end
         local msk = P .. 'mat:' .. m .. ':' .. e.day .. ':' .. s.mode
         call('HINCRBY', msk, 'sessions', 1)
         if s.completed == '1' then call('HINCRBY', msk, 'completed', 1) end
@@ -204,15 +220,43 @@ local function apply(e)
           local old = P .. 'mat:' .. m .. ':' .. had .. ':' .. s.mode
           call('HINCRBY', old, 'sessions', -1)
           if s.completed == '1' then call('HINCRBY', old, 'completed', -1) end
-        elseif s.completed == '1' and prk then
-          call('HINCRBY', prk, 'm:' .. m .. ':completed', 1)
+          if deep then
+            call('HINCRBY', old, 'x' .. deep, -1)
+            call('HINCRBY', msk, 'x' .. deep, 1)
+          end
+        end
+        if s.completed == '1' and prk then
+          if had then
+            call('HINCRBY', P .. 'pd:' .. pr .. ':' .. had .. ':' .. s.mode, 'm:' .. m .. ':completed', -1)
+          end
+          call('HINCRBY', pdk, 'm:' .. m .. ':completed', 1)
+        end
+      end
+      if not deep or tonumber(e.index) > tonumber(deep) then
+        call('HSET', smat, 'x|' .. m, e.index)
+        local msk = P .. 'mat:' .. m .. ':' .. day .. ':' .. s.mode
+        if deep then call('HINCRBY', msk, 'x' .. deep, -1) end
+        call('HINCRBY', msk, 'x' .. e.index, 1)
+      end
+      -- sessions per slide version, on the day of the session's earliest view of it
+      local ssv = P .. 'ssv:' .. sid
+      local svf = m .. '|' .. sv
+      local shad = call('HGET', ssv, svf)
+      if not shad or e.day < shad then
+        call('HSET', ssv, svf, e.day)
+        if not once['E|' .. ssv] then
+          once['E|' .. ssv] = true
+          call('PEXPIRE', ssv, ttl)
+        end
+        call('HINCRBY', sk, sv .. 'sessions', 1)
+        if shad then
+          call('HINCRBY', P .. 'slides:' .. m .. ':' .. shad .. ':' .. e.mode, sv .. 'sessions', -1)
         end
       end
       if prk then
-        call('HINCRBY', prk, 'views', 1)
-        call('HINCRBY', prk, ps .. ':views', 1)
+        call('HINCRBY', pdk, 'views', 1)
+        call('HINCRBY', pdk, ps .. ':views', 1)
         sadd_once(P .. 'pseen:' .. pr .. ':' .. m, e.slide)
-        if ack then call('HINCRBY', ack, 'views', 1) end
       end
       -- exit slide: the view with the highest seq
       if tonumber(e.seq) > tonumber(s.lastseq) then
@@ -242,19 +286,18 @@ local function apply(e)
       call('HINCRBY', sk, sv .. 'dwell_sum', e.ms)
       call('HINCRBY', sk, sv .. 'dwell_n', 1)
       call('HINCRBY', sk, sv .. 'h' .. e.bucket, 1)
+      call('HINCRBY', mk, 'dwell_sum', e.ms)
+      call('HINCRBY', mk, 'dwell_n', 1)
+      call('HINCRBY', mk, 'h' .. e.bucket, 1)
       if prk then
-        call('HINCRBY', prk, 'dwell', e.ms)
-        call('HINCRBY', prk, 'm:' .. m .. ':dwell', e.ms)
-        call('HINCRBY', prk, ps .. ':dwell', e.ms)
-        if ack then call('HINCRBY', ack, 'dwell', e.ms) end
+        call('HINCRBY', pdk, 'dwell', e.ms)
+        call('HINCRBY', pdk, 'm:' .. m .. ':dwell', e.ms)
+        call('HINCRBY', pdk, ps .. ':dwell', e.ms)
       end
     else
       value = e.name
       call('HINCRBY', sk, sv .. 'a:' .. e.name, 1)
-      if prk then
-        call('HINCRBY', prk, 'a:' .. e.name, 1)
-        if ack then call('HINCRBY', ack, 'actions', 1) end
-      end
+      if prk then call('HINCRBY', pdk, 'a:' .. e.name, 1) end
     end
   elseif t == 'close' then
     end_session(sid, s)
@@ -301,6 +344,10 @@ if n < 0 then
     end
   end
   write_back()
+  if #idle > 0 then
+    call('HINCRBY', P .. 'gen', '*', 1)
+    for m in pairs(touched) do call('HINCRBY', P .. 'gen', m, 1) end
+  end
   return {#idle}
 end
 
@@ -324,6 +371,11 @@ for i = 0, n - 1 do
 end
 write_back()
 flush_batch_work()
+if applied > 0 then
+  -- report caches compare these to know whether what they hold is current
+  call('HINCRBY', P .. 'gen', '*', 1)
+  for m in pairs(touched) do call('HINCRBY', P .. 'gen', m, 1) end
+end
 if group ~= '' and #acks > 0 then
   call('XACK', KEYS[1], group, unpack(acks))
 end

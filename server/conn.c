@@ -151,6 +151,7 @@ static void next_request(dp_conn *c)
     c->state = DP_CONN_IDLE;
     c->status = 0;
     c->events = 0;
+    c->want_csv = 0;
     c->route = DP_ROUTE_OTHER;
     if (c->pend != NULL) {
         /* Pipelined bytes already here: parse them before reading more. */

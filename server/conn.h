@@ -50,6 +50,7 @@ struct dp_conn {
      * connection closes first, detach(pending) tells it to finish alone. */
     void *pending;
     void (*detach)(void *pending);
+    int want_csv;  /* the path ended in .csv */
     char peer[64]; /* client address: in memory only, for anonymous hashing */
 };
 

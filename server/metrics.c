@@ -2,8 +2,9 @@
 
 #include "redis.h"
 
-const char *const dp_route_names[DP_ROUTE__COUNT] = {
-    "events", "pixel", "links", "healthz", "readyz", "metrics", "preflight", "catalog", "other"};
+const char *const dp_route_names[DP_ROUTE__COUNT] = {"events", "pixel",   "links",     "healthz",
+                                                     "readyz", "metrics", "preflight", "catalog",
+                                                     "report", "other"};
 const char *const dp_reject_names[DP_REJECT__COUNT] = {"invalid",   "unauthorized", "origin",
                                                        "too_large", "media_type",   "unavailable"};
 

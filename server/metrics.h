@@ -15,6 +15,7 @@ typedef enum dp_route {
     DP_ROUTE_METRICS,
     DP_ROUTE_PREFLIGHT,
     DP_ROUTE_CATALOG,
+    DP_ROUTE_REPORT,
     DP_ROUTE_OTHER, /* unknown paths and requests refused before routing */
     DP_ROUTE__COUNT
 } dp_route;

@@ -116,6 +116,12 @@ static void store(dp_conn *c, const dp_material *ms, size_t n)
         op->slides += ms[i].nslides;
         dp_free(slides);
     }
+    if (sent == 0) {
+        dp_resp_array(&b, 2);
+        dp_resp_str(&b, "INCR");
+        dp_resp_str(&b, "dp:{c}:gen");
+        SEND();
+    }
     dp_resp_array(&b, 1);
     dp_resp_str(&b, sent == 0 ? "EXEC" : "DISCARD");
     SEND();

@@ -20,6 +20,45 @@ static void preflight(dp_conn *c, const char *headers)
     dp_conn_respond(c, 204, NULL, headers, "", 0);
 }
 
+/* The report routes: "/v1/<collection>" or "/v1/<collection>/<id>", either
+ * with an optional ".csv" for CSV (so an id that itself ends in ".csv" is
+ * asked for with ?format=csv instead). */
+static int report(dp_conn *c, const char *path, size_t n, int get)
+{
+    static const struct {
+        const char *prefix;
+        void (*list)(dp_conn *);
+        void (*one)(dp_conn *, const char *, size_t);
+    } routes[] = {
+        {"/v1/materials", dp_route_materials, dp_route_material_get},
+        {"/v1/prospects", dp_route_prospects, dp_route_prospect},
+        {"/v1/accounts", NULL, dp_route_account},
+        {"/v1/presentations", NULL, dp_route_presentation},
+    };
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        size_t pl = strlen(routes[i].prefix);
+        if (n < pl || memcmp(path, routes[i].prefix, pl) != 0) continue;
+        const char *rest = path + pl;
+        size_t rn = n - pl;
+        int csv = rn >= 4 && !memcmp(rest + rn - 4, ".csv", 4);
+        if (csv) rn -= 4;
+        if (rn == 0 && routes[i].list == NULL) continue;
+        if (rn > 0 && (rest[0] != '/' || rn == 1)) continue;
+        c->route = DP_ROUTE_REPORT;
+        if (!get) {
+            dp_conn_error(c, 405, "use GET");
+            return 1;
+        }
+        c->want_csv = csv;
+        if (rn == 0)
+            routes[i].list(c);
+        else
+            routes[i].one(c, rest + 1, rn - 1);
+        return 1;
+    }
+    return 0;
+}
+
 void dp_route_request(dp_conn *c)
 {
     const char *path, *q;
@@ -57,6 +96,8 @@ void dp_route_request(dp_conn *c)
     } else if (n > 14 && !memcmp(path, "/v1/materials/", 14) && m == HTTP_PUT) {
         c->route = DP_ROUTE_CATALOG;
         dp_route_material_put(c, path + 14, n - 14);
+    } else if (report(c, path, n, get)) {
+        /* answered */
     } else if (path_is(path, n, "/v1/catalog")) {
         c->route = DP_ROUTE_CATALOG;
         if (m == HTTP_POST)

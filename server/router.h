@@ -17,6 +17,12 @@ void dp_route_readyz(dp_conn *c);
 void dp_route_metrics(dp_conn *c);
 void dp_route_material_put(dp_conn *c, const char *id, size_t idlen);
 void dp_route_catalog(dp_conn *c);
+void dp_route_materials(dp_conn *c);
+void dp_route_material_get(dp_conn *c, const char *id, size_t idlen);
+void dp_route_prospects(dp_conn *c);
+void dp_route_prospect(dp_conn *c, const char *id, size_t idlen);
+void dp_route_account(dp_conn *c, const char *id, size_t idlen);
+void dp_route_presentation(dp_conn *c, const char *id, size_t idlen);
 
 /* Called when a connection closes during shutdown. */
 void dp__server_check_stopped(dp_server *s);

@@ -168,6 +168,7 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
                                         .max_depth = (size_t)cfg->max_json_depth};
     s->rbuf = dp_malloc(DP_READ_BUF);
     dp_buf_init(&s->resp, 0);
+    dp_rcache_init(&s->rcache, (size_t)cfg->report_cache_mb << 20);
     if (sodium_init() < 0) return dp_err_set(err, -EIO, "libsodium failed to initialise");
 
     int rc = dp_mkdirs(cfg->data_dir, err);
@@ -290,11 +291,12 @@ static void start_collector(dp_server *s, const char *redis_url)
             if (access(path, X_OK) != 0) snprintf(path, sizeof(path), "deckpulse-collector");
         }
     }
-    const char *argv[128];
-    char vals[64][48];
+    const char *argv[260];
+    char vals[256][48];
     int argc = 0, nv = 0;
     argv[argc++] = path;
-    for (const dp_config_setting *st = dp_config_settings; st->name && argc < 120; st++) {
+    /* two arguments and at most two of vals[] per setting */
+    for (const dp_config_setting *st = dp_config_settings; st->name && nv < 254; st++) {
         if (!strcmp(st->name, "secret") || !strcmp(st->name, "api_keys") ||
             !strcmp(st->name, "redis"))
             continue;
@@ -436,6 +438,7 @@ void dp_server_free(dp_server *s)
     dp_free(s->secret);
     dp_free(s->rbuf);
     dp_buf_free(&s->resp);
+    dp_rcache_free(&s->rcache);
     s->secret = NULL;
     s->rbuf = NULL;
 }

@@ -14,6 +14,7 @@
 #include "deckpulse/config.h"
 #include "http_request.h"
 #include "metrics.h"
+#include "report_cache.h"
 #include "redis.h"
 
 #define DP_READ_BUF 65536
@@ -50,9 +51,10 @@ typedef struct dp_server {
     int have_salt;
 
     dp_metrics metrics;
-    char *rbuf;     /* shared read buffer: every read is parsed before the next */
-    dp_buf resp;    /* scratch for formatting Redis commands */
-    dp_conn *conns; /* doubly linked list of open connections */
+    dp_rcache rcache; /* report answers */
+    char *rbuf;       /* shared read buffer: every read is parsed before the next */
+    dp_buf resp;      /* scratch for formatting Redis commands */
+    dp_conn *conns;   /* doubly linked list of open connections */
     uint64_t nconns;
 
     int stopping;

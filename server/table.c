@@ -102,6 +102,21 @@ void dp_table_num(dp_table *t, double v)
         dp_buf_printf(t->out, "%.3f", v);
 }
 
+void dp_table_null(dp_table *t)
+{
+    cell_start(t);
+    if (t->format == DP_FORMAT_JSON) dp_buf_puts(t->out, "null");
+}
+
+void dp_table_raw(dp_table *t, const char *json, const char *text)
+{
+    cell_start(t);
+    if (t->format == DP_FORMAT_JSON)
+        dp_buf_puts(t->out, json);
+    else
+        dp_csv_cell(t->out, text);
+}
+
 void dp_table_end(dp_table *t)
 {
     close_row(t);

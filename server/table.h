@@ -26,6 +26,9 @@ void dp_table_row(dp_table *t);
 void dp_table_str(dp_table *t, const char *s);
 void dp_table_int(dp_table *t, int64_t v);
 void dp_table_num(dp_table *t, double v); /* 3 decimals; NaN/inf as null/empty */
+void dp_table_null(dp_table *t);          /* null / empty cell */
+/* JSON: json as it is (an object, say); CSV: text as a (neutralised) cell. */
+void dp_table_raw(dp_table *t, const char *json, const char *text);
 void dp_table_end(dp_table *t);
 
 /* Appends s as one CSV cell (quoted, neutralised). */

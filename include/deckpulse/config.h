@@ -54,6 +54,16 @@ typedef struct dp_config {
     int64_t collector_batch;
     int64_t claim_idle_ms;
     int64_t max_deliveries;
+    /* reports */
+    int64_t report_cache_mb;
+    int64_t score_dwell;
+    int64_t score_completion;
+    int64_t score_revisit;
+    int64_t score_forward;
+    int64_t score_action;
+    int64_t score_half_life_days;
+    int64_t score_warm;
+    int64_t score_hot;
 } dp_config;
 
 typedef enum dp_config_type { DP_CFG_STRING, DP_CFG_INT, DP_CFG_BOOL } dp_config_type;

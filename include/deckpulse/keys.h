@@ -22,34 +22,48 @@
  *                                              index) completed lastseq last (last slide) ended
  *                                              exit lastrecv (last event time); expires dedup_ttl_s
  *   T sseen:<session>                 SET      positions (index) the session viewed
- *   T smat:<session>                  HASH     material -> day of the session's first view of it
+ *   T smat:<session>                  HASH     material -> day of the session's first view of it;
+ *                                              "x|<material>" -> deepest index viewed in it
+ *   T ssv:<session>                   HASH     "<material>|<slide>|<version>|" -> day of the
+ *                                              session's first view of that slide version
  *   T open                            ZSET     sessions not yet ended, by last receive time
  *
  *   T slides:<material>:<day>:<mode>  HASH     per slide version, field "<slide>|<version>|<stat>":
- *                                              views, dwell_sum, dwell_n, h<bucket>, exits,
- *                                              a:<action name>
+ *                                              views, sessions, dwell_sum, dwell_n, h<bucket>,
+ *                                              exits, a:<action name>
  *   T sv:<material>:<slide>:<version>:<day>:<mode>  HLL  viewers of one slide version
- *   T mat:<material>:<day>:<mode>     HASH     sessions, completed, views
+ *   T mat:<material>:<day>:<mode>     HASH     sessions, completed, views, dwell_sum, dwell_n,
+ *                                              h<bucket>, x<k> (sessions whose deepest position
+ *                                              in the material is k: the funnel)
  *   T mv:<material>:<day>:<mode>      HLL      viewers of the material
  *   T materials                       SET      material ids
  *   T days:<material>                 SET      days (YYYY-MM-DD) with data
  *
- *   T prospect:<id>                   HASH     sessions first_seen last_seen dwell views account
- *                                              campaign owner (of the latest link)
- *                                              m:<material>:dwell  m:<material>:completed
+ *   T prospect:<id>                   HASH     first_seen last_seen account campaign owner
+ *                                              (of the latest link)
+ *   T pd:<id>:<day>:<mode>            HASH     the prospect's counters that day: sessions dwell
+ *                                              views m:<material>:dwell m:<material>:completed
  *                                              s:<material>|<slide>|<version>:dwell  ...:views
  *                                              a:<action name>
+ *   T pdays:<id>                      SET      days with counters
+ *   T ppres:<id>                      SET      the prospect's presentations
  *   T pseen:<prospect>:<material>     SET      slide ids the prospect viewed
  *   T ptl:<prospect>                  ZSET     last 200 events by client time ("at"), member
  *                                              "at|session|seq|type|material|slide|version|value"
  *   T prospects                       ZSET     prospect ids by last_seen
- *   T account:<id>                    HASH     sessions first_seen last_seen dwell views actions
+ *   T account:<id>                    HASH     first_seen last_seen (counters: its prospects')
  *   T aprospects:<id>                 SET      the account's prospects
  *   T pres:<id>                       HASH     sessions completed forwarded(0/1)
  *   T pv:<id>                         HLL      distinct viewers (browsers) of the presentation
  *   T pvd:<id>:<day>                  HLL      the same per day; forwarded = a day with > 1
+ *   T gen                             HASH     "*" and <material>: bumped by every batch that
+ *                                              changed them (report caches check it)
  *   dp:{0}:collectors                 HASH     "<consumer>|<counter>": batches events applied
  *                                              duplicates dead ended errors events_per_s updated
+ *
+ * The catalog (server/catalog.h), one hash tag for all: dp:{c}:material:<id>
+ * HASH title, slides (JSON array in deck order); dp:{c}:catalog SET of ids;
+ * dp:{c}:gen STRING bumped by every catalog change.
  *
  * Days are UTC dates of the server receive time; mode is self or live. */
 #ifndef DECKPULSE_KEYS_H

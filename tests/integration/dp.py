@@ -381,3 +381,37 @@ class Env:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def libcsv_rows(data):
+    """Parses CSV with libcsv itself (ctypes), strictly: the rows as lists of
+    strings (None for an empty unquoted cell). Raises on a syntax error."""
+    import ctypes
+    lib = ctypes.CDLL("libcsv.so.3")
+    cb1_t = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
+    cb2_t = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p)
+    lib.csv_parse.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, cb1_t, cb2_t,
+                              ctypes.c_void_p]
+    lib.csv_parse.restype = ctypes.c_size_t
+    lib.csv_fini.argtypes = [ctypes.c_void_p, cb1_t, cb2_t, ctypes.c_void_p]
+    lib.csv_init.argtypes = [ctypes.c_void_p, ctypes.c_ubyte]
+    lib.csv_free.argtypes = [ctypes.c_void_p]
+    lib.csv_error.argtypes = [ctypes.c_void_p]
+    rows, cur = [], []
+    # an empty unquoted cell (a null) comes as None, a quoted "" as ""
+    cb1 = cb1_t(lambda s, n, _: cur.append(ctypes.string_at(s, n).decode() if s else None))
+
+    def row(_c, _d):
+        rows.append(list(cur))
+        cur.clear()
+
+    cb2 = cb2_t(row)
+    parser = ctypes.create_string_buffer(1024)
+    lib.csv_init(parser, 1 | 4 | 16)  # CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL
+    n = lib.csv_parse(parser, data, len(data), cb1, cb2, None)
+    ok = n == len(data) and lib.csv_fini(parser, cb1, cb2, None) == 0
+    err = lib.csv_error(parser)
+    lib.csv_free(parser)
+    if not ok:
+        raise ValueError("libcsv: error %d" % err)
+    return rows

@@ -143,7 +143,8 @@ class Traffic:
                "prospect": defaultdict(lambda: defaultdict(int)),
                "pseen": defaultdict(set),
                "ptl": defaultdict(list),
-               "account": defaultdict(lambda: defaultdict(int)),
+               "pdays": defaultdict(set),
+               "ppres": defaultdict(set),
                "aprospects": defaultdict(set),
                "pres": defaultdict(lambda: defaultdict(int)),
                "pv": defaultdict(set),
@@ -156,10 +157,12 @@ class Traffic:
             slides = events[0]["slides"]
             exp["pres"][pres]["sessions"] += 1
             exp["pv"][pres].add(ua)
+            prm = (pr, mode)
             if pr:
-                exp["prospect"][pr]["sessions"] += 1
+                exp["prospect"][prm]["sessions"] += 1
+                exp["pdays"][pr].add(day)
+                exp["ppres"][pr].add(pres)
                 if acct:
-                    exp["account"][acct]["sessions"] += 1
                     exp["aprospects"][acct].add(pr)
             views = [e for e in events if e["type"] == "view"]
             completed = any(e["index"] == slides - 1 for e in views)
@@ -169,10 +172,14 @@ class Traffic:
                     mats_viewed.append(e["material"])
             for m in mats_viewed:
                 exp["mat"][(m, mode)]["sessions"] += 1
+                deepest = max(e["index"] for e in views if e["material"] == m)
+                exp["mat"][(m, mode)]["x%d" % deepest] += 1
                 if completed:
                     exp["mat"][(m, mode)]["completed"] += 1
                     if pr:
-                        exp["prospect"][pr]["m:%s:completed" % m] += 1
+                        exp["prospect"][prm]["m:%s:completed" % m] += 1
+            for m, s, v in {(e["material"], e["slide"], e["version"]) for e in views}:
+                exp["slides"][(m, mode)]["%s|%d|sessions" % (s, v)] += 1
             if completed:
                 exp["pres"][pres]["completed"] += 1
             if views:
@@ -193,29 +200,27 @@ class Traffic:
                         exp["mat"][(m, mode)]["views"] += 1
                         exp["mv"][(m, mode)].add(who)
                         if pr:
-                            exp["prospect"][pr]["views"] += 1
-                            exp["prospect"][pr][ps + ":views"] += 1
+                            exp["prospect"][prm]["views"] += 1
+                            exp["prospect"][prm][ps + ":views"] += 1
                             exp["pseen"][(pr, m)].add(s)
-                            if acct:
-                                exp["account"][acct]["views"] += 1
                     elif t == "dwell":
                         value = str(e["ms"])
                         sk["%s|%d|dwell_sum" % (s, v)] += e["ms"]
                         sk["%s|%d|dwell_n" % (s, v)] += 1
                         sk["%s|%d|h%d" % (s, v, bucket(e["ms"]))] += 1
+                        mk = exp["mat"][(m, mode)]
+                        mk["dwell_sum"] += e["ms"]
+                        mk["dwell_n"] += 1
+                        mk["h%d" % bucket(e["ms"])] += 1
                         if pr:
-                            exp["prospect"][pr]["dwell"] += e["ms"]
-                            exp["prospect"][pr]["m:%s:dwell" % m] += e["ms"]
-                            exp["prospect"][pr][ps + ":dwell"] += e["ms"]
-                            if acct:
-                                exp["account"][acct]["dwell"] += e["ms"]
+                            exp["prospect"][prm]["dwell"] += e["ms"]
+                            exp["prospect"][prm]["m:%s:dwell" % m] += e["ms"]
+                            exp["prospect"][prm][ps + ":dwell"] += e["ms"]
                     else:
                         value = e["name"]
                         sk["%s|%d|a:%s" % (s, v, e["name"])] += 1
                         if pr:
-                            exp["prospect"][pr]["a:" + e["name"]] += 1
-                            if acct:
-                                exp["account"][acct]["actions"] += 1
+                            exp["prospect"][prm]["a:" + e["name"]] += 1
                 elif t == "open":
                     value = str(e["slides"])
                 if pr:
@@ -280,14 +285,18 @@ def compare(r, exp, day, check, eq, hll_tolerance=0.03):
     for (m, mode), who in exp["mv"].items():
         hll("%smv:%s:%s:%s" % (P, m, day, mode), who, "viewers %s %s" % (m, mode))
         n += 1
-    for pr, fields in exp["prospect"].items():
+    for pr in exp["pdays"]:
         got = hgetall(r, P + "prospect:" + pr)
         eq((got.get("campaign"), got.get("owner")), exp["links"][pr],
            "prospect %s campaign and owner" % pr)
-        for k in ("first_seen", "last_seen", "account", "campaign", "owner"):
-            got.pop(k, None)
+        eq(set(r.cmd("SMEMBERS", P + "pdays:" + pr)), exp["pdays"][pr], "prospect %s days" % pr)
+        eq(set(r.cmd("SMEMBERS", P + "ppres:" + pr)), exp["ppres"][pr],
+           "prospect %s presentations" % pr)
+        n += 3
+    for (pr, mode), fields in exp["prospect"].items():
+        got = hgetall(r, "%spd:%s:%s:%s" % (P, pr, day, mode))
         eq({k: int(v) for k, v in got.items() if int(v)}, {k: v for k, v in fields.items() if v},
-           "prospect " + pr)
+           "prospect %s %s" % (pr, mode))
         n += len(fields)
     for (pr, m), slides in exp["pseen"].items():
         eq(set(r.cmd("SMEMBERS", "%spseen:%s:%s" % (P, pr, m))), slides, "slides seen %s %s" % (pr, m))
@@ -295,14 +304,9 @@ def compare(r, exp, day, check, eq, hll_tolerance=0.03):
     for pr, members in exp["ptl"].items():
         eq(r.cmd("ZRANGE", P + "ptl:" + pr, 0, -1), members, "timeline " + pr)
         n += 1
-    for a, fields in exp["account"].items():
-        got = hgetall(r, P + "account:" + a)
-        got.pop("first_seen", None)
-        got.pop("last_seen", None)
-        eq({k: int(v) for k, v in got.items() if int(v)}, {k: v for k, v in fields.items() if v},
-           "account " + a)
-        eq(set(r.cmd("SMEMBERS", P + "aprospects:" + a)), exp["aprospects"][a], "account prospects " + a)
-        n += 2
+    for a, prs in exp["aprospects"].items():
+        eq(set(r.cmd("SMEMBERS", P + "aprospects:" + a)), prs, "account prospects " + a)
+        n += 1
     for p, fields in exp["pres"].items():
         got = hgetall(r, P + "pres:" + p)
         forwarded = got.pop("forwarded", "0")

@@ -177,7 +177,7 @@ with Env(**SETTINGS) as env:
     eq((dead[0].get("reason"), dead[0].get("type")), ("entry: bad received", "bogus"),
        "dead letter keeps the reason and the fields")
     check(wait_until(lambda: settled(env.redis), 20, 0.1), "group moved on")
-    eq(env.redis.cmd("HGET", "dp:{0}:prospect:pr-x", "views"), "1", "the next entry was applied")
+    eq(env.redis.cmd("HGET", "dp:{0}:pd:pr-x:%s:self" % DAY, "views"), "1", "the next entry was applied")
     eq(stop(c), 0, "collector exit code")
     logs_clean(env)
 
@@ -203,7 +203,7 @@ def rcmd(*args):
 token = srv.mint("deck", "jane", account="acme")
 eq(srv.post_json("/v1/events", batch("run1", [view(1), view(2, index=1)], token)).status, 202,
    "ingest")
-check(wait_until(lambda: rcmd("HGET", "dp:{0}:prospect:jane", "views") == "2", 15, 0.1),
+check(wait_until(lambda: rcmd("HGET", "dp:{0}:pd:jane:%s:self" % DAY, "views") == "2", 15, 0.1),
       "the supervised collector rolled the events up")
 pids = [int(p) for p in re.findall(r"deckpulse-collector started, pid (\d+)", srv.log())]
 check(len(pids) == 1, "one collector started")
@@ -211,7 +211,7 @@ os.kill(pids[0], signal.SIGKILL)
 check(wait_until(lambda: len(re.findall(r"deckpulse-collector started", srv.log())) == 2, 15),
       "the collector is restarted after kill -9")
 eq(srv.post_json("/v1/events", batch("run2", [view(1)], token)).status, 202, "ingest again")
-check(wait_until(lambda: rcmd("HGET", "dp:{0}:prospect:jane", "views") == "3", 15, 0.1),
+check(wait_until(lambda: rcmd("HGET", "dp:{0}:pd:jane:%s:self" % DAY, "views") == "3", 15, 0.1),
       "the restarted collector goes on")
 check(wait_until(lambda: rcmd("ZCARD", "dp:{0}:open") == 0, 15, 0.2), "sessions time out")
 d = time.strftime("%Y-%m-%d", time.gmtime())

@@ -1,0 +1,72 @@
+/* Loading prospects for the sales reports (hot list, brief, account): their
+ * identity (account, campaign, owner, first and last seen), their counters
+ * summed over the report's days and modes, their presentations' forwarding,
+ * and the engagement score (score.h). Runs as rounds of a report query. */
+#ifndef DP_PROSPECT_LOAD_H
+#define DP_PROSPECT_LOAD_H
+
+#include <stdint.h>
+
+#include "deckpulse/event.h"
+#include "rquery.h"
+#include "score.h"
+#include "stats.h"
+#include "strmap.h"
+
+#define DP_PROSPECTS_MAX      10000 /* prospects one report reads */
+#define DP_PROSPECT_ITEMS_MAX 4096  /* materials, slides, presentations per prospect */
+
+typedef struct dp_pmat {
+    char id[DP_ID_MAX + 1];
+    int64_t dwell, completed, slides_seen;
+} dp_pmat;
+
+typedef struct dp_pslide {
+    char key[3 * DP_ID_MAX + 24]; /* material|slide|version */
+    int64_t views, dwell;
+} dp_pslide;
+
+typedef struct dp_prospect {
+    char id[DP_ID_MAX + 1];
+    char account[DP_ID_MAX + 1], campaign[DP_ID_MAX + 1], owner[DP_ID_MAX + 1];
+    int64_t first_seen, last_seen;
+    int found;          /* has a prospect hash */
+    unsigned char *has; /* days with counters in the range */
+    int active;         /* counters in the range */
+    int64_t sessions, views, dwell;
+    dp_actions actions;
+    dp_pmat *mats;
+    size_t nmats;
+    dp_pslide *slides; /* only with detail */
+    size_t nslides;
+    dp_strmap slide_index;
+    char (*pres)[DP_ID_MAX + 1];
+    size_t npres;
+    int64_t forwarded;
+    dp_score_input in;
+    dp_score score;
+} dp_prospect;
+
+typedef struct dp_pload {
+    dp_prospect *v;
+    size_t n, cap;
+    dp_strmap index;
+    int detail; /* keep per-slide counters (the brief) */
+    int truncated;
+    dp_rq_step_fn done;
+} dp_pload;
+
+void dp_pload_init(dp_pload *l, int detail);
+void dp_pload_free(dp_pload *l);
+/* Adds a prospect id (ignored past DP_PROSPECTS_MAX, or if invalid). */
+void dp_pload_add(dp_pload *l, const char *id, size_t len);
+/* Reads every prospect added (q->aux = l while it runs), scores them, then
+ * runs done. */
+void dp_pload_run(dp_rq *q, dp_pload *l, dp_rq_step_fn done);
+/* Epoch ms of a day's start. */
+static inline int64_t dp_day_ms(int64_t day)
+{
+    return day * 86400000;
+}
+
+#endif

@@ -1,0 +1,150 @@
+/* GET /v1/presentations/{id}: one personalised deck: sessions, completed
+ * sessions and completion rate, distinct browsers (viewers), whether it was
+ * forwarded (more than one browser on a day), and the viewers of each day of
+ * the range. Totals are since the deck was first opened. Role sales or
+ * admin; CSV: the days. */
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "apikey.h"
+#include "router.h"
+#include "rquery.h"
+#include "stats.h"
+#include "table.h"
+
+typedef struct pres {
+    char id[DP_ID_MAX + 1];
+    int64_t sessions, completed, viewers, forwarded;
+    int found;
+    int64_t ndays;
+    int64_t *day_viewers;
+} pres;
+
+static void destroy(void *p)
+{
+    pres *x = p;
+    dp_free(x->day_viewers);
+    dp_free(x);
+}
+
+static void on_hash(dp_rq *q, const redisReply *r, void *tag, size_t itag)
+{
+    pres *x = q->state;
+    (void)tag;
+    (void)itag;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) return;
+    x->found = 1;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        int64_t v = dp_stat_int(r->element[i + 1]->str, r->element[i + 1]->len);
+        const char *f = r->element[i]->str;
+        if (!strcmp(f, "sessions"))
+            x->sessions += v;
+        else if (!strcmp(f, "completed"))
+            x->completed += v;
+        else if (!strcmp(f, "forwarded") && v)
+            x->forwarded = 1;
+    }
+}
+
+static void on_count(dp_rq *q, const redisReply *r, void *tag, size_t day)
+{
+    pres *x = q->state;
+    (void)tag;
+    if (r->type != REDIS_REPLY_INTEGER) return;
+    if (day == 0)
+        x->viewers = r->integer;
+    else
+        x->day_viewers[day - 1] = r->integer;
+}
+
+static void pfcount(dp_rq *q, const char *fmt_key, const char *id, const char *day, size_t itag)
+{
+    const char *argv[1 + DP_SHARDS_MAX];
+    char keys[DP_SHARDS_MAX][128];
+    argv[0] = "PFCOUNT";
+    for (unsigned s = 0; s < q->shards; s++) {
+        snprintf(keys[s], sizeof(keys[s]), fmt_key, s, id, day);
+        argv[1 + s] = keys[s];
+    }
+    dp_rq_cmd(q, on_count, NULL, itag, 1 + q->shards, argv);
+}
+
+static void answer(dp_rq *q)
+{
+    pres *x = q->state;
+    if (!x->found) {
+        dp_rq_fail(q, 404, "no such presentation");
+        return;
+    }
+    static const char *const cols[] = {"date", "viewers"};
+    dp_buf out;
+    dp_buf_init(&out, 0);
+    if (q->p.format == DP_FORMAT_JSON) {
+        dp_buf_printf(&out,
+                      "{\"presentation\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"sessions\":%lld,"
+                      "\"completed\":%lld,\"completion_rate\":",
+                      x->id, q->p.from, q->p.to, (long long)x->sessions, (long long)x->completed);
+        if (x->sessions > 0)
+            dp_buf_printf(&out, "%.3f", (double)x->completed / (double)x->sessions);
+        else
+            dp_buf_puts(&out, "null");
+        dp_buf_printf(&out, ",\"viewers\":%lld,\"forwarded\":%s,\"days\":", (long long)x->viewers,
+                      x->forwarded ? "true" : "false");
+    }
+    dp_table t;
+    dp_table_begin(&t, &out, q->p.format, cols, 2);
+    for (int64_t d = 0; d < x->ndays; d++) {
+        char day[11];
+        dp_day_format(q->p.from_day + d, day);
+        dp_table_row(&t);
+        dp_table_str(&t, day);
+        dp_table_int(&t, x->day_viewers[d]);
+    }
+    dp_table_end(&t);
+    if (q->p.format == DP_FORMAT_JSON) {
+        dp_buf_puts(&out, "}");
+        dp_rq_finish(q, "application/json", &out);
+    } else {
+        dp_rq_finish(q, "text/csv; charset=utf-8", &out);
+    }
+    dp_buf_free(&out);
+}
+
+static void compute(dp_rq *q)
+{
+    pres *x = q->state;
+    char key[128];
+    for (unsigned s = 0; s < q->shards; s++) {
+        snprintf(key, sizeof(key), "dp:{%u}:pres:%s", s, x->id);
+        dp_rq_cmd2(q, on_hash, NULL, 0, "HGETALL", key);
+    }
+    pfcount(q, "dp:{%u}:pv:%s%s", x->id, "", 0);
+    for (int64_t d = 0; d < x->ndays; d++) {
+        char day[12];
+        day[0] = ':';
+        dp_day_format(q->p.from_day + d, day + 1);
+        pfcount(q, "dp:{%u}:pvd:%s%s", x->id, day, (size_t)d + 1);
+    }
+    dp_rq_run(q, answer);
+}
+
+void dp_route_presentation(dp_conn *c, const char *id, size_t idlen)
+{
+    dp_rq *q = dp_rq_open(c, DP_ROLE_SALES, "presentation reports");
+    if (q == NULL) return;
+    if (!dp_id_valid(id, idlen)) {
+        dp_rq_fail(q, 400, "presentation: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+        return;
+    }
+    pres *x = dp_calloc(1, sizeof(*x));
+    q->state = x;
+    q->destroy = destroy;
+    memcpy(x->id, id, idlen);
+    x->ndays = q->p.to_day - q->p.from_day + 1;
+    x->day_viewers = dp_calloc((size_t)x->ndays, sizeof(int64_t));
+    char ckey[200];
+    snprintf(ckey, sizeof(ckey), "presentation|%s|%s|%s|%d", x->id, q->p.from, q->p.to,
+             (int)q->p.format);
+    dp_rq_cached(q, ckey, "*", compute);
+}

@@ -1,0 +1,282 @@
+#include "rquery.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "apikey.h"
+#include "clock.h"
+#include "log.h"
+#include "reply.h"
+#include "resp.h"
+
+typedef struct rq_cmd {
+    dp_rq *q;
+    dp_rq_reply_fn fn;
+    void *tag;
+    size_t itag;
+} rq_cmd;
+
+static void detach(void *p)
+{
+    ((dp_rq *)p)->conn = NULL;
+}
+
+static void rq_free(dp_rq *q)
+{
+    if (q->conn) q->conn->pending = NULL;
+    if (q->destroy) q->destroy(q->state);
+    dp_free(q->cache_key);
+    dp_buf_free(&q->stamp);
+    dp_buf_free(&q->cmd);
+    dp_free(q);
+}
+
+const char *dp_reply_str(const redisReply *r, size_t *len)
+{
+    if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)) {
+        *len = r->len;
+        return r->str;
+    }
+    *len = 0;
+    return "";
+}
+
+dp_rq *dp_rq_open(dp_conn *c, int roles, const char *what)
+{
+    size_t n;
+    const char *h = dp_http_req_header(&c->req, "authorization", &n);
+    dp_role role = dp_apikeys_authorize(&c->srv->keys, h, n);
+    if (role == DP_ROLE_NONE) {
+        dp_conn_error(c, 401, "missing or invalid API key (Authorization: Bearer KEY)");
+        return NULL;
+    }
+    if (role != DP_ROLE_ADMIN && !(role & roles)) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "this API key's role may not read %s (needs %s or admin)", what,
+                 (roles & DP_ROLE_MARKETING) ? "marketing" : "sales");
+        dp_conn_error(c, 403, msg);
+        return NULL;
+    }
+    const char *path, *query;
+    size_t plen, qlen, alen;
+    dp_http_req_path(&c->req, &path, &plen, &query, &qlen);
+    const char *accept = dp_http_req_header(&c->req, "accept", &alen);
+    dp_rq *q = dp_calloc(1, sizeof(*q));
+    dp_err err;
+    q->today = dp_now_ms() / 86400000;
+    if (dp_report_params_parse(&q->p, query, qlen, accept, alen, q->today, &err) != 0) {
+        dp_free(q);
+        dp_conn_error(c, 400, err.msg);
+        return NULL;
+    }
+    if (c->want_csv) q->p.format = DP_FORMAT_CSV;
+    q->conn = c;
+    q->srv = c->srv;
+    q->shards = (unsigned)c->srv->cfg->shards;
+    dp_buf_init(&q->stamp, 0);
+    dp_buf_init(&q->cmd, 0);
+    if (!c->srv->have_redis || c->srv->redis.state != DP_REDIS_UP) {
+        rq_free(q);
+        dp_conn_error(c, 503, "reports unavailable: Redis is not reachable; retry later");
+        return NULL;
+    }
+    c->pending = q;
+    c->detach = detach;
+    return q;
+}
+
+static void round_done(dp_rq *q)
+{
+    if (q->conn == NULL) {
+        rq_free(q);
+        return;
+    }
+    if (q->too_big) {
+        dp_rq_fail(q, 413, "report too large: ask for a shorter date range");
+        return;
+    }
+    if (q->failed) {
+        dp_rq_fail(q, 503, "reports unavailable: Redis did not answer; retry later");
+        return;
+    }
+    dp_rq_step_fn next = q->next;
+    q->next = NULL;
+    next(q);
+}
+
+static void on_reply(dp_redis *r, redisReply *reply, void *priv)
+{
+    rq_cmd *cmd = priv;
+    dp_rq *q = cmd->q;
+    (void)r;
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        if (!q->failed && reply) dp_warn("report query: redis: %s", reply->str);
+        q->failed = 1;
+    } else if (q->conn && !q->failed && !q->too_big && cmd->fn) {
+        cmd->fn(q, reply, cmd->tag, cmd->itag);
+    }
+    dp_free(cmd);
+    if (--q->outstanding == 0) {
+        if (q->conn == NULL)
+            rq_free(q);
+        else if (q->next)
+            round_done(q);
+    }
+}
+
+static void send_cmd(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag)
+{
+    if (q->failed || q->too_big) {
+        dp_buf_reset(&q->cmd);
+        return;
+    }
+    if (++q->commands > DP_RQ_COMMANDS_MAX) {
+        q->too_big = 1;
+        dp_buf_reset(&q->cmd);
+        return;
+    }
+    rq_cmd *cmd = dp_malloc(sizeof(*cmd));
+    *cmd = (rq_cmd){q, fn, tag, itag};
+    if (dp_redis_formatted(&q->srv->redis, on_reply, cmd, q->cmd.data, q->cmd.len) == 0) {
+        q->outstanding++;
+    } else {
+        q->failed = 1;
+        dp_free(cmd);
+    }
+    dp_buf_reset(&q->cmd);
+}
+
+void dp_rq_cmd(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, size_t argc,
+               const char *const *argv)
+{
+    dp_resp_array(&q->cmd, argc);
+    for (size_t i = 0; i < argc; i++)
+        dp_resp_str(&q->cmd, argv[i]);
+    send_cmd(q, fn, tag, itag);
+}
+
+void dp_rq_cmd2(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, const char *verb,
+                const char *key)
+{
+    dp_resp_array(&q->cmd, 2);
+    dp_resp_str(&q->cmd, verb);
+    dp_resp_str(&q->cmd, key);
+    send_cmd(q, fn, tag, itag);
+}
+
+void dp_rq_cmd3(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, const char *verb,
+                const char *key, const char *arg)
+{
+    dp_resp_array(&q->cmd, 3);
+    dp_resp_str(&q->cmd, verb);
+    dp_resp_str(&q->cmd, key);
+    dp_resp_str(&q->cmd, arg);
+    send_cmd(q, fn, tag, itag);
+}
+
+void dp_rq_run(dp_rq *q, dp_rq_step_fn next)
+{
+    q->next = next;
+    if (q->outstanding == 0) round_done(q);
+}
+
+/* The stamp: every shard's generation of the field, then the catalog's. */
+static void on_gen(dp_rq *q, const redisReply *r, void *tag, size_t itag)
+{
+    size_t n;
+    const char *s = dp_reply_str(r, &n);
+    (void)tag;
+    (void)itag;
+    dp_buf_append(&q->stamp, n ? s : "0", n ? n : 1);
+    dp_buf_puts(&q->stamp, ",");
+}
+
+static void after_gen(dp_rq *q)
+{
+    dp_rcache *rc = &q->srv->rcache;
+    const dp_rcache_entry *e = dp_rcache_get(rc, q->cache_key, q->stamp.data ? q->stamp.data : "");
+    if (e != NULL) {
+        dp_conn *c = q->conn;
+        c->pending = NULL;
+        q->conn = NULL;
+        dp_reply(c, 200, e->ctype, e->body, e->len);
+        rq_free(q);
+        return;
+    }
+    q->compute(q);
+}
+
+void dp_rq_cached(dp_rq *q, const char *key, const char *gen_field, dp_rq_step_fn compute)
+{
+    if (q->srv->rcache.max_bytes == 0) {
+        compute(q);
+        return;
+    }
+    q->cache_key = dp_strdup(key);
+    char k[32];
+    for (unsigned n = 0; n < q->shards; n++) {
+        snprintf(k, sizeof(k), "dp:{%u}:gen", n);
+        dp_rq_cmd3(q, on_gen, NULL, 0, "HGET", k, gen_field);
+    }
+    dp_rq_cmd2(q, on_gen, NULL, 0, "GET", "dp:{c}:gen");
+    q->compute = compute;
+    dp_rq_run(q, after_gen);
+}
+
+void dp_rq_finish(dp_rq *q, const char *ctype, dp_buf *body)
+{
+    const char *data = body->data ? body->data : "";
+    if (q->cache_key)
+        dp_rcache_put(&q->srv->rcache, q->cache_key, q->stamp.data ? q->stamp.data : "", ctype,
+                      data, body->len);
+    dp_conn *c = q->conn;
+    c->pending = NULL;
+    q->conn = NULL;
+    dp_reply(c, 200, ctype, data, body->len);
+    rq_free(q);
+}
+
+void dp_rq_fail(dp_rq *q, int status, const char *msg)
+{
+    dp_conn *c = q->conn;
+    c->pending = NULL;
+    q->conn = NULL;
+    if (q->outstanding == 0) rq_free(q); /* else the answers still to come free it */
+    dp_conn_error(c, status, msg);
+}
+
+int dp_rq_param(dp_rq *q, const char *name, char *out, size_t outlen)
+{
+    const char *path, *query;
+    size_t plen, qlen;
+    dp_http_req_path(&q->conn->req, &path, &plen, &query, &qlen);
+    return dp_http_query_get(query, qlen, name, out, outlen);
+}
+
+void dp_rq_days(const redisReply *r, int64_t lo, int64_t hi, unsigned char *has)
+{
+    if (r->type != REDIS_REPLY_ARRAY) return;
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_STRING) continue;
+        int64_t d = dp_day_parse(e->str, e->len);
+        if (d >= lo && d <= hi) has[d - lo] = 1;
+    }
+}
+
+size_t dp_rq_modes(const dp_rq *q, const char *modes[2])
+{
+    switch (q->p.mode) {
+    case DP_RMODE_SELF:
+        modes[0] = "self";
+        return 1;
+    case DP_RMODE_LIVE:
+        modes[0] = "live";
+        return 1;
+    default:
+        modes[0] = "self";
+        modes[1] = "live";
+        return 2;
+    }
+}
