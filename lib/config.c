@@ -81,6 +81,9 @@ const dp_config_setting dp_config_settings[] = {
     /* reports */
     {"report_cache_mb", DP_CFG_INT, S(report_cache_mb), 0, 65536, "64",
      "memory for cached report answers (checked against the data's generation; 0 = off)"},
+    {"report_stale_ms", DP_CFG_INT, S(report_stale_ms), 0, 3600000, "2000",
+     "serve a cached report computed at most this long ago while newer data is computed "
+     "(0 = always wait for the newest)"},
     {"score_dwell", DP_CFG_INT, S(score_dwell), 0, 1000000, "2",
      "engagement score: points per minute of dwell"},
     {"score_completion", DP_CFG_INT, S(score_completion), 0, 1000000, "10",

@@ -51,10 +51,17 @@ void dp_rcache_free(dp_rcache *c)
     dp_strmap_free(&c->index);
 }
 
-const dp_rcache_entry *dp_rcache_get(dp_rcache *c, const char *key, const char *stamp)
+dp_rcache_entry *dp_rcache_find(dp_rcache *c, const char *key)
+{
+    return dp_strmap_get(&c->index, key, strlen(key));
+}
+
+dp_rcache_entry *dp_rcache_get(dp_rcache *c, const char *key, const char *stamp, uint64_t now_ms,
+                               uint64_t stale_ms, int *fresh)
 {
     dp_rcache_entry *e = dp_strmap_get(&c->index, key, strlen(key));
-    if (e == NULL || strcmp(e->stamp, stamp) != 0) {
+    *fresh = e != NULL && strcmp(e->stamp, stamp) == 0;
+    if (e == NULL || (!*fresh && (stale_ms == 0 || now_ms - e->made_ms > stale_ms))) {
         if (e) drop(c, e);
         c->misses++;
         return NULL;
@@ -66,7 +73,7 @@ const dp_rcache_entry *dp_rcache_get(dp_rcache *c, const char *key, const char *
 }
 
 void dp_rcache_put(dp_rcache *c, const char *key, const char *stamp, const char *ctype,
-                   const char *body, size_t len)
+                   const char *body, size_t len, uint64_t now_ms)
 {
     size_t klen = strlen(key);
     size_t bytes = sizeof(dp_rcache_entry) + klen + strlen(stamp) + len + 64;
@@ -83,6 +90,7 @@ void dp_rcache_put(dp_rcache *c, const char *key, const char *stamp, const char 
     memcpy(e->body, body, len);
     e->len = len;
     e->bytes = bytes;
+    e->made_ms = now_ms;
     if (dp_strmap_put(&c->index, e->key, klen, e) != 0) {
         dp_free(e->key);
         dp_free(e->stamp);

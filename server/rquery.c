@@ -86,9 +86,15 @@ dp_rq *dp_rq_open(dp_conn *c, int roles, const char *what)
     return q;
 }
 
+/* Nobody to answer and nothing to cache: stop. */
+static int orphan(const dp_rq *q)
+{
+    return q->conn == NULL && !q->background;
+}
+
 static void round_done(dp_rq *q)
 {
-    if (q->conn == NULL) {
+    if (orphan(q)) {
         rq_free(q);
         return;
     }
@@ -113,12 +119,12 @@ static void on_reply(dp_redis *r, redisReply *reply, void *priv)
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
         if (!q->failed && reply) dp_warn("report query: redis: %s", reply->str);
         q->failed = 1;
-    } else if (q->conn && !q->failed && !q->too_big && cmd->fn) {
+    } else if (!orphan(q) && !q->failed && !q->too_big && cmd->fn) {
         cmd->fn(q, reply, cmd->tag, cmd->itag);
     }
     dp_free(cmd);
     if (--q->outstanding == 0) {
-        if (q->conn == NULL)
+        if (orphan(q))
             rq_free(q);
         else if (q->next)
             round_done(q);
@@ -195,14 +201,23 @@ static void on_gen(dp_rq *q, const redisReply *r, void *tag, size_t itag)
 static void after_gen(dp_rq *q)
 {
     dp_rcache *rc = &q->srv->rcache;
-    const dp_rcache_entry *e = dp_rcache_get(rc, q->cache_key, q->stamp.data ? q->stamp.data : "");
+    int fresh;
+    dp_rcache_entry *e =
+        dp_rcache_get(rc, q->cache_key, q->stamp.data ? q->stamp.data : "", uv_now(q->srv->loop),
+                      (uint64_t)q->srv->cfg->report_stale_ms, &fresh);
     if (e != NULL) {
         dp_conn *c = q->conn;
         c->pending = NULL;
         q->conn = NULL;
         dp_reply(c, 200, e->ctype, e->body, e->len);
-        rq_free(q);
-        return;
+        if (fresh || e->refreshing) {
+            rq_free(q);
+            return;
+        }
+        /* served recent numbers; now compute the current ones for the next */
+        e->refreshing = 1;
+        q->background = 1;
+        rc->refreshes++;
     }
     q->compute(q);
 }
@@ -229,17 +244,30 @@ void dp_rq_finish(dp_rq *q, const char *ctype, dp_buf *body)
     const char *data = body->data ? body->data : "";
     if (q->cache_key)
         dp_rcache_put(&q->srv->rcache, q->cache_key, q->stamp.data ? q->stamp.data : "", ctype,
-                      data, body->len);
+                      data, body->len, uv_now(q->srv->loop));
     dp_conn *c = q->conn;
-    c->pending = NULL;
-    q->conn = NULL;
-    dp_reply(c, 200, ctype, data, body->len);
+    q->background = 0;
+    if (c) {
+        c->pending = NULL;
+        q->conn = NULL;
+        dp_reply(c, 200, ctype, data, body->len);
+    }
     rq_free(q);
 }
 
 void dp_rq_fail(dp_rq *q, int status, const char *msg)
 {
     dp_conn *c = q->conn;
+    if (q->background) {
+        /* the served answer stays; the next request tries again */
+        dp_rcache_entry *e = dp_rcache_find(&q->srv->rcache, q->cache_key);
+        if (e) e->refreshing = 0;
+        q->background = 0;
+    }
+    if (c == NULL) {
+        if (q->outstanding == 0) rq_free(q);
+        return;
+    }
     c->pending = NULL;
     q->conn = NULL;
     if (q->outstanding == 0) rq_free(q); /* else the answers still to come free it */

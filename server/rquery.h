@@ -30,8 +30,9 @@ struct dp_rq {
     unsigned shards;
     size_t outstanding;
     size_t commands;
-    int failed;  /* a command failed or a ceiling was crossed */
-    int too_big; /* DP_RQ_COMMANDS_MAX */
+    int failed;     /* a command failed or a ceiling was crossed */
+    int too_big;    /* DP_RQ_COMMANDS_MAX */
+    int background; /* refreshing a cached answer already served */
     dp_rq_step_fn next;
     dp_rq_step_fn compute; /* dp_rq_cached */
     void *state;

@@ -49,33 +49,41 @@ static void test_cache(void **state)
 {
     (void)state;
     dp_rcache c;
+    int fresh;
     dp_rcache_init(&c, 64 * 1024);
-    dp_rcache_put(&c, "a", "1,", "application/json", "{\"x\":1}", 7);
-    const dp_rcache_entry *e = dp_rcache_get(&c, "a", "1,");
+    dp_rcache_put(&c, "a", "1,", "application/json", "{\"x\":1}", 7, 1000);
+    dp_rcache_entry *e = dp_rcache_get(&c, "a", "1,", 5000, 0, &fresh);
     assert_non_null(e);
+    assert_int_equal(fresh, 1);
     assert_memory_equal(e->body, "{\"x\":1}", 7);
-    /* another generation: stale, dropped */
-    assert_null(dp_rcache_get(&c, "a", "2,"));
-    assert_null(dp_rcache_get(&c, "a", "1,"));
+    /* newer data: served while at most stale_ms old, marked not fresh */
+    e = dp_rcache_get(&c, "a", "2,", 2900, 2000, &fresh);
+    assert_non_null(e);
+    assert_int_equal(fresh, 0);
+    /* too old for that: dropped */
+    assert_null(dp_rcache_get(&c, "a", "2,", 3001, 2000, &fresh));
+    assert_null(dp_rcache_get(&c, "a", "1,", 3001, 2000, &fresh));
+    /* with stale_ms 0 a changed stamp is never served */
+    dp_rcache_put(&c, "b", "1,", "text/csv", "x", 1, 1000);
+    assert_null(dp_rcache_get(&c, "b", "2,", 1000, 0, &fresh));
     /* least recently used out first, within the budget */
     char body[4000];
     memset(body, 'x', sizeof(body));
     char key[16];
     for (int i = 0; i < 40; i++) {
         snprintf(key, sizeof(key), "k%d", i);
-        dp_rcache_put(&c, key, "g", "text/csv", body, sizeof(body));
-        if (i > 0) assert_non_null(dp_rcache_get(&c, "k0", "g")); /* keep k0 warm */
-        if (i == 0) assert_non_null(dp_rcache_get(&c, "k0", "g"));
+        dp_rcache_put(&c, key, "g", "text/csv", body, sizeof(body), 0);
+        assert_non_null(dp_rcache_get(&c, "k0", "g", 0, 0, &fresh)); /* keep k0 warm */
     }
     assert_true(c.bytes <= c.max_bytes);
-    assert_non_null(dp_rcache_get(&c, "k0", "g"));
-    assert_null(dp_rcache_get(&c, "k1", "g"));
-    assert_non_null(dp_rcache_get(&c, "k39", "g"));
+    assert_non_null(dp_rcache_get(&c, "k0", "g", 0, 0, &fresh));
+    assert_null(dp_rcache_find(&c, "k1"));
+    assert_non_null(dp_rcache_get(&c, "k39", "g", 0, 0, &fresh));
     /* an answer over a quarter of the budget is not kept */
     char big[20000];
     memset(big, 'y', sizeof(big));
-    dp_rcache_put(&c, "big", "g", "text/csv", big, sizeof(big));
-    assert_null(dp_rcache_get(&c, "big", "g"));
+    dp_rcache_put(&c, "big", "g", "text/csv", big, sizeof(big), 0);
+    assert_null(dp_rcache_find(&c, "big"));
     dp_rcache_free(&c);
 }
 
