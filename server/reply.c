@@ -1,5 +1,7 @@
 #include "reply.h"
 
+#include "alloc.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,17 +58,19 @@ static int accepts_gzip(const dp_http_req *r)
     return 0;
 }
 
-void dp_reply(dp_conn *c, int status, const char *ctype, const char *body, size_t len)
+/* body with its plain ETag; *gz/gzlen the gzip bytes if already made (else
+ * made here when wanted, into keep if given so a cache can hold them). */
+static void send_body(dp_conn *c, const char *ctype, const char *body, size_t len,
+                      const char *plain_etag, const char *gzbody, size_t gzlen, dp_buf *keep)
 {
     char etag[24], extra[160];
-    dp_etag(body, len, etag);
+    memcpy(etag, plain_etag, 19);
     int gz = len >= GZIP_MIN && accepts_gzip(&c->req);
     /* the gzip representation gets its own tag, as it is other bytes */
     if (gz) memcpy(etag + 17, "-gz\"", 5);
     size_t n;
     const char *inm = dp_http_req_header(&c->req, "if-none-match", &n);
-    if (status == 200 && inm != NULL &&
-        ((n == 1 && inm[0] == '*') || memmem(inm, n, etag, strlen(etag)) != NULL)) {
+    if (inm != NULL && ((n == 1 && inm[0] == '*') || memmem(inm, n, etag, strlen(etag)) != NULL)) {
         snprintf(extra, sizeof(extra), "ETag: %s\r\nVary: Accept-Encoding\r\n", etag);
         dp_conn_respond(c, 304, NULL, extra, "", 0);
         return;
@@ -74,12 +78,20 @@ void dp_reply(dp_conn *c, int status, const char *ctype, const char *body, size_
     if (gz) {
         dp_buf z;
         dp_buf_init(&z, 0);
-        if (dp_gzip(body, len, &z) == 0) {
+        if (gzbody == NULL && dp_gzip(body, len, &z) == 0) {
+            gzbody = z.data;
+            gzlen = z.len;
+        }
+        if (gzbody != NULL) {
             snprintf(extra, sizeof(extra),
                      "ETag: %s\r\nVary: Accept-Encoding\r\nContent-Encoding: gzip\r\n"
                      "Cache-Control: private, no-cache\r\n",
                      etag);
-            dp_conn_respond(c, status, ctype, extra, z.data, z.len);
+            dp_conn_respond(c, 200, ctype, extra, gzbody, gzlen);
+            if (keep && z.data) {
+                *keep = z;
+                return;
+            }
             dp_buf_free(&z);
             return;
         }
@@ -88,5 +100,30 @@ void dp_reply(dp_conn *c, int status, const char *ctype, const char *body, size_
     }
     snprintf(extra, sizeof(extra),
              "ETag: %s\r\nVary: Accept-Encoding\r\nCache-Control: private, no-cache\r\n", etag);
-    dp_conn_respond(c, status, ctype, extra, body, len);
+    dp_conn_respond(c, 200, ctype, extra, body, len);
+}
+
+void dp_reply(dp_conn *c, int status, const char *ctype, const char *body, size_t len)
+{
+    char etag[24];
+    if (status != 200) {
+        dp_conn_respond(c, status, ctype, NULL, body, len);
+        return;
+    }
+    dp_etag(body, len, etag);
+    send_body(c, ctype, body, len, etag, NULL, 0, NULL);
+}
+
+void dp_reply_cached(dp_conn *c, dp_rcache *rc, dp_rcache_entry *e)
+{
+    if (e->etag[0] == '\0') dp_etag(e->body, e->len, e->etag);
+    dp_buf keep;
+    dp_buf_init(&keep, 0);
+    send_body(c, e->ctype, e->body, e->len, e->etag, e->gz, e->gzlen, e->gz ? NULL : &keep);
+    if (keep.data) {
+        /* keep the gzip bytes with the entry: later clients skip deflate */
+        e->gz = dp_buf_steal(&keep, &e->gzlen);
+        e->bytes += e->gzlen;
+        rc->bytes += e->gzlen;
+    }
 }

@@ -41,6 +41,7 @@ static void drop(dp_rcache *c, dp_rcache_entry *e)
     dp_free(e->key);
     dp_free(e->stamp);
     dp_free(e->body);
+    dp_free(e->gz);
     dp_free(e);
 }
 

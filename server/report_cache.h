@@ -24,7 +24,10 @@ typedef struct dp_rcache_entry {
     size_t len;
     size_t bytes;
     uint64_t made_ms; /* loop time when computed */
-    int refreshing;   /* a newer answer is being computed */
+    char etag[24];    /* "" until made (reply.c) */
+    char *gz;         /* gzip of body once a client asked for it, or NULL */
+    size_t gzlen;
+    int refreshing; /* a newer answer is being computed */
 } dp_rcache_entry;
 
 typedef struct dp_rcache {

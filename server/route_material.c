@@ -133,8 +133,10 @@ static void on_slides(dp_rq *q, const redisReply *r, void *tag, size_t itag)
         if (p1 == NULL) continue;
         const char *p2 = memchr(p1 + 1, '|', fn - (size_t)(p1 + 1 - f));
         if (p2 == NULL) continue;
-        int64_t ver = dp_stat_int(p1 + 1, (size_t)(p2 - p1 - 1));
-        srow *row = row_of(m, f, (size_t)(p1 - f), ver);
+        /* "slide|version" as stored is the row's key: no formatting per field */
+        size_t at = (size_t)(uintptr_t)dp_strmap_get(&m->index, f, (size_t)(p2 - f));
+        srow *row = at ? &m->rows[at - 1]
+                       : row_of(m, f, (size_t)(p1 - f), dp_stat_int(p1 + 1, (size_t)(p2 - p1 - 1)));
         if (row == NULL) continue;
         const char *st = p2 + 1;
         size_t sn = fn - (size_t)(st - f);

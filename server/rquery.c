@@ -209,7 +209,7 @@ static void after_gen(dp_rq *q)
         dp_conn *c = q->conn;
         c->pending = NULL;
         q->conn = NULL;
-        dp_reply(c, 200, e->ctype, e->body, e->len);
+        dp_reply_cached(c, rc, e);
         if (fresh || e->refreshing) {
             rq_free(q);
             return;
@@ -250,7 +250,11 @@ void dp_rq_finish(dp_rq *q, const char *ctype, dp_buf *body)
     if (c) {
         c->pending = NULL;
         q->conn = NULL;
-        dp_reply(c, 200, ctype, data, body->len);
+        dp_rcache_entry *e = q->cache_key ? dp_rcache_find(&q->srv->rcache, q->cache_key) : NULL;
+        if (e != NULL)
+            dp_reply_cached(c, &q->srv->rcache, e);
+        else
+            dp_reply(c, 200, ctype, data, body->len);
     }
     rq_free(q);
 }
