@@ -76,7 +76,7 @@ dp_rq *dp_rq_open(dp_conn *c, int roles, const char *what)
     q->shards = (unsigned)c->srv->cfg->shards;
     dp_buf_init(&q->stamp, 0);
     dp_buf_init(&q->cmd, 0);
-    if (!c->srv->have_redis || c->srv->redis.state != DP_REDIS_UP) {
+    if (!c->srv->have_rredis || c->srv->rredis.state != DP_REDIS_UP) {
         rq_free(q);
         dp_conn_error(c, 503, "reports unavailable: Redis is not reachable; retry later");
         return NULL;
@@ -144,7 +144,7 @@ static void send_cmd(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag)
     }
     rq_cmd *cmd = dp_malloc(sizeof(*cmd));
     *cmd = (rq_cmd){q, fn, tag, itag};
-    if (dp_redis_formatted(&q->srv->redis, on_reply, cmd, q->cmd.data, q->cmd.len) == 0) {
+    if (dp_redis_formatted(&q->srv->rredis, on_reply, cmd, q->cmd.data, q->cmd.len) == 0) {
         q->outstanding++;
     } else {
         q->failed = 1;

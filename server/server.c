@@ -198,6 +198,12 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
         return rc;
     s->have_redis = 1;
     dp_redis_start(&s->redis);
+    /* Reports read much more than ingest writes: their own connection, so
+     * an XADD never waits behind a report's pipelined reads. */
+    if ((rc = dp_redis_init(&s->rredis, loop, url, (uint64_t)cfg->redis_timeout_ms, err)) != 0)
+        return rc;
+    s->have_rredis = 1;
+    dp_redis_start(&s->rredis);
     if (cfg->start_collector) start_collector(s, url);
 
     struct sockaddr_storage ss;
@@ -268,6 +274,7 @@ static void abort_start(dp_server *s)
 {
     if (s->have_collector) dp_child_stop(&s->collector_child, 5000, NULL, NULL);
     if (s->have_redis) dp_redis_close(&s->redis, 1, NULL, NULL);
+    if (s->have_rredis && !s->rredis.closing) dp_redis_close(&s->rredis, 1, NULL, NULL);
     if (s->have_redis_child) {
         dp_child_stop(&s->redis_child, 5000, NULL, NULL);
     }
@@ -368,6 +375,13 @@ static void on_redis_closed(void *ud)
     maybe_done(s);
 }
 
+static void on_rredis_closed(void *ud)
+{
+    dp_server *s = ud;
+    s->open_handles--;
+    maybe_done(s);
+}
+
 static void on_collector_stopped(void *ud)
 {
     dp_server *s = ud;
@@ -424,6 +438,11 @@ void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud)
     uv_close((uv_handle_t *)&s->sigint, on_closed);
     uv_timer_start(&s->shutdown_timer, on_shutdown_timeout, (uint64_t)s->cfg->shutdown_timeout_ms,
                    0);
+    if (s->have_rredis) {
+        /* reports in progress answer 503 (or, refreshing, just stop) */
+        s->open_handles++;
+        dp_redis_close(&s->rredis, 1, on_rredis_closed, s);
+    }
     dp_conn_shutdown_all(s);
     dp__server_check_stopped(s);
 }

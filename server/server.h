@@ -34,6 +34,8 @@ typedef struct dp_server {
 
     dp_redis redis;
     int have_redis;
+    dp_redis rredis; /* the reports' connection */
+    int have_rredis;
     dp_child redis_child;
     int have_redis_child;
     dp_child collector_child; /* start_collector */
