@@ -81,6 +81,8 @@ const dp_config_setting dp_config_settings[] = {
     /* reports */
     {"report_cache_mb", DP_CFG_INT, S(report_cache_mb), 0, 65536, "64",
      "memory for cached report answers (checked against the data's generation; 0 = off)"},
+    {"report_concurrency", DP_CFG_INT, S(report_concurrency), 1, 1000, "4",
+     "report computations at once (more answer 503; requests for one answer share it)"},
     {"report_stale_ms", DP_CFG_INT, S(report_stale_ms), 0, 3600000, "2000",
      "serve a cached report computed at most this long ago while newer data is computed "
      "(0 = always wait for the newest)"},

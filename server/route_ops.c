@@ -70,6 +70,28 @@ static void render_base(dp_server *s, dp_buf *b)
         .redis_restarts = s->have_redis_child ? s->redis_child.restarts : 0,
     };
     dp_metrics_render(&s->metrics, &g, b);
+    dp_buf_printf(b,
+                  "# HELP dp_report_cache_hits_total Report answers served from the cache.\n"
+                  "# TYPE dp_report_cache_hits_total counter\n"
+                  "dp_report_cache_hits_total %llu\n"
+                  "# HELP dp_report_cache_misses_total Report answers computed from Redis.\n"
+                  "# TYPE dp_report_cache_misses_total counter\n"
+                  "dp_report_cache_misses_total %llu\n"
+                  "# HELP dp_report_cache_refreshes_total Older answers served while refreshed.\n"
+                  "# TYPE dp_report_cache_refreshes_total counter\n"
+                  "dp_report_cache_refreshes_total %llu\n"
+                  "# HELP dp_report_cache_bytes Memory held by cached report answers.\n"
+                  "# TYPE dp_report_cache_bytes gauge\n"
+                  "dp_report_cache_bytes %llu\n"
+                  "# HELP dp_reports_computed_total Report computations started.\n"
+                  "# TYPE dp_reports_computed_total counter\n"
+                  "dp_reports_computed_total %llu\n"
+                  "# HELP dp_reports_running Report computations in progress.\n"
+                  "# TYPE dp_reports_running gauge\n"
+                  "dp_reports_running %u\n",
+                  (unsigned long long)s->rcache.hits, (unsigned long long)s->rcache.misses,
+                  (unsigned long long)s->rcache.refreshes, (unsigned long long)s->rcache.bytes,
+                  (unsigned long long)s->reports_computed, s->reports_running);
 }
 
 static void series(dp_buf *b, const char *name, const char *help, const long long *v, unsigned n)

@@ -22,8 +22,12 @@ static void detach(void *p)
     ((dp_rq *)p)->conn = NULL;
 }
 
+static void end_flight(dp_rq *q, int status, const char *ctype, const char *body, size_t len,
+                       const char *msg);
+
 static void rq_free(dp_rq *q)
 {
+    if (q->in_flight) end_flight(q, 503, NULL, NULL, 0, "report computation stopped; retry");
     if (q->conn) q->conn->pending = NULL;
     if (q->destroy) q->destroy(q->state);
     dp_free(q->cache_key);
@@ -89,7 +93,7 @@ dp_rq *dp_rq_open(dp_conn *c, int roles, const char *what)
 /* Nobody to answer and nothing to cache: stop. */
 static int orphan(const dp_rq *q)
 {
-    return q->conn == NULL && !q->background;
+    return q->conn == NULL && !q->background && q->nwaiters == 0;
 }
 
 static void round_done(dp_rq *q)
@@ -198,6 +202,69 @@ static void on_gen(dp_rq *q, const redisReply *r, void *tag, size_t itag)
     dp_buf_puts(&q->stamp, ",");
 }
 
+/* Single flight: one computation per cache key at a time; requests for
+ * the same key wait for it. At most report_concurrency computations run at
+ * once, so reports cannot take Redis from ingest. */
+#define WAITERS_MAX 4096
+
+static void end_flight(dp_rq *q, int status, const char *ctype, const char *body, size_t len,
+                       const char *msg)
+{
+    dp_server *s = q->srv;
+    q->in_flight = 0;
+    s->reports_running--;
+    if (q->cache_key) dp_strmap_del(&s->flights, q->cache_key, strlen(q->cache_key));
+    dp_rcache_entry *e =
+        q->cache_key && status == 200 ? dp_rcache_find(&s->rcache, q->cache_key) : NULL;
+    for (size_t i = 0; i < q->nwaiters; i++) {
+        dp_rq *w = q->waiters[i];
+        dp_conn *c = w->conn;
+        w->conn = NULL;
+        if (c != NULL) {
+            c->pending = NULL;
+            if (status != 200)
+                dp_conn_error(c, status, msg);
+            else if (e != NULL)
+                dp_reply_cached(c, &s->rcache, e);
+            else
+                dp_reply(c, 200, ctype, body, len);
+        }
+        rq_free(w);
+    }
+    dp_free(q->waiters);
+    q->waiters = NULL;
+    q->nwaiters = 0;
+}
+
+/* 0 when q may compute now (and is registered), else answered/queued. */
+static int take_flight(dp_rq *q)
+{
+    dp_server *s = q->srv;
+    dp_rq *leader =
+        q->cache_key ? dp_strmap_get(&s->flights, q->cache_key, strlen(q->cache_key)) : NULL;
+    if (leader != NULL && !q->background && leader->nwaiters < WAITERS_MAX) {
+        leader->waiters = dp_realloc(leader->waiters, (leader->nwaiters + 1) * sizeof(dp_rq *));
+        leader->waiters[leader->nwaiters++] = q;
+        return 1;
+    }
+    if (leader != NULL || s->reports_running >= (unsigned)s->cfg->report_concurrency) {
+        if (q->background) {
+            dp_rcache_entry *e = dp_rcache_find(&s->rcache, q->cache_key);
+            if (e) e->refreshing = 0;
+            q->background = 0;
+            rq_free(q);
+            return 1;
+        }
+        dp_rq_fail(q, 503, "reports busy: too many being computed at once; retry shortly");
+        return 1;
+    }
+    s->reports_running++;
+    s->reports_computed++;
+    q->in_flight = 1;
+    if (q->cache_key) dp_strmap_put(&s->flights, q->cache_key, strlen(q->cache_key), q);
+    return 0;
+}
+
 static void after_gen(dp_rq *q)
 {
     dp_rcache *rc = &q->srv->rcache;
@@ -219,13 +286,13 @@ static void after_gen(dp_rq *q)
         q->background = 1;
         rc->refreshes++;
     }
-    q->compute(q);
+    if (take_flight(q) == 0) q->compute(q);
 }
 
 void dp_rq_cached(dp_rq *q, const char *key, const char *gen_field, dp_rq_step_fn compute)
 {
     if (q->srv->rcache.max_bytes == 0) {
-        compute(q);
+        if (take_flight(q) == 0) compute(q);
         return;
     }
     q->cache_key = dp_strdup(key);
@@ -247,6 +314,7 @@ void dp_rq_finish(dp_rq *q, const char *ctype, dp_buf *body)
                       data, body->len, uv_now(q->srv->loop));
     dp_conn *c = q->conn;
     q->background = 0;
+    if (q->in_flight) end_flight(q, 200, ctype, data, body->len, NULL);
     if (c) {
         c->pending = NULL;
         q->conn = NULL;
@@ -268,6 +336,7 @@ void dp_rq_fail(dp_rq *q, int status, const char *msg)
         if (e) e->refreshing = 0;
         q->background = 0;
     }
+    if (q->in_flight) end_flight(q, status, NULL, NULL, 0, msg);
     if (c == NULL) {
         if (q->outstanding == 0) rq_free(q);
         return;

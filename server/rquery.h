@@ -30,9 +30,12 @@ struct dp_rq {
     unsigned shards;
     size_t outstanding;
     size_t commands;
-    int failed;     /* a command failed or a ceiling was crossed */
-    int too_big;    /* DP_RQ_COMMANDS_MAX */
-    int background; /* refreshing a cached answer already served */
+    int failed;      /* a command failed or a ceiling was crossed */
+    int too_big;     /* DP_RQ_COMMANDS_MAX */
+    int background;  /* refreshing a cached answer already served */
+    int in_flight;   /* computing, counted in reports_running */
+    dp_rq **waiters; /* requests for the same answer, answered with it */
+    size_t nwaiters;
     dp_rq_step_fn next;
     dp_rq_step_fn compute; /* dp_rq_cached */
     void *state;

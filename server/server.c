@@ -169,6 +169,7 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     s->rbuf = dp_malloc(DP_READ_BUF);
     dp_buf_init(&s->resp, 0);
     dp_rcache_init(&s->rcache, (size_t)cfg->report_cache_mb << 20);
+    dp_strmap_init(&s->flights);
     if (sodium_init() < 0) return dp_err_set(err, -EIO, "libsodium failed to initialise");
 
     int rc = dp_mkdirs(cfg->data_dir, err);
@@ -458,6 +459,7 @@ void dp_server_free(dp_server *s)
     dp_free(s->rbuf);
     dp_buf_free(&s->resp);
     dp_rcache_free(&s->rcache);
+    dp_strmap_free(&s->flights);
     s->secret = NULL;
     s->rbuf = NULL;
 }

@@ -53,10 +53,13 @@ typedef struct dp_server {
     int have_salt;
 
     dp_metrics metrics;
-    dp_rcache rcache; /* report answers */
-    char *rbuf;       /* shared read buffer: every read is parsed before the next */
-    dp_buf resp;      /* scratch for formatting Redis commands */
-    dp_conn *conns;   /* doubly linked list of open connections */
+    dp_rcache rcache;          /* report answers */
+    dp_strmap flights;         /* cache key -> the report computing it */
+    unsigned reports_running;  /* report computations in progress */
+    uint64_t reports_computed; /* started, in all */
+    char *rbuf;                /* shared read buffer: every read is parsed before the next */
+    dp_buf resp;               /* scratch for formatting Redis commands */
+    dp_conn *conns;            /* doubly linked list of open connections */
     uint64_t nconns;
 
     int stopping;

@@ -13,7 +13,8 @@ import os
 import subprocess
 import time
 
-from dp import (ADMIN, MARKETING, SALES, Env, check, eq, finish, libcsv_rows, wait_until)
+from dp import (ADMIN, MARKETING, SALES, Env, check, eq, finish, libcsv_rows, make_request,
+                wait_until)
 from oracle import BOUNDS, bucket
 
 COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
@@ -451,6 +452,27 @@ with Env(**SETTINGS) as env:
     check(time.time() - t0 < 2.5, "numbers at most report_stale_ms old")
     after = srv.get("/v1/materials/q3?" + RANGE, auth(MARKETING))
     eq(after.json()["views"], before.json()["views"] + 1, "the new view is counted")
+
+    # ---- one computation for many requests of the same answer ----
+    def metric(name):
+        for line in srv.get("/metrics").body.decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
+
+    before_n = metric("dp_reports_computed_total")
+    conns = [srv.conn() for _ in range(6)]
+    path = "/v1/materials/q3.csv?from=%s&to=%s&mode=live&table=funnel" % (day(D[0]), day(D[1]))
+    for c in conns:
+        c.send(make_request("GET", path, b"", auth(MARKETING)))
+    answers = [c.response() for c in conns]
+    for c in conns:
+        c.close()
+    eq([a.status for a in answers], [200] * 6, "six requests at once")
+    eq(len({a.body for a in answers}), 1, "one answer")
+    eq(metric("dp_reports_computed_total") - before_n, 1, "computed once for six requests")
+    eq(metric("dp_reports_running"), 0, "nothing left running")
+    check(metric("dp_report_cache_hits_total") > 0, "cache hits counted")
 
     # ---- access: each role on each route ----
     routes = [("/v1/materials", "m"), ("/v1/materials/q3", "m"), ("/v1/prospects", "s"),
