@@ -489,6 +489,10 @@ with Env(**SETTINGS) as env:
         for key, want in ((ADMIN, 200), (MARKETING, 200), (SALES, 403), ("wrong-key-0000000000", 401)):
             eq(srv.request(method, path, body, dict(auth(key), **{"Content-Type": ctype})).status,
                want, "%s %s with %s" % (method, path, key[:5]))
+    link = json.dumps({"presentation": "deck-x", "prospect": "xena"})
+    for key, want in ((ADMIN, 201), (SALES, 201), (MARKETING, 403), ("wrong-key-0000000000", 401)):
+        eq(srv.request("POST", "/v1/links", link, dict(auth(key), **{"Content-Type": "application/json"})).status,
+           want, "POST /v1/links with %s" % key[:5])
     msg = srv.get("/v1/prospects", auth(MARKETING)).json()["error"]
     eq(msg, "this API key's role may not read prospect reports (needs sales or admin)", "403 message")
 
