@@ -13,6 +13,13 @@ test_pkgs=(libcmocka-dev python3 clang-format)
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi
 
+# npm packages of the browser side, exactly as package-lock.json has them.
+npm_deps() {
+  if [ "${1:-}" = "--test" ]; then
+    (cd "$(dirname "$0")/../beacon" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
+
 missing=()
 for p in "${want[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -20,7 +27,12 @@ for p in "${want[@]}"; do
   fi
 done
 
+# The beacon's tests need Node.js and npm; a machine without them gets
+# Debian's (Node 18: its test runner is enough).
+if [ "${1:-}" = "--test" ] && ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
+
 if [ ${#missing[@]} -eq 0 ]; then
+  npm_deps "$@"
   exit 0
 fi
 
@@ -32,3 +44,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+npm_deps "$@"

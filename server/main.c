@@ -6,6 +6,7 @@
 #include "boot.h"
 #include "deckpulse/config.h"
 #include "log.h"
+#include "router.h"
 #include "server.h"
 
 #ifndef DP_VERSION
@@ -25,9 +26,9 @@ static void print_banner(const dp_server *s, const dp_config *cfg)
         printf("  Collector:     deckpulse-collector, supervised (archive under %s/archive)\n",
                cfg->data_dir);
     printf("\nEmbed the beacon in a presentation:\n"
-           "  <script src=\"%s/beacon.js\" async data-endpoint=\"%s\" "
+           "  <script src=\"%s/beacon.%s.js\" async data-endpoint=\"%s\" "
            "data-material=\"YOUR-MATERIAL-ID\"></script>\n",
-           url, url);
+           url, dp_beacon_version(), url);
     printf("\nMint a link token for a prospect:\n"
            "  curl -s -X POST %s/v1/links -H 'Authorization: Bearer %s' \\\n"
            "       -d '{\"presentation\":\"p1\",\"prospect\":\"jane\",\"account\":\"acme\"}'\n\n",

@@ -16,6 +16,7 @@ typedef enum dp_route {
     DP_ROUTE_PREFLIGHT,
     DP_ROUTE_CATALOG,
     DP_ROUTE_REPORT,
+    DP_ROUTE_BEACON,
     DP_ROUTE_OTHER, /* unknown paths and requests refused before routing */
     DP_ROUTE__COUNT
 } dp_route;

@@ -8,7 +8,8 @@
 #include <strings.h>
 #include <zlib.h>
 
-#define GZIP_MIN 512 /* smaller bodies go as they are */
+#define GZIP_MIN 512                                    /* smaller bodies go as they are */
+#define PRIVATE  "Cache-Control: private, no-cache\r\n" /* reports: revalidate */
 
 void dp_etag(const char *body, size_t len, char out[24])
 {
@@ -61,9 +62,10 @@ static int accepts_gzip(const dp_http_req *r)
 /* body with its plain ETag; *gz/gzlen the gzip bytes if already made (else
  * made here when wanted, into keep if given so a cache can hold them). */
 static void send_body(dp_conn *c, const char *ctype, const char *body, size_t len,
-                      const char *plain_etag, const char *gzbody, size_t gzlen, dp_buf *keep)
+                      const char *plain_etag, const char *gzbody, size_t gzlen, dp_buf *keep,
+                      const char *cache)
 {
-    char etag[24], extra[160];
+    char etag[24], extra[256];
     memcpy(etag, plain_etag, 19);
     int gz = len >= GZIP_MIN && accepts_gzip(&c->req);
     /* the gzip representation gets its own tag, as it is other bytes */
@@ -84,9 +86,8 @@ static void send_body(dp_conn *c, const char *ctype, const char *body, size_t le
         }
         if (gzbody != NULL) {
             snprintf(extra, sizeof(extra),
-                     "ETag: %s\r\nVary: Accept-Encoding\r\nContent-Encoding: gzip\r\n"
-                     "Cache-Control: private, no-cache\r\n",
-                     etag);
+                     "ETag: %s\r\nVary: Accept-Encoding\r\nContent-Encoding: gzip\r\n%s", etag,
+                     cache);
             dp_conn_respond(c, 200, ctype, extra, gzbody, gzlen);
             if (keep && z.data) {
                 *keep = z;
@@ -98,8 +99,7 @@ static void send_body(dp_conn *c, const char *ctype, const char *body, size_t le
         dp_buf_free(&z);
         memcpy(etag + 17, "\"", 2);
     }
-    snprintf(extra, sizeof(extra),
-             "ETag: %s\r\nVary: Accept-Encoding\r\nCache-Control: private, no-cache\r\n", etag);
+    snprintf(extra, sizeof(extra), "ETag: %s\r\nVary: Accept-Encoding\r\n%s", etag, cache);
     dp_conn_respond(c, 200, ctype, extra, body, len);
 }
 
@@ -111,15 +111,20 @@ void dp_reply(dp_conn *c, int status, const char *ctype, const char *body, size_
         return;
     }
     dp_etag(body, len, etag);
-    send_body(c, ctype, body, len, etag, NULL, 0, NULL);
+    send_body(c, ctype, body, len, etag, NULL, 0, NULL, PRIVATE);
 }
 
 void dp_reply_cached(dp_conn *c, dp_rcache *rc, dp_rcache_entry *e)
 {
+    dp_reply_cached_with(c, rc, e, PRIVATE);
+}
+
+void dp_reply_cached_with(dp_conn *c, dp_rcache *rc, dp_rcache_entry *e, const char *cache)
+{
     if (e->etag[0] == '\0') dp_etag(e->body, e->len, e->etag);
     dp_buf keep;
     dp_buf_init(&keep, 0);
-    send_body(c, e->ctype, e->body, e->len, e->etag, e->gz, e->gzlen, e->gz ? NULL : &keep);
+    send_body(c, e->ctype, e->body, e->len, e->etag, e->gz, e->gzlen, e->gz ? NULL : &keep, cache);
     if (keep.data) {
         /* keep the gzip bytes with the entry: later clients skip deflate */
         e->gz = dp_buf_steal(&keep, &e->gzlen);

@@ -104,6 +104,13 @@ void dp_route_request(dp_conn *c)
             dp_route_catalog(c);
         else
             dp_conn_error(c, 405, "use POST");
+    } else if (path_is(path, n, "/beacon.js") ||
+               (n == 19 && !memcmp(path, "/beacon.", 8) && !memcmp(path + 16, ".js", 3))) {
+        c->route = DP_ROUTE_BEACON;
+        if (get)
+            dp_route_beacon(c, path, n);
+        else
+            dp_conn_error(c, 405, "use GET");
     } else if (path_is(path, n, "/healthz")) {
         c->route = DP_ROUTE_HEALTHZ;
         if (get)

@@ -1,0 +1,44 @@
+/* GET /beacon.js and GET /beacon.<version>.js: the browser beacon
+ * (beacon/dist/beacon.min.js, compiled in). The versioned URL, version = the
+ * first 8 hex digits of the script's BLAKE2b, is cached by browsers for a
+ * year (immutable); /beacon.js for five minutes. gzip when accepted, ETag. */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "beacon_js.h"
+#include "reply.h"
+#include "router.h"
+
+const char *dp_beacon_version(void)
+{
+    static char version[9];
+    if (version[0] == '\0') {
+        unsigned char h[4];
+        crypto_generichash(h, sizeof(h), (const unsigned char *)dp_beacon_js, sizeof(dp_beacon_js),
+                           NULL, 0);
+        sodium_bin2hex(version, sizeof(version), h, sizeof(h));
+    }
+    return version;
+}
+
+void dp_route_beacon(dp_conn *c, const char *path, size_t n)
+{
+    /* "/beacon.js" or "/beacon.<8 hex>.js" */
+    int versioned = n == 19;
+    if (versioned && memcmp(path + 8, dp_beacon_version(), 8) != 0) {
+        dp_conn_error(c, 404, "no such beacon version; use /beacon.js");
+        return;
+    }
+    static dp_rcache_entry entry;
+    static dp_rcache holder;
+    if (entry.body == NULL) {
+        entry.body = (char *)dp_beacon_js;
+        entry.len = sizeof(dp_beacon_js);
+        entry.ctype = "application/javascript; charset=utf-8";
+        holder.max_bytes = (size_t)-1;
+    }
+    dp_reply_cached_with(c, &holder, &entry,
+                         versioned ? "Cache-Control: public, max-age=31536000, immutable\r\n"
+                                   : "Cache-Control: public, max-age=300\r\n");
+}
