@@ -4,6 +4,7 @@ flight before a clean exit."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -60,8 +61,9 @@ check(key.startswith("dpk_") and len(key) == 44, "generated admin key")
 eq(oct(os.stat(os.path.join(srv.data_dir, "admin.key")).st_mode & 0o777), "0o600", "key file mode")
 eq(len(open(os.path.join(srv.data_dir, "secret")).read().strip()), 64, "generated secret")
 check(key in srv.banner, "banner prints the admin key")
-check('<script src="http://127.0.0.1:%d/beacon.js" async data-endpoint="http://127.0.0.1:%d"'
-      % (srv.port, srv.port) in srv.banner, "banner prints the embed snippet")
+check(re.search(r'<script src="http://127\.0\.0\.1:%d/beacon\.[0-9a-f]{8}\.js" async '
+                r'data-endpoint="http://127\.0\.0\.1:%d"' % (srv.port, srv.port), srv.banner),
+      "banner prints the embed snippet")
 check(srv.wait_ready(), "ready")
 token = srv.mint("deck", "pat", key=key)
 eq(srv.stop(), 0, "exit code")
