@@ -8,7 +8,8 @@ build_pkgs=(gcc libc6-dev make cmake pkg-config
             libuv1-dev libhttp-parser-dev libhiredis-dev zlib1g-dev libcsv-dev
             libjansson-dev libsodium-dev redis-server)
 # Tests only: cmocka for unit tests, python3 (stdlib only) drives integration tests.
-test_pkgs=(libcmocka-dev python3 clang-format)
+# chromium: the browser of the end-to-end tests (driven by playwright-core).
+test_pkgs=(libcmocka-dev python3 clang-format chromium)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi
