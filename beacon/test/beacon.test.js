@@ -257,3 +257,42 @@ test('size: under 3 KB minified and gzipped, and the committed build is current'
   vm.runInNewContext(code, { module: mod });
   assert.equal(typeof mod.exports, 'function');
 });
+
+test('adapters: impress.js steps and generic data-slide elements', async () => {
+  const el = (attrs) => ({ getAttribute: (n) => (attrs[n] === undefined ? null : attrs[n]) });
+  // impress.js: step enter
+  const steps = [el({ 'data-slide': 'one' }), el({})];
+  const b = browser({ window: { impress: () => {} } });
+  b.d.querySelectorAll = (sel) => (sel === '.step' ? steps : []);
+  b.api.init({ endpoint: EP, material: 'imp', token: 't' });
+  b.fire('d', 'impress:stepenter', { target: steps[0] });
+  await b.advance(1500);
+  b.fire('d', 'impress:stepenter', { target: steps[1] });
+  await b.advance(1);
+  assert.deepEqual(
+    b.events().map((e) => [e.type, e.slide, e.index, e.slides, e.ms].filter((x) => x !== undefined)),
+    [['open', 2], ['view', 'one', 0], ['dwell', 'one', 1500], ['view', '2', 1]]
+  );
+  // generic: the most visible marked element is the slide on screen
+  let observer;
+  class IO {
+    constructor(cb) {
+      this.cb = cb;
+      observer = this;
+    }
+    observe() {}
+  }
+  const marked = [el({ 'data-slide': 'a' }), el({ 'data-slide': 'b', 'data-version': '3' })];
+  const g = browser({ window: { IntersectionObserver: IO } });
+  g.d.querySelectorAll = (sel) => (sel === '[data-slide]' ? marked : []);
+  g.api.init({ endpoint: EP, material: 'page', token: 't' });
+  observer.cb([{ target: marked[0], intersectionRatio: 0.9 }, { target: marked[1], intersectionRatio: 0.1 }]);
+  await g.advance(2000);
+  observer.cb([{ target: marked[0], intersectionRatio: 0.3 }]); // nothing half visible: stays
+  observer.cb([{ target: marked[0], intersectionRatio: 0.2 }, { target: marked[1], intersectionRatio: 0.8 }]);
+  await g.advance(1);
+  assert.deepEqual(
+    g.events().map((e) => [e.type, e.slide, e.version, e.ms].filter((x) => x !== undefined)),
+    [['open'], ['view', 'a', 1], ['dwell', 'a', 1, 2000], ['view', 'b', 3]]
+  );
+});
