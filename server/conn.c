@@ -200,7 +200,8 @@ static const char *date_header(void)
 void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extra, const char *body,
                      size_t len)
 {
-    if (c->state == DP_CONN_CLOSING || c->state == DP_CONN_WRITING || c->state == DP_CONN_DRAINING)
+    if (c->state == DP_CONN_CLOSING || c->state == DP_CONN_WRITING ||
+        c->state == DP_CONN_DRAINING || c->state == DP_CONN_STREAMING)
         return;
     dp_server *s = c->srv;
     if (!c->req.head_done || !c->req.keep_alive || s->stopping) c->close_after = 1;
@@ -238,6 +239,67 @@ void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extr
     uv_buf_t b = uv_buf_init(o->data, (unsigned)o->len);
     c->wreq.data = c;
     if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) dp_conn_close(c);
+}
+
+typedef struct stream_write {
+    uv_write_t req;
+    dp_conn *conn;
+    size_t len;
+    char data[];
+} stream_write;
+
+static void on_stream_write(uv_write_t *w, int status)
+{
+    stream_write *sw = (stream_write *)w;
+    dp_conn *c = sw->conn;
+    dp_free(sw);
+    if (status < 0 && c->state == DP_CONN_STREAMING) dp_conn_close(c);
+}
+
+void dp_conn_stream_write(dp_conn *c, const char *data, size_t len)
+{
+    if (c->state != DP_CONN_STREAMING) return;
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) + len > DP_STREAM_QUEUE_MAX) {
+        dp_conn_close(c); /* it does not read */
+        return;
+    }
+    stream_write *sw = dp_malloc(sizeof(*sw) + len);
+    sw->conn = c;
+    sw->len = len;
+    memcpy(sw->data, data, len);
+    uv_buf_t b = uv_buf_init(sw->data, (unsigned)len);
+    if (uv_write(&sw->req, (uv_stream_t *)&c->tcp, &b, 1, on_stream_write) != 0) {
+        dp_free(sw);
+        dp_conn_close(c);
+    }
+}
+
+void dp_conn_stream_begin(dp_conn *c, const char *ctype, const char *extra)
+{
+    dp_server *s = c->srv;
+    c->close_after = 1;
+    c->status = 200;
+    dp_buf *o = &c->out;
+    dp_buf_reset(o);
+    dp_buf_puts(o, "HTTP/1.1 200 OK\r\n");
+    dp_buf_puts(o, date_header());
+    dp_buf_printf(o, "Content-Type: %s\r\nCache-Control: no-store\r\nConnection: close\r\n", ctype);
+    size_t olen;
+    const char *origin = dp_http_req_header(&c->req, "origin", &olen);
+    if (origin && dp_origin_allowed(s->cfg->allowed_origins, origin, olen)) {
+        dp_buf_puts(o, "Access-Control-Allow-Origin: ");
+        dp_buf_append(o, origin, olen);
+        dp_buf_puts(o, "\r\nVary: Origin\r\n");
+    }
+    if (extra) dp_buf_puts(o, extra);
+    dp_buf_puts(o, "\r\n");
+    dp_metrics_request(&s->metrics, c->route, 200);
+    access_log(c);
+    uv_timer_stop(&c->timer);
+    c->state = DP_CONN_STREAMING;
+    c->drained = 0;
+    dp_conn_stream_write(c, o->data, o->len);
+    start_reading(c); /* to see the client go */
 }
 
 void dp_conn_error(dp_conn *c, int status, const char *msg)
@@ -353,7 +415,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         dp_conn_close(c);
         return;
     }
-    if (c->state == DP_CONN_DRAINING) {
+    if (c->state == DP_CONN_DRAINING || c->state == DP_CONN_STREAMING) {
         c->drained += (size_t)nread;
         if (c->drained > DRAIN_MAX_BYTES) dp_conn_close(c);
         return;
@@ -424,7 +486,7 @@ void dp_conn_shutdown_all(dp_server *s)
     dp_conn *c = s->conns;
     while (c != NULL) {
         dp_conn *next = c->next;
-        if (c->state == DP_CONN_IDLE && c->pend == NULL)
+        if ((c->state == DP_CONN_IDLE && c->pend == NULL) || c->state == DP_CONN_STREAMING)
             dp_conn_close(c);
         else
             c->close_after = 1;

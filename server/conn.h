@@ -13,12 +13,13 @@
 #include "server.h"
 
 typedef enum dp_conn_state {
-    DP_CONN_IDLE = 0, /* waiting for the first byte of a request */
-    DP_CONN_HEAD,     /* receiving the head */
-    DP_CONN_BODY,     /* receiving the body */
-    DP_CONN_BUSY,     /* request complete, being answered */
-    DP_CONN_WRITING,  /* answer being written */
-    DP_CONN_DRAINING, /* answered with close: reading and discarding briefly */
+    DP_CONN_IDLE = 0,  /* waiting for the first byte of a request */
+    DP_CONN_HEAD,      /* receiving the head */
+    DP_CONN_BODY,      /* receiving the body */
+    DP_CONN_BUSY,      /* request complete, being answered */
+    DP_CONN_WRITING,   /* answer being written */
+    DP_CONN_DRAINING,  /* answered with close: reading and discarding briefly */
+    DP_CONN_STREAMING, /* an event stream (GET /v1/live): written to until closed */
     DP_CONN_CLOSING
 } dp_conn_state;
 
@@ -61,6 +62,14 @@ void dp_conn_respond(dp_conn *c, int status, const char *content_type, const cha
                      const char *body, size_t len);
 /* {"error": msg} with the right status. */
 void dp_conn_error(dp_conn *c, int status, const char *msg);
+/* Answers 200 with a body that has no length and ends when the connection
+ * closes (Server-Sent Events), then writes to it with dp_conn_stream_write.
+ * What the client sends is ignored; its EOF closes. */
+void dp_conn_stream_begin(dp_conn *c, const char *ctype, const char *extra);
+/* Queues bytes on a stream; a client that does not read (over
+ * DP_STREAM_QUEUE_MAX bytes queued) is dropped. */
+void dp_conn_stream_write(dp_conn *c, const char *data, size_t len);
+#define DP_STREAM_QUEUE_MAX (1024 * 1024)
 /* Closes idle connections and marks the others to close after their answer. */
 void dp_conn_shutdown_all(dp_server *s);
 void dp_conn_close(dp_conn *c);

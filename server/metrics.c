@@ -2,9 +2,12 @@
 
 #include "redis.h"
 
-const char *const dp_route_names[DP_ROUTE__COUNT] = {"events", "pixel",   "links",     "healthz",
-                                                     "readyz", "metrics", "preflight", "catalog",
-                                                     "report", "other"};
+static const char *const route_names[] = {"events", "pixel",   "links",     "healthz",
+                                          "readyz", "metrics", "preflight", "catalog",
+                                          "report", "beacon",  "live",      "other"};
+_Static_assert(sizeof(route_names) / sizeof(route_names[0]) == DP_ROUTE__COUNT,
+               "a name for every route");
+const char *const *const dp_route_names = route_names;
 const char *const dp_reject_names[DP_REJECT__COUNT] = {"invalid",   "unauthorized", "origin",
                                                        "too_large", "media_type",   "unavailable"};
 

@@ -17,6 +17,7 @@ typedef enum dp_route {
     DP_ROUTE_CATALOG,
     DP_ROUTE_REPORT,
     DP_ROUTE_BEACON,
+    DP_ROUTE_LIVE,
     DP_ROUTE_OTHER, /* unknown paths and requests refused before routing */
     DP_ROUTE__COUNT
 } dp_route;
@@ -50,7 +51,7 @@ typedef struct dp_metrics {
     uint64_t timeouts;
 } dp_metrics;
 
-extern const char *const dp_route_names[DP_ROUTE__COUNT];
+extern const char *const *const dp_route_names; /* DP_ROUTE__COUNT of them */
 extern const char *const dp_reject_names[DP_REJECT__COUNT];
 
 void dp_metrics_request(dp_metrics *m, dp_route route, int status);

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "live.h"
+
 static int path_is(const char *p, size_t n, const char *want)
 {
     return n == strlen(want) && memcmp(p, want, n) == 0;
@@ -96,6 +98,12 @@ void dp_route_request(dp_conn *c)
     } else if (n > 14 && !memcmp(path, "/v1/materials/", 14) && m == HTTP_PUT) {
         c->route = DP_ROUTE_CATALOG;
         dp_route_material_put(c, path + 14, n - 14);
+    } else if (path_is(path, n, "/v1/live")) {
+        c->route = DP_ROUTE_LIVE;
+        if (get)
+            dp_route_live(c);
+        else
+            dp_conn_error(c, 405, "use GET");
     } else if (report(c, path, n, get)) {
         /* answered */
     } else if (path_is(path, n, "/v1/catalog")) {

@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "conn.h"
+#include "live.h"
 #include "log.h"
 #include "router.h"
 #include "secrets.h"
@@ -242,6 +243,8 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     uv_timer_init(loop, &s->shutdown_timer);
     s->shutdown_timer.data = s;
     s->open_handles++;
+    dp_live_start(s);
+    s->open_handles++;
     signal(SIGPIPE, SIG_IGN);
     return 0;
 }
@@ -439,6 +442,7 @@ void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud)
     uv_close((uv_handle_t *)&s->sigint, on_closed);
     uv_timer_start(&s->shutdown_timer, on_shutdown_timeout, (uint64_t)s->cfg->shutdown_timeout_ms,
                    0);
+    dp_live_stop(s, on_closed);
     if (s->have_rredis) {
         /* reports in progress answer 503 (or, refreshing, just stop) */
         s->open_handles++;

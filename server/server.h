@@ -53,6 +53,10 @@ typedef struct dp_server {
     int have_salt;
 
     dp_metrics metrics;
+    uv_timer_t live_timer; /* GET /v1/live: live.h */
+    int live_busy;
+    char *live_last;
+    uint64_t live_sent_at;
     dp_rcache rcache;          /* report answers */
     dp_strmap flights;         /* cache key -> the report computing it */
     unsigned reports_running;  /* report computations in progress */

@@ -1,0 +1,28 @@
+/* GET /v1/live: who is viewing which presentation right now, pushed over
+ * Server-Sent Events. Once a second, while anyone listens, the server reads
+ * the sessions the collectors keep open (dp:{N}:open, last event within
+ * DP_LIVE_WINDOW_MS) and their state, and sends
+ *
+ *   event: viewers
+ *   data: {"at": ms, "viewers": [{"session", "presentation", "prospect",
+ *          "account", "mode", "material", "slide", "version", "slides",
+ *          "seen", "last_seen"}]}
+ *
+ * to every listener when it changed (and to a new listener at once), with a
+ * comment line every 15 s to keep proxies from closing the stream. Works the
+ * same behind several servers: the state is in Redis. Role sales or admin;
+ * the key in Authorization or, for EventSource, in ?key=. */
+#ifndef DP_LIVE_H
+#define DP_LIVE_H
+
+#include "conn.h"
+
+#define DP_LIVE_WINDOW_MS 120000 /* a session with no event this long is not live */
+#define DP_LIVE_MAX       200    /* sessions shown */
+#define DP_LIVE_LISTENERS 256    /* streams open at once */
+
+void dp_live_start(dp_server *s);
+void dp_live_stop(dp_server *s, void (*on_closed)(uv_handle_t *));
+void dp_route_live(dp_conn *c);
+
+#endif

@@ -1,0 +1,113 @@
+"""GET /v1/live: Server-Sent Events of who is viewing now. A listener sees
+a prospect appear within seconds of their first event and disappear when the
+session closes; auth (header or ?key=), roles; a listener that goes away is
+forgotten; the server stops cleanly with listeners connected."""
+
+import json
+import os
+import socket
+import subprocess
+import time
+
+from dp import (ADMIN, MARKETING, SALES, Env, batch, check, eq, finish, view, wait_until)
+
+COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
+
+
+class Stream:
+    def __init__(self, port, path, headers=None):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        h = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
+        self.s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (path, h)).encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            self.buf += self.s.recv(65536)
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode().split("\r\n")
+        self.status = int(lines[0].split()[1])
+        self.headers = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:]}
+
+    def next_event(self, timeout=10):
+        """The next "viewers" event's data, or None."""
+        end = time.time() + timeout
+        while time.time() < end:
+            while b"\n\n" in self.buf:
+                block, self.buf = self.buf.split(b"\n\n", 1)
+                fields = dict(l.split(": ", 1) for l in block.decode().split("\n")
+                              if ": " in l and not l.startswith(":"))
+                if fields.get("event") == "viewers":
+                    return json.loads(fields["data"])
+            self.s.settimeout(max(0.05, end - time.time()))
+            try:
+                chunk = self.s.recv(65536)
+            except socket.timeout:
+                return None
+            if not chunk:
+                return None
+            self.buf += chunk
+        return None
+
+    def close(self):
+        self.s.close()
+
+
+def wait_for(stream, pred, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        ev = stream.next_event(end - time.time())
+        if ev is None:
+            return None
+        if pred(ev):
+            return ev
+    return None
+
+
+with Env(access_log="false") as env:
+    srv = env.server
+    log = open(os.path.join(env.tmp, "collector.log"), "ab")
+    col = subprocess.Popen([COLLECTOR, "--redis", env.redis.url(), "--data_dir", srv.data_dir,
+                            "--log_level", "warn"], stdout=log, stderr=log)
+    env.children.append(col)
+
+    eq(Stream(srv.port, "/v1/live").status, 401, "no key: 401")
+    eq(Stream(srv.port, "/v1/live", {"Authorization": "Bearer " + MARKETING}).status, 403,
+       "marketing: 403")
+    st = Stream(srv.port, "/v1/live", {"Authorization": "Bearer " + SALES})
+    eq((st.status, st.headers.get("content-type")), (200, "text/event-stream"), "a stream")
+    first = st.next_event()
+    check(first is not None and first["viewers"] == [], "nobody is viewing yet: %r" % first)
+    by_key = Stream(srv.port, "/v1/live?key=" + ADMIN)
+    eq(by_key.status, 200, "EventSource style: ?key=")
+
+    token = srv.mint("deck-live", "jane", account="acme")
+    eq(srv.post_json("/v1/events", batch("live-1", [
+        {"seq": 1, "type": "open", "at": 1763800000000, "slides": 5},
+        view(2, material="q3", slide="roi", version=2, index=1)], token)).status, 202, "ingest")
+    t0 = time.time()
+    ev = wait_for(st, lambda e: any(v["prospect"] == "jane" for v in e["viewers"]))
+    check(ev is not None, "jane appears on the live stream")
+    if ev:
+        print("jane appeared after %.2f s" % (time.time() - t0))
+        v = [v for v in ev["viewers"] if v["prospect"] == "jane"][0]
+        eq({k: v[k] for k in ("session", "presentation", "account", "mode", "material", "slide",
+                              "version", "slides", "seen")},
+           {"session": "live-1", "presentation": "deck-live", "account": "acme", "mode": "self",
+            "material": "q3", "slide": "roi", "version": 2, "slides": 5, "seen": 1},
+           "what the listener is told")
+    ev2 = wait_for(by_key, lambda e: any(v["prospect"] == "jane" for v in e["viewers"]))
+    check(ev2 is not None, "every listener is told")
+    eq(srv.post_json("/v1/events", batch("live-1", [{"seq": 3, "type": "close", "at": 1763800009000}],
+                                         token)).status, 202, "close")
+    check(wait_for(st, lambda e: e["viewers"] == []) is not None, "a closed session leaves")
+    by_key.close()
+    m = srv.get("/metrics").body.decode()
+    check('dp_http_requests_total{route="live",status="200"} 2' in m,
+          "streams counted: %s" % [l for l in m.splitlines() if 'route="live"' in l])
+    # a late listener gets the current picture at once
+    late = Stream(srv.port, "/v1/live", {"Authorization": "Bearer " + ADMIN})
+    check(late.next_event(3) is not None, "a new listener is told at once")
+    col.terminate()
+    col.wait(20)
+    # the Env stops the server with two listeners connected: exit 0, no leaks
+
+finish()
