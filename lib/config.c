@@ -8,6 +8,11 @@
 
 #include "alloc.h"
 
+/* where scripts/run.sh builds from: the repository's dashboards/ */
+#ifndef DP_DASHBOARDS_DIR
+#define DP_DASHBOARDS_DIR "dashboards"
+#endif
+
 #define S(field) offsetof(dp_config, field)
 
 const dp_config_setting dp_config_settings[] = {
@@ -78,6 +83,8 @@ const dp_config_setting dp_config_settings[] = {
      "entries pending this long with another consumer are claimed (XAUTOCLAIM)"},
     {"max_deliveries", DP_CFG_INT, S(max_deliveries), 1, 1000, "5",
      "an entry delivered this many times without success goes to the dead-letter stream"},
+    {"dashboards_dir", DP_CFG_STRING, S(dashboards_dir), 1, 4000, DP_DASHBOARDS_DIR,
+     "directory of the dashboards served at / (index.html, scripts, Chart.js in node_modules)"},
     /* reports */
     {"report_cache_mb", DP_CFG_INT, S(report_cache_mb), 0, 65536, "64",
      "memory for cached report answers (checked against the data's generation; 0 = off)"},

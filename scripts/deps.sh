@@ -14,10 +14,17 @@ test_pkgs=(libcmocka-dev python3 clang-format chromium)
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi
 
-# npm packages of the browser side, exactly as package-lock.json has them.
+# npm packages of the browser side, exactly as package-lock.json has them:
+# Chart.js for the dashboards; with --test, the beacon's build and browser
+# test tools.
 npm_deps() {
+  local root
+  root="$(dirname "$0")/.."
+  if [ ! -d "$root/dashboards/node_modules/chart.js" ]; then
+    (cd "$root/dashboards" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
   if [ "${1:-}" = "--test" ]; then
-    (cd "$(dirname "$0")/../beacon" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    (cd "$root/beacon" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 }
 
@@ -28,9 +35,9 @@ for p in "${want[@]}"; do
   fi
 done
 
-# The beacon's tests need Node.js and npm; a machine without them gets
-# Debian's (Node 18: its test runner is enough).
-if [ "${1:-}" = "--test" ] && ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
+# npm installs the dashboards' Chart.js (and the beacon's test tools); a
+# machine without it gets the distribution's Node.js and npm.
+if ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   npm_deps "$@"

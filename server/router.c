@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "dashboards.h"
 #include "live.h"
 
 static int path_is(const char *p, size_t n, const char *want)
@@ -137,6 +138,8 @@ void dp_route_request(dp_conn *c)
             dp_route_metrics(c);
         else
             dp_conn_error(c, 405, "use GET");
+    } else if (get && dp_dashboards_route(c, path, n)) {
+        /* a dashboard file */
     } else {
         c->route = DP_ROUTE_OTHER;
         dp_conn_error(c, 404, "no such route");

@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "conn.h"
+#include "dashboards.h"
 #include "live.h"
 #include "log.h"
 #include "router.h"
@@ -245,6 +246,7 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     s->open_handles++;
     dp_live_start(s);
     s->open_handles++;
+    dp_dashboards_load(s);
     signal(SIGPIPE, SIG_IGN);
     return 0;
 }
@@ -463,6 +465,7 @@ void dp_server_free(dp_server *s)
     dp_free(s->rbuf);
     dp_buf_free(&s->resp);
     dp_rcache_free(&s->rcache);
+    dp_dashboards_free(s);
     dp_strmap_free(&s->flights);
     s->secret = NULL;
     s->rbuf = NULL;

@@ -54,6 +54,7 @@ typedef struct dp_config {
     int64_t collector_batch;
     int64_t claim_idle_ms;
     int64_t max_deliveries;
+    char *dashboards_dir;
     /* reports */
     int64_t report_cache_mb;
     int64_t report_stale_ms;
