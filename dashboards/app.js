@@ -18,11 +18,15 @@
       return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
     });
   }
-  function api(path) {
-    return fetch(path, { headers: { Authorization: 'Bearer ' + key() } }).then(function (r) {
-      if (r.status === 401) { signOut(); throw new Error('sign in again'); }
-      return r.json().then(function (j) {
-        if (!r.ok) throw new Error(j.error || r.status);
+  var shown = 0; // the render in progress: answers for an older one are dropped
+  var STALE = new Error('stale');
+  function api(path, r) {
+    return fetch(path, { headers: { Authorization: 'Bearer ' + key() } }).then(function (res) {
+      if (r && r.gen !== shown) throw STALE;
+      if (res.status === 401) { signOut(); throw new Error('sign in again'); }
+      return res.json().then(function (j) {
+        if (r && r.gen !== shown) throw STALE;
+        if (!res.ok) throw new Error(j.error || res.status);
         return j;
       });
     });
@@ -148,7 +152,7 @@
   function leaderboard(r) {
     var q = r.q;
     var path = '/v1/materials' + query(q, ['from', 'to', 'mode', 'sort', 'order']);
-    return api(path).then(function (d) {
+    return api(path, r).then(function (d) {
       var cols = [['material', 'Material', 'text'], ['views', 'Views'], ['sessions', 'Sessions'], ['viewers', 'Viewers'],
         ['dwell_ms_total', 'Total dwell'], ['dwell_ms_median', 'Median dwell'], ['completion_rate', 'Completion']];
       main.innerHTML = '<h1>Materials</h1>' + filters(Object.assign({ from: d.from, to: d.to }, q), true) +
@@ -179,7 +183,7 @@
   function material(r) {
     var q = r.q;
     var path = '/v1/materials/' + encodeURIComponent(r.id) + query(q, ['from', 'to', 'mode']);
-    return api(path).then(function (d) {
+    return api(path, r).then(function (d) {
       var versions = {};
       d.slides.forEach(function (s) { (versions[s.slide] = versions[s.slide] || []).push(s); });
       var multi = Object.keys(versions).filter(function (k) { return versions[k].length > 1; });
@@ -222,7 +226,7 @@
 
   function prospectsPage(r) {
     var q = r.q;
-    return api('/v1/prospects' + query(q, ['from', 'to', 'owner', 'account', 'campaign'])).then(function (d) {
+    return api('/v1/prospects' + query(q, ['from', 'to', 'owner', 'account', 'campaign']), r).then(function (d) {
       main.innerHTML = '<h1>Hot prospects</h1><form class="filters" id="pf">' + ['owner', 'account', 'campaign'].map(function (k) {
         return '<label>' + k + '<input name="' + k + '" value="' + esc(q[k] || '') + '"></label>';
       }).join('') + '<button class="primary">Filter</button></form>' +
@@ -245,7 +249,7 @@
 
   function prospect(r) {
     var q = r.q;
-    return api('/v1/prospects/' + encodeURIComponent(r.id) + query(q, ['from', 'to', 'since'])).then(function (b) {
+    return api('/v1/prospects/' + encodeURIComponent(r.id) + query(q, ['from', 'to', 'since']), r).then(function (b) {
       var ex = b.score_explained;
       var sinceDate = q.since ? new Date(+q.since).toISOString().slice(0, 10) : '';
       main.innerHTML = '<h1>' + esc(b.prospect) + ' ' + temp(b.temperature) + '</h1>' +
@@ -285,7 +289,7 @@
   }
 
   function account(r) {
-    return api('/v1/accounts/' + encodeURIComponent(r.id) + query(r.q, ['from', 'to'])).then(function (a) {
+    return api('/v1/accounts/' + encodeURIComponent(r.id) + query(r.q, ['from', 'to']), r).then(function (a) {
       main.innerHTML = '<h1>' + esc(a.account) + ' ' + temp(a.temperature) + '</h1><div class="kpis">' +
         kpi('score', 'Score', a.score, function (v) { return v.toFixed(1); }) + kpi('prospects_active', 'Active prospects', a.prospects_active) +
         kpi('sessions', 'Sessions', a.sessions) + kpi('dwell_ms_total', 'Time reading', a.dwell_ms_total, ms) + kpi('last_seen', 'Last seen', a.last_seen, when) + '</div>' +
@@ -323,6 +327,7 @@
     if (!key()) return login();
     var ro = roles();
     var r = route();
+    r.gen = ++shown;
     if (!r.page) r.page = ro.marketing ? 'materials' : 'prospects';
     document.getElementById('signout').hidden = false;
     var links = (ro.marketing ? [['materials', 'Materials']] : []).concat(ro.sales ? [['prospects', 'Prospects'], ['live', 'Live']] : []);
@@ -335,8 +340,9 @@
     if (!page) { main.innerHTML = '<p>No such page.</p>'; return; }
     main.setAttribute('data-page', 'loading');
     page(r).then(function () {
-      main.setAttribute('data-page', r.page);
+      if (r.gen === shown) main.setAttribute('data-page', r.page);
     }, function (e) {
+      if (e === STALE) return;
       main.innerHTML = '<p class="error">' + esc(e.message) + '</p>';
       main.setAttribute('data-page', 'error');
     });
