@@ -9,7 +9,8 @@ build_pkgs=(gcc libc6-dev make cmake pkg-config
             libjansson-dev libsodium-dev redis-server)
 # Tests only: cmocka for unit tests, python3 (stdlib only) drives integration tests.
 # chromium: the browser of the end-to-end tests (driven by playwright-core).
-test_pkgs=(libcmocka-dev python3 clang-format chromium)
+# clang + its runtime: the libFuzzer targets.
+test_pkgs=(libcmocka-dev python3 clang-format chromium clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi

@@ -10,18 +10,38 @@
 #include "buf.h"
 #include "json_fields.h"
 
-/* Titles: 1-200 bytes of valid UTF-8 (jansson checked it for JSON; CSV is
- * checked here), no control characters. */
+/* Titles: 1-200 bytes of valid UTF-8 (no overlong forms, surrogates or
+ * code points past U+10FFFF: exactly what the JSON reader accepts back), no
+ * control characters. */
 static int title_ok(const char *s, size_t n)
 {
     if (n == 0 || n > DP_TITLE_MAX) return 0;
     for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
-        size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (k == 0 || i + k > n || (k == 1 && (c < 0x20 || c == 0x7f))) return 0;
-        for (size_t j = 1; j < k; j++)
+        size_t k;
+        unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f) return 0;
+            i++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            k = 2;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            k = 3;
+            if (c == 0xe0) lo = 0xa0;
+            if (c == 0xed) hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            k = 4;
+            if (c == 0xf0) lo = 0x90;
+            if (c == 0xf4) hi = 0x8f;
+        } else {
+            return 0;
+        }
+        if (i + k > n) return 0;
+        unsigned char c1 = (unsigned char)s[i + 1];
+        if (c1 < lo || c1 > hi) return 0;
+        for (size_t j = 2; j < k; j++)
             if (((unsigned char)s[i + j] >> 6) != 2) return 0;
-        if (k == 2 && c < 0xc2) return 0; /* overlong */
         i += k;
     }
     return 1;
@@ -96,6 +116,7 @@ out:
 typedef struct csv_state {
     dp_catalog *cat;
     char *cells[8];
+    size_t lens[8];
     size_t ncells;
     size_t line; /* of the row being read; the header is line 1 */
     int rc;
@@ -105,7 +126,10 @@ typedef struct csv_state {
 static void csv_cell(void *s, size_t n, void *ud)
 {
     csv_state *st = ud;
-    if (st->ncells < 8) st->cells[st->ncells] = dp_strndup(s ? s : "", s ? n : 0);
+    if (st->ncells < 8) {
+        st->cells[st->ncells] = dp_strndup(s ? s : "", s ? n : 0);
+        st->lens[st->ncells] = s ? n : 0;
+    }
     st->ncells++;
 }
 
@@ -121,7 +145,7 @@ static void csv_row(int c, void *ud)
         if (line == 1) {
             int ok = st->ncells == 5;
             for (size_t i = 0; ok && i < 5; i++)
-                ok = !strcmp(st->cells[i], header[i]);
+                ok = st->lens[i] == strlen(header[i]) && !strcmp(st->cells[i], header[i]);
             if (!ok)
                 st->rc = dp_err_set(st->err, -EINVAL,
                                     "line 1: header must be material,title,slide,slide_title,"
@@ -131,25 +155,28 @@ static void csv_row(int c, void *ud)
                                 st->ncells);
         } else {
             char **v = st->cells;
+            size_t *len = st->lens; /* a NUL inside a cell must not shorten it */
             dp_catalog *cat = st->cat;
             char *end;
             long long ver = v[4][0] ? strtoll(v[4], &end, 10) : 1;
-            if (!dp_id_valid(v[0], strlen(v[0])))
+            if (!dp_id_valid(v[0], len[0]))
                 st->rc = dp_err_set(
                     st->err, -EINVAL,
                     "line %zu: material: must be 1-64 characters of A-Z a-z 0-9 . _ : -", line);
-            else if (!title_ok(v[1], strlen(v[1])))
+            else if (!title_ok(v[1], len[1]))
                 st->rc = dp_err_set(st->err, -EINVAL, "line %zu: title: must be 1 to %d characters",
                                     line, DP_TITLE_MAX);
-            else if (!dp_id_valid(v[2], strlen(v[2])))
+            else if (!dp_id_valid(v[2], len[2]))
                 st->rc = dp_err_set(
                     st->err, -EINVAL,
                     "line %zu: slide: must be 1-64 characters of A-Z a-z 0-9 . _ : -", line);
-            else if (!title_ok(v[3], strlen(v[3])))
+            else if (!title_ok(v[3], len[3]))
                 st->rc = dp_err_set(st->err, -EINVAL,
                                     "line %zu: slide_title: must be 1 to %d characters", line,
                                     DP_TITLE_MAX);
-            else if ((v[4][0] && *end != '\0') || ver < 1 || ver > DP_VERSION_MAX)
+            else if ((len[4] &&
+                      ((size_t)(end - v[4]) != len[4] || v[4][0] < '0' || v[4][0] > '9')) ||
+                     ver < 1 || ver > DP_VERSION_MAX)
                 st->rc = dp_err_set(st->err, -EINVAL,
                                     "line %zu: version: must be an integer between 1 and %d", line,
                                     DP_VERSION_MAX);

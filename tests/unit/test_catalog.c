@@ -96,6 +96,34 @@ static void test_csv(void **state)
         assert_int_equal(dp_catalog_from_csv(&c, bad[i].csv, strlen(bad[i].csv), &err), -EINVAL);
         assert_string_equal(err.msg, bad[i].msg);
     }
+    /* found by fuzzing: titles the JSON reader would refuse, and NULs that
+     * would have cut a cell short */
+    static const struct {
+        const char *csv;
+        size_t len;
+        const char *msg;
+    } raw[] = {
+        {"material,title,slide,slide_title,version\nq3,Q\xe0\x8f\x8d,a,A,1\n", 55,
+         "line 2: title: must be 1 to 200 characters"},
+        {"material,title,slide,slide_title,version\nq3,\xed\xa0\x80,a,A,1\n", 54,
+         "line 2: title: must be 1 to 200 characters"},
+        {"material,title,slide,slide_title,version\nq3,T\xf4\x90\x80\x80,a,A,1\n", 56,
+         "line 2: title: must be 1 to 200 characters"},
+        {"material,title,slide,slide_title,version\nq3,T\0x,a,A,1\n", 54,
+         "line 2: title: must be 1 to 200 characters"},
+        {"material,title,slide,slide_title,version\nq3\0x,T,a,A,1\n", 54,
+         "line 2: material: must be 1-64 characters of A-Z a-z 0-9 . _ : -"},
+        {"material,title,slide,slide_title,version\nq3,T,a,A,2\0x\n", 54,
+         "line 2: version: must be an integer between 1 and 1000000"},
+    };
+    for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+        assert_int_equal(dp_catalog_from_csv(&c, raw[i].csv, raw[i].len, &err), -EINVAL);
+        assert_string_equal(err.msg, raw[i].msg);
+    }
+    const char *utf8 = "material,title,slide,slide_title,version\nq3,\xc3\xa9t\xc3\xa9 "
+                       "\xe2\x82\xac \xf0\x9f\x93\x88,a,A,1\n";
+    assert_int_equal(dp_catalog_from_csv(&c, utf8, strlen(utf8), &err), 0);
+    dp_catalog_free(&c);
     /* a quote left open is a CSV syntax error on the line after the last row */
     const char *open = "material,title,slide,slide_title,version\nq3,\"T,a,A,1\n";
     assert_int_equal(dp_catalog_from_csv(&c, open, strlen(open), &err), -EINVAL);
