@@ -45,6 +45,12 @@ static void drop(dp_rcache *c, dp_rcache_entry *e)
     dp_free(e);
 }
 
+void dp_rcache_clear(dp_rcache *c)
+{
+    while (c->head)
+        drop(c, c->head);
+}
+
 void dp_rcache_free(dp_rcache *c)
 {
     while (c->head)

@@ -46,6 +46,8 @@ dp_rcache_entry *dp_rcache_get(dp_rcache *c, const char *key, const char *stamp,
                                uint64_t stale_ms, int *fresh);
 void dp_rcache_put(dp_rcache *c, const char *key, const char *stamp, const char *ctype,
                    const char *body, size_t len, uint64_t now_ms);
+/* Drops every entry (after an erasure: nothing personal may be served). */
+void dp_rcache_clear(dp_rcache *c);
 /* The entry of key, whatever its stamp, or NULL. */
 dp_rcache_entry *dp_rcache_find(dp_rcache *c, const char *key);
 

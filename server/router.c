@@ -96,6 +96,9 @@ void dp_route_request(dp_conn *c)
                          "Access-Control-Max-Age: 86400\r\n");
         else
             dp_conn_error(c, 405, "use POST");
+    } else if (n > 14 && !memcmp(path, "/v1/prospects/", 14) && m == HTTP_DELETE) {
+        c->route = DP_ROUTE_REPORT;
+        dp_route_prospect_delete(c, path + 14, n - 14);
     } else if (n > 14 && !memcmp(path, "/v1/materials/", 14) && m == HTTP_PUT) {
         c->route = DP_ROUTE_CATALOG;
         dp_route_material_put(c, path + 14, n - 14);

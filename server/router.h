@@ -23,6 +23,7 @@ void dp_route_prospects(dp_conn *c);
 void dp_route_prospect(dp_conn *c, const char *id, size_t idlen);
 void dp_route_account(dp_conn *c, const char *id, size_t idlen);
 void dp_route_presentation(dp_conn *c, const char *id, size_t idlen);
+void dp_route_prospect_delete(dp_conn *c, const char *id, size_t idlen);
 void dp_route_beacon(dp_conn *c, const char *path, size_t n);
 /* The beacon's version: 8 hex digits of its hash, for /beacon.<version>.js. */
 const char *dp_beacon_version(void);

@@ -523,6 +523,28 @@ with Env(**SETTINGS) as env:
         eq(srv.get(path, auth(ADMIN)).status, 404, path)
     eq(srv.request("POST", "/v1/materials", "", auth(ADMIN)).status, 405, "POST a report: 405")
 
+    # ---- erasure: a prospect's personal data goes, anonymous totals stay ----
+    before = srv.get("/v1/materials/q3?" + RANGE, auth(MARKETING)).json()
+    eq(srv.request("DELETE", "/v1/prospects/jane", "", auth(SALES)).status, 403, "erase as sales")
+    resp = srv.request("DELETE", "/v1/prospects/jane", "", auth(ADMIN))
+    eq(resp.status, 200, "erase as admin")
+    check(resp.json()["keys"] >= 5, "keys removed: %r" % resp.json())
+    # (deck-jane is the presentation's id, not the person)
+    eq([k for k in r.cmd("KEYS", "*jane*") if "deck-jane" not in k], [], "no key names jane")
+    eq(srv.get("/v1/prospects/jane?" + RANGE, auth(SALES)).status, 404, "the brief is gone")
+    check("jane" not in [p["prospect"] for p in srv.get("/v1/prospects?" + RANGE, auth(SALES)).json()["prospects"]],
+          "off the hot list")
+    eq([p["prospect"] for p in srv.get("/v1/accounts/acme?" + RANGE, auth(SALES)).json()["prospects"]],
+       ["bob"], "off the account")
+    sess = [r.cmd("HGET", "dp:{0}:sess:" + s, "prospect") for s in ("s1", "s4")]
+    check(all(v in ("", None) for v in sess), "sessions lose the name: %r" % sess)
+    after = srv.get("/v1/materials/q3?" + RANGE, auth(MARKETING)).json()
+    eq({k: after[k] for k in ("views", "sessions", "completed", "dwell_ms_total", "viewers")},
+       {k: before[k] for k in ("views", "sessions", "completed", "dwell_ms_total", "viewers")},
+       "anonymous totals remain")
+    eq(srv.request("DELETE", "/v1/prospects/jane", "", auth(ADMIN)).json()["keys"], 0,
+       "erasing again is harmless")
+
     col.terminate()
     col.wait(20)
     text = open(os.path.join(env.tmp, "collector.log"), errors="replace").read()
