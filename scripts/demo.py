@@ -12,6 +12,7 @@ import json
 import random
 import sys
 import time
+import urllib.error
 import urllib.request
 
 DECKS = {
@@ -39,8 +40,15 @@ def call(base, key, method, path, body, ctype="application/json", ua=None):
     if ua:
         h["User-Agent"] = ua
     req = urllib.request.Request(base + path, data=data, method=method, headers=h)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return r.status, json.loads(r.read() or b"{}")
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            if e.code != 429:  # rate limited (rate_ip_per_s): wait as told
+                raise
+            time.sleep(float(e.headers.get("Retry-After", "1")))
+    sys.exit("demo: still rate limited after 100 tries")
 
 
 def main():

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "bots.h"
 #include "clock.h"
 #include "deckpulse/keys.h"
 #include "cors.h"
@@ -298,6 +299,42 @@ static int unavailable(dp_conn *c, size_t nevents)
     return 1;
 }
 
+/* A crawler, preview, mail scanner or prefetch: answered as if stored (so
+ * it does not retry), counted by reason in /metrics, not stored. */
+static int not_a_person(dp_conn *c)
+{
+    dp_server *s = c->srv;
+    if (!s->cfg->drop_bots) return 0;
+    const char *why = dp_bot_reason(&c->req);
+    if (why == NULL) return 0;
+    dp_metrics_reject(&s->metrics, strcmp(why, "bot") ? DP_REJECT_PREFETCH : DP_REJECT_BOT, 0);
+    if (c->route == DP_ROUTE_PIXEL) {
+        dp_conn_respond(c, 200, "image/gif", "Cache-Control: no-store\r\n", (const char *)gif,
+                        sizeof(gif));
+    } else {
+        char body[64];
+        int n = snprintf(body, sizeof(body), "{\"accepted\":0,\"dropped\":\"%s\"}", why);
+        dp_conn_respond(c, 202, "application/json", NULL, body, (size_t)n);
+    }
+    return 1;
+}
+
+/* 429 with Retry-After when key's bucket is empty. */
+static int rate_limited(dp_conn *c, dp_ratelimit *l, const char *key, size_t klen, dp_reject why)
+{
+    uint64_t wait = dp_ratelimit_take(l, key, klen, uv_now(c->srv->loop));
+    if (wait == 0) return 0;
+    dp_metrics_reject(&c->srv->metrics, why, 0);
+    char extra[48];
+    snprintf(extra, sizeof(extra), "Retry-After: %llu\r\n",
+             (unsigned long long)(wait + 999) / 1000);
+    const char *body = why == DP_REJECT_RATE_IP
+                           ? "{\"error\":\"too many requests from this address; slow down\"}"
+                           : "{\"error\":\"too many batches for this link; slow down\"}";
+    dp_conn_respond(c, 429, "application/json", extra, body, strlen(body));
+    return 1;
+}
+
 void dp_route_events(dp_conn *c)
 {
     dp_server *s = c->srv;
@@ -315,6 +352,9 @@ void dp_route_events(dp_conn *c)
         dp_conn_error(c, 415, "Content-Type: must be text/plain or application/json");
         return;
     }
+    if (not_a_person(c) ||
+        rate_limited(c, &s->rate_ip, c->peer, strlen(c->peer), DP_REJECT_RATE_IP))
+        return;
 
     dp_ingest *in = dp_calloc(1, sizeof(*in));
     in->srv = s;
@@ -339,6 +379,10 @@ void dp_route_events(dp_conn *c)
         }
         in->has_link = 1;
         in->presentation = in->link.presentation;
+        if (rate_limited(c, &s->rate_link, b->token, strlen(b->token), DP_REJECT_RATE_LINK)) {
+            ingest_free(in);
+            return;
+        }
     } else if (!s->cfg->allow_anonymous) {
         dp_err_set(&err, -EACCES, "token: required (anonymous reporting is off)");
         goto unauthorized;
@@ -381,6 +425,9 @@ void dp_route_pixel(dp_conn *c)
                       rc == -ENOENT ? "token: required" : "token: badly encoded or too long");
         return;
     }
+    if (not_a_person(c) ||
+        rate_limited(c, &s->rate_ip, c->peer, strlen(c->peer), DP_REJECT_RATE_IP))
+        return;
     dp_ingest *in = dp_calloc(1, sizeof(*in));
     in->srv = s;
     in->source = "pixel";

@@ -8,8 +8,12 @@ static const char *const route_names[] = {"events", "pixel",   "links",     "hea
 _Static_assert(sizeof(route_names) / sizeof(route_names[0]) == DP_ROUTE__COUNT,
                "a name for every route");
 const char *const *const dp_route_names = route_names;
-const char *const dp_reject_names[DP_REJECT__COUNT] = {"invalid",   "unauthorized", "origin",
-                                                       "too_large", "media_type",   "unavailable"};
+static const char *const reject_names[] = {"invalid",    "unauthorized", "origin",  "too_large",
+                                           "media_type", "unavailable",  "rate_ip", "rate_link",
+                                           "bot",        "prefetch"};
+_Static_assert(sizeof(reject_names) / sizeof(reject_names[0]) == DP_REJECT__COUNT,
+               "a name for every reason");
+const char *const *const dp_reject_names = reject_names;
 
 /* Upper bounds in microseconds. */
 static const uint64_t bucket_us[DP_LATENCY_BUCKETS] = {100,    250,    500,     1000,      2500,

@@ -29,6 +29,10 @@ typedef enum dp_reject {
     DP_REJECT_TOO_LARGE,    /* 413 */
     DP_REJECT_MEDIA_TYPE,   /* 415 */
     DP_REJECT_UNAVAILABLE,  /* 503 */
+    DP_REJECT_RATE_IP,      /* 429: too many requests from one address */
+    DP_REJECT_RATE_LINK,    /* 429: too many batches for one link token */
+    DP_REJECT_BOT,          /* 202 but not stored: a crawler, preview or mail scanner */
+    DP_REJECT_PREFETCH,     /* 202 but not stored: a browser prefetch */
     DP_REJECT__COUNT
 } dp_reject;
 
@@ -51,8 +55,8 @@ typedef struct dp_metrics {
     uint64_t timeouts;
 } dp_metrics;
 
-extern const char *const *const dp_route_names; /* DP_ROUTE__COUNT of them */
-extern const char *const dp_reject_names[DP_REJECT__COUNT];
+extern const char *const *const dp_route_names;  /* DP_ROUTE__COUNT of them */
+extern const char *const *const dp_reject_names; /* DP_REJECT__COUNT of them */
 
 void dp_metrics_request(dp_metrics *m, dp_route route, int status);
 void dp_metrics_xadd_latency(void *m, uint64_t usec);

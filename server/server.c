@@ -172,6 +172,8 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     dp_buf_init(&s->resp, 0);
     dp_rcache_init(&s->rcache, (size_t)cfg->report_cache_mb << 20);
     dp_strmap_init(&s->flights);
+    dp_ratelimit_init(&s->rate_ip, (double)cfg->rate_ip_per_s, (double)cfg->rate_ip_burst);
+    dp_ratelimit_init(&s->rate_link, (double)cfg->rate_link_per_s, (double)cfg->rate_link_burst);
     if (sodium_init() < 0) return dp_err_set(err, -EIO, "libsodium failed to initialise");
 
     int rc = dp_mkdirs(cfg->data_dir, err);
@@ -467,6 +469,8 @@ void dp_server_free(dp_server *s)
     dp_rcache_free(&s->rcache);
     dp_dashboards_free(s);
     dp_strmap_free(&s->flights);
+    dp_ratelimit_free(&s->rate_ip);
+    dp_ratelimit_free(&s->rate_link);
     s->secret = NULL;
     s->rbuf = NULL;
 }

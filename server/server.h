@@ -14,6 +14,7 @@
 #include "deckpulse/config.h"
 #include "http_request.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "report_cache.h"
 #include "redis.h"
 
@@ -57,13 +58,14 @@ typedef struct dp_server {
     int live_busy;
     char *live_last;
     uint64_t live_sent_at;
-    dp_rcache rcache;          /* report answers */
-    dp_strmap flights;         /* cache key -> the report computing it */
-    unsigned reports_running;  /* report computations in progress */
-    uint64_t reports_computed; /* started, in all */
-    char *rbuf;                /* shared read buffer: every read is parsed before the next */
-    dp_buf resp;               /* scratch for formatting Redis commands */
-    dp_conn *conns;            /* doubly linked list of open connections */
+    dp_ratelimit rate_ip, rate_link; /* ingest: ratelimit.h */
+    dp_rcache rcache;                /* report answers */
+    dp_strmap flights;               /* cache key -> the report computing it */
+    unsigned reports_running;        /* report computations in progress */
+    uint64_t reports_computed;       /* started, in all */
+    char *rbuf;                      /* shared read buffer: every read is parsed before the next */
+    dp_buf resp;                     /* scratch for formatting Redis commands */
+    dp_conn *conns;                  /* doubly linked list of open connections */
     uint64_t nconns;
 
     int stopping;

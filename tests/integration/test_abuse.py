@@ -1,0 +1,66 @@
+"""Abuse controls on ingest (RELIABILITY.md): crawlers, link previews, mail
+scanners and prefetches are answered but not stored, counted by reason;
+token buckets per client address and per link token answer 429 with
+Retry-After, counted; what is let through is stored."""
+
+import time
+
+from dp import Env, batch, check, eq, finish, view
+
+CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/120.0 Safari/537.36")
+
+
+def metric(srv, line):
+    return line in srv.get("/metrics").body.decode().splitlines()
+
+
+with Env(drop_bots="true", allow_anonymous="true", rate_ip_per_s="0", rate_link_per_s="0") as env:
+    srv, r = env.server, env.redis
+    token = srv.mint("deck-a", "jane")
+    for ua, extra, why in (
+            ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", {}, "bot"),
+            ("Barracuda Sentinel (EE)", {}, "bot"),
+            ("Mozilla/4.0 (compatible; ms-office; MSOffice 16)", {}, "bot"),
+            (None, {}, "bot"),
+            (CHROME, {"Sec-Purpose": "prefetch"}, "prefetch")):
+        h = dict(extra)
+        if ua:
+            h["User-Agent"] = ua
+        resp = srv.post_json("/v1/events", batch("s-%s" % why, [view(1)], token), h)
+        eq((resp.status, resp.json()), (202, {"accepted": 0, "dropped": why}), "%s: %s" % (why, ua))
+    px = srv.get("/v1/pixel.gif?token=" + token, {"User-Agent": "Mimecast URL protect"})
+    eq((px.status, px.header("content-type")), (200, "image/gif"), "a scanner gets its pixel")
+    eq(r.cmd("XLEN", "dp:{0}:events"), 0, "none of them stored")
+    check(metric(srv, 'dp_batches_rejected_total{reason="bot"} 5'), "bots counted")
+    check(metric(srv, 'dp_batches_rejected_total{reason="prefetch"} 1'), "prefetch counted")
+    eq(srv.post_json("/v1/events", batch("person", [view(1)], token), {"User-Agent": CHROME}).json(),
+       {"accepted": 1}, "a person is counted")
+    eq(r.cmd("XLEN", "dp:{0}:events"), 1, "stored")
+
+# per client address: a burst of 10, then 2 a second
+with Env(allow_anonymous="true", rate_ip_per_s="2", rate_ip_burst="10", rate_link_per_s="0",
+         drop_bots="false") as env:
+    srv = env.server
+    got = [srv.post_json("/v1/events", batch("a%d" % i, [view(1)], presentation="pub")).status
+           for i in range(14)]
+    eq(got, [202] * 10 + [429] * 4, "burst of 10 from one address, then 429")
+    resp = srv.post_json("/v1/events", batch("late", [view(1)], presentation="pub"))
+    eq((resp.status, resp.header("retry-after")), (429, "1"), "Retry-After")
+    eq(resp.json()["error"], "too many requests from this address; slow down", "the message")
+    time.sleep(1.1)
+    eq(srv.post_json("/v1/events", batch("later", [view(1)], presentation="pub")).status, 202,
+       "tokens come back with time")
+    check(metric(srv, 'dp_batches_rejected_total{reason="rate_ip"} 5'), "counted")
+    eq(env.redis.cmd("XLEN", "dp:{0}:events"), 11, "what was let through is stored")
+
+# per link token: one link's burst does not stop another link
+with Env(rate_link_per_s="1", rate_link_burst="3", rate_ip_per_s="0", drop_bots="false") as env:
+    srv = env.server
+    a, b = srv.mint("deck-a", "ann"), srv.mint("deck-b", "bob")
+    got = [srv.post_json("/v1/events", batch("la", [view(i + 1)], a)).status for i in range(5)]
+    eq(got, [202, 202, 202, 429, 429], "a link's burst of 3")
+    eq(srv.post_json("/v1/events", batch("lb", [view(1)], b)).status, 202, "another link goes on")
+    check(metric(srv, 'dp_batches_rejected_total{reason="rate_link"} 2'), "counted")
+
+finish()
