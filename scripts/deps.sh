@@ -25,6 +25,13 @@ npm_deps() {
     (cd "$root/dashboards" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
   if [ "${1:-}" = "--test" ]; then
+    # playwright-core needs Node.js 20 or later; Debian 12 ships 18: then
+    # the npm registry's node package (into /usr/local/bin, ahead on PATH)
+    if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+      echo "deps: Node.js $(node --version) is too old for the browser tests; installing node@20 from npm" >&2
+      npm install -g node@20 --no-audit --no-fund --loglevel=error >/dev/null
+      hash -r
+    fi
     (cd "$root/beacon" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 }
