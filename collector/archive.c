@@ -1,5 +1,9 @@
 #include "archive.h"
 
+#include <unistd.h>
+
+#include <limits.h>
+
 #include <csv.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -282,4 +286,37 @@ int dp_archive_read_dir(const char *dir, dp_archive_row_cb row, dp_archive_progr
         dp_free(list[i]);
     dp_free(list);
     return rc;
+}
+
+static int is_day(const char *s)
+{
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return 0;
+    return 1;
+}
+
+int dp_archive_retain(const char *archive_dir, const char *cutoff)
+{
+    DIR *d = opendir(archive_dir);
+    if (d == NULL) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!is_day(e->d_name) || strcmp(e->d_name, cutoff) >= 0) continue;
+        char dir[PATH_MAX], file[PATH_MAX + 300];
+        snprintf(dir, sizeof(dir), "%s/%s", archive_dir, e->d_name);
+        DIR *sub = opendir(dir);
+        if (sub == NULL) continue;
+        struct dirent *f;
+        while ((f = readdir(sub)) != NULL) {
+            if (f->d_name[0] == '.') continue;
+            snprintf(file, sizeof(file), "%s/%s", dir, f->d_name);
+            unlink(file);
+        }
+        closedir(sub);
+        if (rmdir(dir) == 0) n++;
+    }
+    closedir(d);
+    return n;
 }

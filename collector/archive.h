@@ -38,6 +38,9 @@ int dp_archive_open(dp_archive *a, const char *data_dir, const char *tag, dp_err
 int dp_archive_append(dp_archive *a, const dp_entry *e, dp_err *err);
 int dp_archive_flush(dp_archive *a, dp_err *err);
 void dp_archive_close(dp_archive *a);
+/* Deletes the day directories of archive_dir older than cutoff
+ * ("YYYY-MM-DD"; the directory names are days). Returns how many. */
+int dp_archive_retain(const char *archive_dir, const char *cutoff);
 
 /* Reads every *.csv.gz under dir (recursively, sorted), calling row() with
  * each row as field/value pairs of non-empty columns. Returns 0 or -EIO;

@@ -328,6 +328,35 @@ static int trim(dp_collector *c, unsigned shard, dp_err *err)
     return 0;
 }
 
+/* Retention: per-day aggregates before retention_days ago, on every shard,
+ * and this collector's archive days before retention_archive_days ago. */
+static int retain(dp_collector *c, int64_t now, dp_err *err)
+{
+    char cutoff[11];
+    if (c->cfg->retention_days > 0) {
+        dp_day(now - c->cfg->retention_days * 86400000LL, cutoff);
+        long long total = 0;
+        for (unsigned s = 0; s < (unsigned)c->cfg->shards; s++) {
+            int more = 1;
+            for (int i = 0; more && i < 1000; i++) {
+                long long removed = 0;
+                int rc = dp_rollup_retain(&c->ro, c->rc, s, cutoff, &removed, &more, err);
+                if (rc != 0) return rc;
+                total += removed;
+            }
+        }
+        if (total) dp_info("retention: deleted %lld day(s) of aggregates before %s", total, cutoff);
+    }
+    if (c->cfg->retention_archive_days > 0) {
+        char dir[PATH_MAX];
+        dp_day(now - c->cfg->retention_archive_days * 86400000LL, cutoff);
+        snprintf(dir, sizeof(dir), "%s/archive", c->cfg->data_dir);
+        int n = dp_archive_retain(dir, cutoff);
+        if (n) dp_info("retention: deleted %d archive day(s) before %s", n, cutoff);
+    }
+    return 0;
+}
+
 static int tick(dp_collector *c, dp_err *err)
 {
     int64_t now = dp_now_ms();
@@ -337,6 +366,12 @@ static int tick(dp_collector *c, dp_err *err)
         if (rc != 0) return rc;
         c->ended += ended;
         if ((rc = trim(c, s, err)) != 0) return rc;
+    }
+    if ((c->cfg->retention_days > 0 || c->cfg->retention_archive_days > 0) &&
+        (c->last_retain_ms == 0 || now - c->last_retain_ms >= 3600000)) {
+        c->last_retain_ms = now;
+        int rc = retain(c, now, err);
+        if (rc != 0) return rc;
     }
     /* events per second over the last tick */
     double eps = 0;

@@ -26,6 +26,7 @@ typedef struct dp_collector {
     long long batches, events, applied, duplicates, dead, ended, errors;
     int64_t started_ms;
     int64_t last_tick_ms;
+    int64_t last_retain_ms; /* retention runs at the first tick, then hourly */
     long long last_tick_events;
 } dp_collector;
 

@@ -145,3 +145,28 @@ int dp_rollup_sweep(dp_rollup *ro, redisContext *rc, unsigned shard, int64_t bef
     freeReplyObject(r);
     return rc2;
 }
+
+int dp_rollup_retain(dp_rollup *ro, redisContext *rc, unsigned shard, const char *cutoff,
+                     long long *removed, int *more, dp_err *err)
+{
+    char stream[32], prefix[24], ttl[24];
+    dp_key_stream(stream, sizeof(stream), shard);
+    snprintf(prefix, sizeof(prefix), "dp:{%u}:", shard);
+    snprintf(ttl, sizeof(ttl), "%lld", (long long)ro->ttl_ms);
+    const char *argv[] = {"EVALSHA", ro->sha, "1", stream, prefix, ttl, "", "-2", cutoff, "200"};
+    size_t lens[10];
+    for (int i = 0; i < 10; i++)
+        lens[i] = strlen(argv[i]);
+    redisReply *r = evalsha(ro, rc, 10, argv, lens, err);
+    if (r == NULL) return -EIO;
+    int rc2 = 0;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        *removed = r->element[0]->integer;
+        *more = r->element[1]->integer != 0;
+    } else {
+        rc2 =
+            dp_err_set(err, -EINVAL, "retain: %.200s", r->type == REDIS_REPLY_ERROR ? r->str : "?");
+    }
+    freeReplyObject(r);
+    return rc2;
+}

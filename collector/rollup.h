@@ -23,6 +23,11 @@ int dp_rollup_load(dp_rollup *ro, redisContext *rc, dp_err *err);
 int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char *group,
                     const dp_entry *e, size_t n, long long *applied, long long *dups, dp_err *err);
 /* Ends sessions of shard idle since before `before_ms`; *ended counts them. */
+/* Deletes the per-day aggregates (materials, slides, viewers, prospects) of
+ * days before cutoff ("YYYY-MM-DD"), a bounded amount per call: *more says
+ * whether to call again. */
+int dp_rollup_retain(dp_rollup *ro, redisContext *rc, unsigned shard, const char *cutoff,
+                     long long *removed, int *more, dp_err *err);
 int dp_rollup_sweep(dp_rollup *ro, redisContext *rc, unsigned shard, int64_t before_ms,
                     long long *ended, dp_err *err);
 

@@ -7,6 +7,7 @@
 -- then W values per event, in the order of FIELDS below. KEYS[1] = stream.
 -- Returns {applied, duplicates}.
 --
+-- Mode "retain": ARGV[4] "-2", ARGV[5] cutoff day, ARGV[6] budget: see below.
 -- Mode "sweep": ARGV[1] prefix, ARGV[2] ttl, ARGV[3] "", ARGV[4] "-1",
 -- ARGV[5] end sessions whose last event was received before this (ms),
 -- ARGV[6] at most this many. Returns {ended}.
@@ -328,6 +329,43 @@ local function write_back()
       end
     end
   end
+end
+
+if n == -2 then
+  -- retention: delete per-day aggregates of days before ARGV[5] (YYYY-MM-DD),
+  -- at most ARGV[6] material- or prospect-days per call. Returns {removed, more}.
+  local cutoff, budget, removed = ARGV[5], tonumber(ARGV[6]), 0
+  for _, m in ipairs(call('SMEMBERS', P .. 'materials')) do
+    for _, d in ipairs(call('SMEMBERS', P .. 'days:' .. m)) do
+      if d < cutoff then
+        if budget <= 0 then return {removed, 1} end
+        for _, mode in ipairs({'self', 'live'}) do
+          local sk = P .. 'slides:' .. m .. ':' .. d .. ':' .. mode
+          for _, f in ipairs(call('HKEYS', sk)) do
+            local sl, v, st = string.match(f, '^([^|]+)|([^|]+)|(.+)$')
+            if st == 'views' then call('DEL', P .. 'sv:' .. m .. ':' .. sl .. ':' .. v .. ':' .. d .. ':' .. mode) end
+          end
+          call('DEL', sk, P .. 'mat:' .. m .. ':' .. d .. ':' .. mode, P .. 'mv:' .. m .. ':' .. d .. ':' .. mode)
+        end
+        call('SREM', P .. 'days:' .. m, d)
+        removed = removed + 1
+        budget = budget - 1
+      end
+    end
+  end
+  for _, pr in ipairs(call('ZRANGE', P .. 'prospects', 0, -1)) do
+    for _, d in ipairs(call('SMEMBERS', P .. 'pdays:' .. pr)) do
+      if d < cutoff then
+        if budget <= 0 then return {removed, 1} end
+        call('DEL', P .. 'pd:' .. pr .. ':' .. d .. ':self', P .. 'pd:' .. pr .. ':' .. d .. ':live')
+        call('SREM', P .. 'pdays:' .. pr, d)
+        removed = removed + 1
+        budget = budget - 1
+      end
+    end
+  end
+  if removed > 0 then call('HINCRBY', P .. 'gen', '*', 1) end
+  return {removed, 0}
 end
 
 if n < 0 then

@@ -54,6 +54,7 @@ typedef struct dp_config {
     int64_t collector_batch;
     int64_t claim_idle_ms;
     int64_t max_deliveries;
+    int64_t retention_days, retention_archive_days;
     int64_t rate_ip_per_s, rate_ip_burst, rate_link_per_s, rate_link_burst;
     int drop_bots;
     char *dashboards_dir;
