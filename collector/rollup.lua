@@ -155,8 +155,10 @@ local function apply(e)
 
   -- presentation: distinct browsers, forwarding
   local pres = e.presentation
+  sadd_once(P .. 'presentations', pres)
   pfadd_once(P .. 'pv:' .. pres, e.viewer)
   local pvd = P .. 'pvd:' .. pres .. ':' .. e.day
+  sadd_once(P .. 'pvdays:' .. pres, e.day)
   if pfadd_once(pvd, e.viewer) == 1 and call('PFCOUNT', pvd) > 1 then
     call('HSET', P .. 'pres:' .. pres, 'forwarded', 1)
   end
@@ -359,6 +361,18 @@ if n == -2 then
         if budget <= 0 then return {removed, 1} end
         call('DEL', P .. 'pd:' .. pr .. ':' .. d .. ':self', P .. 'pd:' .. pr .. ':' .. d .. ':live')
         call('SREM', P .. 'pdays:' .. pr, d)
+        removed = removed + 1
+        budget = budget - 1
+      end
+    end
+  end
+  -- per-day viewers of presentations, through their index of days
+  for _, p in ipairs(call('SMEMBERS', P .. 'presentations')) do
+    for _, d in ipairs(call('SMEMBERS', P .. 'pvdays:' .. p)) do
+      if d < cutoff then
+        if budget <= 0 then return {removed, 1} end
+        call('DEL', P .. 'pvd:' .. p .. ':' .. d)
+        call('SREM', P .. 'pvdays:' .. p, d)
         removed = removed + 1
         budget = budget - 1
       end

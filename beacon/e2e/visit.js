@@ -170,6 +170,24 @@ async function main() {
   await page.waitForTimeout(opt.hidden_ms || 0);
   const state = await page.evaluate(() => ({ session: window.deckpulse._state().session }));
   await page.close({ runBeforeUnload: true });
+  // a real browser outlives its tab: let the beacon's last request (sent on
+  // pagehide) arrive before the whole browser goes — until the server's count
+  // of accepted events has stopped moving (at most 10 s)
+  const accepted = async () => {
+    try {
+      const m = await (await fetch(opt.server + '/metrics')).text();
+      return (/^dp_events_accepted_total (\d+)/m.exec(m) || [])[1];
+    } catch (e) {
+      return null;
+    }
+  };
+  let last = await accepted();
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await accepted();
+    if (now !== null && now === last && i >= 1) break;
+    last = now;
+  }
   await browser.close();
   web.close();
   console.log(JSON.stringify({ shown, session: state.session, errors }));

@@ -56,6 +56,8 @@
  *   T pres:<id>                       HASH     sessions completed forwarded(0/1)
  *   T pv:<id>                         HLL      distinct viewers (browsers) of the presentation
  *   T pvd:<id>:<day>                  HLL      the same per day; forwarded = a day with > 1
+ *   T pvdays:<id>                     SET      days with a pvd: key (for retention)
+ *   T presentations                   SET      presentation ids
  *   T gen                             HASH     "*" and <material>: bumped by every batch that
  *                                              changed them (report caches check it)
  *   dp:{0}:collectors                 HASH     "<consumer>|<counter>": batches events applied

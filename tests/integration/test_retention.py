@@ -59,15 +59,15 @@ with Env(access_log="false") as env:
     eq(sorted(os.listdir(archive)), [day(OLD), day(NEW)], "both days archived")
     old_keys = ["dp:{0}:slides:q3:%s:self" % day(OLD), "dp:{0}:mat:q3:%s:self" % day(OLD),
                 "dp:{0}:mv:q3:%s:self" % day(OLD), "dp:{0}:sv:q3:intro:1:%s:self" % day(OLD),
-                "dp:{0}:pd:olda:%s:self" % day(OLD)]
+                "dp:{0}:pd:olda:%s:self" % day(OLD), "dp:{0}:pvd:deck-olda:%s" % day(OLD)]
     new_keys = [k.replace(day(OLD), day(NEW)).replace("olda", "newb") for k in old_keys]
-    eq([r.cmd("EXISTS", k) for k in old_keys + new_keys], [1] * 10, "all there before")
+    eq([r.cmd("EXISTS", k) for k in old_keys + new_keys], [1] * 12, "all there before")
 
     c = collector(env, "--retention_days", "5", "--retention_archive_days", "5")
     check(wait_until(lambda: r.cmd("EXISTS", old_keys[0]) == 0, 10, 0.1),
           "retention ran at the collector's first tick")
-    eq([r.cmd("EXISTS", k) for k in old_keys], [0] * 5, "the old day's aggregates are gone")
-    eq([r.cmd("EXISTS", k) for k in new_keys], [1] * 5, "today's stay")
+    eq([r.cmd("EXISTS", k) for k in old_keys], [0] * 6, "the old day's aggregates are gone")
+    eq([r.cmd("EXISTS", k) for k in new_keys], [1] * 6, "today's stay")
     eq(r.cmd("SMEMBERS", "dp:{0}:days:q3"), [day(NEW)], "the material's days")
     eq(r.cmd("SMEMBERS", "dp:{0}:pdays:olda"), [], "the prospect's days")
     eq(os.listdir(archive), [day(NEW)], "the old archive day is gone")
@@ -77,7 +77,7 @@ with Env(access_log="false") as env:
        "the report has only the kept day")
     c.terminate()
     eq(c.wait(20), 0, "collector exit code")
-    check("retention: deleted 2 day(s) of aggregates" in
+    check("retention: deleted 3 day(s) of aggregates" in
           open(os.path.join(env.tmp, "collector.log")).read(), "logged")
 
 finish()
