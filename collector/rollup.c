@@ -122,51 +122,48 @@ int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char 
     return rc2;
 }
 
-int dp_rollup_sweep(dp_rollup *ro, redisContext *rc, unsigned shard, int64_t before_ms,
-                    long long *ended, dp_err *err)
-{
-    char stream[32], prefix[24], ttl[24], before[24];
-    dp_key_stream(stream, sizeof(stream), shard);
-    snprintf(prefix, sizeof(prefix), "dp:{%u}:", shard);
-    snprintf(ttl, sizeof(ttl), "%lld", (long long)ro->ttl_ms);
-    snprintf(before, sizeof(before), "%lld", (long long)before_ms);
-    const char *argv[] = {"EVALSHA", ro->sha, "1", stream, prefix, ttl, "", "-1", before, "1000"};
-    size_t lens[10];
-    for (int i = 0; i < 10; i++)
-        lens[i] = strlen(argv[i]);
-    redisReply *r = evalsha(ro, rc, 10, argv, lens, err);
-    if (r == NULL) return -EIO;
-    int rc2 = 0;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1)
-        *ended = r->element[0]->integer;
-    else
-        rc2 =
-            dp_err_set(err, -EINVAL, "sweep: %.200s", r->type == REDIS_REPLY_ERROR ? r->str : "?");
-    freeReplyObject(r);
-    return rc2;
-}
-
-int dp_rollup_retain(dp_rollup *ro, redisContext *rc, unsigned shard, const char *cutoff,
-                     long long *removed, int *more, dp_err *err)
+/* Runs one of the script's maintenance modes (-1 sweep, -2 retain) on a
+ * shard with its two arguments; the array reply, or NULL. */
+static redisReply *run_mode(dp_rollup *ro, redisContext *rc, unsigned shard, const char *mode,
+                            const char *a, const char *b, const char *what, dp_err *err)
 {
     char stream[32], prefix[24], ttl[24];
     dp_key_stream(stream, sizeof(stream), shard);
     snprintf(prefix, sizeof(prefix), "dp:{%u}:", shard);
     snprintf(ttl, sizeof(ttl), "%lld", (long long)ro->ttl_ms);
-    const char *argv[] = {"EVALSHA", ro->sha, "1", stream, prefix, ttl, "", "-2", cutoff, "200"};
+    const char *argv[] = {"EVALSHA", ro->sha, "1", stream, prefix, ttl, "", mode, a, b};
     size_t lens[10];
     for (int i = 0; i < 10; i++)
         lens[i] = strlen(argv[i]);
     redisReply *r = evalsha(ro, rc, 10, argv, lens, err);
-    if (r == NULL) return -EIO;
-    int rc2 = 0;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-        *removed = r->element[0]->integer;
-        *more = r->element[1]->integer != 0;
-    } else {
-        rc2 =
-            dp_err_set(err, -EINVAL, "retain: %.200s", r->type == REDIS_REPLY_ERROR ? r->str : "?");
+    if (r == NULL) return NULL;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+        dp_err_set(err, -EINVAL, "%s: %.200s", what, r->type == REDIS_REPLY_ERROR ? r->str : "?");
+        freeReplyObject(r);
+        return NULL;
     }
+    return r;
+}
+
+int dp_rollup_sweep(dp_rollup *ro, redisContext *rc, unsigned shard, int64_t before_ms,
+                    long long *ended, dp_err *err)
+{
+    char before[24];
+    snprintf(before, sizeof(before), "%lld", (long long)before_ms);
+    redisReply *r = run_mode(ro, rc, shard, "-1", before, "1000", "sweep", err);
+    if (r == NULL) return -EIO;
+    *ended = r->element[0]->integer;
     freeReplyObject(r);
-    return rc2;
+    return 0;
+}
+
+int dp_rollup_retain(dp_rollup *ro, redisContext *rc, unsigned shard, const char *cutoff,
+                     long long *removed, int *more, dp_err *err)
+{
+    redisReply *r = run_mode(ro, rc, shard, "-2", cutoff, "200", "retain", err);
+    if (r == NULL) return -EIO;
+    *removed = r->element[0]->integer;
+    *more = r->elements > 1 && r->element[1]->integer != 0;
+    freeReplyObject(r);
+    return 0;
 }

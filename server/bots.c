@@ -1,7 +1,6 @@
 #include "bots.h"
 
 #include <string.h>
-#include <strings.h>
 
 /* Case-insensitive substrings of User-Agent headers of known automata. */
 static const char *const agents[] = {"bot",
@@ -37,23 +36,28 @@ static const char *const agents[] = {"bot",
                                      "yahoomailproxy",
                                      NULL};
 
-static int contains(const char *h, size_t n, const char *needle)
+/* h lower-cased into buf (at most its size - 1 bytes): one pass, so each
+ * pattern below is a plain strstr (this runs on every ingest request). */
+static const char *lower(const char *h, size_t n, char *buf, size_t cap)
 {
-    size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++)
-        if (!strncasecmp(h + i, needle, k)) return 1;
-    return 0;
+    if (n > cap - 1) n = cap - 1;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] + 32 : h[i]);
+    buf[n] = '\0';
+    return buf;
 }
 
 const char *dp_bot_reason(const dp_http_req *r)
 {
+    char buf[512];
     size_t n;
     const char *v = dp_http_req_header(r, "sec-purpose", &n);
     if (v == NULL) v = dp_http_req_header(r, "purpose", &n);
-    if (v && contains(v, n, "prefetch")) return "prefetch";
+    if (v && strstr(lower(v, n, buf, sizeof(buf)), "prefetch")) return "prefetch";
     const char *ua = dp_http_req_header(r, "user-agent", &n);
     if (ua == NULL || n == 0) return "bot"; /* browsers always send one */
+    lower(ua, n, buf, sizeof(buf));
     for (int i = 0; agents[i]; i++)
-        if (contains(ua, n, agents[i])) return "bot";
+        if (strstr(buf, agents[i])) return "bot";
     return NULL;
 }

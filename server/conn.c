@@ -197,6 +197,18 @@ static const char *date_header(void)
     return buf;
 }
 
+/* Access-Control-Allow-Origin for an allowed Origin. */
+static void cors_headers(dp_conn *c, dp_buf *o)
+{
+    size_t olen;
+    const char *origin = dp_http_req_header(&c->req, "origin", &olen);
+    if (origin && dp_origin_allowed(c->srv->cfg->allowed_origins, origin, olen)) {
+        dp_buf_puts(o, "Access-Control-Allow-Origin: ");
+        dp_buf_append(o, origin, olen);
+        dp_buf_puts(o, "\r\nVary: Origin\r\n");
+    }
+}
+
 void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extra, const char *body,
                      size_t len)
 {
@@ -217,15 +229,7 @@ void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extr
         dp_buf_puts(o, "Connection: close\r\n");
     else if (c->req.parser.http_minor == 0)
         dp_buf_puts(o, "Connection: keep-alive\r\n");
-    if (c->req.head_done) {
-        size_t olen;
-        const char *origin = dp_http_req_header(&c->req, "origin", &olen);
-        if (origin && dp_origin_allowed(s->cfg->allowed_origins, origin, olen)) {
-            dp_buf_puts(o, "Access-Control-Allow-Origin: ");
-            dp_buf_append(o, origin, olen);
-            dp_buf_puts(o, "\r\nVary: Origin\r\n");
-        }
-    }
+    if (c->req.head_done) cors_headers(c, o);
     if (extra) dp_buf_puts(o, extra);
     dp_buf_puts(o, "\r\n");
     if (c->req.method != HTTP_HEAD || !c->req.head_done) dp_buf_append(o, body, len);
@@ -284,13 +288,7 @@ void dp_conn_stream_begin(dp_conn *c, const char *ctype, const char *extra)
     dp_buf_puts(o, "HTTP/1.1 200 OK\r\n");
     dp_buf_puts(o, date_header());
     dp_buf_printf(o, "Content-Type: %s\r\nCache-Control: no-store\r\nConnection: close\r\n", ctype);
-    size_t olen;
-    const char *origin = dp_http_req_header(&c->req, "origin", &olen);
-    if (origin && dp_origin_allowed(s->cfg->allowed_origins, origin, olen)) {
-        dp_buf_puts(o, "Access-Control-Allow-Origin: ");
-        dp_buf_append(o, origin, olen);
-        dp_buf_puts(o, "\r\nVary: Origin\r\n");
-    }
+    cors_headers(c, o);
     if (extra) dp_buf_puts(o, extra);
     dp_buf_puts(o, "\r\n");
     dp_metrics_request(&s->metrics, c->route, 200);

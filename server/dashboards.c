@@ -16,7 +16,6 @@ typedef struct dash_file {
 static struct {
     dash_file files[DP_DASH_FILES];
     size_t n;
-    dp_rcache holder; /* accounts gzip bytes; never evicts */
 } dash;
 
 static const char *ctype_of(const char *name)
@@ -65,7 +64,6 @@ static void add(const char *url, const char *path, const char *ctype)
 void dp_dashboards_load(dp_server *s)
 {
     const char *dir = s->cfg->dashboards_dir;
-    dash.holder.max_bytes = (size_t)-1;
     DIR *d = opendir(dir);
     if (d == NULL) {
         dp_warn("dashboards: %s not found; GET / will say so (the API works)", dir);
@@ -100,8 +98,7 @@ int dp_dashboards_route(dp_conn *c, const char *path, size_t n)
 {
     for (size_t i = 0; i < dash.n; i++) {
         if (strlen(dash.files[i].url) == n && !memcmp(dash.files[i].url, path, n)) {
-            dp_reply_cached_with(c, &dash.holder, &dash.files[i].entry,
-                                 "Cache-Control: no-cache\r\n");
+            dp_reply_cached_with(c, NULL, &dash.files[i].entry, "Cache-Control: no-cache\r\n");
             return 1;
         }
     }

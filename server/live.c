@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "alloc.h"
-#include "apikey.h"
 #include "clock.h"
 #include "router.h"
 
@@ -238,26 +238,7 @@ void dp_live_stop(dp_server *s, void (*on_closed)(uv_handle_t *))
 void dp_route_live(dp_conn *c)
 {
     dp_server *s = c->srv;
-    size_t n;
-    const char *h = dp_http_req_header(&c->req, "authorization", &n);
-    dp_role role = dp_apikeys_authorize(&s->keys, h, n);
-    if (role == DP_ROLE_NONE) {
-        const char *path, *query;
-        size_t plen, qlen;
-        char key[DP_APIKEY_MAX + 1];
-        dp_http_req_path(&c->req, &path, &plen, &query, &qlen);
-        if (dp_http_query_get(query, qlen, "key", key, sizeof(key)) == 0)
-            role = dp_apikeys_lookup(&s->keys, key, strlen(key));
-    }
-    if (role == DP_ROLE_NONE) {
-        dp_conn_error(c, 401, "missing or invalid API key (Authorization: Bearer KEY or ?key=)");
-        return;
-    }
-    if (role != DP_ROLE_ADMIN && role != DP_ROLE_SALES) {
-        dp_conn_error(c, 403,
-                      "this API key's role may not watch live viewers (needs sales or admin)");
-        return;
-    }
+    if (dp_conn_authorize(c, DP_ROLE_SALES, 1, "watch live viewers") == DP_ROLE_NONE) return;
     if (listeners(s) >= DP_LIVE_LISTENERS) {
         dp_conn_error(c, 503, "too many live listeners; retry later");
         return;

@@ -129,6 +129,6 @@ void dp_reply_cached_with(dp_conn *c, dp_rcache *rc, dp_rcache_entry *e, const c
         /* keep the gzip bytes with the entry: later clients skip deflate */
         e->gz = dp_buf_steal(&keep, &e->gzlen);
         e->bytes += e->gzlen;
-        rc->bytes += e->gzlen;
+        if (rc) rc->bytes += e->gzlen; /* NULL: an entry of no cache */
     }
 }

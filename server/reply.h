@@ -15,7 +15,8 @@ int dp_gzip(const char *in, size_t len, dp_buf *out);
 void dp_reply(dp_conn *c, int status, const char *ctype, const char *body, size_t len);
 /* A cached answer: its ETag and gzip bytes are made once and kept with it. */
 void dp_reply_cached(dp_conn *c, dp_rcache *rc, dp_rcache_entry *e);
-/* The same with another Cache-Control header line ("Cache-Control: …\r\n"). */
+/* The same with another Cache-Control header line ("Cache-Control: …\r\n");
+ * rc may be NULL for an entry that belongs to no cache (static files). */
 void dp_reply_cached_with(dp_conn *c, dp_rcache *rc, dp_rcache_entry *e, const char *cache);
 
 #endif

@@ -31,14 +31,12 @@ void dp_route_beacon(dp_conn *c, const char *path, size_t n)
         return;
     }
     static dp_rcache_entry entry;
-    static dp_rcache holder;
     if (entry.body == NULL) {
         entry.body = (char *)dp_beacon_js;
         entry.len = sizeof(dp_beacon_js);
         entry.ctype = "application/javascript; charset=utf-8";
-        holder.max_bytes = (size_t)-1;
     }
-    dp_reply_cached_with(c, &holder, &entry,
+    dp_reply_cached_with(c, NULL, &entry,
                          versioned ? "Cache-Control: public, max-age=31536000, immutable\r\n"
                                    : "Cache-Control: public, max-age=300\r\n");
 }

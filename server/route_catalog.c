@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth.h"
 #include "alloc.h"
 #include "catalog.h"
 #include "resp.h"
@@ -47,23 +48,11 @@ static void on_reply(dp_redis *r, redisReply *reply, void *priv)
     }
 }
 
-/* 1 if the request carries a key allowed to edit the catalog; answers 401
- * or 403 otherwise. */
+/* 1 if the request carries a key allowed to edit the catalog (it answered
+ * 401 or 403 otherwise). */
 static int authorized(dp_conn *c)
 {
-    size_t n;
-    const char *h = dp_http_req_header(&c->req, "authorization", &n);
-    dp_role role = dp_apikeys_authorize(&c->srv->keys, h, n);
-    if (role == DP_ROLE_NONE) {
-        dp_conn_error(c, 401, "missing or invalid API key (Authorization: Bearer KEY)");
-        return 0;
-    }
-    if (role != DP_ROLE_ADMIN && role != DP_ROLE_MARKETING) {
-        dp_conn_error(c, 403,
-                      "this API key's role may not edit the catalog (needs marketing or admin)");
-        return 0;
-    }
-    return 1;
+    return dp_conn_authorize(c, DP_ROLE_MARKETING, 0, "edit the catalog") != DP_ROLE_NONE;
 }
 
 static void store(dp_conn *c, const dp_material *ms, size_t n)

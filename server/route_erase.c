@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "alloc.h"
-#include "apikey.h"
 #include "router.h"
 
 static const char erase_lua[] =
@@ -78,17 +78,7 @@ static void on_reply(dp_redis *r, redisReply *reply, void *priv)
 void dp_route_prospect_delete(dp_conn *c, const char *id, size_t idlen)
 {
     dp_server *s = c->srv;
-    size_t n;
-    const char *h = dp_http_req_header(&c->req, "authorization", &n);
-    dp_role role = dp_apikeys_authorize(&s->keys, h, n);
-    if (role == DP_ROLE_NONE) {
-        dp_conn_error(c, 401, "missing or invalid API key (Authorization: Bearer KEY)");
-        return;
-    }
-    if (role != DP_ROLE_ADMIN) {
-        dp_conn_error(c, 403, "only an admin key may erase a prospect");
-        return;
-    }
+    if (dp_conn_authorize(c, 0, 0, "erase a prospect") == DP_ROLE_NONE) return;
     if (!dp_id_valid(id, idlen)) {
         dp_conn_error(c, 400, "prospect: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
         return;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "json_fields.h"
 #include "clock.h"
@@ -25,17 +26,7 @@ static int copy_id(json_t *root, const char *key, int required, char *out, dp_er
 void dp_route_links(dp_conn *c)
 {
     dp_server *s = c->srv;
-    size_t alen;
-    const char *auth = dp_http_req_header(&c->req, "authorization", &alen);
-    dp_role role = dp_apikeys_authorize(&s->keys, auth, alen);
-    if (role == DP_ROLE_NONE) {
-        dp_conn_error(c, 401, "missing or invalid API key (Authorization: Bearer KEY)");
-        return;
-    }
-    if (role != DP_ROLE_ADMIN && role != DP_ROLE_SALES) {
-        dp_conn_error(c, 403, "this API key's role may not mint links (needs sales or admin)");
-        return;
-    }
+    if (dp_conn_authorize(c, DP_ROLE_SALES, 0, "mint links") == DP_ROLE_NONE) return;
     dp_err err;
     const dp_buf *body = &c->req.body;
     json_t *root = NULL;

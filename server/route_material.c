@@ -198,36 +198,9 @@ static void on_viewers(dp_rq *q, const redisReply *r, void *tag, size_t row)
         m->rows[row - 1].viewers = r->integer;
 }
 
-/* PFCOUNT over every day with data, mode and shard of one key pattern:
- * prefix "dp:{N}:" + middle + ":" + day + ":" + mode. */
 static void pfcount(dp_rq *q, mdetail *m, const char *middle, size_t row)
 {
-    const char *modes[2];
-    size_t nm = dp_rq_modes(q, modes);
-    size_t cap = 1, n = 0;
-    for (int64_t d = 0; d < m->ndays; d++)
-        cap += m->has[d] ? nm * q->shards : 0;
-    char **keys = dp_calloc(cap, sizeof(char *));
-    const char **argv = dp_calloc(cap, sizeof(char *));
-    argv[n++] = "PFCOUNT";
-    for (int64_t d = 0; d < m->ndays; d++) {
-        if (!m->has[d]) continue;
-        char day[11];
-        dp_day_format(q->p.from_day + d, day);
-        for (size_t k = 0; k < nm; k++)
-            for (unsigned s = 0; s < q->shards; s++) {
-                char buf[256];
-                snprintf(buf, sizeof(buf), "dp:{%u}:%s:%s:%s", s, middle, day, modes[k]);
-                keys[n] = dp_strdup(buf);
-                argv[n] = keys[n];
-                n++;
-            }
-    }
-    dp_rq_cmd(q, on_viewers, NULL, row, n, argv);
-    for (size_t i = 1; i < n; i++)
-        dp_free(keys[i]);
-    dp_free(keys);
-    dp_free(argv);
+    dp_rq_pfcount_days(q, on_viewers, row, middle, q->p.from_day, m->has, 0, m->ndays);
 }
 
 static int64_t ratio_ms(int64_t sum, int64_t n)
@@ -375,8 +348,7 @@ static void answer(dp_rq *q)
             write_funnel(q, m, &out);
         else
             write_slides(q, m, &out);
-        dp_rq_finish(q, "text/csv; charset=utf-8", &out);
-        dp_buf_free(&out);
+        dp_rq_answer(q, &out);
         return;
     }
     static const char *const modes[] = {"all", "self", "live"};
@@ -415,8 +387,7 @@ static void answer(dp_rq *q)
     dp_buf_puts(&out, ",\"funnel\":");
     write_funnel(q, m, &out);
     dp_buf_puts(&out, "}");
-    dp_rq_finish(q, "application/json", &out);
-    dp_buf_free(&out);
+    dp_rq_answer(q, &out);
 }
 
 static void read_viewers(dp_rq *q)

@@ -234,8 +234,7 @@ static void answer(dp_rq *q)
                 change_cell(&t, r, m);
         }
         dp_table_end(&t);
-        dp_rq_finish(q, "text/csv; charset=utf-8", &out);
-        dp_buf_free(&out);
+        dp_rq_answer(q, &out);
         return;
     }
     char pfrom[11], pto[11];
@@ -281,40 +280,15 @@ static void answer(dp_rq *q)
     dp_table_end(&t);
     dp_buf_free(&obj);
     dp_buf_puts(&out, "}");
-    dp_rq_finish(q, "application/json", &out);
-    dp_buf_free(&out);
+    dp_rq_answer(q, &out);
 }
 
 static void pfcount(dp_rq *q, board *b, size_t row, int per)
 {
-    const char *modes[2];
-    size_t nm = dp_rq_modes(q, modes);
-    lrow *r = &b->rows[row];
-    int64_t lo = per == CUR ? b->period : 0, hi = per == CUR ? b->ndays : b->period;
-    size_t cap = 1, n = 0;
-    for (int64_t d = lo; d < hi; d++)
-        cap += r->has[d] ? nm * q->shards : 0;
-    if (cap == 1) return; /* no data: 0 viewers */
-    char **keys = dp_calloc(cap, sizeof(char *));
-    const char **argv = dp_calloc(cap, sizeof(char *));
-    argv[n++] = "PFCOUNT";
-    for (int64_t d = lo; d < hi; d++) {
-        if (!r->has[d]) continue;
-        char day[11], buf[160];
-        dp_day_format(b->prev_from + d, day);
-        for (size_t k = 0; k < nm; k++)
-            for (unsigned s = 0; s < q->shards; s++) {
-                snprintf(buf, sizeof(buf), "dp:{%u}:mv:%s:%s:%s", s, r->id, day, modes[k]);
-                keys[n] = dp_strdup(buf);
-                argv[n] = keys[n];
-                n++;
-            }
-    }
-    dp_rq_cmd(q, on_viewers, NULL, row * 2 + (size_t)per, n, argv);
-    for (size_t i = 1; i < n; i++)
-        dp_free(keys[i]);
-    dp_free(keys);
-    dp_free(argv);
+    char middle[DP_ID_MAX + 8];
+    snprintf(middle, sizeof(middle), "mv:%s", b->rows[row].id);
+    dp_rq_pfcount_days(q, on_viewers, row * 2 + (size_t)per, middle, b->prev_from, b->rows[row].has,
+                       per == CUR ? b->period : 0, per == CUR ? b->ndays : b->period);
 }
 
 static void read_data(dp_rq *q)

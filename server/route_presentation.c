@@ -102,13 +102,8 @@ static void answer(dp_rq *q)
         dp_table_int(&t, x->day_viewers[d]);
     }
     dp_table_end(&t);
-    if (q->p.format == DP_FORMAT_JSON) {
-        dp_buf_puts(&out, "}");
-        dp_rq_finish(q, "application/json", &out);
-    } else {
-        dp_rq_finish(q, "text/csv; charset=utf-8", &out);
-    }
-    dp_buf_free(&out);
+    if (q->p.format == DP_FORMAT_JSON) dp_buf_puts(&out, "}"); /* the envelope */
+    dp_rq_answer(q, &out);
 }
 
 static void compute(dp_rq *q)

@@ -127,6 +127,17 @@ static void prospect_row(dp_table *t, const dp_prospect *p)
     dp_table_int(t, dp_actions_total(&p->actions));
 }
 
+/* The prospects table (hot list, account) of v[0..n); frees v. */
+static void prospect_table(dp_rq *q, dp_buf *out, dp_prospect **v, size_t n)
+{
+    dp_table t;
+    dp_table_begin(&t, out, q->p.format, hot_cols, sizeof(hot_cols) / sizeof(*hot_cols));
+    for (size_t i = 0; i < n; i++)
+        prospect_row(&t, v[i]);
+    dp_table_end(&t);
+    dp_free(v);
+}
+
 /* Active prospects passing the filters, best first. */
 static size_t ranked(dp_rq *q, sales *s, dp_prospect ***out)
 {
@@ -160,19 +171,9 @@ static void hot_answer(dp_rq *q)
                       "\"truncated\":%s,\"prospects\":",
                       q->p.from, q->p.to, modes_names[q->p.mode], n,
                       s->load.truncated ? "true" : "false");
-    dp_table t;
-    dp_table_begin(&t, &out, q->p.format, hot_cols, sizeof(hot_cols) / sizeof(*hot_cols));
-    for (size_t i = 0; i < shown; i++)
-        prospect_row(&t, v[i]);
-    dp_table_end(&t);
-    dp_free(v);
-    if (q->p.format == DP_FORMAT_JSON) {
-        dp_buf_puts(&out, "}");
-        dp_rq_finish(q, "application/json", &out);
-    } else {
-        dp_rq_finish(q, "text/csv; charset=utf-8", &out);
-    }
-    dp_buf_free(&out);
+    prospect_table(q, &out, v, shown);
+    if (q->p.format == DP_FORMAT_JSON) dp_buf_puts(&out, "}"); /* the envelope */
+    dp_rq_answer(q, &out);
 }
 
 static void on_candidates(dp_rq *q, const redisReply *r, void *tag, size_t itag)
@@ -427,8 +428,7 @@ static void brief_answer(dp_rq *q)
         } else {
             write_brief_slides(q, s, p, &out);
         }
-        dp_rq_finish(q, "text/csv; charset=utf-8", &out);
-        dp_buf_free(&out);
+        dp_rq_answer(q, &out);
         return;
     }
     dp_buf_printf(&out, "{\"prospect\":\"%s\"", p->id);
@@ -484,8 +484,7 @@ static void brief_answer(dp_rq *q)
     dp_buf_puts(&out, "]");
     if (s->since >= 0) new_since(&out, s);
     dp_buf_puts(&out, "}");
-    dp_rq_finish(q, "application/json", &out);
-    dp_buf_free(&out);
+    dp_rq_answer(q, &out);
 }
 
 static void on_timeline(dp_rq *q, const redisReply *r, void *tag, size_t itag)
@@ -688,19 +687,9 @@ static void account_answer(dp_rq *q)
         dp_free(sum.mats);
         dp_actions_free(&actions);
     }
-    dp_table t;
-    dp_table_begin(&t, &out, q->p.format, hot_cols, sizeof(hot_cols) / sizeof(*hot_cols));
-    for (size_t i = 0; i < n; i++)
-        prospect_row(&t, v[i]);
-    dp_table_end(&t);
-    dp_free(v);
-    if (q->p.format == DP_FORMAT_JSON) {
-        dp_buf_puts(&out, "}");
-        dp_rq_finish(q, "application/json", &out);
-    } else {
-        dp_rq_finish(q, "text/csv; charset=utf-8", &out);
-    }
-    dp_buf_free(&out);
+    prospect_table(q, &out, v, n);
+    if (q->p.format == DP_FORMAT_JSON) dp_buf_puts(&out, "}"); /* the envelope */
+    dp_rq_answer(q, &out);
 }
 
 static void account_load(dp_rq *q)

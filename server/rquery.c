@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "alloc.h"
-#include "apikey.h"
 #include "clock.h"
 #include "log.h"
 #include "reply.h"
@@ -48,20 +48,9 @@ const char *dp_reply_str(const redisReply *r, size_t *len)
 
 dp_rq *dp_rq_open(dp_conn *c, int roles, const char *what)
 {
-    size_t n;
-    const char *h = dp_http_req_header(&c->req, "authorization", &n);
-    dp_role role = dp_apikeys_authorize(&c->srv->keys, h, n);
-    if (role == DP_ROLE_NONE) {
-        dp_conn_error(c, 401, "missing or invalid API key (Authorization: Bearer KEY)");
-        return NULL;
-    }
-    if (role != DP_ROLE_ADMIN && !(role & roles)) {
-        char msg[160];
-        snprintf(msg, sizeof(msg), "this API key's role may not read %s (needs %s or admin)", what,
-                 (roles & DP_ROLE_MARKETING) ? "marketing" : "sales");
-        dp_conn_error(c, 403, msg);
-        return NULL;
-    }
+    char action[64];
+    snprintf(action, sizeof(action), "read %s", what);
+    if (dp_conn_authorize(c, roles, 0, action) == DP_ROLE_NONE) return NULL;
     const char *path, *query;
     size_t plen, qlen, alen;
     dp_http_req_path(&c->req, &path, &plen, &query, &qlen);
@@ -183,6 +172,29 @@ void dp_rq_cmd3(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, const char 
     dp_resp_str(&q->cmd, key);
     dp_resp_str(&q->cmd, arg);
     send_cmd(q, fn, tag, itag);
+}
+
+void dp_rq_pfcount_days(dp_rq *q, dp_rq_reply_fn fn, size_t itag, const char *middle,
+                        int64_t first_day, const unsigned char *has, int64_t lo, int64_t hi)
+{
+    const char *modes[2];
+    size_t nm = dp_rq_modes(q, modes), nkeys = 0;
+    for (int64_t d = lo; d < hi; d++)
+        nkeys += has[d] ? nm * q->shards : 0;
+    if (nkeys == 0) return;
+    dp_resp_array(&q->cmd, 1 + nkeys);
+    dp_resp_str(&q->cmd, "PFCOUNT");
+    for (int64_t d = lo; d < hi; d++) {
+        if (!has[d]) continue;
+        char day[11], key[256];
+        dp_day_format(first_day + d, day);
+        for (size_t k = 0; k < nm; k++)
+            for (unsigned s = 0; s < q->shards; s++) {
+                snprintf(key, sizeof(key), "dp:{%u}:%s:%s:%s", s, middle, day, modes[k]);
+                dp_resp_str(&q->cmd, key);
+            }
+    }
+    send_cmd(q, fn, NULL, itag);
 }
 
 void dp_rq_run(dp_rq *q, dp_rq_step_fn next)
@@ -325,6 +337,13 @@ void dp_rq_finish(dp_rq *q, const char *ctype, dp_buf *body)
             dp_reply(c, 200, ctype, data, body->len);
     }
     rq_free(q);
+}
+
+void dp_rq_answer(dp_rq *q, dp_buf *out)
+{
+    dp_rq_finish(q, q->p.format == DP_FORMAT_CSV ? "text/csv; charset=utf-8" : "application/json",
+                 out);
+    dp_buf_free(out);
 }
 
 void dp_rq_fail(dp_rq *q, int status, const char *msg)

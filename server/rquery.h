@@ -59,6 +59,12 @@ void dp_rq_cmd2(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, const char 
                 const char *key);
 void dp_rq_cmd3(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, const char *verb,
                 const char *key, const char *arg);
+/* PFCOUNT (a union of HyperLogLogs) of "dp:{N}:<middle>:<day>:<mode>" over
+ * every day first_day + d for d in [lo, hi) with has[d], the report's modes
+ * and every shard; fn sees the count. Nothing is asked when no day has data
+ * (the count is 0). */
+void dp_rq_pfcount_days(dp_rq *q, dp_rq_reply_fn fn, size_t itag, const char *middle,
+                        int64_t first_day, const unsigned char *has, int64_t lo, int64_t hi);
 /* Ends the round: next runs once every command of it has answered. */
 void dp_rq_run(dp_rq *q, dp_rq_step_fn next);
 /* Answers from the cache if key's entry is current for the generation of
@@ -66,6 +72,8 @@ void dp_rq_run(dp_rq *q, dp_rq_step_fn next);
  * dp_rq_finish, whose answer is then cached). */
 void dp_rq_cached(dp_rq *q, const char *key, const char *gen_field, dp_rq_step_fn compute);
 void dp_rq_finish(dp_rq *q, const char *ctype, dp_buf *body);
+/* dp_rq_finish with the report's format (JSON or CSV), then frees out. */
+void dp_rq_answer(dp_rq *q, dp_buf *out);
 void dp_rq_fail(dp_rq *q, int status, const char *msg);
 
 /* Reply helpers: a string/int reply as a C string (empty for nil). */
