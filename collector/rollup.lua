@@ -24,6 +24,7 @@ local FIELDS = {'id', 'session', 'seq', 'type', 'at', 'received', 'day', 'mode',
 local W = #FIELDS
 
 local sessions = {} -- session id -> state table, written back at the end
+local cur_day = ''  -- the day of the event being applied (sweeps: unused)
 local touched = {}  -- material -> true: its generation is bumped (report caches)
 
 local function session(sid)
@@ -80,6 +81,8 @@ local function complete(sid, s)
     end
   end
   call('HINCRBY', P .. 'pres:' .. s.presentation, 'completed', 1)
+  -- per day and mode too: the day of the event that completed it
+  call('HINCRBY', P .. 'presd:' .. s.presentation .. ':' .. cur_day .. ':' .. s.mode, 'completed', 1)
 end
 
 local function check_complete(sid, s)
@@ -137,6 +140,7 @@ local function flush_batch_work()
 end
 
 local function apply(e)
+  cur_day = e.day
   local sid = e.session
   local s = session(sid)
   local pr, acct = e.prospect, e.account
@@ -148,6 +152,7 @@ local function apply(e)
     s.presentation, s.prospect, s.account, s.mode = e.presentation, pr, acct, e.mode
     s.maxidx, s.lastseq, s.slides, s.completed, s.ended = '-1', '-1', '0', '0', '0'
     call('HINCRBY', P .. 'pres:' .. e.presentation, 'sessions', 1)
+    call('HINCRBY', P .. 'presd:' .. e.presentation .. ':' .. e.day .. ':' .. e.mode, 'sessions', 1)
     if prk then call('HINCRBY', P .. 'pd:' .. pr .. ':' .. e.day .. ':' .. s.mode, 'sessions', 1) end
   end
   s.lastrecv = e.received
@@ -371,7 +376,8 @@ if n == -2 then
     for _, d in ipairs(call('SMEMBERS', P .. 'pvdays:' .. p)) do
       if d < cutoff then
         if budget <= 0 then return {removed, 1} end
-        call('DEL', P .. 'pvd:' .. p .. ':' .. d)
+        call('DEL', P .. 'pvd:' .. p .. ':' .. d, P .. 'presd:' .. p .. ':' .. d .. ':self',
+             P .. 'presd:' .. p .. ':' .. d .. ':live')
         call('SREM', P .. 'pvdays:' .. p, d)
         removed = removed + 1
         budget = budget - 1

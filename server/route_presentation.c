@@ -1,8 +1,10 @@
-/* GET /v1/presentations/{id}: one personalised deck: sessions, completed
- * sessions and completion rate, distinct browsers (viewers), whether it was
- * forwarded (more than one browser on a day), and the viewers of each day of
- * the range. Totals are since the deck was first opened. Role sales or
- * admin; CSV: the days. */
+/* GET /v1/presentations/{id}: one personalised deck over the range and
+ * mode: sessions (on the day of their first event), completed sessions (on
+ * the day they completed) and completion rate, distinct browsers (viewers,
+ * both modes: browsers are counted per day, not per mode), whether it was
+ * ever forwarded (more than one browser on a day), the same totals since it
+ * was first opened (all_time), and each day's viewers and sessions. Role
+ * sales or admin; CSV: the days. */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,16 +17,18 @@
 
 typedef struct pres {
     char id[DP_ID_MAX + 1];
-    int64_t sessions, completed, viewers, forwarded;
+    int64_t sessions, completed, viewers, forwarded; /* the range */
+    int64_t all_sessions, all_completed, all_viewers;
     int found;
     int64_t ndays;
-    int64_t *day_viewers;
+    int64_t *day_viewers, *day_sessions;
 } pres;
 
 static void destroy(void *p)
 {
     pres *x = p;
     dp_free(x->day_viewers);
+    dp_free(x->day_sessions);
     dp_free(x);
 }
 
@@ -39,23 +43,42 @@ static void on_hash(dp_rq *q, const redisReply *r, void *tag, size_t itag)
         int64_t v = dp_stat_int(r->element[i + 1]->str, r->element[i + 1]->len);
         const char *f = r->element[i]->str;
         if (!strcmp(f, "sessions"))
-            x->sessions += v;
+            x->all_sessions += v;
         else if (!strcmp(f, "completed"))
-            x->completed += v;
+            x->all_completed += v;
         else if (!strcmp(f, "forwarded") && v)
             x->forwarded = 1;
     }
 }
 
-static void on_count(dp_rq *q, const redisReply *r, void *tag, size_t day)
+/* itag: 0 all-time viewers, 1 the range's, 2 + d day d's */
+static void on_count(dp_rq *q, const redisReply *r, void *tag, size_t itag)
 {
     pres *x = q->state;
     (void)tag;
     if (r->type != REDIS_REPLY_INTEGER) return;
-    if (day == 0)
+    if (itag == 0)
+        x->all_viewers = r->integer;
+    else if (itag == 1)
         x->viewers = r->integer;
     else
-        x->day_viewers[day - 1] = r->integer;
+        x->day_viewers[itag - 2] = r->integer;
+}
+
+static void on_day(dp_rq *q, const redisReply *r, void *tag, size_t d)
+{
+    pres *x = q->state;
+    (void)tag;
+    if (r->type != REDIS_REPLY_ARRAY) return;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        int64_t v = dp_stat_int(r->element[i + 1]->str, r->element[i + 1]->len);
+        if (!strcmp(r->element[i]->str, "sessions")) {
+            x->sessions += v;
+            x->day_sessions[d] += v;
+        } else if (!strcmp(r->element[i]->str, "completed")) {
+            x->completed += v;
+        }
+    }
 }
 
 static void pfcount(dp_rq *q, const char *fmt_key, const char *id, const char *day, size_t itag)
@@ -77,7 +100,7 @@ static void answer(dp_rq *q)
         dp_rq_fail(q, 404, "no such presentation");
         return;
     }
-    static const char *const cols[] = {"date", "viewers"};
+    static const char *const cols[] = {"date", "viewers", "sessions"};
     dp_buf out;
     dp_buf_init(&out, 0);
     if (q->p.format == DP_FORMAT_JSON) {
@@ -89,17 +112,23 @@ static void answer(dp_rq *q)
             dp_buf_printf(&out, "%.3f", (double)x->completed / (double)x->sessions);
         else
             dp_buf_puts(&out, "null");
-        dp_buf_printf(&out, ",\"viewers\":%lld,\"forwarded\":%s,\"days\":", (long long)x->viewers,
-                      x->forwarded ? "true" : "false");
+        static const char *const modes[] = {"all", "self", "live"};
+        dp_buf_printf(&out,
+                      ",\"viewers\":%lld,\"forwarded\":%s,\"mode\":\"%s\",\"all_time\":{"
+                      "\"sessions\":%lld,\"completed\":%lld,\"viewers\":%lld},\"days\":",
+                      (long long)x->viewers, x->forwarded ? "true" : "false", modes[q->p.mode],
+                      (long long)x->all_sessions, (long long)x->all_completed,
+                      (long long)x->all_viewers);
     }
     dp_table t;
-    dp_table_begin(&t, &out, q->p.format, cols, 2);
+    dp_table_begin(&t, &out, q->p.format, cols, 3);
     for (int64_t d = 0; d < x->ndays; d++) {
         char day[11];
         dp_day_format(q->p.from_day + d, day);
         dp_table_row(&t);
         dp_table_str(&t, day);
         dp_table_int(&t, x->day_viewers[d]);
+        dp_table_int(&t, x->day_sessions[d]);
     }
     dp_table_end(&t);
     if (q->p.format == DP_FORMAT_JSON) dp_buf_puts(&out, "}"); /* the envelope */
@@ -115,12 +144,31 @@ static void compute(dp_rq *q)
         dp_rq_cmd2(q, on_hash, NULL, 0, "HGETALL", key);
     }
     pfcount(q, "dp:{%u}:pv:%s%s", x->id, "", 0);
+    const char *modes[2];
+    size_t nm = dp_rq_modes(q, modes);
+    /* the range's viewers: one union of every day's */
+    const char **argv = dp_calloc((size_t)x->ndays * q->shards + 1, sizeof(char *));
+    char(*keys)[128] = dp_calloc((size_t)x->ndays * q->shards, sizeof(*keys));
+    size_t n = 0;
+    argv[n++] = "PFCOUNT";
     for (int64_t d = 0; d < x->ndays; d++) {
         char day[12];
         day[0] = ':';
         dp_day_format(q->p.from_day + d, day + 1);
-        pfcount(q, "dp:{%u}:pvd:%s%s", x->id, day, (size_t)d + 1);
+        pfcount(q, "dp:{%u}:pvd:%s%s", x->id, day, (size_t)d + 2);
+        for (unsigned s = 0; s < q->shards; s++) {
+            snprintf(keys[n - 1], sizeof(keys[0]), "dp:{%u}:pvd:%s%s", s, x->id, day);
+            argv[n] = keys[n - 1];
+            n++;
+            for (size_t k = 0; k < nm; k++) {
+                snprintf(key, sizeof(key), "dp:{%u}:presd:%s%s:%s", s, x->id, day, modes[k]);
+                dp_rq_cmd2(q, on_day, NULL, (size_t)d, "HGETALL", key);
+            }
+        }
     }
+    dp_rq_cmd(q, on_count, NULL, 1, n, argv);
+    dp_free(keys);
+    dp_free(argv);
     dp_rq_run(q, answer);
 }
 
@@ -138,8 +186,9 @@ void dp_route_presentation(dp_conn *c, const char *id, size_t idlen)
     memcpy(x->id, id, idlen);
     x->ndays = q->p.to_day - q->p.from_day + 1;
     x->day_viewers = dp_calloc((size_t)x->ndays, sizeof(int64_t));
+    x->day_sessions = dp_calloc((size_t)x->ndays, sizeof(int64_t));
     char ckey[200];
-    snprintf(ckey, sizeof(ckey), "presentation|%s|%s|%s|%d", x->id, q->p.from, q->p.to,
-             (int)q->p.format);
+    snprintf(ckey, sizeof(ckey), "presentation|%s|%s|%s|%d|%d", x->id, q->p.from, q->p.to,
+             (int)q->p.mode, (int)q->p.format);
     dp_rq_cached(q, ckey, "*", compute);
 }

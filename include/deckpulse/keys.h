@@ -56,6 +56,8 @@
  *   T pres:<id>                       HASH     sessions completed forwarded(0/1)
  *   T pv:<id>                         HLL      distinct viewers (browsers) of the presentation
  *   T pvd:<id>:<day>                  HLL      the same per day; forwarded = a day with > 1
+ *   T presd:<id>:<day>:<mode>         HASH     sessions (on their first event's day), completed
+ *                                              (on the completing event's day)
  *   T pvdays:<id>                     SET      days with a pvd: key (for retention)
  *   T presentations                   SET      presentation ids
  *   T gen                             HASH     "*" and <material>: bumped by every batch that

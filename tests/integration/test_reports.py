@@ -432,6 +432,15 @@ with Env(**SETTINGS) as env:
     eq((pres["sessions"], pres["completed"], pres["viewers"], pres["forwarded"]),
        (2, 0, 2, True), "presentation")
     eq([d["viewers"] for d in pres["days"]], [0, 2, 0], "presentation viewers per day")
+    eq([d["sessions"] for d in pres["days"]], [0, 2, 0], "presentation sessions per day")
+    eq(pres["all_time"], {"sessions": 2, "completed": 0, "viewers": 2}, "presentation all time")
+    jp = srv.get("/v1/presentations/deck-jane?%s&mode=self" % RANGE, auth(SALES)).json()
+    eq((jp["sessions"], jp["completed"], jp["completion_rate"]), (2, 1, 0.5), "jane's deck, self")
+    eq(srv.get("/v1/presentations/deck-jane?%s&mode=live" % RANGE, auth(SALES)).json()["sessions"],
+       0, "jane's deck, live: none")
+    one = srv.get("/v1/presentations/deck-bob?from=%s&to=%s" % (day(D[2]), day(D[2])), auth(SALES)).json()
+    eq((one["sessions"], one["viewers"], one["all_time"]["sessions"]), (0, 0, 2),
+       "bob's deck on a day without him")
 
     # ---- new data changes the answer (the cache follows the data) ----
     before = srv.get("/v1/materials/q3?" + RANGE, auth(MARKETING))
