@@ -1,5 +1,8 @@
 /* POST /v1/events and GET /v1/pixel.gif: validate, authenticate, then one
- * XADD per event; 202 only once Redis has answered every XADD of the batch.
+ * XADD per event; 202 only once the batch is durable: Redis answered every
+ * XADD, or, when Redis is down, slower than redis_timeout_ms or refusing
+ * writes, the whole batch is fsynced in the local spool (spool.h), from
+ * which it is replayed later. 503 only when neither can take it.
  *
  * An ingest outlives its connection if the client goes away while Redis is
  * answering: the connection detaches, the XADD callbacks still arrive, and
@@ -18,6 +21,7 @@
 #include "log.h"
 #include "resp.h"
 #include "router.h"
+#include "spool_record.h"
 #include "token.h"
 
 #define SALT_TTL_S 172800 /* the daily salt is destroyed after two days */
@@ -36,6 +40,8 @@ struct dp_ingest {
     char peer[64];
     int64_t received;
     uint64_t sent_ns; /* when the XADDs were queued */
+    dp_buf cmds;      /* the XADDs in spool payload form: sent, or spooled */
+    uint32_t ncmds;
     size_t outstanding;
     size_t failed;
     dp_event pixel_event;
@@ -50,6 +56,7 @@ static void detach(void *p)
 static void ingest_free(dp_ingest *in)
 {
     if (in->batch.events != &in->pixel_event) dp_batch_free(&in->batch);
+    dp_buf_free(&in->cmds);
     dp_free(in->ua);
     dp_free(in);
 }
@@ -59,33 +66,72 @@ static const unsigned char gif[] = {
     0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
     0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
 
-static void finish(dp_ingest *in)
+static void respond_ok(dp_ingest *in)
 {
     dp_server *s = in->srv;
     dp_conn *c = in->conn;
     size_t n = in->batch.nevents;
-    if (in->failed) {
-        dp_metrics_reject(&s->metrics, DP_REJECT_UNAVAILABLE, n);
-        if (c) {
-            c->pending = NULL;
-            dp_conn_error(c, 503, "events could not be made durable; retry later");
-        }
+    s->metrics.events_accepted += n;
+    s->metrics.batches_accepted++;
+    if (c == NULL) return;
+    c->pending = NULL;
+    c->events = n;
+    if (in->batch.events == &in->pixel_event) {
+        dp_conn_respond(c, 200, "image/gif", "Cache-Control: no-store, max-age=0\r\n",
+                        (const char *)gif, sizeof(gif));
     } else {
-        s->metrics.events_accepted += n;
-        s->metrics.batches_accepted++;
-        if (c) {
-            c->pending = NULL;
-            c->events = n;
-            if (in->batch.events == &in->pixel_event) {
-                dp_conn_respond(c, 200, "image/gif", "Cache-Control: no-store, max-age=0\r\n",
-                                (const char *)gif, sizeof(gif));
-            } else {
-                char body[48];
-                int len = snprintf(body, sizeof(body), "{\"accepted\":%zu}", n);
-                dp_conn_respond(c, 202, "application/json", NULL, body, (size_t)len);
-            }
-        }
+        char body[48];
+        int len = snprintf(body, sizeof(body), "{\"accepted\":%zu}", n);
+        dp_conn_respond(c, 202, "application/json", NULL, body, (size_t)len);
     }
+}
+
+static void respond_unavailable(dp_ingest *in, dp_reject why, const char *msg)
+{
+    dp_metrics_reject(&in->srv->metrics, why, in->batch.nevents);
+    if (in->conn) {
+        in->conn->pending = NULL;
+        dp_conn_error(in->conn, 503, msg);
+    }
+}
+
+static void on_spooled(void *ud, int status)
+{
+    dp_ingest *in = ud;
+    if (status == 0) {
+        in->srv->metrics.events_spooled += in->batch.nevents;
+        respond_ok(in);
+    } else {
+        respond_unavailable(in, DP_REJECT_UNAVAILABLE,
+                            status == -ENOSPC ? "events could not be made durable (spool disk "
+                                                "full); retry later"
+                                              : "events could not be made durable (spool write "
+                                                "failed); retry later");
+    }
+    ingest_free(in);
+}
+
+/* Redis could not take the batch: the spool must. */
+static void spool_batch(dp_ingest *in)
+{
+    int rc = dp_spool_append(&in->srv->spool, in->cmds.data, in->cmds.len, in->ncmds, on_spooled,
+                             in);
+    if (rc == 0) return;
+    if (rc == -ENOSPC)
+        respond_unavailable(in, DP_REJECT_SPOOL_FULL,
+                            "event store unavailable and the spool is full; retry later");
+    else
+        respond_unavailable(in, DP_REJECT_UNAVAILABLE, "event store unavailable; retry later");
+    ingest_free(in);
+}
+
+static void finish(dp_ingest *in)
+{
+    if (in->failed) {
+        spool_batch(in); /* all of it: duplicates of what got in are counted once */
+        return;
+    }
+    respond_ok(in);
     ingest_free(in);
 }
 
@@ -102,8 +148,9 @@ static void on_xadd(dp_redis *r, redisReply *reply, void *priv)
     if (--in->outstanding == 0) finish(in);
 }
 
-/* One stream entry per event, fields as include/deckpulse/event.h lays out. */
-static int send_event(dp_ingest *in, const dp_event *ev)
+/* One stream entry per event, fields as include/deckpulse/event.h lays out,
+ * added to in->cmds. */
+static int add_event(dp_ingest *in, const dp_event *ev)
 {
     const char *argv[64];
     size_t lens[64];
@@ -166,28 +213,52 @@ static int send_event(dp_ingest *in, const dp_event *ev)
 #undef NUM
 #undef PAIR
 #undef ARG
-    /* RESP written here in one go; hiredis copies it into its output buffer,
-     * shared by every command of this loop iteration (one write to Redis). */
     dp_buf *o = &in->srv->resp;
     dp_buf_reset(o);
     dp_resp_array(o, (size_t)argc);
     for (int i = 0; i < argc; i++)
         dp_resp_arg(o, argv[i], lens[i]);
-    return dp_redis_formatted(&in->srv->redis, on_xadd, in, o->data, o->len);
+    in->ncmds++;
+    return dp_spool_payload_add(&in->cmds, o->data, o->len);
 }
 
+static int redis_up(const dp_server *s)
+{
+    return s->have_redis && s->redis.state == DP_REDIS_UP && !s->redis.closing;
+}
+
+/* hiredis copies each command into its output buffer, shared by every
+ * command of this loop iteration: one write to Redis. */
 static void send_all(dp_ingest *in)
 {
-    size_t n = in->batch.nevents;
     in->sent_ns = uv_hrtime();
-    in->outstanding = n + 1; /* +1 until every command is queued */
-    for (size_t i = 0; i < n; i++) {
-        if (send_event(in, &in->batch.events[i]) != 0) {
+    in->outstanding = 1; /* until every command is queued */
+    size_t off = 0, len;
+    const char *cmd;
+    while (dp_spool_payload_next(in->cmds.data, in->cmds.len, &off, &cmd, &len) == 0) {
+        in->outstanding++;
+        if (dp_redis_formatted(&in->srv->redis, on_xadd, in, cmd, len) != 0) {
             in->failed++;
             in->outstanding--;
         }
     }
     if (--in->outstanding == 0) finish(in);
+}
+
+/* The batch's commands, then Redis if it is up, else the spool. */
+static void dispatch(dp_ingest *in)
+{
+    for (size_t i = 0; i < in->batch.nevents; i++) {
+        if (add_event(in, &in->batch.events[i]) != 0) {
+            respond_unavailable(in, DP_REJECT_UNAVAILABLE, "batch too large to store");
+            ingest_free(in);
+            return;
+        }
+    }
+    if (redis_up(in->srv))
+        send_all(in);
+    else
+        spool_batch(in);
 }
 
 static void make_viewer(dp_ingest *in)
@@ -207,6 +278,18 @@ static void make_viewer(dp_ingest *in)
     sodium_memzero(in->peer, sizeof(in->peer));
 }
 
+/* Today's salt when Redis cannot give the shared one: made here, kept only
+ * in memory. Viewers hashed with it during an outage may count twice that
+ * day if another server hashes the same browser with the shared salt. */
+static void local_salt(dp_server *s, const char *today)
+{
+    if (s->have_salt && strcmp(today, s->salt_day) == 0) return;
+    randombytes_buf(s->salt, sizeof(s->salt));
+    snprintf(s->salt_day, sizeof(s->salt_day), "%s", today);
+    s->have_salt = 1;
+    s->salt_local = 1;
+}
+
 static void on_salt(dp_redis *r, redisReply *reply, void *priv)
 {
     dp_ingest *in = priv;
@@ -214,19 +297,20 @@ static void on_salt(dp_redis *r, redisReply *reply, void *priv)
     (void)r;
     unsigned char salt[32];
     size_t got = 0;
+    char today[11];
+    dp_day(in->received, today);
     if (reply == NULL || reply->type != REDIS_REPLY_STRING ||
         sodium_hex2bin(salt, sizeof(salt), reply->str, reply->len, NULL, &got, NULL) != 0 ||
         got != sizeof(salt)) {
-        in->failed = 1;
-        in->outstanding = 0;
-        finish(in);
-        return;
+        local_salt(s, today);
+    } else {
+        memcpy(s->salt, salt, sizeof(salt));
+        snprintf(s->salt_day, sizeof(s->salt_day), "%s", today);
+        s->have_salt = 1;
+        s->salt_local = 0;
     }
-    memcpy(s->salt, salt, sizeof(salt));
-    dp_day(in->received, s->salt_day);
-    s->have_salt = 1;
     make_viewer(in);
-    send_all(in);
+    dispatch(in);
 }
 
 static void on_salt_set(dp_redis *r, redisReply *reply, void *priv)
@@ -236,23 +320,25 @@ static void on_salt_set(dp_redis *r, redisReply *reply, void *priv)
     (void)priv; /* NX: whichever server set it first wins; the GET that follows reads it */
 }
 
-static void fetch_salt(dp_ingest *in)
+/* Offers our salt for today (a local one made during an outage, or a new
+ * one) with SET NX, then reads whichever is there. */
+static int fetch_salt(dp_ingest *in, const char *today)
 {
     dp_server *s = in->srv;
-    char day[11], key[32], hex[65];
+    char key[32], hex[65];
     unsigned char fresh[32];
-    dp_day(in->received, day);
-    snprintf(key, sizeof(key), "dp:salt:%s", day);
-    randombytes_buf(fresh, sizeof(fresh));
+    snprintf(key, sizeof(key), "dp:salt:%s", today);
+    if (s->have_salt && s->salt_local && strcmp(today, s->salt_day) == 0)
+        memcpy(fresh, s->salt, sizeof(fresh));
+    else
+        randombytes_buf(fresh, sizeof(fresh));
     sodium_bin2hex(hex, sizeof(hex), fresh, sizeof(fresh));
+    sodium_memzero(fresh, sizeof(fresh));
     const char *set[] = {"SET", key, hex, "NX", "EX", "172800"};
     const char *get[] = {"GET", key};
     size_t setl[] = {3, strlen(key), 64, 2, 2, 6}, getl[] = {3, strlen(key)};
-    if (dp_redis_command(&s->redis, on_salt_set, NULL, 6, set, setl) != 0 ||
-        dp_redis_command(&s->redis, on_salt, in, 2, get, getl) != 0) {
-        in->failed = 1;
-        finish(in);
-    }
+    if (dp_redis_command(&s->redis, on_salt_set, NULL, 6, set, setl) != 0) return -EAGAIN;
+    return dp_redis_command(&s->redis, on_salt, in, 2, get, getl);
 }
 
 /* Every event carries a viewer id (distinct browsers: anonymous viewers,
@@ -269,11 +355,14 @@ static void start(dp_ingest *in, const dp_conn *c)
         dp_shard_of(in->batch.session, strlen(in->batch.session), (unsigned)s->cfg->shards));
     char today[11];
     dp_day(in->received, today);
-    if (s->have_salt && strcmp(today, s->salt_day) == 0) {
+    int current = s->have_salt && strcmp(today, s->salt_day) == 0;
+    if (current && (!s->salt_local || !redis_up(s))) {
         make_viewer(in);
-        send_all(in);
-    } else {
-        fetch_salt(in);
+        dispatch(in);
+    } else if (!redis_up(s) || fetch_salt(in, today) != 0) {
+        local_salt(s, today);
+        make_viewer(in);
+        dispatch(in);
     }
 }
 
@@ -288,15 +377,6 @@ static int content_type_ok(const dp_http_req *r)
         n--;
     return (n == 10 && !strncasecmp(ct, "text/plain", 10)) ||
            (n == 16 && !strncasecmp(ct, "application/json", 16));
-}
-
-static int unavailable(dp_conn *c, size_t nevents)
-{
-    dp_server *s = c->srv;
-    if (s->have_redis && s->redis.state == DP_REDIS_UP && !s->redis.closing) return 0;
-    dp_metrics_reject(&s->metrics, DP_REJECT_UNAVAILABLE, nevents);
-    dp_conn_error(c, 503, "event store unavailable; retry later");
-    return 1;
 }
 
 /* A crawler, preview, mail scanner or prefetch: answered as if stored (so
@@ -357,6 +437,7 @@ void dp_route_events(dp_conn *c)
         return;
 
     dp_ingest *in = dp_calloc(1, sizeof(*in));
+    dp_buf_init(&in->cmds, DP_SPOOL_RECORD_MAX);
     in->srv = s;
     in->source = "beacon";
     int rc = dp_batch_decode(&in->batch, r->body.data ? r->body.data : "", r->body.len,
@@ -394,10 +475,6 @@ void dp_route_events(dp_conn *c)
     } else {
         in->presentation = b->presentation;
     }
-    if (unavailable(c, b->nevents)) {
-        ingest_free(in);
-        return;
-    }
     in->conn = c;
     c->pending = in;
     c->detach = detach;
@@ -429,6 +506,7 @@ void dp_route_pixel(dp_conn *c)
         rate_limited(c, &s->rate_ip, c->peer, strlen(c->peer), DP_REJECT_RATE_IP))
         return;
     dp_ingest *in = dp_calloc(1, sizeof(*in));
+    dp_buf_init(&in->cmds, DP_SPOOL_RECORD_MAX);
     in->srv = s;
     in->source = "pixel";
     in->received = dp_now_ms();
@@ -453,10 +531,6 @@ void dp_route_pixel(dp_conn *c)
     in->batch.mode = DP_MODE_SELF;
     in->batch.events = &in->pixel_event;
     in->batch.nevents = 1;
-    if (unavailable(c, 1)) {
-        ingest_free(in);
-        return;
-    }
     in->conn = c;
     c->pending = in;
     c->detach = detach;

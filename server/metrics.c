@@ -10,7 +10,7 @@ _Static_assert(sizeof(route_names) / sizeof(route_names[0]) == DP_ROUTE__COUNT,
 const char *const *const dp_route_names = route_names;
 static const char *const reject_names[] = {"invalid",    "unauthorized", "origin",  "too_large",
                                            "media_type", "unavailable",  "rate_ip", "rate_link",
-                                           "bot",        "prefetch"};
+                                           "bot",        "prefetch",     "spool_full"};
 _Static_assert(sizeof(reject_names) / sizeof(reject_names[0]) == DP_REJECT__COUNT,
                "a name for every reason");
 const char *const *const dp_reject_names = reject_names;
@@ -62,13 +62,19 @@ int dp_metrics_render(const dp_metrics *m, const dp_metrics_gauges *g, dp_buf *o
                                     dp_route_names[r], m->statuses[s],
                                     (unsigned long long)m->requests[r][s]);
     rc |= dp_buf_printf(o,
-                        "# HELP dp_events_accepted_total Events made durable in Redis (202).\n"
+                        "# HELP dp_events_accepted_total Events made durable, in Redis or the "
+                        "spool (202).\n"
                         "# TYPE dp_events_accepted_total counter\n"
                         "dp_events_accepted_total %llu\n"
+                        "# HELP dp_events_spooled_total Of those, events written to the local "
+                        "spool because Redis could not take them.\n"
+                        "# TYPE dp_events_spooled_total counter\n"
+                        "dp_events_spooled_total %llu\n"
                         "# HELP dp_batches_accepted_total Batches answered 202.\n"
                         "# TYPE dp_batches_accepted_total counter\n"
                         "dp_batches_accepted_total %llu\n",
                         (unsigned long long)m->events_accepted,
+                        (unsigned long long)m->events_spooled,
                         (unsigned long long)m->batches_accepted);
     rc |= dp_buf_puts(o, "# HELP dp_events_rejected_total Events of rejected batches, by reason "
                          "(when the batch could be decoded).\n"

@@ -33,6 +33,7 @@ typedef enum dp_reject {
     DP_REJECT_RATE_LINK,    /* 429: too many batches for one link token */
     DP_REJECT_BOT,          /* 202 but not stored: a crawler, preview or mail scanner */
     DP_REJECT_PREFETCH,     /* 202 but not stored: a browser prefetch */
+    DP_REJECT_SPOOL_FULL,   /* 503: Redis cannot take it and the spool is at spool_max_mb */
     DP_REJECT__COUNT
 } dp_reject;
 
@@ -43,7 +44,8 @@ typedef struct dp_metrics {
     int statuses[DP_METRICS_STATUSES]; /* the status codes seen, in order of first use */
     int nstatuses;
     uint64_t requests[DP_ROUTE__COUNT][DP_METRICS_STATUSES];
-    uint64_t events_accepted;
+    uint64_t events_accepted; /* in Redis or in the spool */
+    uint64_t events_spooled;  /* of those, through the spool */
     uint64_t batches_accepted;
     uint64_t events_rejected[DP_REJECT__COUNT]; /* events of rejected batches, when known */
     uint64_t batches_rejected[DP_REJECT__COUNT];

@@ -70,6 +70,45 @@ static void render_base(dp_server *s, dp_buf *b)
         .redis_restarts = s->have_redis_child ? s->redis_child.restarts : 0,
     };
     dp_metrics_render(&s->metrics, &g, b);
+    const dp_spool *sp = &s->spool;
+    dp_buf_printf(
+        b,
+        "# HELP dp_spool_bytes Bytes in the local spool, waiting to be replayed into Redis.\n"
+        "# TYPE dp_spool_bytes gauge\n"
+        "dp_spool_bytes %llu\n"
+        "# HELP dp_spool_segments Spool segment files on disk.\n"
+        "# TYPE dp_spool_segments gauge\n"
+        "dp_spool_segments %zu\n"
+        "# HELP dp_spool_max_bytes Past this, batches Redis cannot take get 503.\n"
+        "# TYPE dp_spool_max_bytes gauge\n"
+        "dp_spool_max_bytes %llu\n"
+        "# HELP dp_spool_written_records_total Batches written to the spool (fsynced).\n"
+        "# TYPE dp_spool_written_records_total counter\n"
+        "dp_spool_written_records_total %llu\n"
+        "# HELP dp_spool_fsyncs_total Group writes to the spool, each ended by one fdatasync.\n"
+        "# TYPE dp_spool_fsyncs_total counter\n"
+        "dp_spool_fsyncs_total %llu\n"
+        "# HELP dp_spool_write_errors_total Group writes that failed (disk full, I/O error).\n"
+        "# TYPE dp_spool_write_errors_total counter\n"
+        "dp_spool_write_errors_total %llu\n"
+        "# HELP dp_spool_replayed_records_total Spooled batches sent to Redis again.\n"
+        "# TYPE dp_spool_replayed_records_total counter\n"
+        "dp_spool_replayed_records_total %llu\n"
+        "# HELP dp_spool_replayed_events_total Spooled events Redis has taken.\n"
+        "# TYPE dp_spool_replayed_events_total counter\n"
+        "dp_spool_replayed_events_total %llu\n"
+        "# HELP dp_spool_replayed_segments_total Segments replayed completely and removed.\n"
+        "# TYPE dp_spool_replayed_segments_total counter\n"
+        "dp_spool_replayed_segments_total %llu\n"
+        "# HELP dp_spool_torn_records_total Torn or damaged records skipped (with the rest of "
+        "their segment).\n"
+        "# TYPE dp_spool_torn_records_total counter\n"
+        "dp_spool_torn_records_total %llu\n",
+        (unsigned long long)sp->bytes, sp->nsegs, (unsigned long long)sp->max_bytes,
+        (unsigned long long)sp->appended_records, (unsigned long long)sp->fsyncs,
+        (unsigned long long)sp->write_errors, (unsigned long long)sp->replayed_records,
+        (unsigned long long)sp->replayed_commands, (unsigned long long)sp->removed_segments,
+        (unsigned long long)sp->torn);
     dp_buf_printf(b,
                   "# HELP dp_report_cache_hits_total Report answers served from the cache.\n"
                   "# TYPE dp_report_cache_hits_total counter\n"

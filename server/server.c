@@ -183,6 +183,13 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     else if ((rc = dp_secret_file(cfg->data_dir, "secret", "", 32, &s->secret, err)) != 0)
         return rc;
     s->secret_len = strlen(s->secret);
+    char spool_dir[PATH_MAX];
+    snprintf(spool_dir, sizeof(spool_dir), "%s/spool", cfg->data_dir);
+    if ((rc = dp_spool_open(&s->spool, loop, spool_dir, (uint64_t)cfg->spool_max_mb << 20,
+                            (uint64_t)cfg->spool_segment_kb << 10, (uint64_t)cfg->spool_fsync_ms,
+                            err)) != 0)
+        return rc;
+    s->have_spool = 1;
     if (cfg->api_keys[0]) {
         if ((rc = dp_apikeys_parse(&s->keys, cfg->api_keys, err)) != 0) return rc;
     } else {
@@ -203,6 +210,8 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
         return rc;
     s->have_redis = 1;
     dp_redis_start(&s->redis);
+    dp_spool_replay_start(&s->replay, loop, &s->spool, &s->redis);
+    s->have_replay = 1;
     /* Reports read much more than ingest writes: their own connection, so
      * an XADD never waits behind a report's pipelined reads. */
     if ((rc = dp_redis_init(&s->rredis, loop, url, (uint64_t)cfg->redis_timeout_ms, err)) != 0)
@@ -287,6 +296,8 @@ static void abort_start(dp_server *s)
         dp_child_stop(&s->redis_child, 5000, NULL, NULL);
     }
     if (s->have_listener) uv_close((uv_handle_t *)&s->listener, NULL);
+    if (s->have_replay) dp_spool_replay_stop(&s->replay, NULL, NULL);
+    if (s->have_spool) dp_spool_close(&s->spool, NULL, NULL);
     uv_run(s->loop, UV_RUN_DEFAULT);
     dp_server_free(s);
 }
@@ -371,9 +382,21 @@ static void on_child_stopped(void *ud)
     maybe_done(s);
 }
 
+static void on_spool_closed(void *ud)
+{
+    dp_server *s = ud;
+    s->open_handles--;
+    maybe_done(s);
+}
+
 static void on_redis_closed(void *ud)
 {
     dp_server *s = ud;
+    /* every ingest has its answer by now: what they spooled gets written */
+    if (s->have_spool && !s->spool.closing) {
+        s->open_handles++;
+        dp_spool_close(&s->spool, on_spool_closed, s);
+    }
     if (s->have_redis_child)
         dp_child_stop(&s->redis_child, 10000, on_child_stopped, s);
     else
@@ -447,6 +470,10 @@ void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud)
     uv_timer_start(&s->shutdown_timer, on_shutdown_timeout, (uint64_t)s->cfg->shutdown_timeout_ms,
                    0);
     dp_live_stop(s, on_closed);
+    if (s->have_replay) {
+        s->open_handles++;
+        dp_spool_replay_stop(&s->replay, on_spool_closed, s);
+    }
     if (s->have_rredis) {
         /* reports in progress answer 503 (or, refreshing, just stop) */
         s->open_handles++;
@@ -465,6 +492,10 @@ void dp_server_free(dp_server *s)
     if (s->secret) sodium_memzero(s->secret, s->secret_len);
     dp_free(s->secret);
     dp_free(s->rbuf);
+    if (s->have_spool) dp_spool_free(&s->spool);
+    s->have_spool = 0;
+    if (s->have_replay) dp_buf_free(&s->replay.buf);
+    s->have_replay = 0;
     dp_buf_free(&s->resp);
     dp_rcache_free(&s->rcache);
     dp_dashboards_free(s);

@@ -17,6 +17,8 @@
 #include "ratelimit.h"
 #include "report_cache.h"
 #include "redis.h"
+#include "spool.h"
+#include "spool_replay.h"
 
 #define DP_READ_BUF 65536
 
@@ -52,6 +54,12 @@ typedef struct dp_server {
     char salt_day[11];
     unsigned char salt[32];
     int have_salt;
+    int salt_local; /* made here while Redis was away, not shared yet */
+
+    dp_spool spool; /* batches Redis could not take, until replayed */
+    int have_spool;
+    dp_spool_replay replay;
+    int have_replay;
 
     dp_metrics metrics;
     uv_timer_t live_timer; /* GET /v1/live: live.h */

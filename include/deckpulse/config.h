@@ -56,6 +56,7 @@ typedef struct dp_config {
     int64_t max_deliveries;
     int64_t retention_days, retention_archive_days;
     int64_t rate_ip_per_s, rate_ip_burst, rate_link_per_s, rate_link_burst;
+    int64_t spool_max_mb, spool_segment_kb, spool_fsync_ms;
     int drop_bots;
     char *dashboards_dir;
     /* reports */
