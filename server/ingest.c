@@ -21,6 +21,7 @@
 #include "log.h"
 #include "resp.h"
 #include "router.h"
+#include "salt.h"
 #include "spool_record.h"
 #include "token.h"
 
@@ -114,8 +115,8 @@ static void on_spooled(void *ud, int status)
 /* Redis could not take the batch: the spool must. */
 static void spool_batch(dp_ingest *in)
 {
-    int rc = dp_spool_append(&in->srv->spool, in->cmds.data, in->cmds.len, in->ncmds, on_spooled,
-                             in);
+    int rc =
+        dp_spool_append(&in->srv->spool, in->cmds.data, in->cmds.len, in->ncmds, on_spooled, in);
     if (rc == 0) return;
     if (rc == -ENOSPC)
         respond_unavailable(in, DP_REJECT_SPOOL_FULL,
@@ -278,13 +279,18 @@ static void make_viewer(dp_ingest *in)
     sodium_memzero(in->peer, sizeof(in->peer));
 }
 
-/* Today's salt when Redis cannot give the shared one: made here, kept only
- * in memory. Viewers hashed with it during an outage may count twice that
- * day if another server hashes the same browser with the shared salt. */
+/* Today's salt when Redis cannot give the shared one: the one this server
+ * last had for today (salt.h), else a new one, offered to Redis with SET NX
+ * once it is back. Only viewers hashed with a new one while another server
+ * hashes the same browser with the shared salt count twice that day. */
 static void local_salt(dp_server *s, const char *today)
 {
     if (s->have_salt && strcmp(today, s->salt_day) == 0) return;
-    randombytes_buf(s->salt, sizeof(s->salt));
+    if (dp_salt_load(s->cfg->data_dir, today, s->salt) != 0) {
+        randombytes_buf(s->salt, sizeof(s->salt));
+        if (dp_salt_store(s->cfg->data_dir, today, s->salt) != 0)
+            dp_warn("ingest: could not keep today's salt in data_dir/salt");
+    }
     snprintf(s->salt_day, sizeof(s->salt_day), "%s", today);
     s->have_salt = 1;
     s->salt_local = 1;
@@ -304,10 +310,19 @@ static void on_salt(dp_redis *r, redisReply *reply, void *priv)
         got != sizeof(salt)) {
         local_salt(s, today);
     } else {
+        int changed = !s->have_salt || strcmp(today, s->salt_day) != 0 ||
+                      sodium_memcmp(s->salt, salt, sizeof(salt)) != 0;
         memcpy(s->salt, salt, sizeof(salt));
         snprintf(s->salt_day, sizeof(s->salt_day), "%s", today);
         s->have_salt = 1;
         s->salt_local = 0;
+        if (changed) {
+            /* a restart during an outage hashes as before; old days go */
+            if (dp_salt_store(s->cfg->data_dir, today, salt) != 0)
+                dp_warn("ingest: could not keep today's salt in data_dir/salt");
+            dp_salt_prune(s->cfg->data_dir, today);
+        }
+        sodium_memzero(salt, sizeof(salt));
     }
     make_viewer(in);
     dispatch(in);

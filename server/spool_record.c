@@ -64,8 +64,7 @@ dp_spool_read dp_spool_record_next(const char *data, size_t n, size_t *off, cons
     if (n - at < DP_SPOOL_HEADER) return DP_SPOOL_TORN;
     if (get32(data + at) != RECORD_MAGIC) return DP_SPOOL_CORRUPT;
     uint32_t plen = get32(data + at + 4), cnt = get32(data + at + 8);
-    if (plen > DP_SPOOL_RECORD_MAX || cnt == 0 || (uint64_t)cnt * 4 > plen)
-        return DP_SPOOL_CORRUPT;
+    if (plen > DP_SPOOL_RECORD_MAX || cnt == 0 || (uint64_t)cnt * 4 > plen) return DP_SPOOL_CORRUPT;
     if (n - at - DP_SPOOL_HEADER < plen) return DP_SPOOL_TORN;
     const char *p = data + at + DP_SPOOL_HEADER;
     if (checksum((const unsigned char *)data + at + 4, p, plen) != get32(data + at + 12))

@@ -86,9 +86,11 @@ static void read_done(uv_work_t *w, int status)
 static void read_more(dp_spool_replay *rp)
 {
     /* keep only what is not parsed yet, then room for one more chunk */
-    memmove(rp->buf.data, rp->buf.data + rp->parsed, rp->buf.len - rp->parsed);
-    rp->buf.len -= rp->parsed;
-    rp->parsed = 0;
+    if (rp->parsed > 0) {
+        memmove(rp->buf.data, rp->buf.data + rp->parsed, rp->buf.len - rp->parsed);
+        rp->buf.len -= rp->parsed;
+        rp->parsed = 0;
+    }
     if (dp_buf_reserve(&rp->buf, DP_REPLAY_CHUNK) != 0) {
         rp->failed = 1;
         if (rp->inflight == 0) end_segment(rp);

@@ -19,6 +19,7 @@ import time
 
 SERVER = os.environ.get("DP_SERVER", "build/deckpulse-server")
 REDIS_SERVER = os.environ.get("DP_REDIS_SERVER", "redis-server")
+SERVER_PREEXEC = None  # run in the server's process before exec (rlimits)
 SECRET = "integration-test-secret-0123456789abcdef"
 ADMIN = "admin-key-0123456789abcdef"
 SALES = "sales-key-0123456789abcdef"
@@ -176,7 +177,7 @@ class Server:
     def start(self):
         self.stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=self.stderr,
-                                     cwd=self.tmp)
+                                     cwd=self.tmp, preexec_fn=SERVER_PREEXEC)
         self.port = None
         end = time.time() + 20
         buf = b""

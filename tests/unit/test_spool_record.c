@@ -91,9 +91,9 @@ static void test_damage_is_caught(void **state)
             b.data[i] ^= (char)(1 << bit);
             size_t off = 0;
             dp_spool_read r1 = dp_spool_record_next(b.data, n, &off, &payload, &len, &count);
-            dp_spool_read r2 = r1 == DP_SPOOL_RECORD ? dp_spool_record_next(
-                                                           b.data, n, &off, &payload, &len, &count)
-                                                     : r1;
+            dp_spool_read r2 = r1 == DP_SPOOL_RECORD
+                                   ? dp_spool_record_next(b.data, n, &off, &payload, &len, &count)
+                                   : r1;
             /* the damaged record is refused, whichever of the two it is */
             assert_true(r1 != DP_SPOOL_RECORD || r2 != DP_SPOOL_RECORD);
             b.data[i] ^= (char)(1 << bit);

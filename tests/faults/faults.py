@@ -1,0 +1,630 @@
+#!/usr/bin/env python3
+"""The fault suite: rows 1-12 of RELIABILITY.md, each under load and each
+judged by the same oracle.
+
+The load generator sends generated engagement traffic (oracle.Traffic:
+sessions over several materials, duplicates, out of order) from a few
+threads, retrying every refused or unanswered batch as the beacon does, and
+logs every answer. While it runs, one fault is injected. After recovery the
+oracle checks
+
+  (a) every event answered 2xx is in the raw archive or the stream (the
+      collector archives each event it reads; the spool must be empty),
+  (b) every aggregate equals a brute-force recount of the distinct events
+      sent (all of them are eventually accepted), so nothing is lost and
+      nothing is counted twice,
+  (c) the server's memory, file descriptors and event-loop lag (the time
+      /healthz takes, sampled throughout) stayed bounded.
+
+  python3 tests/faults/faults.py [--long] [--results FILE] [ROW ...]
+
+The short version of each row runs in the test command (CTest faults.rowNN);
+tests/faults/long.sh runs the long version of all of them and writes the
+figures to tests/faults/RESULTS.md."""
+
+import argparse
+import csv
+import glob
+import io
+import json
+import os
+import queue
+import random
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+from dp import Conn, Env, check, eq, make_request, wait_until  # noqa: E402
+import dp  # noqa: E402
+from oracle import Traffic, compare, compare_sessions  # noqa: E402
+
+COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
+DAY = time.strftime("%Y-%m-%d", time.gmtime())
+BASE = dict(allow_anonymous="true", access_log="false", start_collector="false",
+            redis_timeout_ms=500, header_timeout_ms=1000, body_timeout_ms=1000)
+
+
+# ---------------------------------------------------------------- load ----
+
+class Load:
+    """Threads posting every batch of a Traffic until each got a 2xx,
+    at about rate batches a second in all."""
+
+    def __init__(self, env, traffic, tokens, rate, threads=4):
+        self.env = env
+        self.q = queue.Queue()
+        for req in traffic.batches(tokens):
+            self.q.put(req)
+        self.total = self.q.qsize()
+        self.rate = rate
+        self.acked = set()      # (session, seq) answered 2xx
+        self.sent = set()       # (session, seq) ever sent
+        self.statuses = {}
+        self.latencies = []     # seconds, of answered requests
+        self.bad = []           # answers no retry can fix (4xx other than 429)
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(threads)]
+        self.started = time.time()
+        for t in self.threads:
+            t.start()
+
+    def port(self):
+        return self.env.server.port
+
+    def run(self):
+        conn = None
+        interval = len(self.threads) / float(self.rate)
+        while True:
+            try:
+                body, ua = self.q.get_nowait()
+            except queue.Empty:
+                break
+            ids = {(json.loads(body)["session"], e["seq"]) for e in json.loads(body)["events"]}
+            while True:
+                t0 = time.time()
+                req = make_request("POST", "/v1/events", body,
+                                   {"Content-Type": "text/plain", "User-Agent": ua})
+                try:
+                    if conn is None:
+                        conn = Conn(self.port(), 5)
+                    conn.send(req)
+                    status = conn.response().status
+                except (OSError, EOFError, ValueError, IndexError):
+                    status = 0
+                    if conn:
+                        conn.close()
+                    conn = None
+                took = time.time() - t0
+                with self.lock:
+                    self.sent |= ids
+                    self.statuses[status] = self.statuses.get(status, 0) + 1
+                    if status:
+                        self.latencies.append(took)
+                    if 200 <= status < 300:
+                        self.acked |= ids
+                if 200 <= status < 300:
+                    break
+                if status and status < 500 and status not in (408, 429):
+                    with self.lock:
+                        self.bad.append((status, body[:200]))
+                    break
+                time.sleep(0.05 + random.random() * 0.05)
+            time.sleep(max(0.0, interval - (time.time() - t0)))
+        if conn:
+            conn.close()
+
+    def wait(self, timeout):
+        for t in self.threads:
+            t.join(max(0.1, timeout - (time.time() - self.started)))
+        return not any(t.is_alive() for t in self.threads)
+
+
+class Sampler:
+    """Samples the server's RSS, open fds and /healthz time every 100 ms."""
+
+    def __init__(self, env):
+        self.env = env
+        self.rss = self.fds = 0
+        self.lag = 0.0
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop.is_set():
+            proc = self.env.server.proc
+            try:
+                pid = proc.pid
+                with open("/proc/%d/status" % pid) as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            self.rss = max(self.rss, int(line.split()[1]))
+                self.fds = max(self.fds, len(os.listdir("/proc/%d/fd" % pid)))
+                t0 = time.time()
+                c = Conn(self.env.server.port, 5)
+                c.send(make_request("GET", "/healthz"))
+                c.response()
+                c.close()
+                self.lag = max(self.lag, time.time() - t0)
+            except (OSError, EOFError, ValueError, IndexError, AttributeError):
+                pass  # the server is being restarted
+            self.stop.wait(0.1)
+
+    def finish(self):
+        self.stop.set()
+        self.t.join(5)
+
+
+# ----------------------------------------------------- the environment ----
+
+class Faults:
+    def __init__(self, long, **settings):
+        self.long = long
+        opts = dict(BASE)
+        opts.update(settings)
+        self.env = Env(**opts)
+        self.collectors = {}
+
+    def collector(self, name="c1", extra=()):
+        env = self.env
+        log = open(os.path.join(env.tmp, "collector-%s.log" % name), "ab")
+        p = subprocess.Popen(
+            [COLLECTOR, "--redis", env.redis.url(), "--data_dir", env.server.data_dir,
+             "--collector_name", name, "--session_timeout_ms", "1500", "--claim_idle_ms", "500",
+             "--max_deliveries", "3", "--log_level", "warn"] + list(extra),
+            stdout=log, stderr=log)
+        env.children.append(p)
+        self.collectors[name] = p
+        return p
+
+    def restart_server(self, sig=signal.SIGKILL):
+        """Kills (or stops) the server and starts it again on its port with
+        its data_dir (and so its spool). Returns (exit code, seconds)."""
+        s = self.env.server
+        t0 = time.time()
+        s.proc.send_signal(sig)
+        rc = s.proc.wait(30)
+        took = time.time() - t0
+        port = s.port
+        s.stop()
+        s.argv[s.argv.index("--listen") + 1] = "127.0.0.1:%d" % port
+        for _ in range(50):
+            try:
+                s.start()
+                break
+            except RuntimeError:
+                time.sleep(0.1)  # the port is still in TIME_WAIT or so
+        return rc, took
+
+    def close(self):
+        if getattr(self, "unmount", None):
+            eq(self.env.server.stop(), 0, "server exit code")
+            subprocess.run(["umount", "-l", self.unmount])
+            self.env.server.start()
+        for p in self.collectors.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        self.env.close()
+
+
+def metric(env, name):
+    for line in env.server.get("/metrics").body.decode().split("\n"):
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    return None
+
+
+def settled(r):
+    try:
+        groups = r.cmd("XINFO", "GROUPS", "dp:{0}:events")
+    except (RuntimeError, OSError):
+        return False
+    if not groups:
+        return False
+    g = dict(zip(groups[0][::2], groups[0][1::2]))
+    return g["lag"] == 0 and g["pending"] == 0 and r.cmd("ZCARD", "dp:{0}:open") == 0
+
+
+def archived(data_dir):
+    """(session, seq) of every archive row, truncated gzip read up to the
+    damage (a killed collector leaves one)."""
+    out = set()
+    cols = None
+    for f in sorted(glob.glob(os.path.join(data_dir, "archive", "*", "*.csv.gz"))):
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        raw = open(f, "rb").read()
+        try:
+            text = d.decompress(raw)
+        except zlib.error:
+            text = b""
+        text = text[:text.rfind(b"\n") + 1].decode(errors="replace")
+        for row in csv.reader(io.StringIO(text)):
+            if row and row[0] == "received":
+                cols = row
+                continue
+            if cols and len(row) == len(cols):
+                out.add((row[cols.index("session")], int(row[cols.index("seq")])))
+    return out
+
+
+# ------------------------------------------------------------- the rows ----
+
+def make_traffic(f, seed, sessions):
+    t = Traffic(seed, sessions=sessions)
+    tokens = {}
+    for p, (pr, _) in t.presentations.items():
+        if pr:
+            campaign, owner = t.link_extra(pr)
+            extra = {"campaign": campaign, "owner": owner}
+            if t.prospects[pr]:
+                extra["account"] = t.prospects[pr]
+            tokens[p] = f.env.server.mint(p, pr, **extra)
+    return t, tokens
+
+
+def run_row(row, long):
+    """Runs one row; returns its figures."""
+    spec = ROWS[row]
+    f = Faults(long, **spec.get("settings", {}))
+    try:
+        sessions = spec["sessions"][1 if long else 0]
+        t, tokens = make_traffic(f, row * 1000 + (7 if long else 1), sessions)
+        if spec.get("collector", True):
+            f.collector()
+        sampler = Sampler(f.env)
+        load = Load(f.env, t, tokens, rate=spec.get("rate", 150))
+        notes = spec["fault"](f, load, long) or {}
+        check(load.wait(600), "the load finished")
+        sampler.finish()
+        eq(load.bad, [], "no batch refused with a 4xx")
+        env = f.env
+        check(wait_until(lambda: metric(env, "dp_spool_segments") == 0, 60, 0.2),
+              "the spool is empty again")
+        if not any(p.poll() is None for p in f.collectors.values()):
+            f.collector("final")
+        check(wait_until(lambda: settled(env.redis), 180, 0.2), "the collectors caught up")
+        # (a) every acknowledged event is in the archive or the stream
+        found = archived(env.server.data_dir) | {
+            (e["session"], int(e["seq"])) for e in env.redis.entries()}
+        lost = load.acked - found
+        eq(len(lost), 0, "acknowledged events lost: %s" % sorted(lost)[:5])
+        # (b) aggregates equal the brute-force recount
+        n = compare(env.redis, t.recount(DAY), DAY, check, eq)
+        compare_sessions(env.redis, t, eq)
+        # (c) bounded
+        check(sampler.lag < spec.get("max_lag", 1.0),
+              "event loop answered /healthz within %.1fs (%.3fs)"
+              % (spec.get("max_lag", 1.0), sampler.lag))
+        check(sampler.fds < 400, "file descriptors bounded (%d)" % sampler.fds)
+        check(sampler.rss < 400 * 1024, "memory bounded (%d KB)" % sampler.rss)
+        lat = sorted(load.latencies)
+        figures = dict(
+            row=row, fault=spec["name"], sent=len(load.sent), acknowledged=len(load.acked),
+            found=len(load.acked & found), lost=len(lost), requests=sum(load.statuses.values()),
+            statuses=dict(sorted(load.statuses.items())), aggregates_compared=n,
+            max_latency_s=round(lat[-1], 3) if lat else 0,
+            p99_latency_s=round(lat[int(len(lat) * 0.99)], 3) if lat else 0,
+            healthz_max_s=round(sampler.lag, 3), max_fds=sampler.fds, max_rss_kb=sampler.rss,
+            spooled=metric(env, "dp_events_spooled_total"),
+            replayed=metric(env, "dp_spool_replayed_events_total"),
+            torn=metric(env, "dp_spool_torn_records_total"))
+        figures.update(notes)
+        for name, p in f.collectors.items():
+            log = open(os.path.join(env.tmp, "collector-%s.log" % name), errors="replace").read()
+            check("AddressSanitizer" not in log and "runtime error" not in log,
+                  "sanitizer report in collector %s:\n%s" % (name, log[-2000:]))
+        return figures
+    finally:
+        f.close()
+
+
+def during(load, frac):
+    """Sleeps until about frac of the batches have been taken."""
+    wait_until(lambda: load.q.qsize() <= load.total * (1 - frac), 120, 0.02)
+
+
+def row1(f, load, long):
+    kills = 4 if long else 1
+    for _ in range(kills):
+        during(load, 0.2 if kills == 1 else random.uniform(0.1, 0.7))
+        f.env.redis.stop(signal.SIGKILL)
+        time.sleep(1.0)
+        f.env.redis.start()
+    return {"redis_kills": kills}
+
+
+def row2(f, load, long):
+    during(load, 0.2)
+    secs = 30 if long else 3
+    f.env.redis.proc.send_signal(signal.SIGSTOP)
+    time.sleep(secs)
+    f.env.redis.proc.send_signal(signal.SIGCONT)
+    return {"redis_stopped_s": secs}
+
+
+def row3(f, load, long):
+    during(load, 0.2)
+    secs = 20 if long else 3
+    f.env.redis.cmd("CONFIG", "SET", "maxmemory", "1")
+    time.sleep(secs)
+    f.env.redis.cmd("CONFIG", "SET", "maxmemory", "0")
+    return {"redis_oom_s": secs}
+
+
+def row4(f, load, long):
+    kills = 5 if long else 2
+    for i in range(kills):
+        during(load, (i + 1) / (kills + 2.0))
+        if i % 2 == 0:
+            # Redis down first, so the spool is being written when the
+            # server dies (its last record may be torn)
+            f.env.redis.stop(signal.SIGKILL)
+            time.sleep(0.7)
+            f.restart_server(signal.SIGKILL)
+            f.env.redis.start()
+        else:
+            f.restart_server(signal.SIGKILL)
+    return {"server_kills": kills}
+
+
+def row5(f, load, long):
+    kills = 30 if long else 8
+    rnd = random.Random(5)
+    for _ in range(kills):
+        time.sleep(rnd.uniform(0.05, 0.4))
+        p = f.collectors.get("c1")
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        f.collector("c1", ["--collector_batch", "25"])
+    return {"collector_kills": kills}
+
+
+def row6(f, load, long):
+    f.collector("c2", ["--collector_batch", "20"])
+    f.collector("c3", ["--collector_batch", "20"])
+    kills = 6 if long else 1
+    for i in range(kills):
+        during(load, (i + 1) / (kills + 1.0))
+        name = ["c1", "c2"][i % 2]
+        p = f.collectors[name]
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        if i + 1 < kills:
+            f.collector(name, ["--collector_batch", "20"])
+    return {"collectors": 3, "collector_kills": kills}
+
+
+def row7(f, load, long):
+    n = 5 if long else 1
+    for _ in range(n):
+        during(load, 0.3)
+        f.env.redis.cmd("XADD", "dp:{0}:events", "*", "v", "1", "session", "poison",
+                        "type", "bogus")
+    check(wait_until(lambda: f.env.redis.cmd("XLEN", "dp:{0}:dead") == n, 60, 0.1),
+          "poison entries dead-lettered")
+    return {"poison_entries": n, "dead_letters": f.env.redis.cmd("XLEN", "dp:{0}:dead")}
+
+
+def row8(f, load, long):
+    spool = os.path.join(f.env.server.data_dir, "spool")
+    eq(subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", spool]).returncode, 0,
+       "a small tmpfs on the spool directory (the suite runs as root)")
+    f.unmount = spool
+    try:
+        during(load, 0.2)
+        filler = os.path.join(spool, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(fd, b"x" * 4096)
+        except OSError:
+            os.close(fd)
+        f.env.redis.stop(signal.SIGKILL)
+        time.sleep(6 if long else 2)
+        health = f.env.server.get("/healthz").status
+        eq(health, 200, "health answers while the spool's disk is full")
+        errors = metric(f.env, "dp_spool_write_errors_total")
+        check(errors > 0, "spool write errors while the disk is full")
+        for seg in glob.glob(os.path.join(spool, "*.seg")):
+            data = open(seg, "rb").read()
+            check(not partial_record(data), "no partial record in " + seg)
+        os.unlink(filler)
+        time.sleep(1)
+        f.env.redis.start()
+    finally:
+        pass
+    return {"spool_write_errors": errors}
+
+
+def partial_record(data):
+    import struct
+    off = 8
+    while off + 16 <= len(data):
+        _m, plen, _c, crc = struct.unpack_from("<4sIII", data, off)
+        if off + 16 + plen > len(data) or zlib.crc32(data[off + 4:off + 12] +
+                                                      data[off + 16:off + 16 + plen]) != crc:
+            return True
+        off += 16 + plen
+    return off != len(data)
+
+
+def row9(f, load, long):
+    n = 3 if long else 1
+    took = []
+    for i in range(n):
+        during(load, (i + 1) / (n + 1.0))
+        rc, secs = f.restart_server(signal.SIGTERM)
+        eq(rc, 0, "exit code after SIGTERM under load")
+        check(secs < 5, "exits in seconds under load (%.2fs)" % secs)
+        took.append(round(secs, 2))
+    return {"sigterms": n, "exit_s": took}
+
+
+def slow_sockets(port, n, body, stop, closed_after):
+    """n sockets that send a request a byte every second (the header, or
+    after a whole header the body); the time each was closed."""
+    head = (b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: 100\r\n\r\n" if body else b"POST /v1/events HTTP/1.1\r\nHost: x\r\n")
+    socks = []
+    t0 = time.time()
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.setblocking(False)
+        if body:
+            s.sendall(head)
+        socks.append(s)
+    i = 0
+    while socks and not stop.is_set():
+        for s in list(socks):
+            try:
+                s.send(b"x" if body else head[i % len(head):i % len(head) + 1])
+                data = s.recv(4096)
+                if data == b"" or data.startswith(b"HTTP/1.1 408"):
+                    closed_after.append(time.time() - t0)
+                    socks.remove(s)
+                    s.close()
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed_after.append(time.time() - t0)
+                socks.remove(s)
+                s.close()
+        i += 1
+        stop.wait(1.0)
+    for s in socks:
+        s.close()
+
+
+def slow_row(body):
+    def fault(f, load, long):
+        n = 200 if long else 40
+        closed, stop = [], threading.Event()
+        during(load, 0.1)
+        th = threading.Thread(target=slow_sockets,
+                              args=(f.env.server.port, n, body, stop, closed), daemon=True)
+        th.start()
+        wait_until(lambda: len(closed) == n, 15, 0.1)
+        stop.set()
+        th.join(5)
+        eq(len(closed), n, "every slow socket was closed")
+        check(max(closed) < 4.0, "closed after the %s timeout (last at %.1fs)"
+              % ("body" if body else "header", max(closed)))
+        return {"slow_sockets": n, "last_closed_s": round(max(closed), 2)}
+    return fault
+
+
+def row12(f, load, long):
+    """Connections past the fd limit (the server runs with 128 fds here)."""
+    rounds = 3 if long else 1
+    cpu = []
+    pid = f.env.server.proc.pid
+    for _ in range(rounds):
+        during(load, 0.2)
+        t0 = cpu_seconds(pid)
+        socks = []
+        for _ in range(300):
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", f.env.server.port), 2))
+            except OSError:
+                break
+        time.sleep(2)
+        used = cpu_seconds(pid) - t0
+        cpu.append(round(used, 2))
+        check(used < 1.0, "no busy loop at the fd limit (%.2f s of CPU in 2 s)" % used)
+        for s in socks:
+            s.close()
+    return {"flood_rounds": rounds, "flood_cpu_s": cpu}
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as fh:
+        parts = fh.read().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
+ROWS = {
+    1: dict(name="kill -9 Redis under load, restart it", fault=row1, sessions=(200, 2000)),
+    2: dict(name="SIGSTOP Redis, then SIGCONT", fault=row2, sessions=(200, 2000),
+            max_lag=1.0),
+    3: dict(name="Redis at maxmemory (OOM errors)", fault=row3, sessions=(200, 2000)),
+    4: dict(name="kill -9 the server under load (spool being written), restart",
+            fault=row4, sessions=(250, 2000)),
+    5: dict(name="kill -9 the collector mid-batch, repeatedly", fault=row5,
+            sessions=(200, 2000)),
+    6: dict(name="three collectors, one killed", fault=row6, sessions=(200, 2000)),
+    7: dict(name="a poison entry that always fails", fault=row7, sessions=(150, 1500)),
+    8: dict(name="spool disk full", fault=row8, sessions=(200, 2000),
+            settings=dict(spool_segment_kb=64)),
+    9: dict(name="SIGTERM under load, restart", fault=row9, sessions=(200, 2000)),
+    10: dict(name="slowloris: many sockets sending a header byte a second", fault=slow_row(False),
+             sessions=(150, 1500)),
+    11: dict(name="slow body", fault=slow_row(True), sessions=(150, 1500)),
+    12: dict(name="connection flood beyond the fd limit", fault=row12, sessions=(150, 1500),
+             settings=dict(max_connections=1000)),
+}
+
+
+def limited_fds():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--long", action="store_true")
+    ap.add_argument("--results")
+    ap.add_argument("rows", nargs="*", type=int)
+    a = ap.parse_args()
+    rows = a.rows or sorted(ROWS)
+    results = []
+    for row in rows:
+        t0 = time.time()
+        if row == 12:
+            dp.SERVER_PREEXEC = limited_fds
+        fig = run_row(row, a.long)
+        dp.SERVER_PREEXEC = None
+        fig["seconds"] = round(time.time() - t0, 1)
+        print(json.dumps(fig), flush=True)
+        results.append(fig)
+    if a.results:
+        write_results(a.results, results, a.long)
+    dp.finish()
+
+
+def write_results(path, results, long):
+    lines = ["# Fault suite results", "",
+             "Written by `tests/faults/long.sh` (`faults.py %s`) on %s UTC; each row under "
+             "load, judged by the oracle of `tests/faults/faults.py`." % (
+                 "--long" if long else "", time.strftime("%Y-%m-%d %H:%M", time.gmtime())), "",
+             "| # | fault | events sent | acknowledged | found | lost | requests (status: n) "
+             "| max latency s | /healthz max s | max fds | max RSS MB | notes |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    keys = {"row", "fault", "sent", "acknowledged", "found", "lost", "requests", "statuses",
+            "max_latency_s", "p99_latency_s", "healthz_max_s", "max_fds", "max_rss_kb",
+            "aggregates_compared", "seconds"}
+    for r in results:
+        notes = ", ".join("%s %s" % (k, v) for k, v in r.items() if k not in keys)
+        lines.append("| %d | %s | %d | %d | %d | **%d** | %d (%s) | %.3f | %.3f | %d | %.0f | %s |" % (
+            r["row"], r["fault"], r["sent"], r["acknowledged"], r["found"], r["lost"],
+            r["requests"], ", ".join("%s: %d" % kv for kv in r["statuses"].items()),
+            r["max_latency_s"], r["healthz_max_s"], r["max_fds"], r["max_rss_kb"] / 1024.0,
+            notes + "; %d aggregates compared; %.0f s" % (r["aggregates_compared"], r["seconds"])))
+    lines.append("")
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
