@@ -1,5 +1,6 @@
 #include "collector.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "archive_erase.h"
 #include "clock.h"
 #include "deckpulse/keys.h"
 #include "log.h"
@@ -187,9 +189,9 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
     for (size_t i = 0; i < ng && rc == 0; i++)
         rc = dp_archive_append(&c->ar, &good[i], err);
     if (rc == 0) rc = dp_archive_flush(&c->ar, err);
-    long long applied = 0, dups = 0;
+    dp_rollup_counts counts = {0, 0, 0};
     if (rc == 0 && ng > 0) {
-        rc = dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, good, ng, &applied, &dups, err);
+        rc = dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, good, ng, &counts, err);
         if (rc == -EINVAL) {
             /* The script refused the batch: apply one by one, so only the
              * entries that fail stay pending (and are dead-lettered on their
@@ -197,12 +199,11 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
             dp_warn("batch refused (%s); applying its %zu entries one by one", err->msg, ng);
             rc = 0;
             for (size_t i = 0; i < ng && rc != -EIO; i++) {
-                long long a = 0, d = 0;
                 dp_err one;
-                int r1 = dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, &good[i], 1, &a, &d, &one);
+                int r1 =
+                    dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, &good[i], 1, &counts, &one);
                 if (r1 == 0) {
-                    applied += a;
-                    dups += d;
+                    continue;
                 } else if (r1 == -EIO) {
                     rc = dp_err_set(err, -EIO, "%s", one.msg);
                 } else {
@@ -222,8 +223,9 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
     if (rc == 0) {
         c->batches++;
         c->events += (long long)ng;
-        c->applied += applied;
-        c->duplicates += dups;
+        c->applied += counts.applied;
+        c->duplicates += counts.dups;
+        c->unplaced += counts.unplaced;
     }
     dp_free(good);
     if (pend) freeReplyObject(pend);
@@ -328,6 +330,70 @@ static int trim(dp_collector *c, unsigned shard, dp_err *err)
     return 0;
 }
 
+/* Erasure (archive_erase.h). Another collector's files are left to it while
+ * it runs (it has them open): running = reported within the last 15 s. */
+#define ERASURE_KEEP_MS (30LL * 86400000) /* tombstones outlive any replay window */
+
+static int keep_file(const char *name, void *ud)
+{
+    dp_collector *c = ud;
+    const char *dash = strrchr(name, '-');
+    size_t n = dash ? (size_t)(dash - name) : strlen(name);
+    if (n == strlen(c->name) && !strncmp(name, c->name, n)) return 1; /* ours, this run or old */
+    const redisReply *p = c->peers;
+    for (size_t i = 0; p && i + 1 < p->elements; i += 2) {
+        const char *f = p->element[i]->str;
+        if (strncmp(f, name, n) == 0 && !strcmp(f + n, "|updated") &&
+            c->peers_at - strtoll(p->element[i + 1]->str, NULL, 10) < 15000)
+            return 0;
+    }
+    return 1;
+}
+
+static int erasures(dp_collector *c, int64_t now, dp_err *err)
+{
+    redisReply *r = cmd(c, err, "HGETALL dp:{0}:erasures");
+    if (r == NULL) return -EIO;
+    const char **ids = dp_calloc(r->elements / 2 + 1, sizeof(char *));
+    size_t n = 0;
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+        const char *id = r->element[i]->str;
+        if (now - strtoll(r->element[i + 1]->str, NULL, 10) > ERASURE_KEEP_MS) {
+            redisReply *d = cmd(c, err, "HDEL dp:{0}:erasures %s", id);
+            if (d) freeReplyObject(d);
+            continue;
+        }
+        if (dp_strmap_get(&c->erased, id, strlen(id)) == NULL) ids[n++] = id;
+    }
+    int rc = 0;
+    if (n > 0) {
+        redisReply *peers = cmd(c, err, "HGETALL dp:{0}:collectors");
+        if (peers == NULL) {
+            rc = -EIO;
+        } else {
+            char dir[PATH_MAX];
+            long long rows = 0, files = 0;
+            snprintf(dir, sizeof(dir), "%s/archive", c->cfg->data_dir);
+            c->peers = peers;
+            c->peers_at = now;
+            /* our open files first: the next append starts a new gzip member */
+            dp_archive_close(&c->ar);
+            rc = dp_archive_erase(dir, ids, n, keep_file, c, c->name, &rows, &files, err);
+            c->peers = NULL;
+            freeReplyObject(peers);
+            if (rc == 0) {
+                for (size_t i = 0; i < n; i++)
+                    dp_strmap_put(&c->erased, ids[i], strlen(ids[i]), (void *)1);
+                dp_info("erasure: %zu prospect(s): %lld archive row(s) removed from %lld file(s)",
+                        n, rows, files);
+            }
+        }
+    }
+    dp_free(ids);
+    freeReplyObject(r);
+    return rc;
+}
+
 /* Retention: per-day aggregates before retention_days ago, on every shard,
  * and this collector's archive days before retention_archive_days ago. */
 static int retain(dp_collector *c, int64_t now, dp_err *err)
@@ -367,6 +433,8 @@ static int tick(dp_collector *c, dp_err *err)
         c->ended += ended;
         if ((rc = trim(c, s, err)) != 0) return rc;
     }
+    int erc = erasures(c, now, err);
+    if (erc != 0) return erc;
     if ((c->cfg->retention_days > 0 || c->cfg->retention_archive_days > 0) &&
         (c->last_retain_ms == 0 || now - c->last_retain_ms >= 3600000)) {
         c->last_retain_ms = now;
@@ -383,9 +451,9 @@ static int tick(dp_collector *c, dp_err *err)
     redisReply *r = cmd(c, err,
                         "HSET dp:{0}:collectors %s|batches %lld %s|events %lld %s|applied %lld "
                         "%s|duplicates %lld %s|dead %lld %s|ended %lld %s|errors %lld "
-                        "%s|events_per_s %.1f %s|updated %lld",
+                        "%s|unplaced %lld %s|events_per_s %.1f %s|updated %lld",
                         n, c->batches, n, c->events, n, c->applied, n, c->duplicates, n, c->dead, n,
-                        c->ended, n, c->errors, n, eps, n, (long long)now);
+                        c->ended, n, c->errors, n, c->unplaced, n, eps, n, (long long)now);
     if (r == NULL) return -EIO;
     freeReplyObject(r);
     return 0;
@@ -431,6 +499,7 @@ int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_
     c->stop = stop;
     c->started_ms = dp_now_ms();
     c->ro.ttl_ms = cfg->dedup_ttl_s * 1000;
+    dp_strmap_init(&c->erased);
     if (cfg->collector_name[0]) {
         snprintf(c->name, sizeof(c->name), "%s", cfg->collector_name);
     } else {
@@ -464,5 +533,6 @@ int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_
     }
     dp_archive_flush(&c->ar, NULL);
     dp_archive_close(&c->ar);
+    dp_strmap_free(&c->erased);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include "archive.h"
 #include "deckpulse/config.h"
 #include "rollup.h"
+#include "strmap.h"
 
 typedef struct dp_collector {
     const dp_config *cfg;
@@ -23,11 +24,14 @@ typedef struct dp_collector {
     volatile sig_atomic_t *stop;
     /* counters (also written to the hash dp:{0}:collectors as "<name>|<counter>"
      * every second, for the server's /metrics) */
-    long long batches, events, applied, duplicates, dead, ended, errors;
+    long long batches, events, applied, duplicates, dead, ended, errors, unplaced;
     int64_t started_ms;
     int64_t last_tick_ms;
     int64_t last_retain_ms; /* retention runs at the first tick, then hourly */
     long long last_tick_events;
+    dp_strmap erased;        /* prospects whose archive rows this run removed */
+    const redisReply *peers; /* dp:{0}:collectors, while erasing */
+    int64_t peers_at;
 } dp_collector;
 
 /* Connects (retrying until *stop), then consumes until *stop. 0 on a clean

@@ -32,10 +32,10 @@ static int flush_shard(replay *r, unsigned s)
 {
     pending *p = &r->shards[s];
     if (p->n == 0) return 0;
-    long long a = 0, d = 0;
-    int rc = dp_rollup_apply(&r->ro, r->rc, s, "", p->e, p->n, &a, &d, &r->err);
-    r->applied += a;
-    r->dups += d;
+    dp_rollup_counts k = {0, 0, 0};
+    int rc = dp_rollup_apply(&r->ro, r->rc, s, "", p->e, p->n, &k, &r->err);
+    r->applied += k.applied;
+    r->dups += k.dups;
     for (size_t i = 0; i < p->n; i++)
         dp_free(p->store[i]);
     p->n = 0;

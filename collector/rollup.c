@@ -44,7 +44,7 @@ static redisReply *evalsha(dp_rollup *ro, redisContext *rc, int argc, const char
 }
 
 int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char *group,
-                    const dp_entry *e, size_t n, long long *applied, long long *dups, dp_err *err)
+                    const dp_entry *e, size_t n, dp_rollup_counts *counts, dp_err *err)
 {
     size_t argc = 9 + n * W;
     const char **argv = dp_malloc(argc * sizeof(char *));
@@ -109,9 +109,10 @@ int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char 
         rc2 = -EIO;
     } else if (r->type == REDIS_REPLY_ERROR) {
         rc2 = dp_err_set(err, -EINVAL, "rollup script: %.200s", r->str);
-    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-        *applied = r->element[0]->integer;
-        *dups = r->element[1]->integer;
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+        counts->applied += r->element[0]->integer;
+        counts->dups += r->element[1]->integer;
+        counts->unplaced += r->element[2]->integer;
     } else {
         rc2 = dp_err_set(err, -EINVAL, "rollup script: unexpected reply");
     }

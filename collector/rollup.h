@@ -17,11 +17,18 @@ typedef struct dp_rollup {
 
 /* SCRIPT LOAD: 0 or -EIO with err. */
 int dp_rollup_load(dp_rollup *ro, redisContext *rc, dp_err *err);
+/* What one call applied: events counted, duplicates dropped, and views
+ * past the slides their session announced (counted as views of their
+ * slide, not as positions: RELIABILITY row 23). */
+typedef struct dp_rollup_counts {
+    long long applied, dups, unplaced;
+} dp_rollup_counts;
+
 /* Applies e[0..n) (all of shard `shard`), XACKs their ids in `group` ("" for
- * none) in the same script. *applied and *dups count events. 0, -EIO
- * (connection: retry later) or -EINVAL (the script refused the batch). */
+ * none) in the same script; adds to *counts. 0, -EIO (connection: retry
+ * later) or -EINVAL (the script refused the batch). */
 int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char *group,
-                    const dp_entry *e, size_t n, long long *applied, long long *dups, dp_err *err);
+                    const dp_entry *e, size_t n, dp_rollup_counts *counts, dp_err *err);
 /* Ends sessions of shard idle since before `before_ms`; *ended counts them. */
 /* Deletes the per-day aggregates (materials, slides, viewers, prospects) of
  * days before cutoff ("YYYY-MM-DD"), a bounded amount per call: *more says

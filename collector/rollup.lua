@@ -5,7 +5,7 @@
 -- ARGV[1] key prefix "dp:{N}:"     ARGV[2] dedup/session ttl (ms)
 -- ARGV[3] consumer group ("" = replay: no XACK)    ARGV[4] number of events
 -- then W values per event, in the order of FIELDS below. KEYS[1] = stream.
--- Returns {applied, duplicates}.
+-- Returns {applied, duplicates, unplaced views}.
 --
 -- Mode "retain": ARGV[4] "-2", ARGV[5] cutoff day, ARGV[6] budget: see below.
 -- Mode "sweep": ARGV[1] prefix, ARGV[2] ttl, ARGV[3] "", ARGV[4] "-1",
@@ -25,6 +25,7 @@ local W = #FIELDS
 
 local sessions = {} -- session id -> state table, written back at the end
 local cur_day = ''  -- the day of the event being applied (sweeps: unused)
+local unplaced = 0  -- views past the slides their session announced
 local touched = {}  -- material -> true: its generation is bumped (report caches)
 
 local function session(sid)
@@ -204,6 +205,11 @@ local function apply(e)
     local ps = 's:' .. m .. '|' .. e.slide .. '|' .. e.version
     if t == 'view' then
       value = e.index
+      -- a view past the slides its session announced (RELIABILITY row 23)
+      -- is a view of its slide, but not a position: it moves neither the
+      -- deepest position (funnel, completion) nor the slides seen
+      local placed = tonumber(s.slides) == 0 or tonumber(e.index) < tonumber(s.slides)
+      if not placed then unplaced = unplaced + 1 end
       call('HINCRBY', sk, sv .. 'views', 1)
       pfadd_once(P .. 'sv:' .. m .. ':' .. e.slide .. ':' .. e.version .. ':' .. e.day .. ':' .. e.mode, e.who)
       call('HINCRBY', mk, 'views', 1)
@@ -240,7 +246,7 @@ local function apply(e)
           call('HINCRBY', pdk, 'm:' .. m .. ':completed', 1)
         end
       end
-      if not deep or tonumber(e.index) > tonumber(deep) then
+      if placed and (not deep or tonumber(e.index) > tonumber(deep)) then
         call('HSET', smat, 'x|' .. m, e.index)
         local msk = P .. 'mat:' .. m .. ':' .. day .. ':' .. s.mode
         if deep then call('HINCRBY', msk, 'x' .. deep, -1) end
@@ -278,14 +284,14 @@ local function apply(e)
       end
       -- slides seen: distinct positions of the presentation viewed
       local sseen = P .. 'sseen:' .. sid
-      if call('SADD', sseen, e.index) == 1 then
+      if placed and call('SADD', sseen, e.index) == 1 then
         s.seen = tostring(tonumber(s.seen or '0') + 1)
         if not once['E|' .. sseen] then
           once['E|' .. sseen] = true
           call('PEXPIRE', sseen, ttl)
         end
       end
-      if tonumber(e.index) > tonumber(s.maxidx) then
+      if placed and tonumber(e.index) > tonumber(s.maxidx) then
         s.maxidx = e.index
         check_complete(sid, s)
       end
@@ -437,4 +443,4 @@ end
 if group ~= '' and #acks > 0 then
   call('XACK', KEYS[1], group, unpack(acks))
 end
-return {applied, dups}
+return {applied, dups, unplaced}

@@ -95,6 +95,8 @@ const dp_config_setting dp_config_settings[] = {
      "batches a second for one link token, sustained (0 = no limit)"},
     {"rate_link_burst", DP_CFG_INT, S(rate_link_burst), 1, 10000000, "200",
      "batches one link token may send at once before rate_link_per_s applies"},
+    {"max_dwell_ms", DP_CFG_INT, S(max_dwell_ms), 1000, 86400000, "3600000",
+     "one dwell event counts at most this long; longer ones are clamped and counted"},
     {"spool_max_mb", DP_CFG_INT, S(spool_max_mb), 1, 1048576, "1024",
      "the local spool (data_dir/spool) takes batches Redis cannot, up to this size; past it 503"},
     {"spool_segment_kb", DP_CFG_INT, S(spool_segment_kb), 16, 1048576, "8192",

@@ -430,6 +430,38 @@ static int rate_limited(dp_conn *c, dp_ratelimit *l, const char *key, size_t kle
     return 1;
 }
 
+/* RELIABILITY row 23, the stated rules for values that are well-formed but
+ * implausible: a time more than a day ahead of ours is clamped to the
+ * receive time (a wrong client clock); a dwell longer than max_dwell_ms is
+ * clamped to it (a tab left open for hours is not attention); a view past
+ * the slides announced by the same batch's open event is refused. Clamps
+ * are counted in dp_events_clamped_total{field}. 0 or -EINVAL with err. */
+static int plausible(dp_ingest *in, dp_err *err)
+{
+    dp_server *s = in->srv;
+    dp_batch *b = &in->batch;
+    int64_t slides = 0;
+    for (size_t i = 0; i < b->nevents; i++)
+        if (b->events[i].type == DP_EV_OPEN && b->events[i].slides) slides = b->events[i].slides;
+    for (size_t i = 0; i < b->nevents; i++) {
+        dp_event *ev = &b->events[i];
+        if (ev->at > in->received + DP_AT_AHEAD_MAX) {
+            ev->at = in->received;
+            s->metrics.clamped_at++;
+        }
+        if (ev->type == DP_EV_DWELL && ev->ms > s->cfg->max_dwell_ms) {
+            ev->ms = s->cfg->max_dwell_ms;
+            s->metrics.clamped_ms++;
+        }
+        if (ev->type == DP_EV_VIEW && slides && ev->index >= slides)
+            return dp_err_set(err, -EINVAL,
+                              "events[%zu].index: %lld is past the %lld slides the open event "
+                              "announced",
+                              i, (long long)ev->index, (long long)slides);
+    }
+    return 0;
+}
+
 void dp_route_events(dp_conn *c)
 {
     dp_server *s = c->srv;
@@ -465,6 +497,12 @@ void dp_route_events(dp_conn *c)
     }
     dp_batch *b = &in->batch;
     in->received = dp_now_ms();
+    if (plausible(in, &err) != 0) {
+        dp_metrics_reject(&s->metrics, DP_REJECT_INVALID, b->nevents);
+        dp_conn_error(c, 400, err.msg);
+        ingest_free(in);
+        return;
+    }
     if (b->token) {
         if (dp_token_verify(s->secret, s->secret_len, b->token, strlen(b->token), in->received,
                             &in->link, &err) != 0)

@@ -8,8 +8,8 @@ static const char *const route_names[] = {"events", "pixel",   "links",     "hea
 _Static_assert(sizeof(route_names) / sizeof(route_names[0]) == DP_ROUTE__COUNT,
                "a name for every route");
 const char *const *const dp_route_names = route_names;
-static const char *const reject_names[] = {"invalid",    "unauthorized", "origin",  "too_large",
-                                           "media_type", "unavailable",  "rate_ip", "rate_link",
+static const char *const reject_names[] = {"invalid",    "unauthorized", "origin",    "too_large",
+                                           "media_type", "unavailable",  "rate_ip",   "rate_link",
                                            "bot",        "prefetch",     "spool_full"};
 _Static_assert(sizeof(reject_names) / sizeof(reject_names[0]) == DP_REJECT__COUNT,
                "a name for every reason");
@@ -61,21 +61,28 @@ int dp_metrics_render(const dp_metrics *m, const dp_metrics_gauges *g, dp_buf *o
                 rc |= dp_buf_printf(o, "dp_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
                                     dp_route_names[r], m->statuses[s],
                                     (unsigned long long)m->requests[r][s]);
+    rc |=
+        dp_buf_printf(o,
+                      "# HELP dp_events_accepted_total Events made durable, in Redis or the "
+                      "spool (202).\n"
+                      "# TYPE dp_events_accepted_total counter\n"
+                      "dp_events_accepted_total %llu\n"
+                      "# HELP dp_events_spooled_total Of those, events written to the local "
+                      "spool because Redis could not take them.\n"
+                      "# TYPE dp_events_spooled_total counter\n"
+                      "dp_events_spooled_total %llu\n"
+                      "# HELP dp_batches_accepted_total Batches answered 202.\n"
+                      "# TYPE dp_batches_accepted_total counter\n"
+                      "dp_batches_accepted_total %llu\n",
+                      (unsigned long long)m->events_accepted, (unsigned long long)m->events_spooled,
+                      (unsigned long long)m->batches_accepted);
     rc |= dp_buf_printf(o,
-                        "# HELP dp_events_accepted_total Events made durable, in Redis or the "
-                        "spool (202).\n"
-                        "# TYPE dp_events_accepted_total counter\n"
-                        "dp_events_accepted_total %llu\n"
-                        "# HELP dp_events_spooled_total Of those, events written to the local "
-                        "spool because Redis could not take them.\n"
-                        "# TYPE dp_events_spooled_total counter\n"
-                        "dp_events_spooled_total %llu\n"
-                        "# HELP dp_batches_accepted_total Batches answered 202.\n"
-                        "# TYPE dp_batches_accepted_total counter\n"
-                        "dp_batches_accepted_total %llu\n",
-                        (unsigned long long)m->events_accepted,
-                        (unsigned long long)m->events_spooled,
-                        (unsigned long long)m->batches_accepted);
+                        "# HELP dp_events_clamped_total Events accepted with a value clamped: "
+                        "at more than a day ahead, dwell over max_dwell_ms.\n"
+                        "# TYPE dp_events_clamped_total counter\n"
+                        "dp_events_clamped_total{field=\"at\"} %llu\n"
+                        "dp_events_clamped_total{field=\"ms\"} %llu\n",
+                        (unsigned long long)m->clamped_at, (unsigned long long)m->clamped_ms);
     rc |= dp_buf_puts(o, "# HELP dp_events_rejected_total Events of rejected batches, by reason "
                          "(when the batch could be decoded).\n"
                          "# TYPE dp_events_rejected_total counter\n");

@@ -44,8 +44,9 @@ typedef struct dp_metrics {
     int statuses[DP_METRICS_STATUSES]; /* the status codes seen, in order of first use */
     int nstatuses;
     uint64_t requests[DP_ROUTE__COUNT][DP_METRICS_STATUSES];
-    uint64_t events_accepted; /* in Redis or in the spool */
-    uint64_t events_spooled;  /* of those, through the spool */
+    uint64_t events_accepted;        /* in Redis or in the spool */
+    uint64_t events_spooled;         /* of those, through the spool */
+    uint64_t clamped_at, clamped_ms; /* implausible values clamped (ingest.c) */
     uint64_t batches_accepted;
     uint64_t events_rejected[DP_REJECT__COUNT]; /* events of rejected batches, when known */
     uint64_t batches_rejected[DP_REJECT__COUNT];

@@ -5,12 +5,16 @@
  * and slide counters never held the person, and the viewer HyperLogLogs
  * hold only hashes. The link's sessions keep their state but lose the name.
  * This server's report cache is emptied (others let theirs go stale within
- * report_stale_ms). Answers {"prospect", "keys"} (keys removed). */
+ * report_stale_ms). Shard 0's script also records the erasure in
+ * dp:{0}:erasures, from which every collector removes the prospect's rows
+ * from the raw archive at its next tick (collector/archive_erase.h).
+ * Answers {"prospect", "keys"} (keys removed). */
 #include <stdio.h>
 #include <string.h>
 
 #include "auth.h"
 #include "alloc.h"
+#include "clock.h"
 #include "router.h"
 
 static const char erase_lua[] =
@@ -34,6 +38,7 @@ static const char erase_lua[] =
     "for _, k in ipairs({'prospect:', 'pdays:', 'ppres:', 'ptl:'}) do del(P .. k .. id) end\n"
     "n = n + redis.call('ZREM', P .. 'prospects', id)\n"
     "redis.call('HINCRBY', P .. 'gen', '*', 1)\n"
+    "if ARGV[3] ~= '' then redis.call('HSET', P .. 'erasures', id, ARGV[3]) end\n"
     "return n\n";
 
 typedef struct erase_op {
@@ -97,9 +102,11 @@ void dp_route_prospect_delete(dp_conn *c, const char *id, size_t idlen)
     for (unsigned k = 0; k < shards; k++) {
         char prefix[32];
         snprintf(prefix, sizeof(prefix), "dp:{%u}:", k);
-        const char *argv[] = {"EVAL", erase_lua, "0", prefix, op->id};
+        char now[24] = "";
+        if (k == 0) snprintf(now, sizeof(now), "%lld", (long long)dp_now_ms());
+        const char *argv[] = {"EVAL", erase_lua, "0", prefix, op->id, now};
         op->outstanding++;
-        if (dp_redis_command(&s->redis, on_reply, op, 5, argv, NULL) != 0) {
+        if (dp_redis_command(&s->redis, on_reply, op, 6, argv, NULL) != 0) {
             op->outstanding--;
             op->failed = 1;
             break;

@@ -176,6 +176,8 @@ static void collector_lines(metrics_op *op, const redisReply *r)
         {"duplicates", "dp_collector_duplicates_total", "counter", "Duplicate events dropped."},
         {"dead", "dp_collector_dead_letters_total", "counter", "Entries dead-lettered."},
         {"ended", "dp_collector_sessions_ended_total", "counter", "Sessions ended by timeout."},
+        {"unplaced", "dp_collector_unplaced_views_total", "counter",
+         "Views past the slides their session announced: counted as views, not positions."},
         {"events_per_s", "dp_collector_events_per_second", "gauge",
          "Events per second, last second."},
         {"updated", "dp_collector_updated_ms", "gauge",

@@ -47,6 +47,7 @@
 #define DP_VERSION_MAX  1000000
 #define DP_AT_MIN       946684800000LL  /* 2000-01-01 */
 #define DP_AT_MAX       4102444800000LL /* 2100-01-01 */
+#define DP_AT_AHEAD_MAX 86400000LL      /* later than receive time + this: clamped to it */
 
 typedef enum dp_event_type {
     DP_EV_OPEN = 0,

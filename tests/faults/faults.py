@@ -42,7 +42,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from dp import Conn, Env, check, eq, make_request, wait_until  # noqa: E402
+from dp import Conn, Env, archive_text, check, eq, make_request, wait_until  # noqa: E402
 import dp  # noqa: E402
 from oracle import Traffic, compare, compare_sessions  # noqa: E402
 
@@ -244,13 +244,7 @@ def archived(data_dir):
     out = set()
     cols = None
     for f in sorted(glob.glob(os.path.join(data_dir, "archive", "*", "*.csv.gz"))):
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        raw = open(f, "rb").read()
-        try:
-            text = d.decompress(raw)
-        except zlib.error:
-            text = b""
-        text = text[:text.rfind(b"\n") + 1].decode(errors="replace")
+        text = archive_text(f)
         for row in csv.reader(io.StringIO(text)):
             if row and row[0] == "received":
                 cols = row

@@ -419,3 +419,21 @@ def libcsv_rows(data):
     if not ok:
         raise ValueError("libcsv: error %d" % err)
     return rows
+
+
+def archive_text(path):
+    """The text of a raw archive file: every gzip member (an erasure's
+    rewrite makes the next append a new one), a file still open or cut
+    short by a kill read up to its last flush, a torn last line dropped."""
+    import zlib
+    raw, text = open(path, "rb").read(), b""
+    while raw:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            text += d.decompress(raw)
+        except zlib.error:
+            break
+        if not d.eof:
+            break
+        raw = d.unused_data
+    return text[:text.rfind(b"\n") + 1].decode(errors="replace")

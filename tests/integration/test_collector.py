@@ -178,6 +178,21 @@ with Env(**SETTINGS) as env:
        "dead letter keeps the reason and the fields")
     check(wait_until(lambda: settled(env.redis), 20, 0.1), "group moved on")
     eq(env.redis.cmd("HGET", "dp:{0}:pd:pr-x:%s:self" % DAY, "views"), "1", "the next entry was applied")
+    # RELIABILITY row 23: a view past the slides its session announced (in an
+    # earlier batch) counts as a view of its slide, not as a position: it
+    # neither completes the session nor moves the funnel or slides seen.
+    post = lambda evs: env.server.post_json("/v1/events", batch("oob", evs, token)).status
+    eq(post([{"seq": 1, "type": "open", "at": 1763800000000, "slides": 3}, view(2, index=0)]),
+       202, "open with 3 slides")
+    eq(post([view(3, slide="fake", index=9)]), 202, "a later view at index 9")
+    check(wait_until(lambda: settled(env.redis), 20, 0.1), "applied")
+    eq(env.redis.cmd("HMGET", "dp:{0}:sess:oob", "slides", "seen", "maxidx", "completed"),
+       ["3", "1", "0", "0"], "the session's positions ignore the unplaced view")
+    eq(env.redis.cmd("HGET", "dp:{0}:slides:q3-pricing:%s:self" % DAY, "fake|1|views"), "1",
+       "it is still a view of its slide")
+    eq(env.redis.cmd("HGET", "dp:{0}:mat:q3-pricing:%s:self" % DAY, "x9"), None, "not in the funnel")
+    check(wait_until(lambda: 'dp_collector_unplaced_views_total{collector="p"} 1' in
+                     env.server.get("/metrics").body.decode(), 5, 0.2), "and counted")
     eq(stop(c), 0, "collector exit code")
     logs_clean(env)
 

@@ -1,5 +1,7 @@
 """Hostile bodies (RELIABILITY.md rows 18-22): each gets its exact error
-and nothing reaches Redis."""
+and nothing reaches Redis. Row 23: implausible values get their stated
+rule (clamped and counted, or refused), and the collector does not let a
+view past the announced slides complete a session."""
 
 import gzip
 import json
@@ -91,5 +93,27 @@ with Env(max_body_bytes=262144, max_decompressed_bytes=524288, max_json_depth=16
     resp = s.post_json("/v1/events", batch("ok", [view(1)], token))
     eq((resp.status, resp.json()), (202, {"accepted": 1}), "valid batch after the hostile ones")
     eq(r.cmd("XLEN", "dp:{0}:events"), 1, "one event")
+
+    # row 23: out-of-range slide index, dwell longer than a session, far future
+    now = int(time.time() * 1000)
+    resp = s.post_json("/v1/events", batch("s23", [
+        {"seq": 1, "type": "open", "at": now, "slides": 5},
+        {"seq": 2, "type": "view", "at": now, "material": "m", "slide": "x", "index": 7}], token))
+    eq((resp.status, resp.json()), (400, {"error": "events[1].index: 7 is past the 5 slides the "
+                                                   "open event announced"}),
+       "row 23: a view past the slides of the batch's own open event")
+    eq(r.cmd("XLEN", "dp:{0}:events"), 1, "nothing of it stored")
+    resp = s.post_json("/v1/events", batch("s23", [
+        {"seq": 3, "type": "dwell", "at": now, "material": "m", "slide": "x", "ms": 50000000},
+        {"seq": 4, "type": "view", "at": now + 30 * 86400000, "material": "m", "slide": "x",
+         "index": 0}], token))
+    eq((resp.status, resp.json()), (202, {"accepted": 2}), "row 23: clamped, accepted")
+    stored = {e["seq"]: e for e in r.entries()}
+    eq(stored["3"]["ms"], "3600000", "a 14 h dwell is clamped to max_dwell_ms")
+    check(abs(int(stored["4"]["at"]) - int(stored["4"]["received"])) == 0,
+          "a time 30 days ahead is clamped to the receive time")
+    m = s.get("/metrics").body.decode()
+    check('dp_events_clamped_total{field="at"} 1' in m, "clamped time counted")
+    check('dp_events_clamped_total{field="ms"} 1' in m, "clamped dwell counted")
 
 finish()

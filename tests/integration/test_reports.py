@@ -554,6 +554,31 @@ with Env(**SETTINGS) as env:
     eq(srv.request("DELETE", "/v1/prospects/jane", "", auth(ADMIN)).json()["keys"], 0,
        "erasing again is harmless")
 
+    # ...and the raw archive loses jane's rows, at the collector's next tick
+    import csv
+    import glob
+    import io
+    from dp import archive_text
+
+    def archived_prospects():
+        who = []
+        for f in glob.glob(os.path.join(srv.data_dir, "archive", "*", "*.csv.gz")):
+            text = archive_text(f)
+            who += [row["prospect"] for row in csv.DictReader(io.StringIO(text))]
+        return who
+    check(wait_until(lambda: "jane" not in archived_prospects(), 10, 0.1),
+          "no archive row of jane")
+    check("bob" in archived_prospects(), "bob's rows stay in the archive")
+    eq(r.cmd("HEXISTS", "dp:{0}:erasures", "jane"), 1, "the erasure is recorded for collectors")
+    # rows appended after the rewrite go on in the same file
+    bobs = archived_prospects().count("bob")
+    r.cmd("XADD", "dp:{0}:events", "*", "v", "1", "received", str(D[2] * DAYMS + 7300000),
+          "source", "test", "session", "s10", "seq", "1", "type", "view", "at", str(D[2] * DAYMS),
+          "mode", "self", "presentation", "deck-bob", "viewer", vid("bob"), "prospect", "bob",
+          "material", "q3", "slide", "faq", "version", "1", "index", "4")
+    check(wait_until(lambda: archived_prospects().count("bob") == bobs + 1, 10, 0.1),
+          "the archive goes on after the rewrite")
+
     col.terminate()
     col.wait(20)
     text = open(os.path.join(env.tmp, "collector.log"), errors="replace").read()
