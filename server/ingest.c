@@ -290,6 +290,7 @@ static void local_salt(dp_server *s, const char *today)
         randombytes_buf(s->salt, sizeof(s->salt));
         if (dp_salt_store(s->cfg->data_dir, today, s->salt) != 0)
             dp_warn("ingest: could not keep today's salt in data_dir/salt");
+        dp_salt_prune(s->cfg->data_dir, today);
     }
     snprintf(s->salt_day, sizeof(s->salt_day), "%s", today);
     s->have_salt = 1;
