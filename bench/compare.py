@@ -9,6 +9,9 @@ beacon batches (closed loop, --connections keep-alive connections):
   nginx-body   nginx reading the body and logging it to a file
   deckpulse    deckpulse-server + redis-server (AOF, everysec) + a collector;
                every 202 after Redis answered each XADD
+  ingest-only  the same with the collector paused (SIGSTOP): what ingest
+               alone costs; the collector then drains the backlog before
+               the next measurement
 
 Then, against deckpulse: open loop at 80 % of its best closed-loop rate
 (p99), Redis memory per buffered event (collector stopped), the collector's
@@ -239,23 +242,31 @@ def run(a, tmp, st):
 
     rows = []
     for r in range(a.rounds):
-        for name in ("nginx-204", "nginx-body", "deckpulse"):
-            if name == "deckpulse":
+        for name in ("nginx-204", "nginx-body", "deckpulse", "ingest-only"):
+            if name in ("deckpulse", "ingest-only"):
                 pids = {"server": [server.pid], "redis": [redis.pid],
                         "collector": [collector.pid]}
                 port = sport
+                if name == "ingest-only":
+                    del pids["collector"]
+                    collector.send_signal(signal.SIGSTOP)
             else:
                 p, port = ngx[name]
                 pids = {"nginx": children(p.pid)}
             before = {k: cpu_us(v) for k, v in pids.items()}
-            res = loadgen(port, a.seconds, a.connections, token if name == "deckpulse" else None,
-                          seed=r * 10 + 1)
+            res = loadgen(port, a.seconds, a.connections, token if port == sport else None,
+                          seed=r * 10 + 1 + len(rows))
             res["cpu_us_per_event"] = {k: round((cpu_us(v) - before[k]) /
                                                 max(1, res["events_acked"]), 2)
                                        for k, v in pids.items()}
             res["target"], res["round"] = name, r + 1
             print(json.dumps(res), flush=True)
             rows.append(res)
+            if name == "ingest-only":
+                collector.send_signal(signal.SIGCONT)
+                t0 = time.time()
+                while (lag(rport) or 0) > 0 and time.time() - t0 < 600:
+                    time.sleep(0.2)
             time.sleep(1)
 
     best = max(x["requests_per_s"] for x in rows if x["target"] == "deckpulse")
@@ -340,7 +351,7 @@ def write(a, rows, ol, per_event, backlog, rollup, reports, e2e):
         bad = sum(v for k, v in x["statuses"].items() if not k.startswith("2"))
         lines.append("| %d | %s | %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %d |" % (
             x["round"], x["target"], x["requests_per_s"],
-            x["events_per_s"] if x["target"] == "deckpulse" else 0,
+            x["events_per_s"] if x["target"] in ("deckpulse", "ingest-only") else 0,
             x["requests_per_s"] / ref204, x["requests_per_s"] / refbody, l["p50"] / 1000,
             l["p99"] / 1000, l["p999"] / 1000,
             ", ".join("%s %.1f" % kv for kv in x["cpu_us_per_event"].items()), bad))
