@@ -187,6 +187,13 @@ def mint(port):
     return json.loads(c.getresponse().read())["token"]
 
 
+def used_memory(rport):
+    for line in redis_cmd(rport, "INFO", "memory").split("\r\n"):
+        if line.startswith("used_memory:"):
+            return int(line.split(":")[1])
+    return 0
+
+
 def lag(rport):
     try:
         g = redis_cmd(rport, "XINFO", "GROUPS", "dp:{0}:events")
@@ -206,6 +213,11 @@ def main():
     ap.add_argument("--e2e-seconds", type=float, default=60)
     ap.add_argument("--e2e-events", type=float, default=60000)
     ap.add_argument("--results")
+    ap.add_argument("--targets", default="nginx-204,nginx-body,deckpulse,ingest-only",
+                    help="which, in order (an A/B of two builds: --targets ingest-only with "
+                         "DP_BENCH_BUILD pointing at each)")
+    ap.add_argument("--no-extra", action="store_true",
+                    help="only the targets: no open loop, memory, rollup, reports, end to end")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="dp-bench-")
     st = Stack(tmp)
@@ -242,7 +254,7 @@ def run(a, tmp, st):
 
     rows = []
     for r in range(a.rounds):
-        for name in ("nginx-204", "nginx-body", "deckpulse", "ingest-only"):
+        for name in a.targets.split(","):
             if name in ("deckpulse", "ingest-only"):
                 pids = {"server": [server.pid], "redis": [redis.pid],
                         "collector": [collector.pid]}
@@ -269,6 +281,8 @@ def run(a, tmp, st):
                     time.sleep(0.2)
             time.sleep(1)
 
+    if a.no_extra:
+        return
     best = max(x["requests_per_s"] for x in rows if x["target"] == "deckpulse")
     open_rate = round(best * 0.8)
     ol = loadgen(sport, a.seconds, a.connections, token, rate=open_rate, seed=99)
@@ -278,10 +292,10 @@ def run(a, tmp, st):
     # Redis memory per buffered event: the collector stopped, a burst in
     st.stop(collector)
     time.sleep(0.5)
-    mem0 = int(redis_cmd(rport, "MEMORY", "STATS")[1])
+    mem0 = used_memory(rport)
     len0 = redis_cmd(rport, "XLEN", "dp:{0}:events")
     burst = loadgen(sport, 3, a.connections, token, seed=7)
-    mem1 = int(redis_cmd(rport, "MEMORY", "STATS")[1])
+    mem1 = used_memory(rport)
     len1 = redis_cmd(rport, "XLEN", "dp:{0}:events")
     per_event = (mem1 - mem0) / max(1, len1 - len0)
     backlog = lag(rport)

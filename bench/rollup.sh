@@ -7,7 +7,7 @@
 # does with trivial commands), so the ratio says how many trivial commands'
 # worth of work one event costs.
 #
-#   bench/rollup.sh [events] [batch]
+#   bench/rollup.sh [events] [batch]   (DP_BENCH_COLLECTOR=path: another build, for an A/B)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-200000}
@@ -59,8 +59,10 @@ echo "== reference: redis-benchmark -P 64 INCR on the same Redis"
 ref=$(redis-benchmark -p "$port" -P 64 -n 2000000 -t incr --csv | awk -F'"' '/INCR/ {print $4}')
 echo "INCR: $ref requests/s"
 echo "== deckpulse-collector: $events events, batch $batch"
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+r0=$(cpu "$rpid")
 start=$(date +%s.%N)
-build-bench/deckpulse-collector --redis "redis://127.0.0.1:$port" --data_dir "$tmp/data" \
+"${DP_BENCH_COLLECTOR:-build-bench/deckpulse-collector}" --redis "redis://127.0.0.1:$port" --data_dir "$tmp/data" \
   --collector_batch "$batch" --collector_name bench --log_level warn &
 cpid=$!
 while :; do
@@ -69,11 +71,15 @@ while :; do
   sleep 0.05
 done
 end=$(date +%s.%N)
+r1=$(cpu "$rpid")
+c1=$(cpu "$cpid")
 kill -TERM "$cpid"; wait "$cpid" || true
-python3 - "$events" "$start" "$end" "$ref" <<'PY'
+python3 - "$events" "$start" "$end" "$ref" "$r0" "$r1" "$c1" "$(getconf CLK_TCK)" <<'PY'
 import sys
 n, start, end, ref = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+r0, r1, c1, tck = (int(x) for x in sys.argv[5:9])
 eps = n / (end - start)
-print("rollup: %d events in %.2fs = %.0f events/s; ratio events/s : INCR/s = %.3f (one event costs ~%.0f INCRs)"
-      % (n, end - start, eps, eps / ref, ref / eps))
+print("rollup: %d events in %.2fs = %.0f events/s; ratio events/s : INCR/s = %.3f (one event costs ~%.0f INCRs); "
+      "CPU per event: Redis %.1f us, collector %.1f us"
+      % (n, end - start, eps, eps / ref, ref / eps, (r1 - r0) * 1e6 / tck / n, c1 * 1e6 / tck / n))
 PY

@@ -28,6 +28,28 @@ local cur_day = ''  -- the day of the event being applied (sweeps: unused)
 local unplaced = 0  -- views past the slides their session announced
 local touched = {}  -- material -> true: its generation is bumped (report caches)
 
+-- Counter increments are summed per (key, field) in the batch and applied
+-- once each at the end (write_back): no script reads a counter it bumps,
+-- and many events of a batch bump the same fields.
+local incs = {}
+local function hincr(key, field, n)
+  local h = incs[key]
+  if not h then
+    h = {}
+    incs[key] = h
+  end
+  h[field] = (h[field] or 0) + n
+end
+
+local function flush_incs()
+  for key, h in pairs(incs) do
+    for f, n in pairs(h) do
+      if n ~= 0 then call('HINCRBY', key, f, n) end
+    end
+  end
+  incs = {}
+end
+
 local function session(sid)
   local s = sessions[sid]
   if s then return s end
@@ -48,11 +70,11 @@ end
 local function move_exit(old, new)
   if old and old ~= '' then
     local k, f = split_last(old)
-    call('HINCRBY', k, f, -1)
+    hincr(k, f, -1)
   end
   if new and new ~= '' then
     local k, f = split_last(new)
-    call('HINCRBY', k, f, 1)
+    hincr(k, f, 1)
   end
 end
 
@@ -74,16 +96,16 @@ local function complete(sid, s)
   local mats = call('HGETALL', P .. 'smat:' .. sid)
   for i = 1, #mats, 2 do
     if string.sub(mats[i], 1, 2) ~= 'x|' then
-      call('HINCRBY', P .. 'mat:' .. mats[i] .. ':' .. mats[i + 1] .. ':' .. s.mode, 'completed', 1)
+      hincr(P .. 'mat:' .. mats[i] .. ':' .. mats[i + 1] .. ':' .. s.mode, 'completed', 1)
       if s.prospect and s.prospect ~= '' then
-        call('HINCRBY', P .. 'pd:' .. s.prospect .. ':' .. mats[i + 1] .. ':' .. s.mode,
+        hincr(P .. 'pd:' .. s.prospect .. ':' .. mats[i + 1] .. ':' .. s.mode,
              'm:' .. mats[i] .. ':completed', 1)
       end
     end
   end
-  call('HINCRBY', P .. 'pres:' .. s.presentation, 'completed', 1)
+  hincr(P .. 'pres:' .. s.presentation, 'completed', 1)
   -- per day and mode too: the day of the event that completed it
-  call('HINCRBY', P .. 'presd:' .. s.presentation .. ':' .. cur_day .. ':' .. s.mode, 'completed', 1)
+  hincr(P .. 'presd:' .. s.presentation .. ':' .. cur_day .. ':' .. s.mode, 'completed', 1)
 end
 
 local function check_complete(sid, s)
@@ -152,9 +174,9 @@ local function apply(e)
     s.dirty = true
     s.presentation, s.prospect, s.account, s.mode = e.presentation, pr, acct, e.mode
     s.maxidx, s.lastseq, s.slides, s.completed, s.ended = '-1', '-1', '0', '0', '0'
-    call('HINCRBY', P .. 'pres:' .. e.presentation, 'sessions', 1)
-    call('HINCRBY', P .. 'presd:' .. e.presentation .. ':' .. e.day .. ':' .. e.mode, 'sessions', 1)
-    if prk then call('HINCRBY', P .. 'pd:' .. pr .. ':' .. e.day .. ':' .. s.mode, 'sessions', 1) end
+    hincr(P .. 'pres:' .. e.presentation, 'sessions', 1)
+    hincr(P .. 'presd:' .. e.presentation .. ':' .. e.day .. ':' .. e.mode, 'sessions', 1)
+    if prk then hincr(P .. 'pd:' .. pr .. ':' .. e.day .. ':' .. s.mode, 'sessions', 1) end
   end
   s.lastrecv = e.received
   s.dirty = true
@@ -210,9 +232,9 @@ local function apply(e)
       -- deepest position (funnel, completion) nor the slides seen
       local placed = tonumber(s.slides) == 0 or tonumber(e.index) < tonumber(s.slides)
       if not placed then unplaced = unplaced + 1 end
-      call('HINCRBY', sk, sv .. 'views', 1)
+      hincr(sk, sv .. 'views', 1)
       pfadd_once(P .. 'sv:' .. m .. ':' .. e.slide .. ':' .. e.version .. ':' .. e.day .. ':' .. e.mode, e.who)
-      call('HINCRBY', mk, 'views', 1)
+      hincr(mk, 'views', 1)
       pfadd_once(P .. 'mv:' .. m .. ':' .. e.day .. ':' .. e.mode, e.who)
       -- the session counts for the material on the day of its earliest view
       -- of it; x<k>: sessions whose deepest position in the material is k
@@ -228,29 +250,29 @@ local function apply(e)
           call('PEXPIRE', smat, ttl)
         end
         local msk = P .. 'mat:' .. m .. ':' .. e.day .. ':' .. s.mode
-        call('HINCRBY', msk, 'sessions', 1)
-        if s.completed == '1' then call('HINCRBY', msk, 'completed', 1) end
+        hincr(msk, 'sessions', 1)
+        if s.completed == '1' then hincr(msk, 'completed', 1) end
         if had then
           local old = P .. 'mat:' .. m .. ':' .. had .. ':' .. s.mode
-          call('HINCRBY', old, 'sessions', -1)
-          if s.completed == '1' then call('HINCRBY', old, 'completed', -1) end
+          hincr(old, 'sessions', -1)
+          if s.completed == '1' then hincr(old, 'completed', -1) end
           if deep then
-            call('HINCRBY', old, 'x' .. deep, -1)
-            call('HINCRBY', msk, 'x' .. deep, 1)
+            hincr(old, 'x' .. deep, -1)
+            hincr(msk, 'x' .. deep, 1)
           end
         end
         if s.completed == '1' and prk then
           if had then
-            call('HINCRBY', P .. 'pd:' .. pr .. ':' .. had .. ':' .. s.mode, 'm:' .. m .. ':completed', -1)
+            hincr(P .. 'pd:' .. pr .. ':' .. had .. ':' .. s.mode, 'm:' .. m .. ':completed', -1)
           end
-          call('HINCRBY', pdk, 'm:' .. m .. ':completed', 1)
+          hincr(pdk, 'm:' .. m .. ':completed', 1)
         end
       end
       if placed and (not deep or tonumber(e.index) > tonumber(deep)) then
         call('HSET', smat, 'x|' .. m, e.index)
         local msk = P .. 'mat:' .. m .. ':' .. day .. ':' .. s.mode
-        if deep then call('HINCRBY', msk, 'x' .. deep, -1) end
-        call('HINCRBY', msk, 'x' .. e.index, 1)
+        if deep then hincr(msk, 'x' .. deep, -1) end
+        hincr(msk, 'x' .. e.index, 1)
       end
       -- sessions per slide version, on the day of the session's earliest view of it
       local ssv = P .. 'ssv:' .. sid
@@ -262,14 +284,14 @@ local function apply(e)
           once['E|' .. ssv] = true
           call('PEXPIRE', ssv, ttl)
         end
-        call('HINCRBY', sk, sv .. 'sessions', 1)
+        hincr(sk, sv .. 'sessions', 1)
         if shad then
-          call('HINCRBY', P .. 'slides:' .. m .. ':' .. shad .. ':' .. e.mode, sv .. 'sessions', -1)
+          hincr(P .. 'slides:' .. m .. ':' .. shad .. ':' .. e.mode, sv .. 'sessions', -1)
         end
       end
       if prk then
-        call('HINCRBY', pdk, 'views', 1)
-        call('HINCRBY', pdk, ps .. ':views', 1)
+        hincr(pdk, 'views', 1)
+        hincr(pdk, ps .. ':views', 1)
         sadd_once(P .. 'pseen:' .. pr .. ':' .. m, e.slide)
       end
       -- exit slide: the view with the highest seq
@@ -297,21 +319,21 @@ local function apply(e)
       end
     elseif t == 'dwell' then
       value = e.ms
-      call('HINCRBY', sk, sv .. 'dwell_sum', e.ms)
-      call('HINCRBY', sk, sv .. 'dwell_n', 1)
-      call('HINCRBY', sk, sv .. 'h' .. e.bucket, 1)
-      call('HINCRBY', mk, 'dwell_sum', e.ms)
-      call('HINCRBY', mk, 'dwell_n', 1)
-      call('HINCRBY', mk, 'h' .. e.bucket, 1)
+      hincr(sk, sv .. 'dwell_sum', e.ms)
+      hincr(sk, sv .. 'dwell_n', 1)
+      hincr(sk, sv .. 'h' .. e.bucket, 1)
+      hincr(mk, 'dwell_sum', e.ms)
+      hincr(mk, 'dwell_n', 1)
+      hincr(mk, 'h' .. e.bucket, 1)
       if prk then
-        call('HINCRBY', pdk, 'dwell', e.ms)
-        call('HINCRBY', pdk, 'm:' .. m .. ':dwell', e.ms)
-        call('HINCRBY', pdk, ps .. ':dwell', e.ms)
+        hincr(pdk, 'dwell', e.ms)
+        hincr(pdk, 'm:' .. m .. ':dwell', e.ms)
+        hincr(pdk, ps .. ':dwell', e.ms)
       end
     else
       value = e.name
-      call('HINCRBY', sk, sv .. 'a:' .. e.name, 1)
-      if prk then call('HINCRBY', pdk, 'a:' .. e.name, 1) end
+      hincr(sk, sv .. 'a:' .. e.name, 1)
+      if prk then hincr(pdk, 'a:' .. e.name, 1) end
     end
   elseif t == 'close' then
     end_session(sid, s)
@@ -326,6 +348,7 @@ local function apply(e)
 end
 
 local function write_back()
+  flush_incs()
   for sid, s in pairs(sessions) do
     if s.dirty then
       local k = P .. 'sess:' .. sid

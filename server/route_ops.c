@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "deckpulse/keys.h"
 #include "router.h"
+#include "token_cache.h"
 
 void dp_route_healthz(dp_conn *c)
 {
@@ -73,6 +74,12 @@ static void render_base(dp_server *s, dp_buf *b)
     const dp_spool *sp = &s->spool;
     dp_buf_printf(
         b,
+        "# HELP dp_token_cache_hits_total Link tokens found verified in the cache.\n"
+        "# TYPE dp_token_cache_hits_total counter\n"
+        "dp_token_cache_hits_total %llu\n"
+        "# HELP dp_token_cache_misses_total Link tokens verified (HMAC) on arrival.\n"
+        "# TYPE dp_token_cache_misses_total counter\n"
+        "dp_token_cache_misses_total %llu\n"
         "# HELP dp_spool_bytes Bytes in the local spool, waiting to be replayed into Redis.\n"
         "# TYPE dp_spool_bytes gauge\n"
         "dp_spool_bytes %llu\n"
@@ -104,6 +111,7 @@ static void render_base(dp_server *s, dp_buf *b)
         "their segment).\n"
         "# TYPE dp_spool_torn_records_total counter\n"
         "dp_spool_torn_records_total %llu\n",
+        (unsigned long long)s->tokens->hits, (unsigned long long)s->tokens->misses,
         (unsigned long long)sp->bytes, sp->nsegs, (unsigned long long)sp->max_bytes,
         (unsigned long long)sp->appended_records, (unsigned long long)sp->fsyncs,
         (unsigned long long)sp->write_errors, (unsigned long long)sp->replayed_records,

@@ -1,4 +1,5 @@
 #include "server.h"
+#include "token_cache.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -183,6 +184,7 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     else if ((rc = dp_secret_file(cfg->data_dir, "secret", "", 32, &s->secret, err)) != 0)
         return rc;
     s->secret_len = strlen(s->secret);
+    s->tokens = dp_calloc(1, sizeof(*s->tokens));
     char spool_dir[PATH_MAX];
     snprintf(spool_dir, sizeof(spool_dir), "%s/spool", cfg->data_dir);
     if ((rc = dp_spool_open(&s->spool, loop, spool_dir, (uint64_t)cfg->spool_max_mb << 20,
@@ -489,6 +491,9 @@ void dp_server_free(dp_server *s)
     s->have_collector = 0;
     if (s->have_redis_child) dp_child_free(&s->redis_child);
     s->have_redis_child = 0;
+    if (s->tokens) dp_token_cache_free(s->tokens);
+    dp_free(s->tokens);
+    s->tokens = NULL;
     if (s->secret) sodium_memzero(s->secret, s->secret_len);
     dp_free(s->secret);
     dp_free(s->rbuf);

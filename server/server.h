@@ -47,6 +47,7 @@ typedef struct dp_server {
 
     char *secret; /* HMAC key for link tokens */
     size_t secret_len;
+    struct dp_token_cache *tokens; /* verified tokens (token_cache.h) */
     dp_apikeys keys;
     char admin_key[80]; /* generated admin key, "" if api_keys was set */
 
