@@ -60,6 +60,7 @@ ref=$(redis-benchmark -p "$port" -P 64 -n 2000000 -t incr --csv | awk -F'"' '/IN
 echo "INCR: $ref requests/s"
 echo "== deckpulse-collector: $events events, batch $batch"
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+if [ -n "${DP_BENCH_STATS:-}" ]; then redis-cli -p "$port" CONFIG RESETSTAT >/dev/null; fi
 r0=$(cpu "$rpid")
 start=$(date +%s.%N)
 "${DP_BENCH_COLLECTOR:-build-bench/deckpulse-collector}" --redis "redis://127.0.0.1:$port" --data_dir "$tmp/data" \
@@ -74,6 +75,7 @@ end=$(date +%s.%N)
 r1=$(cpu "$rpid")
 c1=$(cpu "$cpid")
 kill -TERM "$cpid"; wait "$cpid" || true
+if [ -n "${DP_BENCH_STATS:-}" ]; then redis-cli -p "$port" INFO commandstats > "$DP_BENCH_STATS"; fi
 python3 - "$events" "$start" "$end" "$ref" "$r0" "$r1" "$c1" "$(getconf CLK_TCK)" <<'PY'
 import sys
 n, start, end, ref = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])

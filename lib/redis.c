@@ -1,6 +1,6 @@
 #include "redis.h"
+#include "redis_uv.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,7 +106,7 @@ static void connect_now(dp_redis *r)
         return;
     }
     ac->data = r;
-    if (redisLibuvAttach(ac, r->loop) != REDIS_OK) {
+    if (dp_redis_uv_attach(ac, r->loop) != REDIS_OK) {
         redisAsyncFree(ac);
         schedule_retry(r);
         return;

@@ -167,19 +167,25 @@ static void next_request(dp_conn *c)
     start_reading(c);
 }
 
-static void on_write(uv_write_t *w, int status)
+static void write_done(dp_conn *c, int status)
 {
-    dp_conn *c = w->data;
     if (c->state == DP_CONN_CLOSING) return;
     if (status < 0) {
         dp_conn_close(c);
         return;
     }
     uv_timer_stop(&c->timer);
-    if (c->close_after)
+    if (c->peer_eof && c->pend == NULL)
+        dp_conn_close(c); /* nothing more can come */
+    else if (c->close_after)
         begin_drain(c);
     else
         next_request(c);
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+    write_done(w->data, status);
 }
 
 /* "Date: ..." for the current second, formatted once per second. */
@@ -237,10 +243,28 @@ void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extr
     dp_metrics_request(&s->metrics, c->route, status);
     access_log(c);
 
-    stop_reading(c);
     c->state = DP_CONN_WRITING;
-    arm(c, s->cfg->body_timeout_ms); /* a client that never reads is dropped */
     uv_buf_t b = uv_buf_init(o->data, (unsigned)o->len);
+    if (c->pend == NULL) {
+        /* Usually the whole answer fits in the socket: written now, and
+         * the connection goes straight on (no write request, no change to
+         * what epoll watches). With pipelined bytes waiting, the answer goes
+         * through uv_write so the next request is parsed from the loop, not
+         * from inside this call. */
+        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (n == (int)b.len) {
+            write_done(c, 0);
+            return;
+        }
+        if (n > 0) {
+            b.base += n;
+            b.len -= (unsigned)n;
+        } else if (n != UV_EAGAIN) {
+            dp_conn_close(c);
+            return;
+        }
+    }
+    arm(c, s->cfg->body_timeout_ms); /* a client that never reads is dropped */
     c->wreq.data = c;
     if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) dp_conn_close(c);
 }
@@ -377,8 +401,8 @@ static void process(dp_conn *c, const char *data, size_t len)
         }
         if (rc == DP_HTTP_DONE) {
             uv_timer_stop(&c->timer);
-            stop_reading(c);
             if (pos < len) {
+                stop_reading(c);
                 c->pend = dp_malloc(len - pos);
                 memcpy(c->pend, data + pos, len - pos);
                 c->ppos = 0;
@@ -407,7 +431,14 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     dp_conn *c = st->data;
     if (nread == 0) return;
+    int answering = c->state == DP_CONN_BUSY || c->state == DP_CONN_WRITING;
     if (nread < 0) {
+        if (nread == UV_EOF && answering) {
+            /* half-closed after its request: it still gets the answer */
+            stop_reading(c);
+            c->peer_eof = 1;
+            return;
+        }
         /* EOF or error: a half-received request is abandoned; nothing was
          * acknowledged for it. */
         dp_conn_close(c);
@@ -416,6 +447,19 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     if (c->state == DP_CONN_DRAINING || c->state == DP_CONN_STREAMING) {
         c->drained += (size_t)nread;
         if (c->drained > DRAIN_MAX_BYTES) dp_conn_close(c);
+        return;
+    }
+    if (answering) {
+        /* the next request, early: kept for after the answer, reading paused */
+        stop_reading(c);
+        size_t have = c->pend ? c->plen - c->ppos : 0;
+        char *p = dp_malloc(have + (size_t)nread);
+        if (have) memcpy(p, c->pend + c->ppos, have);
+        memcpy(p + have, buf->base, (size_t)nread);
+        dp_free(c->pend);
+        c->pend = p;
+        c->ppos = 0;
+        c->plen = have + (size_t)nread;
         return;
     }
     if (c->state != DP_CONN_IDLE && c->state != DP_CONN_HEAD && c->state != DP_CONN_BODY) return;

@@ -36,9 +36,14 @@ struct dp_conn {
 
     dp_http_req req;
     /* Reads land in the server's shared buffer; bytes of pipelined requests
-     * left over when a request completes are copied here: pend[ppos, plen). */
+     * left over when a request completes, or that arrive while it is being
+     * answered, are copied here: pend[ppos, plen). Reading stays on while a
+     * request is answered (no epoll_ctl pair per request) until such bytes
+     * come: then it stops, so a connection holds at most one read
+     * (DP_READ_BUF) beyond its request. */
     char *pend;
     size_t ppos, plen;
+    int peer_eof; /* the client half-closed while being answered: close after */
     size_t drained;
 
     dp_buf out;

@@ -34,6 +34,29 @@ with Env(**SETTINGS) as env:
     eq(sorted(int(x["seq"]) for x in e), list(range(1, 100, 2)),
        "exactly the pipelined events, once each")
 
+    # Pipelined requests that arrive while the first is being answered (the
+    # server keeps reading then): answered in order, exactly once each.
+    c = s.conn()
+    c.send(ev_req("early", [view(1)]))
+    c.send(ev_req("early", [view(2)]) + make_request("GET", "/healthz"))
+    eq([c.response().status for _ in range(3)], [202, 202, 200], "early next requests")
+    c.close()
+    eq(sorted(int(x["seq"]) for x in r.entries() if x["session"] == "early"), [1, 2],
+       "early requests' events, once each")
+
+    # A client that half-closes after its request still gets the answer.
+    raw = socket.create_connection(("127.0.0.1", s.port), 5)
+    raw.sendall(ev_req("halfclose", [view(1)]))
+    raw.shutdown(socket.SHUT_WR)
+    got = b""
+    while True:
+        chunk = raw.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    raw.close()
+    check(got.startswith(b"HTTP/1.1 202"), "answer after a half-close: %r" % got[:40])
+
     # Row 17: one request a byte at a time.
     c = s.conn()
     for b in ev_req("bytewise", [view(1), view(2)]):
