@@ -41,6 +41,16 @@ int dp_resp_str(dp_buf *b, const char *s)
     return dp_resp_arg(b, s, strlen(s));
 }
 
+const char *dp_i64_to_str(int64_t v, char *buf, size_t *len)
+{
+    char *end = buf + 23;
+    *end = '\0';
+    char *p = digits(end, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    if (v < 0) *--p = '-';
+    *len = (size_t)(end - p);
+    return p;
+}
+
 int dp_resp_int(dp_buf *b, int64_t v)
 {
     char tmp[24], *end = tmp + sizeof(tmp);

@@ -170,8 +170,9 @@ static int add_event(dp_ingest *in, const dp_event *ev)
     } while (0)
 #define NUM(f, v)                                                                                  \
     do {                                                                                           \
-        snprintf(nums[k], sizeof(nums[k]), "%" PRId64, (int64_t)(v));                              \
-        PAIR(f, nums[k]);                                                                          \
+        ARG(f);                                                                                    \
+        argv[argc] = dp_i64_to_str((int64_t)(v), nums[k], &lens[argc]);                            \
+        argc++;                                                                                    \
         k++;                                                                                       \
     } while (0)
     const dp_batch *b = &in->batch;
@@ -214,13 +215,16 @@ static int add_event(dp_ingest *in, const dp_event *ev)
 #undef NUM
 #undef PAIR
 #undef ARG
-    dp_buf *o = &in->srv->resp;
-    dp_buf_reset(o);
-    dp_resp_array(o, (size_t)argc);
-    for (int i = 0; i < argc; i++)
-        dp_resp_arg(o, argv[i], lens[i]);
+    /* RESP straight into the batch's payload (spool_record.h framing) */
+    dp_buf *o = &in->cmds;
+    size_t mark;
+    int rc = dp_spool_payload_begin(o, &mark);
+    if (rc == 0) rc = dp_resp_array(o, (size_t)argc);
+    for (int i = 0; i < argc && rc == 0; i++)
+        rc = dp_resp_arg(o, argv[i], lens[i]);
+    if (rc == 0) rc = dp_spool_payload_end(o, mark);
     in->ncmds++;
-    return dp_spool_payload_add(&in->cmds, o->data, o->len);
+    return rc;
 }
 
 static int redis_up(const dp_server *s)

@@ -35,6 +35,20 @@ int dp_spool_payload_add(dp_buf *payload, const char *cmd, size_t len)
     return rc ? rc : dp_buf_append(payload, cmd, len);
 }
 
+int dp_spool_payload_begin(dp_buf *payload, size_t *mark)
+{
+    *mark = payload->len;
+    return dp_buf_append(payload, "\0\0\0\0", 4);
+}
+
+int dp_spool_payload_end(dp_buf *payload, size_t mark)
+{
+    size_t n = payload->len - mark - 4;
+    if (n > DP_SPOOL_RECORD_MAX) return -E2BIG;
+    put32((unsigned char *)payload->data + mark, (uint32_t)n);
+    return 0;
+}
+
 void dp_spool_record_header(unsigned char hdr[DP_SPOOL_HEADER], const char *payload, size_t len,
                             uint32_t count)
 {

@@ -26,6 +26,10 @@
 
 /* Appends one command (already in RESP) to a payload being built. */
 int dp_spool_payload_add(dp_buf *payload, const char *cmd, size_t len);
+/* The same, for a command written straight into the payload: begin
+ * reserves its length field, end fills it in. */
+int dp_spool_payload_begin(dp_buf *payload, size_t *mark);
+int dp_spool_payload_end(dp_buf *payload, size_t mark);
 /* Writes the 16-byte header of a record holding payload (count commands). */
 void dp_spool_record_header(unsigned char hdr[DP_SPOOL_HEADER], const char *payload, size_t len,
                             uint32_t count);

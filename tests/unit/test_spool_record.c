@@ -106,6 +106,25 @@ static void test_damage_is_caught(void **state)
     dp_buf_free(&b);
 }
 
+/* A command written in place (begin/end) frames like one added whole. */
+static void test_in_place(void **state)
+{
+    (void)state;
+    dp_buf a, b;
+    dp_buf_init(&a, 0);
+    dp_buf_init(&b, 0);
+    const char *cmd = "*1\r\n$4\r\nPING\r\n";
+    assert_int_equal(dp_spool_payload_add(&a, cmd, strlen(cmd)), 0);
+    size_t mark;
+    assert_int_equal(dp_spool_payload_begin(&b, &mark), 0);
+    dp_buf_append(&b, cmd, strlen(cmd));
+    assert_int_equal(dp_spool_payload_end(&b, mark), 0);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    dp_buf_free(&a);
+    dp_buf_free(&b);
+}
+
 /* A length field past the ceiling is refused before anything is read. */
 static void test_length_ceiling(void **state)
 {
@@ -126,6 +145,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip), cmocka_unit_test(test_every_prefix_is_torn),
-        cmocka_unit_test(test_damage_is_caught), cmocka_unit_test(test_length_ceiling)};
+        cmocka_unit_test(test_damage_is_caught), cmocka_unit_test(test_in_place),
+        cmocka_unit_test(test_length_ceiling)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
