@@ -1,6 +1,8 @@
 #include "batch.h"
 
 #include <jansson.h>
+
+#include "json_arena.h"
 #include <string.h>
 
 #include "alloc.h"
@@ -140,8 +142,14 @@ int dp_batch_decode(dp_batch *b, const char *text, size_t len, const dp_batch_li
 {
     memset(b, 0, sizeof(*b));
     json_t *root = NULL;
+    /* the tree takes a few times the text: one block for all of it */
+    dp_json_arena *arena = dp_json_arena_enter(len * 8 + 2048);
     int rc = dp_json_parse_object(text, len, lim->max_depth, &root, err);
-    if (rc != 0) return rc;
+    dp_json_arena_leave();
+    if (rc != 0) {
+        dp_json_arena_free(arena);
+        return rc;
+    }
     rc = -EINVAL;
     if (dp_json_known_fields(root, top_fields, sizeof(top_fields) / sizeof(top_fields[0]), "",
                              err) != 0)
@@ -186,10 +194,12 @@ int dp_batch_decode(dp_batch *b, const char *text, size_t len, const dp_batch_li
         if (decode_event(json_array_get(evs, i), i, &b->events[i], err) != 0) goto fail;
     b->nevents = n;
     b->json_ = root;
+    b->arena_ = arena;
     return 0;
 fail:
     dp_free(b->events);
     json_decref(root);
+    dp_json_arena_free(arena);
     memset(b, 0, sizeof(*b));
     return rc;
 }
@@ -198,5 +208,6 @@ void dp_batch_free(dp_batch *b)
 {
     dp_free(b->events);
     if (b->json_) json_decref((json_t *)b->json_);
+    dp_json_arena_free(b->arena_);
     memset(b, 0, sizeof(*b));
 }

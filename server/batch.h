@@ -29,7 +29,8 @@ typedef struct dp_batch {
     dp_mode mode;
     size_t nevents;
     dp_event *events;
-    void *json_; /* owns the strings above */
+    void *json_;  /* owns the strings above */
+    void *arena_; /* where json_ lives (json_arena.h), or NULL */
 } dp_batch;
 
 typedef struct dp_batch_limits {

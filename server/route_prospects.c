@@ -12,6 +12,8 @@
  *
  * Scores: score.h. Prospect loading: prospect_load.h. */
 #include <jansson.h>
+
+#include "json_arena.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,7 +336,7 @@ static void new_since(dp_buf *out, sales *s)
     dp_actions_json(&actions, out);
     char *mj = json_dumps(mats, JSON_COMPACT);
     dp_buf_printf(out, ",\"materials\":%s,\"complete\":%s}", mj, complete ? "true" : "false");
-    free(mj);
+    dp_json_free(mj);
     json_decref(sessions);
     json_decref(mats);
     dp_actions_free(&actions);

@@ -10,6 +10,8 @@
 
 #include "alloc.h"
 #include "batch.h"
+#include "buf.h"
+#include "json_arena.h"
 
 static const dp_batch_limits lim = {.max_events = 5, .max_depth = 8};
 
@@ -180,12 +182,45 @@ static void test_id_valid(void **state)
     assert_false(dp_id_valid("é", 2));
 }
 
+/* A tree larger than its arena: the rest comes from malloc, all of it
+ * readable until the batch is freed. */
+static void test_arena_overflow(void **state)
+{
+    (void)state;
+    dp_buf body;
+    dp_buf_init(&body, 0);
+    dp_buf_puts(&body, "{\"session\":\"big\",\"presentation\":\"p\",\"events\":[");
+    for (int i = 0; i < 400; i++)
+        dp_buf_printf(&body,
+                      "%s{\"seq\":%d,\"type\":\"view\",\"at\":1763800000000,\"material\":"
+                      "\"m%d\",\"slide\":\"s%d\",\"index\":%d}",
+                      i ? "," : "", i + 1, i, i, i % 100);
+    dp_buf_puts(&body, "]}");
+    dp_batch b;
+    dp_err err;
+    dp_batch_limits big = {.max_events = 500, .max_depth = 16};
+    assert_int_equal(dp_batch_decode(&b, body.data, body.len, &big, &err), 0);
+    assert_int_equal(b.nevents, 400);
+    char want[16];
+    for (int i = 0; i < 400; i++) {
+        snprintf(want, sizeof(want), "m%d", i);
+        assert_string_equal(b.events[i].material, want);
+        assert_int_equal(b.events[i].seq, i + 1);
+    }
+    dp_batch_free(&b);
+    dp_buf_free(&body);
+}
+
 int main(void)
 {
+    /* every test here decodes through the per-batch arena (json_arena.h),
+     * under the sanitizers too */
+    dp_json_arena_install();
+    dp_json_arena_enable(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_batch),   cmocka_unit_test(test_top_level_errors),
         cmocka_unit_test(test_event_errors), cmocka_unit_test(test_hostile_json),
-        cmocka_unit_test(test_id_valid),
+        cmocka_unit_test(test_id_valid),     cmocka_unit_test(test_arena_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
