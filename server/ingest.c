@@ -54,6 +54,15 @@ static void detach(void *p)
     ((dp_ingest *)p)->conn = NULL;
 }
 
+static dp_ingest *ingest_new(dp_server *s, const char *source)
+{
+    dp_ingest *in = dp_calloc(1, sizeof(*in));
+    dp_buf_init(&in->cmds, DP_SPOOL_RECORD_MAX);
+    in->srv = s;
+    in->source = source;
+    return in;
+}
+
 static void ingest_free(dp_ingest *in)
 {
     if (in->batch.events != &in->pixel_event) dp_batch_free(&in->batch);
@@ -469,6 +478,14 @@ static int plausible(dp_ingest *in, dp_err *err)
     return 0;
 }
 
+/* Both ingest routes: crawlers and prefetches answered and dropped, then
+ * the per-address rate limit. 1 when the request has its answer. */
+static int screened_out(dp_conn *c)
+{
+    return not_a_person(c) ||
+           rate_limited(c, &c->srv->rate_ip, c->peer, strlen(c->peer), DP_REJECT_RATE_IP);
+}
+
 void dp_route_events(dp_conn *c)
 {
     dp_server *s = c->srv;
@@ -486,14 +503,8 @@ void dp_route_events(dp_conn *c)
         dp_conn_error(c, 415, "Content-Type: must be text/plain or application/json");
         return;
     }
-    if (not_a_person(c) ||
-        rate_limited(c, &s->rate_ip, c->peer, strlen(c->peer), DP_REJECT_RATE_IP))
-        return;
-
-    dp_ingest *in = dp_calloc(1, sizeof(*in));
-    dp_buf_init(&in->cmds, DP_SPOOL_RECORD_MAX);
-    in->srv = s;
-    in->source = "beacon";
+    if (screened_out(c)) return;
+    dp_ingest *in = ingest_new(s, "beacon");
     int rc = dp_batch_decode(&in->batch, r->body.data ? r->body.data : "", r->body.len,
                              &s->batch_limits, &err);
     if (rc != 0) {
@@ -562,13 +573,8 @@ void dp_route_pixel(dp_conn *c)
                       rc == -ENOENT ? "token: required" : "token: badly encoded or too long");
         return;
     }
-    if (not_a_person(c) ||
-        rate_limited(c, &s->rate_ip, c->peer, strlen(c->peer), DP_REJECT_RATE_IP))
-        return;
-    dp_ingest *in = dp_calloc(1, sizeof(*in));
-    dp_buf_init(&in->cmds, DP_SPOOL_RECORD_MAX);
-    in->srv = s;
-    in->source = "pixel";
+    if (screened_out(c)) return;
+    dp_ingest *in = ingest_new(s, "pixel");
     in->received = dp_now_ms();
     if (dp_token_verify_cached(s->tokens, s->secret, s->secret_len, token, strlen(token),
                                in->received, &in->link, &err) != 0) {

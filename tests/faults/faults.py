@@ -37,16 +37,15 @@ import subprocess
 import sys
 import threading
 import time
-import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from dp import Conn, Env, archive_text, check, eq, make_request, wait_until  # noqa: E402
+from dp import (Conn, Env, archive_text, check, eq, fill_disk, make_request,  # noqa: E402
+                read_spool, settled, wait_until)
 import dp  # noqa: E402
 from oracle import Traffic, compare, compare_sessions  # noqa: E402
 
-COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
 DAY = time.strftime("%Y-%m-%d", time.gmtime())
 BASE = dict(allow_anonymous="true", access_log="false", start_collector="false",
             redis_timeout_ms=500, header_timeout_ms=1000, body_timeout_ms=1000)
@@ -175,15 +174,7 @@ class Faults:
         self.collectors = {}
 
     def collector(self, name="c1", extra=()):
-        env = self.env
-        log = open(os.path.join(env.tmp, "collector-%s.log" % name), "ab")
-        p = subprocess.Popen(
-            [COLLECTOR, "--redis", env.redis.url(), "--data_dir", env.server.data_dir,
-             "--collector_name", name, "--session_timeout_ms", "1500", "--claim_idle_ms", "500",
-             "--max_deliveries", "3", "--log_level", "warn"] + list(extra),
-            stdout=log, stderr=log)
-        env.children.append(p)
-        self.collectors[name] = p
+        self.collectors[name] = p = self.env.collector(name, extra=extra)
         return p
 
     def restart_server(self, sig=signal.SIGKILL):
@@ -225,17 +216,6 @@ def metric(env, name):
         if line.startswith(name + " "):
             return int(float(line.split()[1]))
     return None
-
-
-def settled(r):
-    try:
-        groups = r.cmd("XINFO", "GROUPS", "dp:{0}:events")
-    except (RuntimeError, OSError):
-        return False
-    if not groups:
-        return False
-    g = dict(zip(groups[0][::2], groups[0][1::2]))
-    return g["lag"] == 0 and g["pending"] == 0 and r.cmd("ZCARD", "dp:{0}:open") == 0
 
 
 def archived(data_dir):
@@ -419,13 +399,7 @@ def row8(f, load, long):
     f.unmount = spool
     try:
         during(load, 0.2)
-        filler = os.path.join(spool, "filler")
-        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-        try:
-            while True:
-                os.write(fd, b"x" * 4096)
-        except OSError:
-            os.close(fd)
+        filler = fill_disk(spool)
         f.env.redis.stop(signal.SIGKILL)
         time.sleep(6 if long else 2)
         health = f.env.server.get("/healthz").status
@@ -433,26 +407,13 @@ def row8(f, load, long):
         errors = metric(f.env, "dp_spool_write_errors_total")
         check(errors > 0, "spool write errors while the disk is full")
         for seg in glob.glob(os.path.join(spool, "*.seg")):
-            data = open(seg, "rb").read()
-            check(not partial_record(data), "no partial record in " + seg)
+            check(read_spool(seg)[1] == b"", "no partial record in " + seg)
         os.unlink(filler)
         time.sleep(1)
         f.env.redis.start()
     finally:
         pass
     return {"spool_write_errors": errors}
-
-
-def partial_record(data):
-    import struct
-    off = 8
-    while off + 16 <= len(data):
-        _m, plen, _c, crc = struct.unpack_from("<4sIII", data, off)
-        if off + 16 + plen > len(data) or zlib.crc32(data[off + 4:off + 12] +
-                                                      data[off + 16:off + 16 + plen]) != crc:
-            return True
-        off += 16 + plen
-    return off != len(data)
 
 
 def row9(f, load, long):

@@ -18,6 +18,7 @@ import tempfile
 import time
 
 SERVER = os.environ.get("DP_SERVER", "build/deckpulse-server")
+COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
 REDIS_SERVER = os.environ.get("DP_REDIS_SERVER", "redis-server")
 SERVER_PREEXEC = None  # run in the server's process before exec (rlimits)
 SECRET = "integration-test-secret-0123456789abcdef"
@@ -370,6 +371,19 @@ class Env:
         self.server = Server(self.tmp, self.redis.url(), **settings)
         assert self.server.wait_ready(), "server never became ready:\n" + self.server.log()
 
+    def collector(self, name, redis_url=None, extra=()):
+        """A deckpulse-collector on this Env's Redis and data_dir, quick to
+        end sessions and claim entries, logging to collector-<name>.log;
+        killed when the Env closes, whatever happened."""
+        log = open(os.path.join(self.tmp, "collector-%s.log" % name), "ab")
+        p = subprocess.Popen(
+            [COLLECTOR, "--redis", redis_url or self.redis.url(), "--data_dir",
+             self.server.data_dir, "--collector_name", name, "--session_timeout_ms", "1500",
+             "--claim_idle_ms", "500", "--max_deliveries", "3", "--log_level", "warn"]
+            + list(extra), stdout=log, stderr=log)
+        self.children.append(p)
+        return p
+
     def close(self):
         for p in self.children:
             if p.poll() is None:
@@ -437,3 +451,58 @@ def archive_text(path):
             break
         raw = d.unused_data
     return text[:text.rfind(b"\n") + 1].decode(errors="replace")
+
+
+def settled(r, sessions_ended=True):
+    """The rollup group has read and acknowledged everything (and, unless
+    told otherwise, every session has ended)."""
+    try:
+        g = r.cmd("XINFO", "GROUPS", "dp:{0}:events")
+    except (RuntimeError, OSError):
+        return False
+    if not g:
+        return False
+    g = dict(zip(g[0][::2], g[0][1::2]))
+    return (g.get("lag") == 0 and g.get("pending") == 0 and
+            (not sessions_ended or r.cmd("ZCARD", "dp:{0}:open") == 0))
+
+
+def read_spool(path):
+    """Parses one spool segment file independently of the server: the list
+    of whole, checked records (each a list of commands), and the bytes
+    after the last of them (b"" when nothing is partial)."""
+    import struct
+    import zlib
+    data = open(path, "rb").read()
+    assert data[:8] == b"DPSPOOL1", data[:8]
+    off, records = 8, []
+    while off + 16 <= len(data):
+        magic, plen, count, crc = struct.unpack_from("<4sIII", data, off)
+        if magic != b"DPSR" or off + 16 + plen > len(data):
+            break
+        payload = data[off + 16:off + 16 + plen]
+        if zlib.crc32(data[off + 4:off + 12] + payload) != crc:
+            break
+        cmds, p = [], 0
+        while p < plen:
+            (n,) = struct.unpack_from("<I", payload, p)
+            cmds.append(payload[p + 4:p + 4 + n])
+            p += 4 + n
+        assert len(cmds) == count, (len(cmds), count)
+        records.append(cmds)
+        off += 16 + plen
+    return records, data[off:]
+
+
+def fill_disk(directory):
+    """Writes directory/filler until its file system is full; returns the
+    filler's path (unlink it to free the space)."""
+    filler = os.path.join(directory, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"x" * 4096)
+    except OSError:
+        os.close(fd)
+    return filler
+

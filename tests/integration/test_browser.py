@@ -12,20 +12,11 @@ import os
 import subprocess
 import time
 
-from dp import MARKETING, Env, check, eq, finish, free_port, wait_until
+from dp import MARKETING, Env, check, eq, finish, free_port, settled, wait_until
 
 SRC = os.environ.get("DP_SOURCE_DIR", ".")
 COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
 VISIT = os.path.join(SRC, "beacon", "e2e", "visit.js")
-
-
-def settled(r):
-    try:
-        g = r.cmd("XINFO", "GROUPS", "dp:{0}:events")
-    except RuntimeError:
-        return False
-    g = dict(zip(g[0][::2], g[0][1::2])) if g else {}
-    return g.get("lag") == 0 and g.get("pending") == 0 and r.cmd("ZCARD", "dp:{0}:open") == 0
 
 
 def visit(srv, material, kind, pauses, **extra):

@@ -11,35 +11,12 @@ import signal
 import subprocess
 import time
 
-from dp import (Env, Redis, check, eq, finish, wait_until)
+from dp import (Env, Redis, check, eq, finish, settled, wait_until)
 from oracle import Traffic, compare, compare_sessions, post_all
 
 COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
 DAY = time.strftime("%Y-%m-%d", time.gmtime())
 SETTINGS = dict(allow_anonymous="true", access_log="false", start_collector="false")
-
-
-def collector(env, name, redis_url=None, extra=()):
-    log = open(os.path.join(env.tmp, "collector-%s.log" % name), "ab")
-    p = subprocess.Popen(
-        [COLLECTOR, "--redis", redis_url or env.redis.url(), "--data_dir", env.server.data_dir,
-         "--collector_name", name, "--session_timeout_ms", "1500", "--claim_idle_ms", "500",
-         "--max_deliveries", "3", "--log_level", "warn"] + list(extra),
-        stdout=log, stderr=log)
-    env.children.append(p)  # killed when the Env closes, whatever happened
-    return p
-
-
-def settled(r):
-    """Everything read, acknowledged and every session ended."""
-    try:
-        groups = r.cmd("XINFO", "GROUPS", "dp:{0}:events")
-    except RuntimeError:
-        return False
-    if not groups:
-        return False
-    g = dict(zip(groups[0][::2], groups[0][1::2]))
-    return g["lag"] == 0 and g["pending"] == 0 and r.cmd("ZCARD", "dp:{0}:open") == 0
 
 
 def stop(p):
@@ -80,7 +57,7 @@ with Env(**SETTINGS) as env:
     t, nreq = load(env, 1, 1500)
     nev = sum(len(s[4]) for s in t.sessions)
     print("sent %d sessions, %d distinct events in %d requests" % (len(t.sessions), nev, nreq))
-    c = collector(env, "one")
+    c = env.collector("one")
     t0 = time.time()
     check(wait_until(lambda: settled(env.redis), 120, 0.2), "collector caught up")
     print("collector settled in %.1fs" % (time.time() - t0), flush=True)
@@ -137,13 +114,13 @@ with Env(**SETTINGS) as env:
     t, _ = load(env, 2, 800)
     rnd = random.Random(7)
     kills = 0
-    c = collector(env, "victim", extra=["--collector_batch", "25"])
+    c = env.collector("victim", extra=["--collector_batch", "25"])
     while kills < 12:
         time.sleep(rnd.uniform(0.05, 0.4))
         c.send_signal(signal.SIGKILL)
         c.wait()
         kills += 1
-        c = collector(env, "victim", extra=["--collector_batch", "25"])
+        c = env.collector("victim", extra=["--collector_batch", "25"])
     check(wait_until(lambda: settled(env.redis), 120, 0.2), "caught up after %d kills" % kills)
     compare(env.redis, t.recount(DAY), DAY, check, eq)
     compare_sessions(env.redis, t, eq)
@@ -153,8 +130,8 @@ with Env(**SETTINGS) as env:
 # 3. Two collectors at once; one is killed and the other claims its entries.
 with Env(**SETTINGS) as env:
     t, _ = load(env, 3, 800)
-    a = collector(env, "alpha", extra=["--collector_batch", "20"])
-    b = collector(env, "beta", extra=["--collector_batch", "20"])
+    a = env.collector("alpha", extra=["--collector_batch", "20"])
+    b = env.collector("beta", extra=["--collector_batch", "20"])
     time.sleep(0.5)
     a.send_signal(signal.SIGKILL)
     a.wait()
@@ -165,7 +142,7 @@ with Env(**SETTINGS) as env:
 
 # 4. A poison entry is dead-lettered after max_deliveries; the group moves on.
 with Env(**SETTINGS) as env:
-    c = collector(env, "p")
+    c = env.collector("p")
     check(wait_until(lambda: env.redis.cmd("EXISTS", "dp:{0}:events") == 1, 10), "group made")
     env.redis.cmd("XADD", "dp:{0}:events", "*", "v", "1", "session", "x", "type", "bogus")
     token = env.server.mint("pres-x", "pr-x")

@@ -11,21 +11,12 @@ import subprocess
 import sys
 import time
 
-from dp import ADMIN, MARKETING, SALES, Env, check, eq, finish, wait_until
+from dp import ADMIN, MARKETING, SALES, Env, check, eq, finish, settled, wait_until
 
 SRC = os.environ.get("DP_SOURCE_DIR", ".")
 COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
 DRIVER = os.path.join(SRC, "beacon", "e2e", "dashboards.js")
 SHOTS = os.path.abspath("dashboard-screenshots")
-
-
-def settled(r):
-    try:
-        g = r.cmd("XINFO", "GROUPS", "dp:{0}:events")
-    except RuntimeError:
-        return False
-    g = dict(zip(g[0][::2], g[0][1::2])) if g else {}
-    return g.get("lag") == 0 and g.get("pending") == 0
 
 
 def drive(srv, key, pages, live=None):
@@ -76,7 +67,7 @@ with Env(access_log="false") as env:
                         "http://127.0.0.1:%d" % srv.port, ADMIN, "--sessions", "120"],
                        capture_output=True, text=True, timeout=120)
     eq(d.returncode, 0, "demo data loaded through the ingest API (%s)" % d.stderr[-500:])
-    check(wait_until(lambda: settled(env.redis), 60, 0.1), "collector caught up")
+    check(wait_until(lambda: settled(env.redis, sessions_ended=False), 60, 0.1), "collector caught up")
     time.sleep(0.3)
 
     def get(path, key=ADMIN):

@@ -5,7 +5,6 @@ flood drops."""
 
 import os
 import resource
-import signal
 import socket
 import subprocess
 import time

@@ -7,7 +7,7 @@ import http.client
 import json
 import time
 
-from dp import (ADMIN, AT, MARKETING, SALES, Env, batch, check, eq, finish, forge_token, view)
+from dp import (ADMIN, MARKETING, SALES, Env, batch, check, eq, finish, forge_token, view)
 
 with Env(allowed_origins="https://decks.example,https://other.example") as env:
     s, r = env.server, env.redis

@@ -6,7 +6,6 @@ view past the announced slides complete a session."""
 import gzip
 import json
 import time
-import zlib
 
 from dp import Env, batch, eq, check, finish, forge_token, view
 

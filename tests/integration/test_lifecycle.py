@@ -11,8 +11,7 @@ import subprocess
 import tempfile
 import time
 
-from dp import (SERVER, Env, Redis, Server, batch, check, eq, finish, make_request, view,
-                wait_until)
+from dp import SERVER, Redis, Server, batch, check, eq, finish, make_request, view
 
 
 def run(*args, env=None):

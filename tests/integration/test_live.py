@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 
-from dp import (ADMIN, MARKETING, SALES, Env, batch, check, eq, finish, view, wait_until)
+from dp import (ADMIN, MARKETING, SALES, Env, batch, check, eq, finish, view)
 
 COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
 

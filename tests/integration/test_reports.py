@@ -8,13 +8,12 @@ a bad CSV line."""
 import gzip
 import hashlib
 import json
-import math
 import os
 import subprocess
 import time
 
 from dp import (ADMIN, MARKETING, SALES, Env, check, eq, finish, libcsv_rows, make_request,
-                wait_until)
+                settled, wait_until)
 from oracle import BOUNDS, bucket
 
 COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
@@ -188,15 +187,6 @@ CATALOG_Q3 = {"title": "Q3 pricing", "slides": [
     {"slide": "intro", "title": "Welcome"}, {"slide": "roi", "title": "=ROI calculator", "version": 2},
     {"slide": "pricing", "title": "Pricing, plans"}, {"slide": "close", "title": "Next steps"},
     {"slide": "faq", "title": "FAQ"}]}
-
-
-def settled(r):
-    try:
-        g = r.cmd("XINFO", "GROUPS", "dp:{0}:events")
-    except RuntimeError:
-        return False
-    g = dict(zip(g[0][::2], g[0][1::2])) if g else {}
-    return g.get("lag") == 0 and g.get("pending") == 0 and r.cmd("ZCARD", "dp:{0}:open") == 0
 
 
 SETTINGS = dict(access_log="false", start_collector="false", score_hot="22", score_warm="20")

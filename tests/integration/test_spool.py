@@ -18,9 +18,8 @@ import signal
 import struct
 import subprocess
 import time
-import zlib
 
-from dp import Env, batch, check, eq, finish, view, wait_until
+from dp import Env, batch, check, eq, fill_disk, finish, read_spool, view, wait_until
 
 SETTINGS = dict(access_log="false", redis_timeout_ms=400, spool_segment_kb=16)
 
@@ -34,30 +33,6 @@ def metric(srv, name):
 
 def stored(r):
     return sorted((e["session"], int(e["seq"])) for e in r.entries())
-
-
-def read_spool(path):
-    """Parses one segment file independently of the server: the list of
-    records (each a list of commands), and what follows the last whole one."""
-    data = open(path, "rb").read()
-    assert data[:8] == b"DPSPOOL1", data[:8]
-    off, records = 8, []
-    while off + 16 <= len(data):
-        magic, plen, count, crc = struct.unpack_from("<4sIII", data, off)
-        if magic != b"DPSR" or off + 16 + plen > len(data):
-            break
-        payload = data[off + 16:off + 16 + plen]
-        if zlib.crc32(data[off + 4:off + 12] + payload) != crc:
-            break
-        cmds, p = [], 0
-        while p < plen:
-            (n,) = struct.unpack_from("<I", payload, p)
-            cmds.append(payload[p + 4:p + 4 + n])
-            p += 4 + n
-        eq(len(cmds), count, "commands in a record")
-        records.append(cmds)
-        off += 16 + plen
-    return records, data[off:]
 
 
 def spool_files(env):
@@ -209,13 +184,7 @@ with Env(**SETTINGS) as env:
     rc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", spool]).returncode
     eq(rc, 0, "mount a small tmpfs on the spool directory")
     try:
-        filler = os.path.join(spool, "filler")
-        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-        try:
-            while True:
-                os.write(fd, b"x" * 4096)
-        except OSError:
-            os.close(fd)
+        filler = fill_disk(spool)
         env.redis.stop(signal.SIGKILL)
         r, _ = post(env, "s-disk", 1, 40, token)
         eq((r.status, r.json()["error"]), (503, "events could not be made durable (spool disk "
