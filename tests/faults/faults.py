@@ -238,15 +238,7 @@ def archived(data_dir):
 
 def make_traffic(f, seed, sessions):
     t = Traffic(seed, sessions=sessions)
-    tokens = {}
-    for p, (pr, _) in t.presentations.items():
-        if pr:
-            campaign, owner = t.link_extra(pr)
-            extra = {"campaign": campaign, "owner": owner}
-            if t.prospects[pr]:
-                extra["account"] = t.prospects[pr]
-            tokens[p] = f.env.server.mint(p, pr, **extra)
-    return t, tokens
+    return t, t.mint_links(f.env.server)
 
 
 def run_row(row, long):

@@ -105,6 +105,19 @@ class Traffic:
         n = int(pr.split("-")[1])
         return ("camp-%d" % (n % 3), "owner-%d" % (n % 4))
 
+    def mint_links(self, server):
+        """A link token per personalised presentation, with its prospect's
+        account, campaign and owner: {presentation: token}."""
+        tokens = {}
+        for p, (pr, _) in self.presentations.items():
+            if pr:
+                campaign, owner = self.link_extra(pr)
+                extra = {"campaign": campaign, "owner": owner}
+                if self.prospects[pr]:
+                    extra["account"] = self.prospects[pr]
+                tokens[p] = server.mint(p, pr, **extra)
+        return tokens
+
     def batches(self, tokens, dup_rate=0.1):
         """(body, user_agent) requests: each session's events cut into
         batches, some sent twice, all shuffled (so out of order)."""

@@ -27,15 +27,7 @@ def stop(p):
 
 def load(env, seed, sessions):
     t = Traffic(seed, sessions=sessions)
-    tokens = {}
-    for p, (pr, _) in t.presentations.items():
-        if pr:
-            campaign, owner = t.link_extra(pr)
-            extra = {"campaign": campaign, "owner": owner}
-            if t.prospects[pr]:
-                extra["account"] = t.prospects[pr]
-            tokens[p] = env.server.mint(p, pr, **extra)
-    reqs = t.batches(tokens)
+    reqs = t.batches(t.mint_links(env.server))
     t0 = time.time()
     statuses = post_all(env.server, reqs)
     eq(set(statuses), {202}, "every batch accepted")
