@@ -50,6 +50,80 @@ local function flush_incs()
   incs = {}
 end
 
+-- Keys that many events of a batch add the same members to (index sets,
+-- HyperLogLogs whose answer is not needed) are gathered per key and written
+-- with one SADD / PFADD each at the end (flush_adds).
+local CHUNK = 500 -- arguments per command when a list is sent in parts
+local adds = {SADD = {}, PFADD = {}}
+local function add_later(cmd, key, member)
+  local t = adds[cmd]
+  local h = t[key]
+  if not h then
+    h = {set = {}, list = {}}
+    t[key] = h
+  end
+  if not h.set[member] then
+    h.set[member] = true
+    h.list[#h.list + 1] = member
+  end
+end
+
+-- cmd key a1 a2 ... with the values of list, in parts of at most CHUNK
+local function call_list(cmd, key, list)
+  for i = 1, #list, CHUNK do
+    call(cmd, key, unpack(list, i, math.min(i + CHUNK - 1, #list)))
+  end
+end
+
+local function flush_adds()
+  for cmd, t in pairs(adds) do
+    for key, h in pairs(t) do call_list(cmd, key, h.list) end
+  end
+  adds = {SADD = {}, PFADD = {}}
+end
+
+-- A session's small hashes and set (smat, ssv: hashes; sseen: a set) are
+-- read once per batch into a table and what changed is written back once,
+-- with their expiry, in write_back.
+local function cached(kind, key)
+  local raw = call(kind == 'set' and 'SMEMBERS' or 'HGETALL', key)
+  local v = {}
+  if kind == 'set' then
+    for i = 1, #raw do v[raw[i]] = true end
+  else
+    for i = 1, #raw, 2 do v[raw[i]] = raw[i + 1] end
+  end
+  return {kind = kind, key = key, v = v, w = {}}
+end
+
+local function sub(s, sid, name, kind)
+  local c = s[name]
+  if not c then
+    c = cached(kind, P .. name .. ':' .. sid)
+    s[name] = c
+  end
+  return c
+end
+
+local function cset(c, field, value)
+  c.v[field] = value
+  c.w[#c.w + 1] = field
+end
+
+local function flush_cached(c)
+  if not c or #c.w == 0 then return end
+  local args, done = {}, {}
+  for _, f in ipairs(c.w) do
+    if not done[f] then
+      done[f] = true
+      args[#args + 1] = f
+      if c.kind ~= 'set' then args[#args + 1] = c.v[f] end
+    end
+  end
+  call_list(c.kind == 'set' and 'SADD' or 'HSET', c.key, args)
+  call('PEXPIRE', c.key, ttl)
+end
+
 local function session(sid)
   local s = sessions[sid]
   if s then return s end
@@ -93,13 +167,11 @@ end
 local function complete(sid, s)
   s.completed = '1'
   s.dirty = true
-  local mats = call('HGETALL', P .. 'smat:' .. sid)
-  for i = 1, #mats, 2 do
-    if string.sub(mats[i], 1, 2) ~= 'x|' then
-      hincr(P .. 'mat:' .. mats[i] .. ':' .. mats[i + 1] .. ':' .. s.mode, 'completed', 1)
+  for mat, day in pairs(sub(s, sid, 'smat', 'hash').v) do
+    if string.sub(mat, 1, 2) ~= 'x|' then
+      hincr(P .. 'mat:' .. mat .. ':' .. day .. ':' .. s.mode, 'completed', 1)
       if s.prospect and s.prospect ~= '' then
-        hincr(P .. 'pd:' .. s.prospect .. ':' .. mats[i + 1] .. ':' .. s.mode,
-             'm:' .. mats[i] .. ':completed', 1)
+        hincr(P .. 'pd:' .. s.prospect .. ':' .. day .. ':' .. s.mode, 'm:' .. mat .. ':completed', 1)
       end
     end
   end
@@ -134,11 +206,7 @@ local function minmax(key, e)
 end
 
 local function sadd_once(key, member)
-  local k = 'S|' .. key .. '|' .. member
-  if not once[k] then
-    once[k] = true
-    call('SADD', key, member)
-  end
+  add_later('SADD', key, member)
 end
 
 local function pfadd_once(key, member)
@@ -148,7 +216,11 @@ local function pfadd_once(key, member)
   return call('PFADD', key, member)
 end
 
+local tl_adds = {}     -- prospect -> {score, member, ...} for its timeline
+
 local function flush_batch_work()
+  for pr, list in pairs(tl_adds) do call_list('ZADD', P .. 'ptl:' .. pr, list) end
+  flush_adds()
   for key, m in pairs(seen_range) do
     local cur = call('HMGET', key, 'first_seen', 'last_seen')
     if not cur[1] or tonumber(cur[1]) > m[1] then call('HSET', key, 'first_seen', m[1]) end
@@ -184,7 +256,7 @@ local function apply(e)
   -- presentation: distinct browsers, forwarding
   local pres = e.presentation
   sadd_once(P .. 'presentations', pres)
-  pfadd_once(P .. 'pv:' .. pres, e.viewer)
+  add_later('PFADD', P .. 'pv:' .. pres, e.viewer)
   local pvd = P .. 'pvd:' .. pres .. ':' .. e.day
   sadd_once(P .. 'pvdays:' .. pres, e.day)
   if pfadd_once(pvd, e.viewer) == 1 and call('PFCOUNT', pvd) > 1 then
@@ -233,22 +305,17 @@ local function apply(e)
       local placed = tonumber(s.slides) == 0 or tonumber(e.index) < tonumber(s.slides)
       if not placed then unplaced = unplaced + 1 end
       hincr(sk, sv .. 'views', 1)
-      pfadd_once(P .. 'sv:' .. m .. ':' .. e.slide .. ':' .. e.version .. ':' .. e.day .. ':' .. e.mode, e.who)
+      add_later('PFADD', P .. 'sv:' .. m .. ':' .. e.slide .. ':' .. e.version .. ':' .. e.day .. ':' .. e.mode, e.who)
       hincr(mk, 'views', 1)
-      pfadd_once(P .. 'mv:' .. m .. ':' .. e.day .. ':' .. e.mode, e.who)
+      add_later('PFADD', P .. 'mv:' .. m .. ':' .. e.day .. ':' .. e.mode, e.who)
       -- the session counts for the material on the day of its earliest view
       -- of it; x<k>: sessions whose deepest position in the material is k
-      local smat = P .. 'smat:' .. sid
-      local st = call('HMGET', smat, m, 'x|' .. m)
-      local had, deep = st[1], st[2]
+      local smat = sub(s, sid, 'smat', 'hash')
+      local had, deep = smat.v[m], smat.v['x|' .. m]
       local day = had
       if not had or e.day < had then
         day = e.day
-        call('HSET', smat, m, e.day)
-        if not once['E|' .. smat] then
-          once['E|' .. smat] = true
-          call('PEXPIRE', smat, ttl)
-        end
+        cset(smat, m, e.day)
         local msk = P .. 'mat:' .. m .. ':' .. e.day .. ':' .. s.mode
         hincr(msk, 'sessions', 1)
         if s.completed == '1' then hincr(msk, 'completed', 1) end
@@ -269,21 +336,17 @@ local function apply(e)
         end
       end
       if placed and (not deep or tonumber(e.index) > tonumber(deep)) then
-        call('HSET', smat, 'x|' .. m, e.index)
+        cset(smat, 'x|' .. m, e.index)
         local msk = P .. 'mat:' .. m .. ':' .. day .. ':' .. s.mode
         if deep then hincr(msk, 'x' .. deep, -1) end
         hincr(msk, 'x' .. e.index, 1)
       end
       -- sessions per slide version, on the day of the session's earliest view of it
-      local ssv = P .. 'ssv:' .. sid
+      local ssv = sub(s, sid, 'ssv', 'hash')
       local svf = m .. '|' .. sv
-      local shad = call('HGET', ssv, svf)
+      local shad = ssv.v[svf]
       if not shad or e.day < shad then
-        call('HSET', ssv, svf, e.day)
-        if not once['E|' .. ssv] then
-          once['E|' .. ssv] = true
-          call('PEXPIRE', ssv, ttl)
-        end
+        cset(ssv, svf, e.day)
         hincr(sk, sv .. 'sessions', 1)
         if shad then
           hincr(P .. 'slides:' .. m .. ':' .. shad .. ':' .. e.mode, sv .. 'sessions', -1)
@@ -305,12 +368,11 @@ local function apply(e)
         s.last = new
       end
       -- slides seen: distinct positions of the presentation viewed
-      local sseen = P .. 'sseen:' .. sid
-      if placed and call('SADD', sseen, e.index) == 1 then
-        s.seen = tostring(tonumber(s.seen or '0') + 1)
-        if not once['E|' .. sseen] then
-          once['E|' .. sseen] = true
-          call('PEXPIRE', sseen, ttl)
+      if placed then
+        local sseen = sub(s, sid, 'sseen', 'set')
+        if not sseen.v[e.index] then
+          cset(sseen, e.index, true)
+          s.seen = tostring(tonumber(s.seen or '0') + 1)
         end
       end
       if placed and tonumber(e.index) > tonumber(s.maxidx) then
@@ -340,16 +402,24 @@ local function apply(e)
   end
 
   if prk then
-    local tl = P .. 'ptl:' .. pr
-    call('ZADD', tl, e.at, e.at .. '|' .. sid .. '|' .. e.seq .. '|' .. t .. '|' .. m .. '|' ..
-         e.slide .. '|' .. e.version .. '|' .. value)
-    timelines[pr] = true
+    local tl = tl_adds[pr]
+    if not tl then
+      tl = {}
+      tl_adds[pr] = tl
+      timelines[pr] = true
+    end
+    tl[#tl + 1] = e.at
+    tl[#tl + 1] = e.at .. '|' .. sid .. '|' .. e.seq .. '|' .. t .. '|' .. m .. '|' ..
+                  e.slide .. '|' .. e.version .. '|' .. value
   end
 end
 
 local function write_back()
   flush_incs()
   for sid, s in pairs(sessions) do
+    flush_cached(s.smat)
+    flush_cached(s.ssv)
+    flush_cached(s.sseen)
     if s.dirty then
       local k = P .. 'sess:' .. sid
       call('HSET', k, 'presentation', s.presentation, 'prospect', s.prospect or '',
@@ -440,21 +510,51 @@ end
 
 local applied, dups = 0, 0
 local acks = {}
+-- which (session, seq) were applied before: one SMISMEMBER per session
+local events, seqs = {}, {}
 for i = 0, n - 1 do
   local e = {}
   for j = 1, W do e[FIELDS[j]] = ARGV[4 + i * W + j] end
-  local seen = P .. 'seen:' .. e.session
-  if call('SADD', seen, e.seq) == 1 then
-    if not once['E|' .. seen] then
-      once['E|' .. seen] = true
-      call('PEXPIRE', seen, ttl)
+  events[i + 1] = e
+  local l = seqs[e.session]
+  if not l then
+    l = {}
+    seqs[e.session] = l
+  end
+  l[#l + 1] = e.seq
+end
+local known, fresh = {}, {} -- session -> {seq = true}; session -> seqs applied now
+for sid, l in pairs(seqs) do
+  local k = {}
+  for i = 1, #l, CHUNK do
+    local last = math.min(i + CHUNK - 1, #l)
+    local r = call('SMISMEMBER', P .. 'seen:' .. sid, unpack(l, i, last))
+    for j = 1, #r do
+      if r[j] == 1 then k[l[i + j - 1]] = true end
     end
+  end
+  known[sid] = k
+end
+for _, e in ipairs(events) do
+  local k = known[e.session]
+  if not k[e.seq] then
+    k[e.seq] = true
+    local f = fresh[e.session]
+    if not f then
+      f = {}
+      fresh[e.session] = f
+    end
+    f[#f + 1] = e.seq
     apply(e)
     applied = applied + 1
   else
     dups = dups + 1
   end
   if e.id ~= '' then acks[#acks + 1] = e.id end
+end
+for sid, f in pairs(fresh) do
+  call_list('SADD', P .. 'seen:' .. sid, f)
+  call('PEXPIRE', P .. 'seen:' .. sid, ttl)
 end
 write_back()
 flush_batch_work()
