@@ -189,12 +189,12 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
     for (size_t i = 0; i < ng && rc == 0; i++)
         rc = dp_archive_append(&c->ar, &good[i], err);
     if (rc == 0) rc = dp_archive_flush(&c->ar, err);
-    dp_rollup_counts counts = {0, 0, 0};
+    dp_rollup_counts counts = {0, 0, 0, 0};
     if (rc == 0 && ng > 0) {
         rc = dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, good, ng, &counts, err);
         if (rc == -EINVAL) {
-            /* The script refused the batch: apply one by one, so only the
-             * entries that fail stay pending (and are dead-lettered on their
+            /* Redis refused the batch: apply one by one, so only the entries
+             * that fail stay pending (and are dead-lettered on their
              * max_deliveries-th delivery). */
             dp_warn("batch refused (%s); applying its %zu entries one by one", err->msg, ng);
             rc = 0;
@@ -227,6 +227,7 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
         c->duplicates += counts.dups;
         c->unplaced += counts.unplaced;
     }
+    c->conflicts += counts.conflicts;
     dp_free(good);
     if (pend) freeReplyObject(pend);
     return rc;
@@ -451,9 +452,10 @@ static int tick(dp_collector *c, dp_err *err)
     redisReply *r = cmd(c, err,
                         "HSET dp:{0}:collectors %s|batches %lld %s|events %lld %s|applied %lld "
                         "%s|duplicates %lld %s|dead %lld %s|ended %lld %s|errors %lld "
-                        "%s|unplaced %lld %s|events_per_s %.1f %s|updated %lld",
+                        "%s|unplaced %lld %s|conflicts %lld %s|events_per_s %.1f %s|updated %lld",
                         n, c->batches, n, c->events, n, c->applied, n, c->duplicates, n, c->dead, n,
-                        c->ended, n, c->errors, n, c->unplaced, n, eps, n, (long long)now);
+                        c->ended, n, c->errors, n, c->unplaced, n, c->conflicts, n, eps, n,
+                        (long long)now);
     if (r == NULL) return -EIO;
     freeReplyObject(r);
     return 0;

@@ -24,7 +24,7 @@ typedef struct dp_collector {
     volatile sig_atomic_t *stop;
     /* counters (also written to the hash dp:{0}:collectors as "<name>|<counter>"
      * every second, for the server's /metrics) */
-    long long batches, events, applied, duplicates, dead, ended, errors, unplaced;
+    long long batches, events, applied, duplicates, dead, ended, errors, unplaced, conflicts;
     int64_t started_ms;
     int64_t last_tick_ms;
     int64_t last_retain_ms; /* retention runs at the first tick, then hourly */

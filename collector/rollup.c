@@ -7,8 +7,6 @@
 #include "deckpulse/keys.h"
 #include "rollup_lua.h" /* generated: dp_rollup_lua[] */
 
-#define W 23 /* values per event; the order of FIELDS in rollup.lua */
-
 int dp_rollup_load(dp_rollup *ro, redisContext *rc, dp_err *err)
 {
     redisReply *r = redisCommand(rc, "SCRIPT LOAD %b", dp_rollup_lua, sizeof(dp_rollup_lua));
@@ -41,86 +39,6 @@ static redisReply *evalsha(dp_rollup *ro, redisContext *rc, int argc, const char
         return r;
     }
     return NULL;
-}
-
-int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char *group,
-                    const dp_entry *e, size_t n, dp_rollup_counts *counts, dp_err *err)
-{
-    size_t argc = 9 + n * W;
-    const char **argv = dp_malloc(argc * sizeof(char *));
-    size_t *lens = dp_malloc(argc * sizeof(size_t));
-    char(*nums)[8][24] = dp_malloc((n ? n : 1) * sizeof(*nums));
-    char stream[32], prefix[24], ttl[24], count[24];
-    dp_key_stream(stream, sizeof(stream), shard);
-    snprintf(prefix, sizeof(prefix), "dp:{%u}:", shard);
-    snprintf(ttl, sizeof(ttl), "%lld", (long long)ro->ttl_ms);
-    snprintf(count, sizeof(count), "%zu", n);
-    size_t k = 0;
-    argv[k++] = "EVALSHA";
-    argv[k++] = ro->sha;
-    argv[k++] = "1";
-    argv[k++] = stream;
-    argv[k++] = prefix;
-    argv[k++] = ttl;
-    argv[k++] = group;
-    argv[k++] = count;
-    for (size_t i = 0; i < n; i++) {
-        const dp_entry *x = &e[i];
-        char(*num)[24] = nums[i];
-        snprintf(num[0], 24, "%lld", (long long)x->seq);
-        snprintf(num[1], 24, "%lld", (long long)x->at);
-        snprintf(num[2], 24, "%lld", (long long)x->received);
-        snprintf(num[3], 24, "%lld", (long long)x->version);
-        snprintf(num[4], 24, "%lld", (long long)x->index);
-        snprintf(num[5], 24, "%lld", (long long)x->ms);
-        snprintf(num[6], 24, "%d", x->bucket);
-        snprintf(num[7], 24, "%lld", (long long)x->slides);
-        int hasms = x->type == DP_EV_VIEW || x->type == DP_EV_DWELL || x->type == DP_EV_ACTION;
-        argv[k++] = x->id;
-        argv[k++] = x->session;
-        argv[k++] = num[0];
-        argv[k++] = dp_event_type_names[x->type];
-        argv[k++] = num[1];
-        argv[k++] = num[2];
-        argv[k++] = x->day;
-        argv[k++] = x->mode;
-        argv[k++] = x->presentation;
-        argv[k++] = x->prospect ? x->prospect : "";
-        argv[k++] = x->prospect && x->account ? x->account : "";
-        argv[k++] = x->prospect ? x->prospect : x->viewer;
-        argv[k++] = x->viewer;
-        argv[k++] = x->type == DP_EV_OPEN && x->slides ? num[7] : "";
-        argv[k++] = hasms ? x->material : "";
-        argv[k++] = hasms ? x->slide : "";
-        argv[k++] = hasms ? num[3] : "";
-        argv[k++] = num[4];
-        argv[k++] = num[5];
-        argv[k++] = num[6];
-        argv[k++] = x->type == DP_EV_ACTION ? x->name : "";
-        argv[k++] = x->prospect && x->campaign ? x->campaign : "";
-        argv[k++] = x->prospect && x->owner ? x->owner : "";
-    }
-    argc = k;
-    for (size_t i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    int rc2 = 0;
-    redisReply *r = evalsha(ro, rc, (int)argc, argv, lens, err);
-    if (r == NULL) {
-        rc2 = -EIO;
-    } else if (r->type == REDIS_REPLY_ERROR) {
-        rc2 = dp_err_set(err, -EINVAL, "rollup script: %.200s", r->str);
-    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
-        counts->applied += r->element[0]->integer;
-        counts->dups += r->element[1]->integer;
-        counts->unplaced += r->element[2]->integer;
-    } else {
-        rc2 = dp_err_set(err, -EINVAL, "rollup script: unexpected reply");
-    }
-    if (r) freeReplyObject(r);
-    dp_free(argv);
-    dp_free(lens);
-    dp_free(nums);
-    return rc2;
 }
 
 /* Runs one of the script's maintenance modes (-1 sweep, -2 retain) on a

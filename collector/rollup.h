@@ -1,6 +1,7 @@
-/* The rollup script (collector/rollup.lua, compiled into the binary):
- * loading it, and applying one shard's batch of entries with it, atomically
- * and exactly once. Synchronous hiredis: the collector is a worker loop. */
+/* Applying one shard's batch of entries, atomically and exactly once
+ * (collector/rollup_apply.c), and the maintenance script
+ * (collector/rollup.lua, compiled into the binary) that ends idle sessions
+ * and deletes old days. Synchronous hiredis: the collector is a worker loop. */
 #ifndef DP_ROLLUP_H
 #define DP_ROLLUP_H
 
@@ -17,16 +18,18 @@ typedef struct dp_rollup {
 
 /* SCRIPT LOAD: 0 or -EIO with err. */
 int dp_rollup_load(dp_rollup *ro, redisContext *rc, dp_err *err);
-/* What one call applied: events counted, duplicates dropped, and views
- * past the slides their session announced (counted as views of their
- * slide, not as positions: RELIABILITY row 23). */
+/* What one call applied: events counted, duplicates dropped, views past
+ * the slides their session announced (counted as views of their slide, not
+ * as positions: RELIABILITY row 23), and attempts started again because
+ * state the batch read changed before its writes (another collector). */
 typedef struct dp_rollup_counts {
-    long long applied, dups, unplaced;
+    long long applied, dups, unplaced, conflicts;
 } dp_rollup_counts;
 
-/* Applies e[0..n) (all of shard `shard`), XACKs their ids in `group` ("" for
- * none) in the same script; adds to *counts. 0, -EIO (connection: retry
- * later) or -EINVAL (the script refused the batch). */
+/* Applies e[0..n) (all of shard `shard`) and XACKs their ids in `group`
+ * ("" for none) in one MULTI/EXEC; adds to *counts. 0, -EIO (connection, or
+ * state that kept changing: retry later) or -EINVAL (Redis refused to read
+ * the state, e.g. a key of the wrong type). */
 int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char *group,
                     const dp_entry *e, size_t n, dp_rollup_counts *counts, dp_err *err);
 /* Ends sessions of shard idle since before `before_ms`; *ended counts them. */

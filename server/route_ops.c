@@ -186,6 +186,8 @@ static void collector_lines(metrics_op *op, const redisReply *r)
         {"ended", "dp_collector_sessions_ended_total", "counter", "Sessions ended by timeout."},
         {"unplaced", "dp_collector_unplaced_views_total", "counter",
          "Views past the slides their session announced: counted as views, not positions."},
+        {"conflicts", "dp_collector_conflicts_total", "counter",
+         "Batches started again: state they read changed before their writes."},
         {"events_per_s", "dp_collector_events_per_second", "gauge",
          "Events per second, last second."},
         {"updated", "dp_collector_updated_ms", "gauge",

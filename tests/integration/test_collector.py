@@ -2,7 +2,8 @@
 through the real server; the real collector rolls them up; every aggregate
 must equal a brute-force recount of what was sent (HLLs within their
 error). Then the same with the collector killed by SIGKILL at random
-moments, with two collectors at once (one killed), a replay of the archive
+moments, with two collectors at once (one killed), three at once over
+state that keeps changing under them, a replay of the archive
 into an empty Redis, and a poison entry."""
 
 import os
@@ -130,6 +131,43 @@ with Env(**SETTINGS) as env:
     check(wait_until(lambda: settled(env.redis), 120, 0.2), "beta finished alone")
     compare(env.redis, t.recount(DAY), DAY, check, eq)
     eq(stop(b), 0, "collector exit code")
+    logs_clean(env)
+
+# 3b. Three collectors at once over the same sessions, while another client
+# keeps writing a field nobody reads into prospect hashes the batches read
+# (and WATCH): EXECs are refused, batches start again, and every number is
+# still exact.
+import threading
+with Env(**SETTINGS) as env:
+    t, _ = load(env, 4, 600)
+    prospects = sorted(t.prospects)
+    stop_poke = threading.Event()
+
+    def poke():
+        i = 0
+        while not stop_poke.is_set():
+            env.redis.cmd("HSET", "dp:{0}:prospect:" + prospects[i % len(prospects)], "poked", str(i))
+            i += 1
+            time.sleep(0.002)
+
+    poker = threading.Thread(target=poke)
+    poker.start()
+    cs = [env.collector(n, extra=["--collector_batch", "8"]) for n in ("c1", "c2", "c3")]
+    ok = wait_until(lambda: settled(env.redis), 180, 0.2)
+    stop_poke.set()
+    poker.join()
+    check(ok, "three collectors caught up")
+    compare(env.redis, t.recount(DAY), DAY, check, eq)
+    compare_sessions(env.redis, t, eq)
+    conflicts = 0
+    for c in cs:
+        eq(stop(c), 0, "collector exit code")
+    h = env.redis.cmd("HGETALL", "dp:{0}:collectors")
+    for f, v in zip(h[::2], h[1::2]):
+        if f.endswith("|conflicts"):
+            conflicts += int(v)
+    print("conflicting batches started again: %d" % conflicts)
+    check(conflicts > 0, "some batches met changed state and were started again")
     logs_clean(env)
 
 # 4. A poison entry is dead-lettered after max_deliveries; the group moves on.

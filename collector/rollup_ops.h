@@ -1,0 +1,52 @@
+/* What one rollup batch writes, gathered before anything is sent: counter
+ * increments summed per (key, field), members added to sets and
+ * HyperLogLogs once per (key, member), timeline entries, and the strings
+ * they point to, all in one per-batch arena. dp_ops_emit sorts them and
+ * writes one command per key (one HINCRBY per field) in RESP. */
+#ifndef DP_ROLLUP_OPS_H
+#define DP_ROLLUP_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* A chunked string arena: pointers stay valid until dp_arena_free. */
+typedef struct dp_arena_blk dp_arena_blk;
+typedef struct dp_arena {
+    dp_arena_blk *head;
+} dp_arena;
+
+void dp_arena_free(dp_arena *a);
+/* n bytes, 8-aligned, uninitialised. */
+void *dp_arena_alloc(dp_arena *a, size_t n);
+/* A copy of s[0..n) with a NUL after it. */
+char *dp_arena_strn(dp_arena *a, const char *s, size_t n);
+/* The concatenation of the strings before the terminating NULL. */
+char *dp_arena_cat(dp_arena *a, ...);
+/* v in decimal. */
+char *dp_arena_i64(dp_arena *a, int64_t v);
+
+typedef enum { DP_OP_HINCR, DP_OP_SADD, DP_OP_PFADD, DP_OP_ZADD } dp_op_kind;
+
+typedef struct dp_op {
+    dp_op_kind kind;
+    const char *key;
+    const char *member; /* the field for DP_OP_HINCR */
+    const char *score;  /* DP_OP_ZADD */
+    int64_t n;          /* DP_OP_HINCR */
+} dp_op;
+
+typedef struct dp_ops {
+    dp_op *v;
+    size_t n, cap;
+} dp_ops;
+
+void dp_ops_free(dp_ops *o);
+/* key and member (and score) must outlive o (the batch's arena). */
+void dp_ops_add(dp_ops *o, dp_op_kind kind, const char *key, const char *member,
+                const char *score, int64_t n);
+/* Appends the commands to out; *ncmds counts them. 0 or -E2BIG. */
+int dp_ops_emit(dp_ops *o, dp_buf *out, size_t *ncmds);
+
+#endif
