@@ -1,0 +1,98 @@
+/* A rollup batch's writes: counters summed per (key, field), members sent
+ * once per key, long member lists cut into commands of 1000. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rollup_ops.h"
+
+static void test_arena(void **state)
+{
+    (void)state;
+    dp_arena a = {0};
+    char *s = dp_arena_cat(&a, "dp:{0}:", "slides:", "deck", ":", "2026-11-22", (const char *)NULL);
+    assert_string_equal(s, "dp:{0}:slides:deck:2026-11-22");
+    assert_string_equal(dp_arena_i64(&a, -42), "-42");
+    assert_string_equal(dp_arena_strn(&a, "abcdef", 3), "abc");
+    /* more than a block: every string stays where it was */
+    char *first = dp_arena_strn(&a, "first", 5);
+    for (int i = 0; i < 20000; i++)
+        dp_arena_i64(&a, i);
+    char *big = dp_arena_alloc(&a, 200000);
+    memset(big, 'x', 200000);
+    assert_string_equal(first, "first");
+    assert_int_equal((uintptr_t)dp_arena_alloc(&a, 3) % 8, 0);
+    dp_arena_free(&a);
+}
+
+static void test_emit(void **state)
+{
+    (void)state;
+    dp_ops o = {0};
+    dp_ops_add(&o, DP_OP_HINCR, "k2", "views", NULL, 1);
+    dp_ops_add(&o, DP_OP_SADD, "set", "b", NULL, 0);
+    dp_ops_add(&o, DP_OP_HINCR, "k1", "views", NULL, 2);
+    dp_ops_add(&o, DP_OP_HINCR, "k2", "views", NULL, 4);
+    dp_ops_add(&o, DP_OP_HINCR, "k1", "gone", NULL, 3);
+    dp_ops_add(&o, DP_OP_HINCR, "k1", "gone", NULL, -3); /* sums to 0: not sent */
+    dp_ops_add(&o, DP_OP_SADD, "set", "a", NULL, 0);
+    dp_ops_add(&o, DP_OP_SADD, "set", "b", NULL, 0);
+    dp_ops_add(&o, DP_OP_ZADD, "tl", "m1", "17", 0);
+    dp_buf b;
+    dp_buf_init(&b, 0);
+    size_t n = 0;
+    assert_int_equal(dp_ops_emit(&o, &b, &n), 0);
+    assert_int_equal(n, 4);
+    const char *want = "*4\r\n$7\r\nHINCRBY\r\n$2\r\nk1\r\n$5\r\nviews\r\n$1\r\n2\r\n"
+                       "*4\r\n$7\r\nHINCRBY\r\n$2\r\nk2\r\n$5\r\nviews\r\n$1\r\n5\r\n"
+                       "*4\r\n$4\r\nSADD\r\n$3\r\nset\r\n$1\r\na\r\n$1\r\nb\r\n"
+                       "*4\r\n$4\r\nZADD\r\n$2\r\ntl\r\n$2\r\n17\r\n$2\r\nm1\r\n";
+    assert_int_equal(b.len, strlen(want));
+    assert_memory_equal(b.data, want, b.len);
+    dp_buf_free(&b);
+    dp_ops_free(&o);
+}
+
+static void test_long_lists(void **state)
+{
+    (void)state;
+    dp_ops o = {0};
+    dp_arena a = {0};
+    for (int i = 0; i < 2500; i++) {
+        const char *m = dp_arena_i64(&a, i % 2100); /* 2100 distinct members */
+        dp_ops_add(&o, DP_OP_PFADD, "hll", m, NULL, 0);
+    }
+    dp_buf b;
+    dp_buf_init(&b, 0);
+    size_t n = 0;
+    assert_int_equal(dp_ops_emit(&o, &b, &n), 0);
+    assert_int_equal(n, 3); /* 1000 + 1000 + 100 */
+    assert_memory_equal(b.data, "*1002\r\n$5\r\nPFADD\r\n", 18);
+    size_t cmds = 0, args = 0;
+    for (size_t i = 0; i < b.len; i++) {
+        if (b.data[i] != '*' || (i && b.data[i - 1] != '\n')) continue;
+        unsigned long k = 0;
+        sscanf(b.data + i + 1, "%lu", &k);
+        cmds++;
+        args += k - 2;
+    }
+    assert_int_equal(cmds, 3);
+    assert_int_equal(args, 2100);
+    dp_buf_free(&b);
+    dp_ops_free(&o);
+    dp_arena_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_emit),
+        cmocka_unit_test(test_long_lists),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
