@@ -61,7 +61,7 @@ static gzFile file_for(dp_archive *a, const char *day, dp_err *err)
     snprintf(path, sizeof(path), "%s/%s.csv.gz", dir, a->tag);
     struct stat st;
     int fresh = stat(path, &st) != 0;
-    gzFile gz = mkdir_p(dir) == 0 ? gzopen(path, "ab6") : NULL;
+    gzFile gz = mkdir_p(dir) == 0 ? gzopen(path, "ab1") : NULL;
     if (gz == NULL) {
         dp_err_set(err, -EIO, "archive: cannot open %s", path);
         return NULL;

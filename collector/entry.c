@@ -33,7 +33,7 @@ int dp_entry_parse(dp_entry *e, const char *const *fv, size_t n, dp_err *err)
     if (n % 2) return dp_err_set(err, -EINVAL, "entry: odd number of fields");
     for (size_t i = 0; i < n; i += 2) {
         const char *f = fv[i], *val = fv[i + 1];
-#define F(name, var) else if (!strcmp(f, name)) var = val
+#define F(name, var) else if (f[0] == name[0] && !strcmp(f, name)) var = val
         if (0) {
         }
         F("v", v);

@@ -84,6 +84,18 @@ void dp_ops_free(dp_ops *o)
     memset(o, 0, sizeof(*o));
 }
 
+/* FNV-1a, from the end: keys of a batch share long prefixes */
+static uint32_t hash_of(const char *s)
+{
+    size_t n = strlen(s);
+    uint32_t h = 2166136261u;
+    while (n > 0) {
+        h ^= (unsigned char)s[--n];
+        h *= 16777619u;
+    }
+    return h;
+}
+
 void dp_ops_add(dp_ops *o, dp_op_kind kind, const char *key, const char *member,
                 const char *score, int64_t n)
 {
@@ -91,15 +103,25 @@ void dp_ops_add(dp_ops *o, dp_op_kind kind, const char *key, const char *member,
         o->cap = o->cap ? o->cap * 2 : 256;
         o->v = dp_realloc(o->v, o->cap * sizeof(dp_op));
     }
-    o->v[o->n++] = (dp_op){kind, key, member, score, n};
+    o->v[o->n++] = (dp_op){kind, key, member, score, n, hash_of(key), hash_of(member)};
+}
+
+/* Any order that puts equal (kind, key) together, and equal members of a
+ * key together, will do: hashes first, the strings only when they tie. */
+static int cmp_key(const dp_op *a, const dp_op *b)
+{
+    if (a->kind != b->kind) return (int)a->kind - (int)b->kind;
+    if (a->kh != b->kh) return a->kh < b->kh ? -1 : 1;
+    return strcmp(a->key, b->key);
 }
 
 static int cmp_op(const void *pa, const void *pb)
 {
     const dp_op *a = pa, *b = pb;
-    if (a->kind != b->kind) return (int)a->kind - (int)b->kind;
-    int c = strcmp(a->key, b->key);
-    return c ? c : strcmp(a->member, b->member);
+    int c = cmp_key(a, b);
+    if (c) return c;
+    if (a->mh != b->mh) return a->mh < b->mh ? -1 : 1;
+    return strcmp(a->member, b->member);
 }
 
 static const char *const cmd_names[] = {"HINCRBY", "SADD", "PFADD", "ZADD"};
@@ -148,8 +170,8 @@ int dp_ops_emit(dp_ops *o, dp_buf *out, size_t *ncmds)
         }
         /* members of one key: duplicates dropped, at most ARGS_MAX a command */
         size_t j = i, w = i;
-        while (j < o->n && v[j].kind == v[i].kind && strcmp(v[j].key, v[i].key) == 0) {
-            if (j == i || strcmp(v[j].member, v[w - 1].member) != 0) o->v[w++] = v[j];
+        while (j < o->n && cmp_key(&v[j], &v[i]) == 0) {
+            if (j == i || cmp_op(&v[j], &v[w - 1]) != 0) o->v[w++] = v[j];
             j++;
         }
         for (size_t k = i; k < w; k += ARGS_MAX) {

@@ -35,6 +35,7 @@ typedef struct dp_op {
     const char *member; /* the field for DP_OP_HINCR */
     const char *score;  /* DP_OP_ZADD */
     int64_t n;          /* DP_OP_HINCR */
+    uint32_t kh, mh;    /* hashes of key and member: most comparisons end there */
 } dp_op;
 
 typedef struct dp_ops {
