@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Rollup throughput: N generated events (20-event sessions over 4 materials)
+# Rollup throughput: N generated events (20-event sessions over 4 materials,
+# one stream entry per beacon batch of 4 events)
 # are put into a throwaway redis-server's stream, then one release
 # deckpulse-collector rolls them all up; events per second from its start to
 # the group's lag and pending reaching 0. Reference in the same run:
@@ -33,25 +34,29 @@ def cmd(*args):
     a = [x.encode() if isinstance(x, str) else x for x in args]
     out.write(b"*%d\r\n" % len(a) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a))
 now = 1795000000000
-for i in range(n):
-    s, seq = divmod(i, 20)
+# one stream entry per beacon batch of 4 events (include/deckpulse/event.h)
+for b0 in range(0, n, 4):
+    s = b0 // 20
     m = "mat-%d" % (s % 4)
-    kind = seq % 4
-    f = ["v", "1", "received", str(now + i), "source", "beacon", "session", "bench-%d" % s,
-         "seq", str(seq + 1), "at", str(1763800000000 + i), "mode", "self",
-         "presentation", "pres-%d" % (s % 50), "viewer", "a:" + "%032x" % (s % 5000),
-         "prospect", "pr-%d" % (s % 500), "account", "acct-%d" % (s % 50)]
-    if seq == 0:
-        f += ["type", "open", "slides", "12"]
-    elif kind in (1, 3):
-        f += ["type", "view", "material", m, "slide", "s%d" % (seq % 12), "version", "1",
-              "index", str(seq % 12)]
-    elif kind == 2:
-        f += ["type", "dwell", "material", m, "slide", "s%d" % (seq % 12), "version", "1",
-              "ms", str(1000 + (i * 37) % 60000)]
-    else:
-        f += ["type", "close"] if seq == 19 else ["type", "action", "material", m, "slide",
-              "s%d" % (seq % 12), "version", "1", "name", "book-demo"]
+    lines = []
+    for i in range(b0, min(b0 + 4, n)):
+        seq = i % 20
+        kind = seq % 4
+        head = "%d %%s %d" % (seq + 1, 1763800000000 + i)
+        if seq == 0:
+            lines.append(head % "open" + " 12")
+        elif kind in (1, 3):
+            lines.append(head % "view" + " %s s%d 1 %d" % (m, seq % 12, seq % 12))
+        elif kind == 2:
+            lines.append(head % "dwell" + " %s s%d 1 %d" % (m, seq % 12, 1000 + (i * 37) % 60000))
+        elif seq == 19:
+            lines.append(head % "close")
+        else:
+            lines.append(head % "action" + " %s s%d 1 book-demo" % (m, seq % 12))
+    f = ["v", "2", "received", str(now + b0), "source", "beacon", "session", "bench-%d" % s,
+         "mode", "self", "presentation", "pres-%d" % (s % 50), "viewer", "a:" + "%032x" % (s % 5000),
+         "prospect", "pr-%d" % (s % 500), "account", "acct-%d" % (s % 50),
+         "n", str(len(lines)), "events", "\n".join(lines)]
     cmd("XADD", "dp:{0}:events", "*", *f)
 PY
 redis-cli -p "$port" --pipe < "$tmp/load.resp" >/dev/null

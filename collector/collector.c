@@ -156,13 +156,12 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
                        b->element[0]->str, (long long)n, c->name);
         if (pend == NULL && c->rc->err) return -EIO;
     }
-    dp_entry *good = dp_calloc(n, sizeof(dp_entry));
-    size_t ng = 0;
+    dp_entry_list events = {0};
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const redisReply *x = list->element[i];
         dp_err why;
-        dp_entry *e = &good[ng];
+        char eid[DP_ENTRY_ID_MAX];
         if (x->type == REDIS_REPLY_ARRAY && x->elements == 2 &&
             x->element[1]->type == REDIS_REPLY_NIL) {
             /* deleted from the stream while pending: nothing to apply */
@@ -173,11 +172,8 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
                 freeReplyObject(r);
             continue;
         }
-        if (dp_entry_from_reply(e, x, &why) == 0) {
-            ng++;
-            continue;
-        }
-        const char *id = e->id[0] ? e->id : "?";
+        if (dp_entry_read(x, &events, eid, sizeof(eid), &why) == 0) continue;
+        const char *id = eid[0] ? eid : "?";
         long long count = redelivered ? delivery_count(pend, id) : 1;
         if (count >= c->cfg->max_deliveries)
             rc = dead_letter(c, shard, x, id, why.msg, err);
@@ -185,6 +181,8 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
             dp_warn("entry %s (shard %u, delivery %lld): %s; left pending", id, shard, count,
                     why.msg);
     }
+    dp_entry *good = events.v;
+    size_t ng = events.n;
     /* Archive first: everything acknowledged is in the archive. */
     for (size_t i = 0; i < ng && rc == 0; i++)
         rc = dp_archive_append(&c->ar, &good[i], err);
@@ -198,10 +196,13 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
              * max_deliveries-th delivery). */
             dp_warn("batch refused (%s); applying its %zu entries one by one", err->msg, ng);
             rc = 0;
-            for (size_t i = 0; i < ng && rc != -EIO; i++) {
+            for (size_t i = 0, j; i < ng && rc != -EIO; i = j) {
+                /* the events of one entry together: it is acknowledged with them */
+                for (j = i + 1; j < ng && !strcmp(good[j].id, good[i].id); j++)
+                    ;
                 dp_err one;
                 int r1 =
-                    dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, &good[i], 1, &counts, &one);
+                    dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, &good[i], j - i, &counts, &one);
                 if (r1 == 0) {
                     continue;
                 } else if (r1 == -EIO) {
@@ -228,7 +229,7 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
         c->unplaced += counts.unplaced;
     }
     c->conflicts += counts.conflicts;
-    dp_free(good);
+    dp_entry_list_free(&events);
     if (pend) freeReplyObject(pend);
     return rc;
 }
@@ -449,13 +450,13 @@ static int tick(dp_collector *c, dp_err *err)
     c->last_tick_ms = now;
     c->last_tick_events = c->events;
     const char *n = c->name;
-    redisReply *r = cmd(c, err,
-                        "HSET dp:{0}:collectors %s|batches %lld %s|events %lld %s|applied %lld "
-                        "%s|duplicates %lld %s|dead %lld %s|ended %lld %s|errors %lld "
-                        "%s|unplaced %lld %s|conflicts %lld %s|events_per_s %.1f %s|updated %lld",
-                        n, c->batches, n, c->events, n, c->applied, n, c->duplicates, n, c->dead, n,
-                        c->ended, n, c->errors, n, c->unplaced, n, c->conflicts, n, eps, n,
-                        (long long)now);
+    redisReply *r =
+        cmd(c, err,
+            "HSET dp:{0}:collectors %s|batches %lld %s|events %lld %s|applied %lld "
+            "%s|duplicates %lld %s|dead %lld %s|ended %lld %s|errors %lld "
+            "%s|unplaced %lld %s|conflicts %lld %s|events_per_s %.1f %s|updated %lld",
+            n, c->batches, n, c->events, n, c->applied, n, c->duplicates, n, c->dead, n, c->ended,
+            n, c->errors, n, c->unplaced, n, c->conflicts, n, eps, n, (long long)now);
     if (r == NULL) return -EIO;
     freeReplyObject(r);
     return 0;

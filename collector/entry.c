@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "clock.h"
 #include "deckpulse/keys.h"
 
@@ -60,8 +61,9 @@ int dp_entry_parse(dp_entry *e, const char *const *fv, size_t n, dp_err *err)
         else return dp_err_set(err, -EINVAL, "entry: unknown field '%.32s'", f);
 #undef F
     }
-    if (v == NULL || strcmp(v, DP_ENTRY_VERSION) != 0)
-        return dp_err_set(err, -EINVAL, "entry: v must be " DP_ENTRY_VERSION);
+    if (v == NULL || strcmp(v, DP_ENTRY_VERSION_V1) != 0)
+        return dp_err_set(err, -EINVAL,
+                          "entry: v must be " DP_ENTRY_VERSION_V1 " or " DP_ENTRY_VERSION);
     if (to_int(received, DP_AT_MIN, DP_AT_MAX, &e->received) != 0)
         return dp_err_set(err, -EINVAL, "entry: bad received");
     if (!id_ok(e->session)) return dp_err_set(err, -EINVAL, "entry: bad session");
@@ -110,21 +112,141 @@ int dp_entry_parse(dp_entry *e, const char *const *fv, size_t n, dp_err *err)
     return 0;
 }
 
-int dp_entry_from_reply(dp_entry *e, const redisReply *r, dp_err *err)
+void dp_entry_list_free(dp_entry_list *l)
 {
-    e->id[0] = '\0';
+    for (size_t i = 0; i < l->ntexts; i++)
+        dp_free(l->texts[i]);
+    dp_free(l->texts);
+    dp_free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+static dp_entry *list_push(dp_entry_list *l)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = dp_realloc(l->v, l->cap * sizeof(dp_entry));
+    }
+    return &l->v[l->n++];
+}
+
+/* A version 2 entry: the batch's fields once, then its event lines, each
+ * checked as the one-event (version 1) entry it stands for. */
+static int read_batch(const char *id, const char *const *fv, size_t nf, const char *events,
+                      size_t evlen, dp_entry_list *l, dp_err *err)
+{
+    const char *pairs[40];
+    size_t np = 0;
+    const char *count = NULL;
+    for (size_t i = 0; i + 1 < nf; i += 2) {
+        if (!strcmp(fv[i], "v") || !strcmp(fv[i], "events")) continue;
+        if (!strcmp(fv[i], "n")) {
+            count = fv[i + 1];
+            continue;
+        }
+        if (np + 2 > 24) return dp_err_set(err, -EINVAL, "entry: too many fields");
+        pairs[np++] = fv[i];
+        pairs[np++] = fv[i + 1];
+    }
+    int64_t n;
+    if (to_int(count, 1, DP_ENTRY_EVENTS_MAX, &n) != 0)
+        return dp_err_set(err, -EINVAL, "entry: bad n");
+    if (events == NULL || memchr(events, '\0', evlen) != NULL)
+        return dp_err_set(err, -EINVAL, "entry: bad events");
+    char *text = dp_strndup(events, evlen);
+    size_t start = l->n;
+    char *line = text;
+    int rc = 0;
+    for (int64_t k = 0; k < n && rc == 0; k++) {
+        if (line == NULL) {
+            rc = dp_err_set(err, -EINVAL, "entry: %lld events where n says %lld", (long long)k,
+                            (long long)n);
+            break;
+        }
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        char *tok[8];
+        int nt = 0;
+        for (char *p = line; nt < 8;) {
+            tok[nt++] = p;
+            char *sp = strchr(p, ' ');
+            if (sp == NULL) break;
+            *sp = '\0';
+            p = sp + 1;
+        }
+        const char *ev[40];
+        size_t m = 0;
+        ev[m++] = "v";
+        ev[m++] = DP_ENTRY_VERSION_V1;
+        memcpy(ev + m, pairs, np * sizeof(char *));
+        m += np;
+        static const char *const base[] = {"seq", "type", "at"};
+        static const char *const views[] = {"material", "slide", "version"};
+        const char *last = NULL;
+        int want = -1;
+        if (nt >= 2 && !strcmp(tok[1], "open")) {
+            want = nt == 4 ? 4 : 3;
+            last = "slides";
+        } else if (nt >= 2 && !strcmp(tok[1], "close")) {
+            want = 3;
+        } else if (nt >= 2) {
+            want = 7;
+            last = !strcmp(tok[1], "view") ? "index" : !strcmp(tok[1], "dwell") ? "ms" : "name";
+        }
+        if (nt != want) {
+            rc = dp_err_set(err, -EINVAL, "entry: event %lld: bad line", (long long)k);
+            break;
+        }
+        for (int t = 0; t < nt; t++) {
+            ev[m++] = t < 3 ? base[t] : (t < 6 && nt == 7) ? views[t - 3] : last;
+            ev[m++] = tok[t];
+        }
+        dp_entry *e = list_push(l);
+        snprintf(e->id, sizeof(e->id), "%s", id);
+        rc = dp_entry_parse(e, ev, m, err);
+        line = nl ? nl + 1 : NULL;
+    }
+    if (rc == 0 && line != NULL)
+        rc = dp_err_set(err, -EINVAL, "entry: more events than n says (%lld)", (long long)n);
+    if (rc != 0) {
+        l->n = start;
+        dp_free(text);
+        return rc;
+    }
+    if ((l->ntexts & (l->ntexts - 1)) == 0)
+        l->texts = dp_realloc(l->texts, (l->ntexts ? l->ntexts * 2 : 8) * sizeof(char *));
+    l->texts[l->ntexts++] = text;
+    return 0;
+}
+
+int dp_entry_read(const redisReply *r, dp_entry_list *l, char *id, size_t idsz, dp_err *err)
+{
+    id[0] = '\0';
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_STRING)
         return dp_err_set(err, -EINVAL, "entry: malformed reply");
-    snprintf(e->id, sizeof(e->id), "%s", r->element[0]->str);
+    snprintf(id, idsz, "%s", r->element[0]->str);
     const redisReply *f = r->element[1];
-    if (f->type != REDIS_REPLY_ARRAY || f->elements > 64)
+    if (f->type != REDIS_REPLY_ARRAY || f->elements > 64 || f->elements % 2)
         return dp_err_set(err, -EINVAL, "entry: malformed fields");
     const char *fv[64];
+    const char *v = NULL, *events = NULL;
+    size_t evlen = 0;
     for (size_t i = 0; i < f->elements; i++) {
         if (f->element[i]->type != REDIS_REPLY_STRING)
             return dp_err_set(err, -EINVAL, "entry: malformed fields");
         fv[i] = f->element[i]->str;
+        if (i % 2 == 1 && !strcmp(fv[i - 1], "v")) v = fv[i];
+        if (i % 2 == 1 && !strcmp(fv[i - 1], "events")) {
+            events = fv[i];
+            evlen = f->element[i]->len;
+        }
     }
-    return dp_entry_parse(e, fv, f->elements, err);
+    if (v && !strcmp(v, DP_ENTRY_VERSION))
+        return read_batch(id, fv, f->elements, events, evlen, l, err);
+    dp_entry *e = list_push(l);
+    snprintf(e->id, sizeof(e->id), "%s", id);
+    int rc = dp_entry_parse(e, fv, f->elements, err);
+    if (rc != 0) l->n--;
+    return rc;
 }

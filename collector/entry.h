@@ -25,7 +25,19 @@ typedef struct dp_entry {
 /* Fills e from the field/value pairs of fv[0..n) (strings point into
  * them). 0 or -EINVAL with err naming the field. */
 int dp_entry_parse(dp_entry *e, const char *const *fv, size_t n, dp_err *err);
-/* The same from a stream entry reply [id, [f, v, ...]]. */
-int dp_entry_from_reply(dp_entry *e, const redisReply *r, dp_err *err);
+/* The events of a stream's entries, in order; version 2 entries hold many
+ * (their strings point into copies kept in texts). */
+typedef struct dp_entry_list {
+    dp_entry *v;
+    size_t n, cap;
+    char **texts;
+    size_t ntexts;
+} dp_entry_list;
+
+void dp_entry_list_free(dp_entry_list *l);
+/* Appends the events of one stream entry reply [id, [f, v, ...]] to l
+ * (strings point into the reply or into l's copies), its id into id. 0, or
+ * -EINVAL with err naming what is wrong and l as it was. */
+int dp_entry_read(const redisReply *r, dp_entry_list *l, char *id, size_t idsz, dp_err *err);
 
 #endif

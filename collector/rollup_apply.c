@@ -50,8 +50,8 @@ typedef struct sess {
     const char *presentation, *prospect, *account, *mode, *last, *exit;
     int64_t slides, maxidx, seen, lastseq, lastrecv;
     int completed, ended, isnew, dirty;
-    dp_strmap known; /* seqs applied before or in this batch */
-    const char **seqs;  /* the batch's seqs of this session (for SMISMEMBER) */
+    dp_strmap known;   /* seqs applied before or in this batch */
+    const char **seqs; /* the batch's seqs of this session (for SMISMEMBER) */
     size_t nseqs;
     const char **fresh; /* seqs applied now */
     size_t nfresh;
@@ -86,9 +86,9 @@ typedef struct batch {
     dp_strmap range_ix; /* key -> seen_range index + 1 */
     pvd *pvds;
     size_t npvds;
-    dp_strmap pvd_ix;      /* key -> pvd index + 1 */
-    dp_strmap once;        /* prospects whose link fields were set, timelines */
-    dp_strmap touched;     /* materials */
+    dp_strmap pvd_ix;  /* key -> pvd index + 1 */
+    dp_strmap once;    /* prospects whose link fields were set, timelines */
+    dp_strmap touched; /* materials */
     const char **touched_list;
     size_t ntouched;
     const char **prospects; /* with events applied: re-ranked, timeline trimmed */
@@ -340,7 +340,8 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
     if (shad == NULL || strcmp(e->day, shad) < 0) {
         cache_put(b, &s->ssv, svf, e->day, 1);
         hincr(b, sk, CAT(b, sv, "sessions"), 1);
-        if (shad) hincr(b, KEY(b, "slides:", m, ":", shad, ":", e->mode), CAT(b, sv, "sessions"), -1);
+        if (shad)
+            hincr(b, KEY(b, "slides:", m, ":", shad, ":", e->mode), CAT(b, sv, "sessions"), -1);
     }
     if (prk) {
         hincr(b, pdk, "views", 1);
@@ -349,8 +350,8 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
     }
     /* exit slide: the view with the highest seq */
     if (e->seq > s->lastseq) {
-        const char *nw = CAT(b, m, "|", e->slide, "|", dp_arena_i64(&b->a, e->version), "|",
-                             e->day, "|", e->mode);
+        const char *nw = CAT(b, m, "|", e->slide, "|", dp_arena_i64(&b->a, e->version), "|", e->day,
+                             "|", e->mode);
         s->lastseq = e->seq;
         if (s->ended) {
             move_exit(b, s->exit, nw);
@@ -721,34 +722,20 @@ static void write_back(batch *b, const char *ttl, const char *stream, const char
         write_cache(b, &s->sseen, 1, ttl);
         const char *k = KEY(b, "sess:", s->sid);
         const char *lastrecv = dp_arena_i64(&b->a, s->lastrecv);
-        const char *hs[] = {"HSET",
-                            k,
-                            "presentation",
-                            s->presentation,
-                            "prospect",
-                            s->prospect ? s->prospect : "",
-                            "account",
-                            s->account ? s->account : "",
-                            "mode",
-                            s->mode,
-                            "slides",
-                            dp_arena_i64(&b->a, s->slides),
-                            "maxidx",
-                            dp_arena_i64(&b->a, s->maxidx),
-                            "seen",
-                            dp_arena_i64(&b->a, s->seen),
-                            "completed",
-                            s->completed ? "1" : "0",
-                            "lastseq",
-                            dp_arena_i64(&b->a, s->lastseq),
-                            "last",
-                            s->last ? s->last : "",
-                            "ended",
-                            s->ended ? "1" : "0",
-                            "exit",
-                            s->exit ? s->exit : "",
-                            "lastrecv",
-                            lastrecv};
+        const char *hs[] = {"HSET",         k,
+                            "presentation", s->presentation,
+                            "prospect",     s->prospect ? s->prospect : "",
+                            "account",      s->account ? s->account : "",
+                            "mode",         s->mode,
+                            "slides",       dp_arena_i64(&b->a, s->slides),
+                            "maxidx",       dp_arena_i64(&b->a, s->maxidx),
+                            "seen",         dp_arena_i64(&b->a, s->seen),
+                            "completed",    s->completed ? "1" : "0",
+                            "lastseq",      dp_arena_i64(&b->a, s->lastseq),
+                            "last",         s->last ? s->last : "",
+                            "ended",        s->ended ? "1" : "0",
+                            "exit",         s->exit ? s->exit : "",
+                            "lastrecv",     lastrecv};
         write_cmd(b, (int)(sizeof(hs) / sizeof(hs[0])), hs);
         const char *pe[] = {"PEXPIRE", k, ttl};
         write_cmd(b, 3, pe);
@@ -889,7 +876,9 @@ static int attempt(dp_rollup *ro, redisContext *rc, const char *P, const char *s
             } else {
                 b.k.dups++;
             }
-            if (e[i].id[0]) acks[nacks++] = e[i].id;
+            /* the events of a batch entry share its id: acknowledged once */
+            if (e[i].id[0] && (nacks == 0 || strcmp(acks[nacks - 1], e[i].id) != 0))
+                acks[nacks++] = e[i].id;
         }
         char ttl[24];
         snprintf(ttl, sizeof(ttl), "%lld", (long long)ro->ttl_ms);

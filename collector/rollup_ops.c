@@ -96,8 +96,8 @@ static uint32_t hash_of(const char *s)
     return h;
 }
 
-void dp_ops_add(dp_ops *o, dp_op_kind kind, const char *key, const char *member,
-                const char *score, int64_t n)
+void dp_ops_add(dp_ops *o, dp_op_kind kind, const char *key, const char *member, const char *score,
+                int64_t n)
 {
     if (o->n == o->cap) {
         o->cap = o->cap ? o->cap * 2 : 256;

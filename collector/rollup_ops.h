@@ -45,8 +45,8 @@ typedef struct dp_ops {
 
 void dp_ops_free(dp_ops *o);
 /* key and member (and score) must outlive o (the batch's arena). */
-void dp_ops_add(dp_ops *o, dp_op_kind kind, const char *key, const char *member,
-                const char *score, int64_t n);
+void dp_ops_add(dp_ops *o, dp_op_kind kind, const char *key, const char *member, const char *score,
+                int64_t n);
 /* Appends the commands to out; *ncmds counts them. 0 or -E2BIG. */
 int dp_ops_emit(dp_ops *o, dp_buf *out, size_t *ncmds);
 

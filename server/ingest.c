@@ -1,6 +1,6 @@
 /* POST /v1/events and GET /v1/pixel.gif: validate, authenticate, then one
- * XADD per event; 202 only once the batch is durable: Redis answered every
- * XADD, or, when Redis is down, slower than redis_timeout_ms or refusing
+ * XADD per batch (one stream entry holding all its events: event.h); 202
+ * only once the batch is durable: Redis answered the XADD, or, when Redis is down, slower than redis_timeout_ms or refusing
  * writes, the whole batch is fsynced in the local spool (spool.h), from
  * which it is replayed later. 503 only when neither can take it.
  *
@@ -158,14 +158,63 @@ static void on_xadd(dp_redis *r, redisReply *reply, void *priv)
     if (--in->outstanding == 0) finish(in);
 }
 
-/* One stream entry per event, fields as include/deckpulse/event.h lays out,
- * added to in->cmds. */
-static int add_event(dp_ingest *in, const dp_event *ev)
+/* Appends n as decimal, no printf. */
+static int put_num(dp_buf *o, int64_t n)
 {
-    const char *argv[64];
-    size_t lens[64];
-    char nums[8][24];
-    int argc = 0, k = 0;
+    char tmp[24];
+    size_t len;
+    const char *p = dp_i64_to_str(n, tmp, &len);
+    return dp_buf_append(o, p, len);
+}
+
+/* The batch's events as the entry's "events" lines (event.h), into o. */
+static int events_text(const dp_batch *b, dp_buf *o)
+{
+    int rc = 0;
+    for (size_t i = 0; i < b->nevents && rc == 0; i++) {
+        const dp_event *ev = &b->events[i];
+        if (i) rc |= dp_buf_append(o, "\n", 1);
+        rc |= put_num(o, ev->seq);
+        rc |= dp_buf_append(o, " ", 1);
+        rc |= dp_buf_puts(o, dp_event_type_names[ev->type]);
+        rc |= dp_buf_append(o, " ", 1);
+        rc |= put_num(o, ev->at);
+        switch (ev->type) {
+        case DP_EV_OPEN:
+            if (ev->slides) {
+                rc |= dp_buf_append(o, " ", 1);
+                rc |= put_num(o, ev->slides);
+            }
+            break;
+        case DP_EV_VIEW:
+        case DP_EV_DWELL:
+        case DP_EV_ACTION:
+            rc |= dp_buf_append(o, " ", 1);
+            rc |= dp_buf_puts(o, ev->material);
+            rc |= dp_buf_append(o, " ", 1);
+            rc |= dp_buf_puts(o, ev->slide);
+            rc |= dp_buf_append(o, " ", 1);
+            rc |= put_num(o, ev->version);
+            rc |= dp_buf_append(o, " ", 1);
+            if (ev->type == DP_EV_VIEW) rc |= put_num(o, ev->index);
+            if (ev->type == DP_EV_DWELL) rc |= put_num(o, ev->ms);
+            if (ev->type == DP_EV_ACTION) rc |= dp_buf_puts(o, ev->name);
+            break;
+        default:
+            break;
+        }
+    }
+    return rc;
+}
+
+/* The batch's one stream entry (include/deckpulse/event.h), as an XADD in
+ * spool payload form, into in->cmds. */
+static int add_batch(dp_ingest *in)
+{
+    const char *argv[32];
+    size_t lens[32];
+    char nums[2][24];
+    int argc = 0;
 #define ARG(s)                                                                                     \
     do {                                                                                           \
         argv[argc] = (s);                                                                          \
@@ -177,24 +226,19 @@ static int add_event(dp_ingest *in, const dp_event *ev)
         ARG(f);                                                                                    \
         ARG(v);                                                                                    \
     } while (0)
-#define NUM(f, v)                                                                                  \
-    do {                                                                                           \
-        ARG(f);                                                                                    \
-        argv[argc] = dp_i64_to_str((int64_t)(v), nums[k], &lens[argc]);                            \
-        argc++;                                                                                    \
-        k++;                                                                                       \
-    } while (0)
     const dp_batch *b = &in->batch;
+    dp_buf *text = &in->srv->resp; /* scratch: used and emptied before returning */
+    dp_buf_reset(text);
+    if (events_text(b, text) != 0) return -E2BIG;
     ARG("XADD");
     ARG(in->stream);
     ARG("*");
     PAIR("v", DP_ENTRY_VERSION);
-    NUM("received", in->received);
+    ARG("received");
+    argv[argc] = dp_i64_to_str(in->received, nums[0], &lens[argc]);
+    argc++;
     PAIR("source", in->source);
     PAIR("session", b->session);
-    NUM("seq", ev->seq);
-    PAIR("type", dp_event_type_names[ev->type]);
-    NUM("at", ev->at);
     PAIR("mode", dp_mode_names[b->mode]);
     PAIR("presentation", in->presentation);
     PAIR("viewer", in->viewer);
@@ -204,24 +248,13 @@ static int add_event(dp_ingest *in, const dp_event *ev)
         if (in->link.campaign[0]) PAIR("campaign", in->link.campaign);
         if (in->link.owner[0]) PAIR("owner", in->link.owner);
     }
-    switch (ev->type) {
-    case DP_EV_OPEN:
-        if (ev->slides) NUM("slides", ev->slides);
-        break;
-    case DP_EV_VIEW:
-    case DP_EV_DWELL:
-    case DP_EV_ACTION:
-        PAIR("material", ev->material);
-        PAIR("slide", ev->slide);
-        NUM("version", ev->version);
-        if (ev->type == DP_EV_VIEW) NUM("index", ev->index);
-        if (ev->type == DP_EV_DWELL) NUM("ms", ev->ms);
-        if (ev->type == DP_EV_ACTION) PAIR("name", ev->name);
-        break;
-    default:
-        break;
-    }
-#undef NUM
+    ARG("n");
+    argv[argc] = dp_i64_to_str((int64_t)b->nevents, nums[1], &lens[argc]);
+    argc++;
+    ARG("events");
+    argv[argc] = text->data;
+    lens[argc] = text->len;
+    argc++;
 #undef PAIR
 #undef ARG
     /* RESP straight into the batch's payload (spool_record.h framing) */
@@ -233,6 +266,7 @@ static int add_event(dp_ingest *in, const dp_event *ev)
         rc = dp_resp_arg(o, argv[i], lens[i]);
     if (rc == 0) rc = dp_spool_payload_end(o, mark);
     in->ncmds++;
+    dp_buf_reset(text);
     return rc;
 }
 
@@ -262,14 +296,12 @@ static void send_all(dp_ingest *in)
 /* The batch's commands, then Redis if it is up, else the spool. */
 static void dispatch(dp_ingest *in)
 {
-    /* one allocation for the batch's commands (an XADD is ~300-600 bytes) */
-    dp_buf_reserve(&in->cmds, in->batch.nevents * 640);
-    for (size_t i = 0; i < in->batch.nevents; i++) {
-        if (add_event(in, &in->batch.events[i]) != 0) {
-            respond_unavailable(in, DP_REJECT_UNAVAILABLE, "batch too large to store");
-            ingest_free(in);
-            return;
-        }
+    /* one allocation for the batch's entry (~300 bytes + ~60 an event) */
+    dp_buf_reserve(&in->cmds, 512 + in->batch.nevents * 256);
+    if (add_batch(in) != 0) {
+        respond_unavailable(in, DP_REJECT_UNAVAILABLE, "batch too large to store");
+        ingest_free(in);
+        return;
     }
     if (redis_up(in->srv))
         send_all(in);

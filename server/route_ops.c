@@ -101,9 +101,10 @@ static void render_base(dp_server *s, dp_buf *b)
         "# HELP dp_spool_replayed_records_total Spooled batches sent to Redis again.\n"
         "# TYPE dp_spool_replayed_records_total counter\n"
         "dp_spool_replayed_records_total %llu\n"
-        "# HELP dp_spool_replayed_events_total Spooled events Redis has taken.\n"
-        "# TYPE dp_spool_replayed_events_total counter\n"
-        "dp_spool_replayed_events_total %llu\n"
+        "# HELP dp_spool_replayed_entries_total Spooled stream entries (a batch each) Redis "
+        "has taken.\n"
+        "# TYPE dp_spool_replayed_entries_total counter\n"
+        "dp_spool_replayed_entries_total %llu\n"
         "# HELP dp_spool_replayed_segments_total Segments replayed completely and removed.\n"
         "# TYPE dp_spool_replayed_segments_total counter\n"
         "dp_spool_replayed_segments_total %llu\n"
@@ -179,7 +180,7 @@ static void collector_lines(metrics_op *op, const redisReply *r)
         const char *field, *metric, *type, *help;
     } m[] = {
         {"batches", "dp_collector_batches_total", "counter", "Batches applied."},
-        {"events", "dp_collector_events_total", "counter", "Stream entries read."},
+        {"events", "dp_collector_events_total", "counter", "Events read from the stream."},
         {"applied", "dp_collector_applied_total", "counter", "Events counted (first delivery)."},
         {"duplicates", "dp_collector_duplicates_total", "counter", "Duplicate events dropped."},
         {"dead", "dp_collector_dead_letters_total", "counter", "Entries dead-lettered."},

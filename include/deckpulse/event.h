@@ -1,17 +1,15 @@
 /* deckpulse — the event model and the stream entry layout.
  *
  * This is the contract between deckpulse-server (which writes one Redis
- * stream entry per accepted event) and deckpulse-collector (which reads
- * them). Each entry is a flat list of field/value pairs, all values strings:
+ * stream entry per accepted batch: all its events come from one session,
+ * one token and one request) and deckpulse-collector (which reads them).
+ * Each entry is a flat list of field/value pairs, all values strings:
  *
  *   field          present          value
- *   v              always           entry schema version, "1"
+ *   v              always           entry schema version, "2"
  *   received       always           server receive time, epoch ms (UTC)
  *   source         always           "beacon" (POST /v1/events) or "pixel"
  *   session        always           session id (the beacon's, or "px-..." for pixels)
- *   seq            always           integer, unique within the session
- *   type           always           open | view | dwell | action | close
- *   at             always           client time of the event, epoch ms
  *   mode           always           self | live
  *   presentation   always           the token's presentation (or the batch's, anonymous)
  *   prospect       token            the token's prospect
@@ -20,16 +18,21 @@
  *   owner          token, if set    the token's owner
  *   viewer         always           keyed hash of (IP, user agent, presentation) under a daily
  *                                   salt: one browser, for one day (anonymous viewers, forwarding)
- *   slides         open (beacon)    number of slides in the presentation
- *   material       view dwell action
- *   slide          view dwell action
- *   version        view dwell action  integer >= 1 (1 when the beacon sent none)
- *   index          view             0-based position in the presentation
- *   ms             dwell            milliseconds on screen
- *   name           action           action name
+ *   n              always           number of events, 1..DP_ENTRY_EVENTS_MAX
+ *   events         always           the events, one line each ("\n" between lines), fields
+ *                                   separated by one space:
+ *        seq type at                            open (no slides announced), close
+ *        seq open at slides                     slides: number of slides in the presentation
+ *        seq view at material slide version index     index: 0-based position
+ *        seq dwell at material slide version ms       ms: milliseconds on screen
+ *        seq action at material slide version name
+ *     seq: integer, unique within the session; at: client time, epoch ms;
+ *     version: integer >= 1 (1 when the beacon sent none).
  *
- * (session, seq) identifies an event: the collector counts each pair once.
- * Identifiers are 1-64 characters of A-Z a-z 0-9 . _ : - */
+ * Version "1" entries (one event each, the per-event fields above as fields
+ * of their own) are still read, so streams and spools written before stay
+ * valid. (session, seq) identifies an event: the collector counts each pair
+ * once. Identifiers are 1-64 characters of A-Z a-z 0-9 . _ : - */
 #ifndef DECKPULSE_EVENT_H
 #define DECKPULSE_EVENT_H
 
@@ -38,7 +41,9 @@
 
 /* Entries go to the stream of the session's shard, "dp:{N}:events"
  * (keys.h). */
-#define DP_ENTRY_VERSION "1"
+#define DP_ENTRY_VERSION    "2"
+#define DP_ENTRY_VERSION_V1 "1"
+#define DP_ENTRY_EVENTS_MAX 100000 /* events in one entry: the max_events ceiling */
 
 #define DP_ID_MAX       64
 #define DP_SEQ_MAX      9007199254740991LL /* 2^53 - 1: exact in JavaScript */

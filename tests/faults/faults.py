@@ -285,7 +285,7 @@ def run_row(row, long):
             p99_latency_s=round(lat[int(len(lat) * 0.99)], 3) if lat else 0,
             healthz_max_s=round(sampler.lag, 3), max_fds=sampler.fds, max_rss_kb=sampler.rss,
             spooled=metric(env, "dp_events_spooled_total"),
-            replayed=metric(env, "dp_spool_replayed_events_total"),
+            replayed=metric(env, "dp_spool_replayed_entries_total"),
             torn=metric(env, "dp_spool_torn_records_total"))
         figures.update(notes)
         for name, p in f.collectors.items():

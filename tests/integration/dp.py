@@ -107,11 +107,37 @@ class Redis:
         return resp_command(("127.0.0.1", self.port), args)
 
     def entries(self, key="dp:{0}:events"):
-        """XRANGE as a list of dicts of fields."""
+        """XRANGE as a list of dicts of fields, one per event: a batch entry
+        (include/deckpulse/event.h, v 2) gives one dict per event, with the
+        batch's fields and the event's own."""
         out = []
         for _id, fields in self.cmd("XRANGE", key, "-", "+"):
-            out.append(dict(zip(fields[::2], fields[1::2])))
+            out.extend(expand(dict(zip(fields[::2], fields[1::2]))))
         return out
+
+    def event_count(self, key="dp:{0}:events"):
+        """How many events the stream holds."""
+        return len(self.entries(key))
+
+
+EVENT_FIELDS = {"open": ["slides"], "close": [], "view": ["material", "slide", "version", "index"],
+                "dwell": ["material", "slide", "version", "ms"],
+                "action": ["material", "slide", "version", "name"]}
+
+
+def expand(entry):
+    """The events of one stream entry as dicts of fields (v 1: itself)."""
+    if entry.get("v") != "2":
+        return [entry]
+    common = {k: v for k, v in entry.items() if k not in ("v", "n", "events")}
+    out = []
+    for line in entry["events"].split("\n"):
+        tok = line.split(" ")
+        ev = dict(common, v="2", seq=tok[0], type=tok[1], at=tok[2])
+        ev.update(zip(EVENT_FIELDS[tok[1]], tok[3:]))
+        out.append(ev)
+    assert len(out) == int(entry["n"]), entry
+    return out
 
 
 def resp_command(addr, args, family=socket.AF_INET):
@@ -492,6 +518,27 @@ def read_spool(path):
         records.append(cmds)
         off += 16 + plen
     return records, data[off:]
+
+
+def resp_args(cmd):
+    """The arguments of one command in RESP (bytes), as str."""
+    head = cmd[:cmd.index(b"\r\n")]
+    n, out = int(head[1:]), []
+    pos = len(head) + 2
+    for _ in range(n):
+        ln = cmd[pos:cmd.index(b"\r\n", pos)]
+        k = int(ln[1:])
+        pos += len(ln) + 2
+        out.append(cmd[pos:pos + k].decode())
+        pos += k + 2
+    return out
+
+
+def xadd_events(cmd):
+    """The events an XADD in RESP adds (dicts of fields, as entries() gives)."""
+    a = resp_args(cmd)
+    assert a[0] == "XADD", a[0]
+    return expand(dict(zip(a[3::2], a[4::2])))
 
 
 def fill_disk(directory):

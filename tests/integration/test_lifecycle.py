@@ -95,7 +95,7 @@ eq(resp.header("connection"), "close", "answered with Connection: close")
 rc = srv.proc.wait(15)
 eq(rc, 0, "clean exit after SIGTERM")
 srv.stop()
-eq(redis.cmd("XLEN", "dp:{0}:events"), 3, "every acknowledged event is in Redis")
+eq(redis.event_count(), 3, "every acknowledged event is in Redis")
 
 redis.stop()
 shutil.rmtree(tmp, ignore_errors=True)

@@ -88,7 +88,7 @@ static void expect(const char *field, const char *value, const char *msg)
 static void test_poison(void **state)
 {
     (void)state;
-    expect("v", "2", "entry: v must be 1");
+    expect("v", "3", "entry: v must be 1 or 2");
     expect("received", "x", "entry: bad received");
     expect("session", "a b", "entry: bad session");
     expect("seq", "-1", "entry: bad seq");
@@ -104,11 +104,123 @@ static void test_poison(void **state)
     expect("extra", "1", "entry: unknown field 'extra'");
 }
 
+/* A stream entry reply [id, [f, v, ...]] built by hand. */
+typedef struct fake {
+    redisReply top, id, fields, kv[40];
+    redisReply *top_el[2], *field_el[40];
+} fake;
+
+static void fake_entry(fake *f, const char *id, const char *const *fv, size_t n)
+{
+    memset(f, 0, sizeof(*f));
+    f->top = (redisReply){.type = REDIS_REPLY_ARRAY, .elements = 2, .element = f->top_el};
+    f->top_el[0] = &f->id;
+    f->top_el[1] = &f->fields;
+    f->id = (redisReply){.type = REDIS_REPLY_STRING, .str = (char *)id, .len = strlen(id)};
+    f->fields = (redisReply){.type = REDIS_REPLY_ARRAY, .elements = n, .element = f->field_el};
+    for (size_t i = 0; i < n; i++) {
+        f->kv[i] =
+            (redisReply){.type = REDIS_REPLY_STRING, .str = (char *)fv[i], .len = strlen(fv[i])};
+        f->field_el[i] = &f->kv[i];
+    }
+}
+
+static const char *batch_fields[] = {
+    "v",        "2",    "received", "1795000000000", "source", "beacon", "session",
+    "s1",       "mode", "self",     "presentation",  "p1",     "viewer", VIEWER,
+    "prospect", "jane", "account",  "acme",          "n",      "5",      "events",
+    NULL};
+#define NBATCH (sizeof(batch_fields) / sizeof(batch_fields[0]))
+
+static int read_events(const char *events, dp_entry_list *l, dp_err *err)
+{
+    const char *fv[NBATCH];
+    memcpy(fv, batch_fields, sizeof(fv));
+    fv[NBATCH - 1] = events;
+    fake f;
+    fake_entry(&f, "1-7", fv, NBATCH);
+    char id[DP_ENTRY_ID_MAX];
+    int rc = dp_entry_read(&f.top, l, id, sizeof(id), err);
+    assert_string_equal(id, "1-7");
+    return rc;
+}
+
+static void test_batch_entry(void **state)
+{
+    (void)state;
+    dp_entry_list l = {0};
+    dp_err err = {""};
+    int rc = read_events("1 open 1763800000123 12\n2 view 1763800000200 q3 roi 2 3\n"
+                         "3 dwell 1763800005600 q3 roi 2 5400\n"
+                         "4 action 1763800005700 q3 roi 1 book-demo\n5 close 1763800064000",
+                         &l, &err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(l.n, 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_string_equal(l.v[i].id, "1-7");
+        assert_string_equal(l.v[i].session, "s1");
+        assert_string_equal(l.v[i].account, "acme");
+        assert_int_equal(l.v[i].seq, (int64_t)i + 1);
+        assert_int_equal(l.v[i].received, 1795000000000LL);
+    }
+    assert_int_equal(l.v[0].type, DP_EV_OPEN);
+    assert_int_equal(l.v[0].slides, 12);
+    assert_int_equal(l.v[1].type, DP_EV_VIEW);
+    assert_string_equal(l.v[1].material, "q3");
+    assert_string_equal(l.v[1].slide, "roi");
+    assert_int_equal(l.v[1].version, 2);
+    assert_int_equal(l.v[1].index, 3);
+    assert_int_equal(l.v[2].ms, 5400);
+    assert_string_equal(l.v[3].name, "book-demo");
+    assert_int_equal(l.v[4].type, DP_EV_CLOSE);
+    assert_int_equal(l.v[4].at, 1763800064000LL);
+    dp_entry_list_free(&l);
+}
+
+static void test_batch_poison(void **state)
+{
+    (void)state;
+    const struct {
+        const char *events, *msg;
+    } cases[] = {
+        {"1 open 1763800000123", "entry: 1 events where n says 5"},
+        {"1 open 1 2 3 4 5\n2 close 1\n3 close 1\n4 close 1\n5 close 1",
+         "entry: event 0: bad line"},
+        {"1 view 1763800000200 q3 roi 2\n2 close 1\n3 close 1\n4 close 1\n5 close 1",
+         "entry: event 0: bad line"},
+        {"1 close 1763800000123\n2 scroll 1763800000123 a b 1 2\n3 close 1\n4 close 1\n5 close 1",
+         "entry: bad type"},
+        {"1 close 1763800000123\n2 view 1763800000200 q3 r/oi 2 3\n3 close 1\n4 close 1\n5 close 1",
+         "entry: bad material or slide"},
+        {"1 close 1763800000123\n2 close 1763800000123\n3 close 1763800000123\n"
+         "4 close 1763800000123\n5 close 1763800000123\n6 close 1763800000123",
+         "entry: more events than n says (5)"},
+        {"1  close 1763800000123", "entry: event 0: bad line"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        dp_entry_list l = {0};
+        dp_err err = {""};
+        /* one good entry first: a refused one leaves the list as it was */
+        assert_int_equal(read_events("1 close 1763800000123\n2 close 1763800000123\n"
+                                     "3 close 1763800000123\n4 close 1763800000123\n"
+                                     "5 close 1763800000123",
+                                     &l, &err),
+                         0);
+        int rc = read_events(cases[i].events, &l, &err);
+        if (rc != -EINVAL || strcmp(err.msg, cases[i].msg) != 0)
+            fail_msg("case %zu: got %d '%s', want '%s'", i, rc, err.msg, cases[i].msg);
+        assert_int_equal(l.n, 5);
+        dp_entry_list_free(&l);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_poison),
+        cmocka_unit_test(test_batch_entry),
+        cmocka_unit_test(test_batch_poison),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
