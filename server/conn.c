@@ -70,6 +70,7 @@ static void on_handle_closed(uv_handle_t *h)
     dp_http_req_free(&c->req);
     dp_buf_free(&c->out);
     dp_free(c->pend);
+    dp_free(c->vc_ua);
     dp_free(c);
 }
 

@@ -58,6 +58,14 @@ struct dp_conn {
     void (*detach)(void *pending);
     int want_csv;  /* the path ended in .csv */
     char peer[64]; /* client address: in memory only, for anonymous hashing */
+    /* The viewer id last made on this connection (ingest.c): the same user
+     * agent and presentation under the same salt make the same one, so a
+     * keep-alive connection hashes once, not per request. */
+    char *vc_ua;
+    size_t vc_ualen;
+    uint64_t vc_salt_gen; /* 0: nothing kept */
+    char vc_pres[72];
+    char vc_viewer[40];
 };
 
 void dp_conn_accept(dp_server *s);

@@ -342,6 +342,7 @@ static void local_salt(dp_server *s, const char *today)
     snprintf(s->salt_day, sizeof(s->salt_day), "%s", today);
     s->have_salt = 1;
     s->salt_local = 1;
+    s->salt_gen++;
 }
 
 static void on_salt(dp_redis *r, redisReply *reply, void *priv)
@@ -364,6 +365,7 @@ static void on_salt(dp_redis *r, redisReply *reply, void *priv)
         snprintf(s->salt_day, sizeof(s->salt_day), "%s", today);
         s->have_salt = 1;
         s->salt_local = 0;
+        if (changed) s->salt_gen++;
         if (changed) {
             /* a restart during an outage hashes as before; old days go */
             if (dp_salt_store(s->cfg->data_dir, today, salt) != 0)
@@ -406,13 +408,15 @@ static int fetch_salt(dp_ingest *in, const char *today)
 
 /* Every event carries a viewer id (distinct browsers: anonymous viewers,
  * forwarded links), which needs today's salt first. */
-static void start(dp_ingest *in, const dp_conn *c)
+static void start(dp_ingest *in, dp_conn *c)
 {
     dp_server *s = in->srv;
     size_t ualen;
     const char *ua = dp_http_req_header(&c->req, "user-agent", &ualen);
-    in->ua = dp_strndup(ua ? ua : "", ua ? ualen : 0);
-    snprintf(in->peer, sizeof(in->peer), "%s", c->peer);
+    if (ua == NULL) {
+        ua = "";
+        ualen = 0;
+    }
     dp_key_stream(
         in->stream, sizeof(in->stream),
         dp_shard_of(in->batch.session, strlen(in->batch.session), (unsigned)s->cfg->shards));
@@ -420,9 +424,27 @@ static void start(dp_ingest *in, const dp_conn *c)
     dp_day(in->received, today);
     int current = s->have_salt && strcmp(today, s->salt_day) == 0;
     if (current && (!s->salt_local || !redis_up(s))) {
-        make_viewer(in);
+        if (c->vc_salt_gen == s->salt_gen && c->vc_ualen == ualen &&
+            memcmp(c->vc_ua, ua, ualen) == 0 && strcmp(c->vc_pres, in->presentation) == 0) {
+            memcpy(in->viewer, c->vc_viewer, sizeof(in->viewer)); /* hashed before */
+        } else {
+            in->ua = dp_strndup(ua, ualen);
+            snprintf(in->peer, sizeof(in->peer), "%s", c->peer);
+            make_viewer(in);
+            dp_free(c->vc_ua);
+            c->vc_ua = dp_strndup(ua, ualen);
+            c->vc_ualen = ualen;
+            snprintf(c->vc_pres, sizeof(c->vc_pres), "%s", in->presentation);
+            memcpy(c->vc_viewer, in->viewer, sizeof(c->vc_viewer));
+            c->vc_salt_gen = s->salt_gen;
+        }
         dispatch(in);
-    } else if (!redis_up(s) || fetch_salt(in, today) != 0) {
+        return;
+    }
+    /* the salt first, from Redis: the request may outlive its connection */
+    in->ua = dp_strndup(ua, ualen);
+    snprintf(in->peer, sizeof(in->peer), "%s", c->peer);
+    if (!redis_up(s) || fetch_salt(in, today) != 0) {
         local_salt(s, today);
         make_viewer(in);
         dispatch(in);

@@ -55,7 +55,8 @@ typedef struct dp_server {
     char salt_day[11];
     unsigned char salt[32];
     int have_salt;
-    int salt_local; /* made here while Redis was away, not shared yet */
+    uint64_t salt_gen; /* bumped whenever salt changes (viewer ids kept per connection) */
+    int salt_local;    /* made here while Redis was away, not shared yet */
 
     dp_spool spool; /* batches Redis could not take, until replayed */
     int have_spool;

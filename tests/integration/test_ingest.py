@@ -187,4 +187,30 @@ with Env(allow_anonymous="true", access_log="false") as env:
     eq(resp.json(), {"error": "presentation: required without a token"}, "anonymous needs presentation")
     check("access method" not in env.server.log(), "access_log=false silences the access log")
 
+# The viewer id is kept per keep-alive connection: it must still follow the
+# user agent and the presentation of each request, as if hashed every time.
+with Env() as env:
+    s, r = env.server, env.redis
+    tok1, tok2 = s.mint("p1", "jane"), s.mint("p2", "jane")
+    hc = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+    plan = [("ka1", tok1, "UA-A"), ("ka2", tok1, "UA-B"), ("ka3", tok1, "UA-A"),
+            ("ka4", tok2, "UA-A"), ("ka5", tok1, "UA-A")]
+    for sid, tok, ua in plan:
+        hc.request("POST", "/v1/events", json.dumps(batch(sid, [view(1)], tok)),
+                   {"Content-Type": "text/plain", "User-Agent": ua})
+        resp = hc.getresponse()
+        eq(resp.status, 202, "batch %s on one connection" % sid)
+        resp.read()
+    hc.close()
+    v = {x["session"]: x["viewer"] for x in r.entries()}
+    fresh = {}
+    for sid, tok, ua in plan:  # each on a new connection: hashed afresh
+        sid2 = sid + "-new"
+        eq(s.post_json("/v1/events", batch(sid2, [view(1)], tok), {"User-Agent": ua}).status, 202,
+           "batch %s on its own connection" % sid2)
+        fresh[sid] = {x["session"]: x["viewer"] for x in r.entries()}[sid2]
+    eq(v, fresh, "the same viewer ids as hashing every request")
+    eq(len({v["ka1"], v["ka2"], v["ka4"]}), 3, "another user agent or presentation, another id")
+    eq((v["ka3"], v["ka5"]), (v["ka1"], v["ka1"]), "back to the first: the first id again")
+
 finish()
