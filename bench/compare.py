@@ -288,6 +288,15 @@ def run(a, tmp, st):
     ol = loadgen(sport, a.seconds, a.connections, token, rate=open_rate, seed=99)
     ol["target"] = "deckpulse, open loop at 80 %"
     print(json.dumps(ol), flush=True)
+    # the same for ingest alone (collector paused), at 80 % of its own best
+    oli = None
+    if any(x["target"] == "ingest-only" for x in rows):
+        best_i = max(x["requests_per_s"] for x in rows if x["target"] == "ingest-only")
+        collector.send_signal(signal.SIGSTOP)
+        oli = loadgen(sport, a.seconds, a.connections, token, rate=round(best_i * 0.8), seed=98)
+        collector.send_signal(signal.SIGCONT)
+        oli["target"] = "ingest-only, open loop at 80 %"
+        print(json.dumps(oli), flush=True)
 
     # Redis memory per buffered event: the collector drains what is left,
     # stops, a burst comes in (one stream entry per batch: counted in events)
@@ -345,10 +354,10 @@ def run(a, tmp, st):
         e2e["target"] = "end to end"
         print(json.dumps(e2e), flush=True)
     if a.results:
-        write(a, rows, ol, per_event, backlog, rollup, reports, e2e)
+        write(a, rows, ol, oli, per_event, backlog, rollup, reports, e2e)
 
 
-def write(a, rows, ol, per_event, backlog, rollup, reports, e2e):
+def write(a, rows, ol, oli, per_event, backlog, rollup, reports, e2e):
     def agg(name):
         xs = [x for x in rows if x["target"] == name]
         return max(x["requests_per_s"] for x in xs), xs
@@ -376,6 +385,12 @@ def write(a, rows, ol, per_event, backlog, rollup, reports, e2e):
               "asked, %d answered/s): p50 %.2f ms, p99 **%.2f ms**, p99.9 %.2f ms, "
               "unsent %d." % (ol["rate"], ol["requests_per_s"], l["p50"] / 1000,
                                l["p99"] / 1000, l["p999"] / 1000, ol["unsent"]),
+              ] + ([] if oli is None else [
+              "Open loop at 80 %% of ingest alone's best rate, collector paused (%d requests/s "
+              "asked, %d answered/s): p50 %.2f ms, p99 **%.2f ms**, p99.9 %.2f ms, unsent %d."
+              % (oli["rate"], oli["requests_per_s"], oli["latency_us"]["p50"] / 1000,
+                 oli["latency_us"]["p99"] / 1000, oli["latency_us"]["p999"] / 1000,
+                 oli["unsent"])]) + [
               "Redis memory per buffered event (collector stopped, a 3 s burst): %d bytes. "
               "Collector rollup on that backlog of %d events: %d events/s. "
               "Report query `GET /v1/materials/bench-deck` (200 in a row): first %.1f ms, "

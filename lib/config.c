@@ -77,7 +77,7 @@ const dp_config_setting dp_config_settings[] = {
      "a session without events this long has ended"},
     {"dedup_ttl_s", DP_CFG_INT, S(dedup_ttl_s), 60, 31536000, "2592000",
      "how long (session, seq) pairs are remembered to drop duplicates"},
-    {"collector_batch", DP_CFG_INT, S(collector_batch), 1, 5000, "500",
+    {"collector_batch", DP_CFG_INT, S(collector_batch), 1, 5000, "100",
      "stream entries the collector reads and applies at once"},
     {"claim_idle_ms", DP_CFG_INT, S(claim_idle_ms), 100, 86400000, "60000",
      "entries pending this long with another consumer are claimed (XAUTOCLAIM)"},
