@@ -283,12 +283,8 @@ def run(a, tmp, st):
 
     if a.no_extra:
         return
-    best = max(x["requests_per_s"] for x in rows if x["target"] == "deckpulse")
-    open_rate = round(best * 0.8)
-    ol = loadgen(sport, a.seconds, a.connections, token, rate=open_rate, seed=99)
-    ol["target"] = "deckpulse, open loop at 80 %"
-    print(json.dumps(ol), flush=True)
-    # the same for ingest alone (collector paused), at 80 % of its own best
+    # open loop at 80 % of the best closed-loop rate: ingest alone first
+    # (collector paused), then the whole of deckpulse
     oli = None
     if any(x["target"] == "ingest-only" for x in rows):
         best_i = max(x["requests_per_s"] for x in rows if x["target"] == "ingest-only")
@@ -297,6 +293,14 @@ def run(a, tmp, st):
         collector.send_signal(signal.SIGCONT)
         oli["target"] = "ingest-only, open loop at 80 %"
         print(json.dumps(oli), flush=True)
+        t0 = time.time()
+        while (lag(rport) or 0) > 0 and time.time() - t0 < 600:
+            time.sleep(0.2)
+    best = max(x["requests_per_s"] for x in rows if x["target"] == "deckpulse")
+    open_rate = round(best * 0.8)
+    ol = loadgen(sport, a.seconds, a.connections, token, rate=open_rate, seed=99)
+    ol["target"] = "deckpulse, open loop at 80 %"
+    print(json.dumps(ol), flush=True)
 
     # Redis memory per buffered event: the collector drains what is left,
     # stops, a burst comes in (one stream entry per batch: counted in events)
