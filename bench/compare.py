@@ -194,6 +194,13 @@ def used_memory(rport):
     return 0
 
 
+def aof_rewrites(rport):
+    """AOF rewrites Redis has done, counting one under way."""
+    info = dict(line.split(":", 1) for line in redis_cmd(rport, "INFO", "persistence").split("\r\n")
+                if ":" in line)
+    return int(info.get("aof_rewrites", 0)) + int(info.get("aof_rewrite_in_progress", 0))
+
+
 def lag(rport):
     try:
         g = redis_cmd(rport, "XINFO", "GROUPS", "dp:{0}:events")
@@ -289,7 +296,9 @@ def run(a, tmp, st):
     if any(x["target"] == "ingest-only" for x in rows):
         best_i = max(x["requests_per_s"] for x in rows if x["target"] == "ingest-only")
         collector.send_signal(signal.SIGSTOP)
+        r0 = aof_rewrites(rport)
         oli = loadgen(sport, a.seconds, a.connections, token, rate=round(best_i * 0.8), seed=98)
+        oli["aof_rewrites"] = aof_rewrites(rport) - r0
         collector.send_signal(signal.SIGCONT)
         oli["target"] = "ingest-only, open loop at 80 %"
         print(json.dumps(oli), flush=True)
@@ -298,7 +307,9 @@ def run(a, tmp, st):
             time.sleep(0.2)
     best = max(x["requests_per_s"] for x in rows if x["target"] == "deckpulse")
     open_rate = round(best * 0.8)
+    r0 = aof_rewrites(rport)
     ol = loadgen(sport, a.seconds, a.connections, token, rate=open_rate, seed=99)
+    ol["aof_rewrites"] = aof_rewrites(rport) - r0
     ol["target"] = "deckpulse, open loop at 80 %"
     print(json.dumps(ol), flush=True)
 
@@ -387,14 +398,16 @@ def write(a, rows, ol, oli, per_event, backlog, rollup, reports, e2e):
     l = ol["latency_us"]
     lines += ["", "Open loop at 80 %% of deckpulse's best closed-loop rate (%d requests/s "
               "asked, %d answered/s): p50 %.2f ms, p99 **%.2f ms**, p99.9 %.2f ms, "
-              "unsent %d." % (ol["rate"], ol["requests_per_s"], l["p50"] / 1000,
-                               l["p99"] / 1000, l["p999"] / 1000, ol["unsent"]),
+              "unsent %d, Redis AOF rewrites meanwhile %d." % (
+                  ol["rate"], ol["requests_per_s"], l["p50"] / 1000, l["p99"] / 1000,
+                  l["p999"] / 1000, ol["unsent"], ol["aof_rewrites"]),
               ] + ([] if oli is None else [
               "Open loop at 80 %% of ingest alone's best rate, collector paused (%d requests/s "
-              "asked, %d answered/s): p50 %.2f ms, p99 **%.2f ms**, p99.9 %.2f ms, unsent %d."
+              "asked, %d answered/s): p50 %.2f ms, p99 **%.2f ms**, p99.9 %.2f ms, unsent %d, "
+              "Redis AOF rewrites meanwhile %d."
               % (oli["rate"], oli["requests_per_s"], oli["latency_us"]["p50"] / 1000,
                  oli["latency_us"]["p99"] / 1000, oli["latency_us"]["p999"] / 1000,
-                 oli["unsent"])]) + [
+                 oli["unsent"], oli["aof_rewrites"])]) + [
               "Redis memory per buffered event (collector stopped, a 3 s burst): %d bytes. "
               "Collector rollup on that backlog of %d events: %d events/s. "
               "Report query `GET /v1/materials/bench-deck` (200 in a row): first %.1f ms, "

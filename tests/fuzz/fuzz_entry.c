@@ -16,9 +16,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) return 0;
     char n[8];
     snprintf(n, sizeof(n), "%u", (unsigned)data[0]);
-    const char *fv[] = {"v", "2", "received", "1795000000000", "session", "s1", "mode", "self",
-                        "presentation", "p1", "viewer", "a:0123456789abcdef0123456789abcdef",
-                        "n", n, "events", NULL};
+    const char *fv[] = {"v",
+                        "2",
+                        "received",
+                        "1795000000000",
+                        "session",
+                        "s1",
+                        "mode",
+                        "self",
+                        "presentation",
+                        "p1",
+                        "viewer",
+                        "a:0123456789abcdef0123456789abcdef",
+                        "n",
+                        n,
+                        "events",
+                        NULL};
     const size_t nf = sizeof(fv) / sizeof(fv[0]);
     redisReply kv[sizeof(fv) / sizeof(fv[0])], *el[sizeof(fv) / sizeof(fv[0])];
     for (size_t i = 0; i < nf; i++) {
