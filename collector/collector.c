@@ -241,12 +241,17 @@ static int read_group(dp_collector *c, unsigned shard, const char *from, int blo
     char key[32];
     dp_key_stream(key, sizeof(key), shard);
     redisReply *r;
+    /* new entries: longer batches while there is a backlog (fewer round
+     * trips to a busy Redis), short ones again once caught up (each
+     * MULTI/EXEC holds Redis, and ingest waits behind it) */
+    long long base = c->cfg->collector_batch, count = from[0] == '>' ? c->count : base;
+    if (count < base) count = base;
     if (block)
         r = cmd(c, err, "XREADGROUP GROUP " DP_GROUP " %s COUNT %lld BLOCK %d STREAMS %s %s",
-                c->name, (long long)c->cfg->collector_batch, TICK_MS, key, from);
+                c->name, count, TICK_MS, key, from);
     else
         r = cmd(c, err, "XREADGROUP GROUP " DP_GROUP " %s COUNT %lld STREAMS %s %s", c->name,
-                (long long)c->cfg->collector_batch, key, from);
+                count, key, from);
     if (r == NULL) return -EIO;
     int rc = 0;
     *got = 0;
@@ -256,6 +261,10 @@ static int read_group(dp_collector *c, unsigned shard, const char *from, int blo
         const redisReply *list = r->element[0]->element[1];
         *got = list->elements;
         rc = process(c, shard, list, from[0] == '0', err);
+    }
+    if (from[0] == '>') {
+        long long max = base * DP_COLLECTOR_BATCH_GROWTH;
+        c->count = (long long)*got < count ? base : (count * 2 < max ? count * 2 : max);
     }
     freeReplyObject(r);
     return rc;

@@ -14,6 +14,8 @@
 #include "rollup.h"
 #include "strmap.h"
 
+#define DP_COLLECTOR_BATCH_GROWTH 8
+
 typedef struct dp_collector {
     const dp_config *cfg;
     redisContext *rc;
@@ -25,6 +27,10 @@ typedef struct dp_collector {
     /* counters (also written to the hash dp:{0}:collectors as "<name>|<counter>"
      * every second, for the server's /metrics) */
     long long batches, events, applied, duplicates, dead, ended, errors, unplaced, conflicts;
+    /* entries the next read of new ones asks for: collector_batch while
+     * keeping up; doubled after each full read (a backlog), up to
+     * DP_COLLECTOR_BATCH_GROWTH times it */
+    long long count;
     int64_t started_ms;
     int64_t last_tick_ms;
     int64_t last_retain_ms; /* retention runs at the first tick, then hourly */
