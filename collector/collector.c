@@ -250,8 +250,8 @@ static int read_group(dp_collector *c, unsigned shard, const char *from, int blo
         r = cmd(c, err, "XREADGROUP GROUP " DP_GROUP " %s COUNT %lld BLOCK %d STREAMS %s %s",
                 c->name, count, TICK_MS, key, from);
     else
-        r = cmd(c, err, "XREADGROUP GROUP " DP_GROUP " %s COUNT %lld STREAMS %s %s", c->name,
-                count, key, from);
+        r = cmd(c, err, "XREADGROUP GROUP " DP_GROUP " %s COUNT %lld STREAMS %s %s", c->name, count,
+                key, from);
     if (r == NULL) return -EIO;
     int rc = 0;
     *got = 0;
