@@ -42,11 +42,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from dp import (Conn, Env, archive_text, check, eq, fill_disk, make_request,  # noqa: E402
-                read_spool, settled, wait_until)
+                read_spool, settled, utc_day_for, wait_until)
 import dp  # noqa: E402
 from oracle import Traffic, compare, compare_sessions  # noqa: E402
 
-DAY = time.strftime("%Y-%m-%d", time.gmtime())
+DAY = None  # the UTC day of the row being run (run_row)
 BASE = dict(allow_anonymous="true", access_log="false", start_collector="false",
             redis_timeout_ms=500, header_timeout_ms=1000, body_timeout_ms=1000)
 
@@ -243,7 +243,9 @@ def make_traffic(f, seed, sessions):
 
 def run_row(row, long):
     """Runs one row; returns its figures."""
+    global DAY
     spec = ROWS[row]
+    DAY = utc_day_for(300 if long else 60)
     f = Faults(long, **spec.get("settings", {}))
     try:
         sessions = spec["sessions"][1 if long else 0]

@@ -479,6 +479,18 @@ def archive_text(path):
     return text[:text.rfind(b"\n") + 1].decode(errors="replace")
 
 
+def utc_day_for(seconds):
+    """Today's UTC day, for a test whose events must all be received on one
+    day: if midnight UTC comes within `seconds`, waits until it has passed
+    (a run across midnight would count its events on two days)."""
+    now = time.time()
+    left = 86400 - now % 86400
+    if left < seconds:
+        print("waiting %.0f s for midnight UTC" % (left + 1), flush=True)
+        time.sleep(left + 1)
+    return time.strftime("%Y-%m-%d", time.gmtime())
+
+
 def settled(r, sessions_ended=True):
     """The rollup group has read and acknowledged everything (and, unless
     told otherwise, every session has ended)."""

@@ -12,11 +12,11 @@ import signal
 import subprocess
 import time
 
-from dp import (Env, Redis, check, eq, finish, settled, wait_until)
+from dp import (Env, Redis, check, eq, finish, settled, utc_day_for, wait_until)
 from oracle import Traffic, compare, compare_sessions, post_all
 
 COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
-DAY = time.strftime("%Y-%m-%d", time.gmtime())
+DAY = utc_day_for(120)
 SETTINGS = dict(allow_anonymous="true", access_log="false", start_collector="false")
 
 
