@@ -1,6 +1,6 @@
 /* deckpulse-collector: reads the event streams through the consumer group
- * "rollup", archives every event, applies batches with the rollup script
- * (aggregates + dedup marks + XACK in one atomic step), claims entries of
+ * "rollup", archives every event, applies batches (rollup_apply.c:
+ * aggregates + dedup marks + XACK in one MULTI/EXEC), claims entries of
  * dead consumers, dead-letters entries that keep failing, ends idle sessions
  * and trims the streams below what every group has acknowledged. */
 #ifndef DP_COLLECTOR_H

@@ -1,5 +1,5 @@
 /* --replay DIR: rebuild every aggregate from the raw archive into the
- * configured (empty) Redis, through the same rollup script the live
+ * configured (empty) Redis, through the same rollup code the live
  * collector uses, so replay and live counting cannot disagree. */
 #ifndef DP_REPLAY_H
 #define DP_REPLAY_H

@@ -5,9 +5,9 @@
  * Sharding and Redis Cluster. Every key carries a hash tag {N}, the shard:
  * N = fnv1a(session) % shards (setting `shards`, default 1). A session's
  * events all go to one shard's stream, and the collector applies a batch of
- * one shard's stream to that shard's keys only, in one Lua script, so a
- * batch is atomic on a single Redis and on a Redis Cluster alike (all keys of
- * a shard share one slot). Aggregates of one material or prospect are split
+ * one shard's stream to that shard's keys only, in one MULTI/EXEC (its reads
+ * under WATCH), so a batch is atomic on a single Redis and on a Redis Cluster
+ * alike (all keys of a shard share one slot). Aggregates of one material or prospect are split
  * across shards; readers sum them over N = 0..shards-1.
  *
  * Per shard, with T = "dp:{N}:":
