@@ -7,6 +7,7 @@
 #include "alloc.h"
 #include "cors.h"
 #include "log.h"
+#include "resp.h"
 #include "router.h"
 
 #define DRAIN_MAX_BYTES (1024 * 1024)
@@ -228,10 +229,25 @@ void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extr
 
     dp_buf *o = &c->out;
     dp_buf_reset(o);
-    dp_buf_printf(o, "HTTP/1.1 %d %s\r\n", status, reason(status));
+    /* no printf on the answer path: it was ~2 % of ingest */
+    char num[24];
+    size_t nlen;
+    const char *digits = dp_i64_to_str(status, num, &nlen);
+    dp_buf_puts(o, "HTTP/1.1 ");
+    dp_buf_append(o, digits, nlen);
+    dp_buf_puts(o, " ");
+    dp_buf_puts(o, reason(status));
+    dp_buf_puts(o, "\r\n");
     dp_buf_puts(o, date_header());
-    if (ctype) dp_buf_printf(o, "Content-Type: %s\r\n", ctype);
-    dp_buf_printf(o, "Content-Length: %zu\r\n", len);
+    if (ctype) {
+        dp_buf_puts(o, "Content-Type: ");
+        dp_buf_puts(o, ctype);
+        dp_buf_puts(o, "\r\n");
+    }
+    digits = dp_i64_to_str((int64_t)len, num, &nlen);
+    dp_buf_puts(o, "Content-Length: ");
+    dp_buf_append(o, digits, nlen);
+    dp_buf_puts(o, "\r\n");
     if (c->close_after)
         dp_buf_puts(o, "Connection: close\r\n");
     else if (c->req.parser.http_minor == 0)
