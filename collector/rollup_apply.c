@@ -120,14 +120,40 @@ static void add(batch *b, dp_op_kind kind, const char *key, const char *member)
     dp_ops_add(&b->ops, kind, key, member, NULL, 0);
 }
 
-/* One command of the MULTI block, now. */
+#define LIST_MAX 1000 /* values of a list per command (an even number: pairs stay whole) */
+
+/* Appends head[0..nhead) followed by list[0..nlist) in RESP to o: one
+ * command, or several of at most LIST_MAX list values each, all with the
+ * same head. *ncmds counts them. 0 or -E2BIG. */
+static int put_cmds(dp_buf *o, size_t *ncmds, const char *const *head, size_t nhead,
+                    const char *const *list, size_t nlist)
+{
+    int rc = 0;
+    size_t i = 0;
+    do {
+        size_t k = nlist - i < LIST_MAX ? nlist - i : LIST_MAX;
+        rc |= dp_resp_array(o, nhead + k);
+        for (size_t j = 0; j < nhead; j++)
+            rc |= dp_resp_str(o, head[j]);
+        for (size_t j = 0; j < k; j++)
+            rc |= dp_resp_str(o, list[i + j]);
+        (*ncmds)++;
+        i += k;
+    } while (i < nlist);
+    return rc ? -E2BIG : 0;
+}
+
+/* Commands of the MULTI block: head + list as above. */
+static void write_list(batch *b, const char *const *head, size_t nhead, const char *const *list,
+                       size_t nlist)
+{
+    if (put_cmds(&b->out, &b->ncmds, head, nhead, list, nlist) != 0) b->out_err = 1;
+}
+
+/* One command of the MULTI block. */
 static void write_cmd(batch *b, int argc, const char *const *argv)
 {
-    int rc = dp_resp_array(&b->out, (size_t)argc);
-    for (int i = 0; i < argc; i++)
-        rc |= dp_resp_str(&b->out, argv[i]);
-    if (rc) b->out_err = 1;
-    b->ncmds++;
+    write_list(b, argv, (size_t)argc, NULL, 0);
 }
 
 /* --- caches --- */
@@ -290,15 +316,13 @@ static void minmax(batch *b, const char *key, int64_t received)
 
 static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, const char *prk,
                        const char *sk, const char *sv, const char *mk, const char *pdk,
-                       const char *ps, const char *idx, const char *who)
+                       const char *ps, const char *idx, const char *version, const char *who)
 {
     const char *m = e->material;
     int placed = s->slides == 0 || e->index < s->slides;
     if (!placed) b->k.unplaced++;
     hincr(b, sk, CAT(b, sv, "views"), 1);
-    add(b, DP_OP_PFADD,
-        KEY(b, "sv:", m, ":", e->slide, ":", dp_arena_i64(&b->a, e->version), ":", e->day, ":",
-            e->mode),
+    add(b, DP_OP_PFADD, KEY(b, "sv:", m, ":", e->slide, ":", version, ":", e->day, ":", e->mode),
         who);
     hincr(b, mk, "views", 1);
     add(b, DP_OP_PFADD, KEY(b, "mv:", m, ":", e->day, ":", e->mode), who);
@@ -350,8 +374,7 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
     }
     /* exit slide: the view with the highest seq */
     if (e->seq > s->lastseq) {
-        const char *nw = CAT(b, m, "|", e->slide, "|", dp_arena_i64(&b->a, e->version), "|", e->day,
-                             "|", e->mode);
+        const char *nw = CAT(b, m, "|", e->slide, "|", version, "|", e->day, "|", e->mode);
         s->lastseq = e->seq;
         if (s->ended) {
             move_exit(b, s->exit, nw);
@@ -423,7 +446,6 @@ static void apply(batch *b, sess *s, const dp_entry *e)
     }
     const char *pdk = prk ? KEY(b, "pd:", pr, ":", e->day, ":", s->mode) : NULL;
     const char *m = "", *slide = "", *version = "", *value = "";
-    const char *idx = dp_arena_i64(&b->a, e->index);
     switch (e->type) {
     case DP_EV_OPEN:
         if (e->slides > 0) {
@@ -446,8 +468,8 @@ static void apply(batch *b, sess *s, const dp_entry *e)
         touch(b, m);
         const char *ps = CAT(b, "s:", m, "|", slide, "|", version);
         if (e->type == DP_EV_VIEW) {
-            value = idx;
-            apply_view(b, s, e, pr, prk, sk, sv, mk, pdk, ps, idx, who);
+            value = dp_arena_i64(&b->a, e->index);
+            apply_view(b, s, e, pr, prk, sk, sv, mk, pdk, ps, value, version, who);
         } else if (e->type == DP_EV_DWELL) {
             char bucket[16];
             snprintf(bucket, sizeof(bucket), "h%d", e->bucket);
@@ -532,33 +554,6 @@ static void load_cache(batch *b, cache *c, const redisReply *r, int is_set)
     }
 }
 
-static void q_cmd(dp_buf *q, size_t *nq, int argc, const char *const *argv)
-{
-    dp_resp_array(q, (size_t)argc);
-    for (int i = 0; i < argc; i++)
-        dp_resp_str(q, argv[i]);
-    (*nq)++;
-}
-
-/* "CMD key a b c ..." for list[0..n), in commands of at most 1000 values;
- * how many commands. */
-static size_t q_list(dp_buf *q, size_t *nq, const char *cmd, const char *key,
-                     const char *const *list, size_t n)
-{
-    size_t cmds = 0;
-    for (size_t i = 0; i < n; i += 1000) {
-        size_t k = n - i < 1000 ? n - i : 1000;
-        dp_resp_array(q, 2 + k);
-        dp_resp_str(q, cmd);
-        dp_resp_str(q, key);
-        for (size_t j = 0; j < k; j++)
-            dp_resp_str(q, list[i + j]);
-        (*nq)++;
-        cmds++;
-    }
-    return cmds;
-}
-
 static redisReply *next_reply(redisContext *rc, dp_err *err)
 {
     void *r = NULL;
@@ -590,40 +585,37 @@ static int read_state(batch *b, redisContext *rc, dp_err *err)
         keys = grow(keys, nk, sizeof(char *));
         keys[nk++] = b->ranges[i].key;
     }
-    size_t nwatch = 0;
-    for (size_t i = 0; i < nk; i += 1000) {
-        size_t k = nk - i < 1000 ? nk - i : 1000;
-        dp_resp_array(&q, 1 + k);
-        dp_resp_str(&q, "WATCH");
-        for (size_t j = 0; j < k; j++)
-            dp_resp_str(&q, keys[i + j]);
-        nq++;
-        nwatch++;
-    }
+    const char *watch[] = {"WATCH"};
+    put_cmds(&q, &nq, watch, 1, keys, nk);
+    size_t nwatch = nq;
     size_t *nmis = dp_calloc(b->nsess ? b->nsess : 1, sizeof(size_t));
     for (size_t i = 0; i < b->nsess; i++) {
         sess *s = b->sv[i];
         const char *a1[] = {"HGETALL", keys[i * 5]};
-        q_cmd(&q, &nq, 2, a1);
-        nmis[i] = q_list(&q, &nq, "SMISMEMBER", keys[i * 5 + 1], s->seqs, s->nseqs);
+        put_cmds(&q, &nq, a1, 2, NULL, 0);
+        const char *mis[] = {"SMISMEMBER", keys[i * 5 + 1]};
+        size_t before = nq;
+        put_cmds(&q, &nq, mis, 2, s->seqs, s->nseqs);
+        nmis[i] = nq - before;
         const char *a2[] = {"HGETALL", s->smat.key};
         const char *a3[] = {"HGETALL", s->ssv.key};
         const char *a4[] = {"SMEMBERS", s->sseen.key};
-        q_cmd(&q, &nq, 2, a2);
-        q_cmd(&q, &nq, 2, a3);
-        q_cmd(&q, &nq, 2, a4);
+        put_cmds(&q, &nq, a2, 2, NULL, 0);
+        put_cmds(&q, &nq, a3, 2, NULL, 0);
+        put_cmds(&q, &nq, a4, 2, NULL, 0);
     }
     for (size_t i = 0; i < b->nranges; i++) {
         const char *a[] = {"HMGET", b->ranges[i].key, "first_seen", "last_seen"};
-        q_cmd(&q, &nq, 4, a);
+        put_cmds(&q, &nq, a, 4, NULL, 0);
     }
     /* viewers per presentation and day: added now (adding twice changes
      * nothing), so the count says whether it was forwarded */
     for (size_t i = 0; i < b->npvds; i++) {
         pvd *p = &b->pvds[i];
-        q_list(&q, &nq, "PFADD", p->key, p->viewers, p->n);
+        const char *add[] = {"PFADD", p->key};
+        put_cmds(&q, &nq, add, 2, p->viewers, p->n);
         const char *a[] = {"PFCOUNT", p->key};
-        q_cmd(&q, &nq, 2, a);
+        put_cmds(&q, &nq, a, 2, NULL, 0);
     }
     int rc2 = 0;
     if (redisAppendFormattedCommand(rc, q.data, q.len) != REDIS_OK)
@@ -653,7 +645,7 @@ static int read_state(batch *b, redisContext *rc, dp_err *err)
                 if (r->element[j]->integer == 1)
                     dp_strmap_put(&s->known, s->seqs[base + j], strlen(s->seqs[base + j]),
                                   (void *)1);
-            base += 1000;
+            base += LIST_MAX;
         }
         load_cache(b, &s->smat, rs[at++], 0);
         load_cache(b, &s->ssv, rs[at++], 0);
@@ -671,7 +663,7 @@ static int read_state(batch *b, redisContext *rc, dp_err *err)
     }
     for (size_t i = 0; rc2 == 0 && i < b->npvds; i++) {
         pvd *p = &b->pvds[i];
-        at += (p->n + 999) / 1000;
+        at += (p->n + LIST_MAX - 1) / LIST_MAX;
         p->count = rs[at++]->integer;
     }
     for (size_t i = 0; i < got; i++)
@@ -698,8 +690,8 @@ static void write_cache(batch *b, cache *c, int is_set, const char *ttl)
             argv[n++] = v->value;
         }
     }
-    /* pairs stay whole: 1000 is even */
-    b->ncmds += q_list(&b->out, &(size_t){0}, is_set ? "SADD" : "HSET", c->key, argv, n);
+    const char *head[] = {is_set ? "SADD" : "HSET", c->key};
+    write_list(b, head, 2, argv, n);
     dp_free(argv);
     const char *pe[] = {"PEXPIRE", c->key, ttl};
     write_cmd(b, 3, pe);
@@ -712,7 +704,8 @@ static void write_back(batch *b, const char *ttl, const char *stream, const char
         sess *s = b->sv[i];
         if (s->nfresh) {
             const char *seen = KEY(b, "seen:", s->sid);
-            b->ncmds += q_list(&b->out, &(size_t){0}, "SADD", seen, s->fresh, s->nfresh);
+            const char *head[] = {"SADD", seen};
+            write_list(b, head, 2, s->fresh, s->nfresh);
             const char *pe[] = {"PEXPIRE", seen, ttl};
             write_cmd(b, 3, pe);
         }
@@ -789,15 +782,9 @@ static void write_back(batch *b, const char *ttl, const char *stream, const char
             write_cmd(b, 4, t);
         }
     }
-    for (size_t i = 0; *group && i < nacks; i += 1000) {
-        size_t k = nacks - i < 1000 ? nacks - i : 1000;
-        dp_resp_array(&b->out, 3 + k);
-        dp_resp_str(&b->out, "XACK");
-        dp_resp_str(&b->out, stream);
-        dp_resp_str(&b->out, group);
-        for (size_t j = 0; j < k; j++)
-            dp_resp_str(&b->out, acks[i + j]);
-        b->ncmds++;
+    if (*group && nacks > 0) {
+        const char *head[] = {"XACK", stream, group};
+        write_list(b, head, 3, acks, nacks);
     }
     const char *ex[] = {"EXEC"};
     write_cmd(b, 1, ex);

@@ -412,6 +412,34 @@ static int fetch_salt(dp_ingest *in, const char *today)
 
 /* Every event carries a viewer id (distinct browsers: anonymous viewers,
  * forwarded links), which needs today's salt first. */
+/* What the viewer hash is made of, kept in the ingest (it may outlive c). */
+static void take_client(dp_ingest *in, const dp_conn *c, const char *ua, size_t ualen)
+{
+    in->ua = dp_strndup(ua, ualen);
+    snprintf(in->peer, sizeof(in->peer), "%s", c->peer);
+}
+
+/* The viewer id this connection made last, if it is the same user agent,
+ * presentation and salt: 1, in->viewer set; else 0. */
+static int viewer_from_conn(dp_ingest *in, const dp_conn *c, const char *ua, size_t ualen)
+{
+    if (c->vc_salt_gen != in->srv->salt_gen || c->vc_ualen != ualen ||
+        memcmp(c->vc_ua, ua, ualen) != 0 || strcmp(c->vc_pres, in->presentation) != 0)
+        return 0;
+    memcpy(in->viewer, c->vc_viewer, sizeof(in->viewer));
+    return 1;
+}
+
+static void viewer_to_conn(const dp_ingest *in, dp_conn *c, const char *ua, size_t ualen)
+{
+    dp_free(c->vc_ua);
+    c->vc_ua = dp_strndup(ua, ualen);
+    c->vc_ualen = ualen;
+    snprintf(c->vc_pres, sizeof(c->vc_pres), "%s", in->presentation);
+    memcpy(c->vc_viewer, in->viewer, sizeof(c->vc_viewer));
+    c->vc_salt_gen = in->srv->salt_gen;
+}
+
 static void start(dp_ingest *in, dp_conn *c)
 {
     dp_server *s = in->srv;
@@ -428,26 +456,16 @@ static void start(dp_ingest *in, dp_conn *c)
     dp_day(in->received, today);
     int current = s->have_salt && strcmp(today, s->salt_day) == 0;
     if (current && (!s->salt_local || !redis_up(s))) {
-        if (c->vc_salt_gen == s->salt_gen && c->vc_ualen == ualen &&
-            memcmp(c->vc_ua, ua, ualen) == 0 && strcmp(c->vc_pres, in->presentation) == 0) {
-            memcpy(in->viewer, c->vc_viewer, sizeof(in->viewer)); /* hashed before */
-        } else {
-            in->ua = dp_strndup(ua, ualen);
-            snprintf(in->peer, sizeof(in->peer), "%s", c->peer);
+        if (!viewer_from_conn(in, c, ua, ualen)) {
+            take_client(in, c, ua, ualen);
             make_viewer(in);
-            dp_free(c->vc_ua);
-            c->vc_ua = dp_strndup(ua, ualen);
-            c->vc_ualen = ualen;
-            snprintf(c->vc_pres, sizeof(c->vc_pres), "%s", in->presentation);
-            memcpy(c->vc_viewer, in->viewer, sizeof(c->vc_viewer));
-            c->vc_salt_gen = s->salt_gen;
+            viewer_to_conn(in, c, ua, ualen);
         }
         dispatch(in);
         return;
     }
     /* the salt first, from Redis: the request may outlive its connection */
-    in->ua = dp_strndup(ua, ualen);
-    snprintf(in->peer, sizeof(in->peer), "%s", c->peer);
+    take_client(in, c, ua, ualen);
     if (!redis_up(s) || fetch_salt(in, today) != 0) {
         local_salt(s, today);
         make_viewer(in);
