@@ -1,4 +1,4 @@
-/* Batch decoding speed: dp_batch_decode (depth scan + jansson parse +
+/* Batch decoding speed: dp_batch_decode (one scan + yajl stream parse +
  * validation of every field) against jansson's json_loadb alone on the same
  * bytes, in the same run, so the ratio says what validation costs whatever
  * the machine is doing.

@@ -1,6 +1,7 @@
 /* Decoding and validating one POST /v1/events body (PRODUCT.md, "Ingest
- * wire format"). JSON is parsed by jansson after a depth pre-scan; every
- * field is checked, and the first bad one is named in the error
+ * wire format"). JSON is parsed by yajl as a stream, after one pass that
+ * checks the depth and what yajl lets through (batch.c); every field is
+ * checked, and the first bad one is named in the error
  * ("events[2].ms: must be an integer between 0 and 86400000"). */
 #ifndef DP_BATCH_H
 #define DP_BATCH_H
@@ -29,8 +30,7 @@ typedef struct dp_batch {
     dp_mode mode;
     size_t nevents;
     dp_event *events;
-    void *json_;  /* owns the strings above */
-    void *arena_; /* where json_ lives (json_arena.h), or NULL */
+    void *mem_; /* owns the strings above */
 } dp_batch;
 
 typedef struct dp_batch_limits {
@@ -45,7 +45,8 @@ int dp_batch_decode(dp_batch *b, const char *json, size_t len, const dp_batch_li
 void dp_batch_free(dp_batch *b);
 
 /* 0 if the JSON text nests no deeper than max_depth (strings skipped),
- * -E2BIG otherwise. Linear, no recursion. */
+ * -E2BIG otherwise. Linear, no recursion. Used before jansson parses the
+ * other JSON bodies (json_fields.h). */
 int dp_json_depth_check(const char *json, size_t len, size_t max_depth);
 
 #endif

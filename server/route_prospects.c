@@ -13,7 +13,6 @@
  * Scores: score.h. Prospect loading: prospect_load.h. */
 #include <jansson.h>
 
-#include "json_arena.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,7 +335,7 @@ static void new_since(dp_buf *out, sales *s)
     dp_actions_json(&actions, out);
     char *mj = json_dumps(mats, JSON_COMPACT);
     dp_buf_printf(out, ",\"materials\":%s,\"complete\":%s}", mj, complete ? "true" : "false");
-    dp_json_free(mj);
+    free(mj);
     json_decref(sessions);
     json_decref(mats);
     dp_actions_free(&actions);

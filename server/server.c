@@ -1,5 +1,4 @@
 #include "server.h"
-#include "json_arena.h"
 #include "token_cache.h"
 
 #include <limits.h>
@@ -357,7 +356,6 @@ static void start_collector(dp_server *s, const char *redis_url)
 int dp_server_start(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err *err)
 {
     memset(s, 0, sizeof(*s));
-    dp_json_arena_install(); /* before jansson allocates anything */
     int rc = start_steps(s, loop, cfg, err);
     if (rc != 0) abort_start(s);
     return rc;

@@ -11,7 +11,6 @@
 #include "alloc.h"
 #include "batch.h"
 #include "buf.h"
-#include "json_arena.h"
 
 static const dp_batch_limits lim = {.max_events = 5, .max_depth = 8};
 
@@ -182,9 +181,9 @@ static void test_id_valid(void **state)
     assert_false(dp_id_valid("é", 2));
 }
 
-/* A tree larger than its arena: the rest comes from malloc, all of it
- * readable until the batch is freed. */
-static void test_arena_overflow(void **state)
+/* More events than the decoder's first array holds: it grows, and every
+ * string stays readable until the batch is freed. */
+static void test_many_events(void **state)
 {
     (void)state;
     dp_buf body;
@@ -211,16 +210,131 @@ static void test_arena_overflow(void **state)
     dp_buf_free(&body);
 }
 
+/* What yajl lets through and JSON text must not hold is refused as
+ * invalid JSON, like everything else that is not JSON; what is JSON gets
+ * the field's own message. */
+static void expect_syntax(const char *json, size_t len, const char *col_and_why)
+{
+    dp_batch b;
+    dp_err err = {""};
+    char want[DP_ERR_MSG_MAX];
+    snprintf(want, sizeof(want), "body: invalid JSON at line 1 column %s", col_and_why);
+    int rc = dp_batch_decode(&b, json, len, &lim, &err);
+    if (rc != -EINVAL || strcmp(err.msg, want) != 0)
+        fail_msg("input %.*s\n  got %d '%s'\n  want '%s'", (int)len, json, rc, err.msg, want);
+    assert_null(b.events);
+}
+#define SYNTAX(lit, why) expect_syntax(lit, sizeof(lit) - 1, why)
+
+static void test_syntax(void **state)
+{
+    (void)state;
+    SYNTAX("", "0: parse error: premature EOF");
+    SYNTAX("{\"session\":\"s\",", "15: parse error: premature EOF");
+    SYNTAX("\"s\"", "3: '[' or '{' expected");
+    SYNTAX("17", "2: '[' or '{' expected");
+    SYNTAX("{\"session\":\"s\",\"session\":\"t\",\"events\":[1]}", "24: duplicate object key");
+    SYNTAX(EV("{\"seq\":1,\"seq\":2}"), "40: duplicate object key");
+    SYNTAX(EV("{\"seq\":9223372036854775808}"), "52: too big integer");
+    SYNTAX(EV("{\"seq\":-9223372036854775809}"), "53: too big negative integer");
+    SYNTAX(EV("{\"seq\":1e400}"), "38: real number overflow");
+    SYNTAX(EV("{\"seq\":-1E+400}"), "40: real number overflow");
+    SYNTAX(EV("{\"seq\":01}"),
+           "34: parse error: after key and value, inside map, I expect ',' or '}'");
+    SYNTAX(EV("{\"seq\":NaN}"), "34: lexical error: invalid char in json text.");
+    SYNTAX(EV("{\"seq\":1}]} x"), "39: parse error: trailing garbage");
+    expect_err(
+        "{\"session\":\"s\",\n\"x\":tru}", -EINVAL,
+        "body: invalid JSON at line 2 column 7: lexical error: invalid string in json text.");
+    /* the smallest and largest int64 and a real that underflows are numbers */
+    expect_err(EV("{\"seq\":-9223372036854775808,\"type\":\"close\",\"at\":1763800000000}"),
+               -EINVAL, "events[0].seq: must be an integer between 0 and 9007199254740991");
+    expect_err(EV("{\"seq\":9223372036854775807,\"type\":\"close\",\"at\":1763800000000}"), -EINVAL,
+               "events[0].seq: must be an integer between 0 and 9007199254740991");
+    expect_err(EV("{\"seq\":1e-400,\"type\":\"close\",\"at\":1763800000000}"), -EINVAL,
+               "events[0].seq: must be an integer between 0 and 9007199254740991");
+    expect_err(EV("{\"seq\":-0,\"type\":\"close\",\"at\":5}"), -EINVAL,
+               "events[0].at: must be an integer between 946684800000 and 4102444800000");
+}
+
+/* Several faults in one body: always the same one named, whatever order
+ * the fields come in (syntax, unknown fields, token, session, presentation,
+ * mode, events, their count, then the first bad event). */
+static void test_precedence(void **state)
+{
+    (void)state;
+    expect_err("{\"events\":[1],\"bogus\":1,\"session\":\"a b\"}", -EINVAL, "bogus: unknown field");
+    expect_err("{\"events\":[1],\"session\":\"a b\",\"token\":\"\"}", -EINVAL,
+               "token: must be a string of 1 to 1024 characters");
+    expect_err("{\"mode\":\"x\",\"events\":[1],\"session\":\"a b\"}", -EINVAL,
+               "session: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+    expect_err("{\"events\":[1,{},{},{},{},{}],\"mode\":7,\"session\":\"s\"}", -EINVAL,
+               "mode: must be \"self\" or \"live\"");
+    expect_err("{\"events\":[1,{},{},{},{},{}],\"session\":\"s\"}", -E2BIG,
+               "events: 6 events, more than max_events (5)");
+    expect_err(EV("{\"seq\":1,\"type\":\"close\",\"at\":1763800000000},2,{\"bad\":1}"), -EINVAL,
+               "events[1]: must be an object");
+    /* in an event: type, then its keys in text order, then the values */
+    expect_err(EV("{\"bogus\":1,\"ms\":\"x\",\"seq\":\"x\"}"), -EINVAL, "events[0].type: required");
+    expect_err(EV("{\"ms\":1,\"bogus\":1,\"type\":\"close\",\"seq\":\"x\"}"), -EINVAL,
+               "events[0].ms: not allowed in a close event");
+    expect_err(EV("{\"bogus\":1,\"ms\":1,\"type\":\"close\",\"seq\":\"x\"}"), -EINVAL,
+               "events[0].bogus: unknown field");
+    expect_err(EV("{\"type\":\"close\",\"x\":{\"seq\":1,\"seq\":[{}]},\"seq\":1}"), -EINVAL,
+               "events[0].x: unknown field");
+    /* nested values of known fields are the wrong type, not fields */
+    expect_err(EV("{\"type\":\"close\",\"seq\":{\"type\":\"open\"},\"at\":1763800000000}"), -EINVAL,
+               "events[0].seq: must be an integer between 0 and 9007199254740991");
+    expect_err(EV("{\"type\":null,\"seq\":1}"), -EINVAL,
+               "events[0].type: must be open, view, dwell, action or close");
+    expect_err("{\"session\":\"s\",\"x\":{\"events\":[{\"seq\":1}]},\"events\":[]}", -EINVAL,
+               "x: unknown field");
+    expect_err("{\"session\":\"s\",\"events\":[[{\"seq\":\"x\"}]]}", -EINVAL,
+               "events[0]: must be an object");
+    /* keys that are not identifiers are not echoed */
+    expect_err("{\"session\":\"s\",\"\\u00e9\":1,\"events\":[1]}", -EINVAL, "?: unknown field");
+    expect_err("{\"session\":\"s\",\"\":1,\"events\":[1]}", -EINVAL, "?: unknown field");
+}
+
+/* Escapes decoded; NUL, lone surrogates and malformed UTF-8 refused. */
+static void test_escapes(void **state)
+{
+    (void)state;
+    const char *json = "{\"token\":\"a\\/b\\ud83d\\ude00\\u00e9\\n\",\"session\":\"s\\u0031\","
+                       "\"events\":[{\"seq\":1,\"type\":\"clo\\u0073e\",\"at\":1763800000000}]}";
+    dp_batch b;
+    dp_err err;
+    assert_int_equal(dp_batch_decode(&b, json, strlen(json), &lim, &err), 0);
+    assert_string_equal(b.token, "a/b\xf0\x9f\x98\x80\xc3\xa9\n");
+    assert_string_equal(b.session, "s1");
+    assert_int_equal(b.events[0].type, DP_EV_CLOSE);
+    dp_batch_free(&b);
+    SYNTAX("{\"session\":\"a\\u0000b\"}", "13: \\u0000 is not allowed");
+    SYNTAX("{\"session\":\"\\udc00\"}", "12: invalid Unicode escape: a lone low surrogate");
+    SYNTAX("{\"session\":\"\\ud800x\"}",
+           "12: invalid Unicode escape: a high surrogate without its low one");
+    SYNTAX("{\"session\":\"\\ud800\\u0041\"}",
+           "12: invalid Unicode escape: a high surrogate without its low one");
+    SYNTAX("{\"x\":\"\xc0\x80\"}", "6: invalid UTF-8 in a string");         /* overlong */
+    SYNTAX("{\"x\":\"\xed\xa0\x80\"}", "6: invalid UTF-8 in a string");     /* a surrogate */
+    SYNTAX("{\"x\":\"\xf4\x90\x80\x80\"}", "6: invalid UTF-8 in a string"); /* > U+10FFFF */
+    SYNTAX("{\"x\":\"\xe2\x82\"}", "6: invalid UTF-8 in a string");         /* cut short */
+    /* the first fault in the text is the one named */
+    SYNTAX("{\"x\":tru,\"y\":\"\\u0000\"}", "8: lexical error: invalid string in json text.");
+    SYNTAX("{\"x\":\"\\u0000\",\"y\":tru}", "6: \\u0000 is not allowed");
+    /* well-formed multibyte text is fine where any string is */
+    expect_err("{\"session\":\"s\",\"t\\u00e9\":\"\xe2\x82\xac\xf0\x9f\x98\x80\",\"events\":[1]}",
+               -EINVAL, "?: unknown field");
+}
+
 int main(void)
 {
-    /* every test here decodes through the per-batch arena (json_arena.h),
-     * under the sanitizers too */
-    dp_json_arena_install();
-    dp_json_arena_enable(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_batch),   cmocka_unit_test(test_top_level_errors),
         cmocka_unit_test(test_event_errors), cmocka_unit_test(test_hostile_json),
-        cmocka_unit_test(test_id_valid),     cmocka_unit_test(test_arena_overflow),
+        cmocka_unit_test(test_id_valid),     cmocka_unit_test(test_many_events),
+        cmocka_unit_test(test_syntax),       cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
