@@ -81,6 +81,13 @@ static int prescan(const char *t, size_t len, size_t max_depth, scan_fault *f)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)t[i];
         if (!in_str) {
+            /* skip what is neither a quote, a bracket nor \v or \f: ('[' | 0x20)
+             * is '{', (']' | 0x20) is '}' */
+            while (c != '"' && (c | 0x20) != '{' && (c | 0x20) != '}' &&
+                   (unsigned char)(c - '\v') > 1) {
+                if (++i == len) return 0;
+                c = (unsigned char)t[i];
+            }
             if (c == '"')
                 in_str = 1;
             else if ((c == '\f' || c == '\v') && f->off == SIZE_MAX) {
@@ -92,6 +99,9 @@ static int prescan(const char *t, size_t len, size_t max_depth, scan_fault *f)
                 depth--;
             continue;
         }
+        /* most of a string is plain bytes: skip them in a tight loop */
+        while (c != '"' && c != '\\' && c < 0x80 && i + 1 < len)
+            c = (unsigned char)t[++i];
         if (c == '"') {
             in_str = 0;
         } else if (c == '\\') {
@@ -397,28 +407,37 @@ static int on_bool(void *ctx, int b)
 
 /* Numbers as jansson read them: an integer unless it has a fraction or an
  * exponent; an integer outside int64 or a real outside double is not a
- * number deckpulse can hold, so the text is refused. */
+ * number deckpulse can hold, so the text is refused. yajl's lexer has
+ * checked the grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
 static int on_number(void *ctx, const char *s, size_t len)
 {
     parser *p = ctx;
+    int neg = s[0] == '-';
+    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    int overflow = 0;
+    size_t k = (size_t)neg;
+    for (; k < len; k++) {
+        unsigned d = (unsigned)(s[k] - '0');
+        if (d > 9) break;
+        overflow |= __builtin_mul_overflow(v, 10, &v) | __builtin_add_overflow(v, d, &v);
+    }
+    if (k == len) { /* an integer */
+        if (overflow || v > limit)
+            return stop(p, neg ? "too big negative integer" : "too big integer");
+        jval iv = {.kind = J_INT};
+        iv.i = !neg ? (int64_t)v : v == limit ? INT64_MIN : -(int64_t)v;
+        return scalar(p, iv);
+    }
     char tmp[64];
     char *z = len < sizeof(tmp) ? tmp : dp_malloc(len + 1);
     memcpy(z, s, len);
     z[len] = '\0';
-    jval v = {.kind = memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len) ? J_REAL
-                                                                                        : J_INT};
-    const char *bad = NULL;
     errno = 0;
-    if (v.kind == J_INT) {
-        v.i = strtoll(z, NULL, 10);
-        if (errno == ERANGE) bad = z[0] == '-' ? "too big negative integer" : "too big integer";
-    } else {
-        double d = strtod(z, NULL);
-        if (errno == ERANGE && (d > 1.0 || d < -1.0)) bad = "real number overflow";
-    }
+    double d = strtod(z, NULL);
+    overflow = errno == ERANGE && (d > 1.0 || d < -1.0);
     if (z != tmp) dp_free(z);
-    if (bad) return stop(p, bad);
-    return scalar(p, v);
+    if (overflow) return stop(p, "real number overflow");
+    return scalar(p, (jval){.kind = J_REAL});
 }
 
 /* A string kept for a field: copied into the batch's block (its room is

@@ -47,14 +47,19 @@ static const char *lower(const char *h, size_t n, char *buf, size_t cap)
     return buf;
 }
 
-const char *dp_bot_reason(const dp_http_req *r)
+const char *dp_bot_prefetch(const dp_http_req *r)
 {
     char buf[512];
     size_t n;
     const char *v = dp_http_req_header(r, "sec-purpose", &n);
     if (v == NULL) v = dp_http_req_header(r, "purpose", &n);
     if (v && strstr(lower(v, n, buf, sizeof(buf)), "prefetch")) return "prefetch";
-    const char *ua = dp_http_req_header(r, "user-agent", &n);
+    return NULL;
+}
+
+const char *dp_bot_agent(const char *ua, size_t n)
+{
+    char buf[512];
     if (ua == NULL || n == 0) return "bot"; /* browsers always send one */
     lower(ua, n, buf, sizeof(buf));
     for (int i = 0; agents[i]; i++)

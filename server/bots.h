@@ -7,7 +7,12 @@
 
 #include "http_request.h"
 
-/* "bot", "prefetch", or NULL for a person. */
-const char *dp_bot_reason(const dp_http_req *r);
+/* A request is not a person's when either of these says so.
+ *
+ * "prefetch" when a Purpose or Sec-Purpose header says so, else NULL. */
+const char *dp_bot_prefetch(const dp_http_req *r);
+/* "bot" for a missing (ua NULL) or empty user agent or one of an
+ * automaton's, else NULL. */
+const char *dp_bot_agent(const char *ua, size_t n);
 
 #endif

@@ -242,6 +242,20 @@ static int scan_head(dp_http_req *r, const char *data, size_t len, size_t *head_
     const size_t max_line = r->lim.max_url_bytes + 32; /* method, spaces, version */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)data[i];
+        if (r->line_len > 0 && r->prev != '\r' && c != '\r' && c != '\n') {
+            /* inside a line: the rest of it up to CR or LF, counted at once */
+            size_t k = i + 1;
+            while (k < len && data[k] != '\r' && data[k] != '\n')
+                k++;
+            r->line_len += k - i;
+            if (r->phase == 0 && r->line_len > max_line)
+                return fail(r, 414, "request target longer than %s bytes", "max_url_bytes");
+            if (r->phase == 1 && (r->head_bytes += k - i) > r->lim.max_header_bytes)
+                return fail(r, 431, "request head larger than %s", "max_header_bytes");
+            r->prev = (unsigned char)data[k - 1];
+            i = k - 1;
+            continue;
+        }
         if (r->prev == '\r' && c != '\n') return fail(r, 400, "%s", "bare CR in request head");
         if (c == '\n') {
             if (r->prev != '\r') return fail(r, 400, "%s", "bare LF in request head");

@@ -162,53 +162,68 @@ static void on_xadd(dp_redis *r, redisReply *reply, void *priv)
     if (--in->outstanding == 0) finish(in);
 }
 
-/* Appends n as decimal, no printf. */
-static int put_num(dp_buf *o, int64_t n)
+/* The longest line one event can make: four numbers (20 characters at
+ * most), three identifiers, the type and the separators. */
+#define EVENT_LINE_MAX (4 * 20 + 3 * DP_ID_MAX + 8 + 8)
+
+static char *put_num(char *w, int64_t n)
 {
     char tmp[24];
     size_t len;
     const char *p = dp_i64_to_str(n, tmp, &len);
-    return dp_buf_append(o, p, len);
+    memcpy(w, p, len);
+    return w + len;
 }
 
-/* The batch's events as the entry's "events" lines (event.h), into o. */
+static char *put_str(char *w, const char *s)
+{
+    size_t len = strlen(s);
+    memcpy(w, s, len);
+    return w + len;
+}
+
+/* The batch's events as the entry's "events" lines (event.h), into o: room
+ * for the longest lines made once, then written without a check per
+ * piece. */
 static int events_text(const dp_batch *b, dp_buf *o)
 {
-    int rc = 0;
-    for (size_t i = 0; i < b->nevents && rc == 0; i++) {
+    if (dp_buf_reserve(o, b->nevents * EVENT_LINE_MAX) != 0) return -E2BIG;
+    char *w = o->data + o->len;
+    for (size_t i = 0; i < b->nevents; i++) {
         const dp_event *ev = &b->events[i];
-        if (i) rc |= dp_buf_append(o, "\n", 1);
-        rc |= put_num(o, ev->seq);
-        rc |= dp_buf_append(o, " ", 1);
-        rc |= dp_buf_puts(o, dp_event_type_names[ev->type]);
-        rc |= dp_buf_append(o, " ", 1);
-        rc |= put_num(o, ev->at);
+        if (i) *w++ = '\n';
+        w = put_num(w, ev->seq);
+        *w++ = ' ';
+        w = put_str(w, dp_event_type_names[ev->type]);
+        *w++ = ' ';
+        w = put_num(w, ev->at);
         switch (ev->type) {
         case DP_EV_OPEN:
             if (ev->slides) {
-                rc |= dp_buf_append(o, " ", 1);
-                rc |= put_num(o, ev->slides);
+                *w++ = ' ';
+                w = put_num(w, ev->slides);
             }
             break;
         case DP_EV_VIEW:
         case DP_EV_DWELL:
         case DP_EV_ACTION:
-            rc |= dp_buf_append(o, " ", 1);
-            rc |= dp_buf_puts(o, ev->material);
-            rc |= dp_buf_append(o, " ", 1);
-            rc |= dp_buf_puts(o, ev->slide);
-            rc |= dp_buf_append(o, " ", 1);
-            rc |= put_num(o, ev->version);
-            rc |= dp_buf_append(o, " ", 1);
-            if (ev->type == DP_EV_VIEW) rc |= put_num(o, ev->index);
-            if (ev->type == DP_EV_DWELL) rc |= put_num(o, ev->ms);
-            if (ev->type == DP_EV_ACTION) rc |= dp_buf_puts(o, ev->name);
+            *w++ = ' ';
+            w = put_str(w, ev->material);
+            *w++ = ' ';
+            w = put_str(w, ev->slide);
+            *w++ = ' ';
+            w = put_num(w, ev->version);
+            *w++ = ' ';
+            if (ev->type == DP_EV_VIEW) w = put_num(w, ev->index);
+            if (ev->type == DP_EV_DWELL) w = put_num(w, ev->ms);
+            if (ev->type == DP_EV_ACTION) w = put_str(w, ev->name);
             break;
         default:
             break;
         }
     }
-    return rc;
+    o->len = (size_t)(w - o->data);
+    return 0;
 }
 
 /* The batch's one stream entry (include/deckpulse/event.h), as an XADD in
@@ -492,7 +507,15 @@ static int not_a_person(dp_conn *c)
 {
     dp_server *s = c->srv;
     if (!s->cfg->drop_bots) return 0;
-    const char *why = dp_bot_reason(&c->req);
+    const char *why = dp_bot_prefetch(&c->req);
+    if (why == NULL) {
+        size_t n = 0;
+        const char *ua = dp_http_req_header(&c->req, "user-agent", &n);
+        /* the user agent this connection's last stored batch came with
+         * passed this screen then (the viewer cache keeps it) */
+        if (ua && c->vc_ua && c->vc_ualen == n && memcmp(c->vc_ua, ua, n) == 0) return 0;
+        why = dp_bot_agent(ua, n);
+    }
     if (why == NULL) return 0;
     dp_metrics_reject(&s->metrics, strcmp(why, "bot") ? DP_REJECT_PREFETCH : DP_REJECT_BOT, 0);
     if (c->route == DP_ROUTE_PIXEL) {

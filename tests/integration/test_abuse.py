@@ -3,9 +3,10 @@ scanners and prefetches are answered but not stored, counted by reason;
 token buckets per client address and per link token answer 429 with
 Retry-After, counted; what is let through is stored."""
 
+import json
 import time
 
-from dp import Env, batch, check, eq, finish, view
+from dp import Env, batch, check, eq, finish, make_request, view
 
 CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/120.0 Safari/537.36")
@@ -37,6 +38,23 @@ with Env(drop_bots="true", allow_anonymous="true", rate_ip_per_s="0", rate_link_
     eq(srv.post_json("/v1/events", batch("person", [view(1)], token), {"User-Agent": CHROME}).json(),
        {"accepted": 1}, "a person is counted")
     eq(r.cmd("XLEN", "dp:{0}:events"), 1, "stored")
+    # one keep-alive connection: a person's user agent, then a bot's, then
+    # the person's again (the screen's verdict is kept per connection, per
+    # user agent)
+    c = srv.conn()
+    for i, (ua, want) in enumerate(((CHROME, {"accepted": 1}),
+                                    ("Barracuda Sentinel (EE)", {"accepted": 0, "dropped": "bot"}),
+                                    (CHROME, {"accepted": 1}),
+                                    (None, {"accepted": 0, "dropped": "bot"}))):
+        body = json.dumps(batch("ka", [view(i + 1)], token)).encode()
+        h = {"Content-Type": "application/json"}
+        if ua:
+            h["User-Agent"] = ua
+        c.send(make_request("POST", "/v1/events", body, h))
+        eq(c.response().json(), want, "keep-alive request %d (%s)" % (i + 1, ua))
+    c.close()
+    eq(r.cmd("XLEN", "dp:{0}:events"), 3, "the person's two stored")
+    check(metric(srv, 'dp_batches_rejected_total{reason="bot"} 7'), "both bots counted")
 
 # per client address: a burst of 10, then 2 a second
 with Env(allow_anonymous="true", rate_ip_per_s="2", rate_ip_burst="10", rate_link_per_s="0",
