@@ -23,6 +23,38 @@ static int header(dp_buf *b, char kind, uint64_t n)
     return dp_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
+/* kind, n in decimal, CRLF at w; returns the end */
+static char *put_header(char *w, char kind, uint64_t n)
+{
+    char tmp[24], *end = tmp + sizeof(tmp);
+    char *p = digits(end, n);
+    *w++ = kind;
+    memcpy(w, p, (size_t)(end - p));
+    w += end - p;
+    *w++ = '\r';
+    *w++ = '\n';
+    return w;
+}
+
+int dp_resp_command(dp_buf *b, size_t argc, const char *const *argv, const size_t *lens)
+{
+    size_t need = 24; /* "*" + up to 20 digits + CRLF */
+    for (size_t i = 0; i < argc; i++)
+        need += 24 + lens[i] + 2;
+    int rc = dp_buf_reserve(b, need);
+    if (rc != 0) return rc;
+    char *w = put_header(b->data + b->len, '*', argc);
+    for (size_t i = 0; i < argc; i++) {
+        w = put_header(w, '$', lens[i]);
+        memcpy(w, argv[i], lens[i]);
+        w += lens[i];
+        *w++ = '\r';
+        *w++ = '\n';
+    }
+    b->len = (size_t)(w - b->data);
+    return 0;
+}
+
 int dp_resp_array(dp_buf *b, size_t argc)
 {
     return header(b, '*', argc);

@@ -335,7 +335,11 @@ typedef struct parser {
     dp_err ev_err;
     const char *fault; /* a syntax error of ours (duplicate key, number out of range) */
     size_t fault_off;
-    size_t len;    /* of the text */
+    const char *text;
+    size_t len;   /* of the text */
+    int suspect;  /* a string had an escape or a byte past ASCII: scan the text */
+    size_t ynext; /* yajl's allocations: from block while it lasts */
+    _Alignas(16) unsigned char block[1024];
     int finishing; /* in yajl_complete_parse: its offsets are not the text's */
 } parser;
 
@@ -419,7 +423,7 @@ static int on_number(void *ctx, const char *s, size_t len)
     for (; k < len; k++) {
         unsigned d = (unsigned)(s[k] - '0');
         if (d > 9) break;
-        overflow |= __builtin_mul_overflow(v, 10, &v) | __builtin_add_overflow(v, d, &v);
+        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, d, &v)) overflow = 1;
     }
     if (k == len) { /* an integer */
         if (overflow || v > limit)
@@ -443,9 +447,25 @@ static int on_number(void *ctx, const char *s, size_t len)
 /* A string kept for a field: copied into the batch's block (its room is
  * the body's length: a string's copy and NUL never outgrow its quoted
  * form), unless it belongs nowhere. */
+/* A string yajl decoded (it had escapes) is handed over from its own
+ * buffer, not the text. */
+static void look_at(parser *p, const unsigned char *s, size_t len)
+{
+    uintptr_t at = (uintptr_t)s, from = (uintptr_t)p->text;
+    if (at < from || at > from + p->len) {
+        p->suspect = 1;
+        return;
+    }
+    unsigned char hi = 0;
+    for (size_t k = 0; k < len; k++)
+        hi |= s[k];
+    if (hi & 0x80) p->suspect = 1;
+}
+
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     parser *p = ctx;
+    look_at(p, s, len);
     jval v = {.kind = J_STR, .len = len, .s = ""};
     if (place(p)) {
         if (p->strs_len + len + 1 > p->strs_cap) return stop(p, "string larger than the body");
@@ -458,8 +478,11 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
     return scalar(p, v);
 }
 
+static const char too_deep[] = "nested deeper than max_json_depth";
+
 static int open_container(parser *p, int kind)
 {
+    if (p->depth >= p->lim->max_depth) return stop(p, too_deep);
     if (p->depth == 0) {
         p->root = kind;
     } else if (p->depth == 2 && p->in_events) {
@@ -509,6 +532,7 @@ static int on_end(void *ctx)
 static int on_key(void *ctx, const unsigned char *k, size_t klen)
 {
     parser *p = ctx;
+    look_at(p, k, klen);
     p->key = -1;
     if (p->depth == 1 && p->root == J_OBJECT) {
         int f = field_index(top_names, NTF, k, klen);
@@ -559,29 +583,55 @@ static int syntax_error(dp_err *err, const char *text, size_t off, const char *w
                       off - line_start, what);
 }
 
-/* The text parsed: 0, or -EINVAL with err when it is not JSON. */
+/* yajl's handle, lexer and stack (a few hundred bytes) come from a block
+ * in the parser, each after a 16-byte header holding its size (for
+ * realloc); what does not fit comes from the heap. */
+static int in_block(const parser *p, const void *ptr)
+{
+    return (const unsigned char *)ptr >= p->block &&
+           (const unsigned char *)ptr < p->block + sizeof(p->block);
+}
+
 static void *y_malloc(void *ctx, size_t n)
 {
-    (void)ctx;
-    return dp_malloc(n);
+    parser *p = ctx;
+    size_t need = 16 + ((n + 15) & ~(size_t)15);
+    if (n > sizeof(p->block) || p->ynext + need > sizeof(p->block)) return dp_malloc(n);
+    unsigned char *h = p->block + p->ynext;
+    p->ynext += need;
+    memcpy(h, &n, sizeof(n));
+    return h + 16;
 }
 
 static void *y_realloc(void *ctx, void *ptr, size_t n)
 {
-    (void)ctx;
-    return dp_realloc(ptr, n);
+    parser *p = ctx;
+    if (ptr == NULL) return y_malloc(p, n);
+    if (!in_block(p, ptr)) return dp_realloc(ptr, n);
+    size_t old;
+    memcpy(&old, (unsigned char *)ptr - 16, sizeof(old));
+    void *q = y_malloc(p, n);
+    memcpy(q, ptr, old < n ? old : n);
+    return q;
 }
 
 static void y_free(void *ctx, void *ptr)
 {
-    (void)ctx;
-    dp_free(ptr);
+    if (ptr && !in_block(ctx, ptr)) dp_free(ptr);
 }
 
-static int parse(parser *p, const char *text, size_t len, const scan_fault *f, dp_err *err)
+/* The text parsed: 0, or -EINVAL with err when it is not JSON or nests
+ * deeper than max_depth. The pass over every byte (prescan) runs only when
+ * the parse failed, or a string held an escape or a byte past ASCII, or
+ * the text a form feed or vertical tab: a beacon's body has none of them,
+ * and then yajl's own checks are all it needs. When it runs, its verdict
+ * is the one the text always got: too deep wins over anything else, then
+ * the first fault in the text. */
+static int parse(parser *p, const char *text, size_t len, dp_err *err)
 {
-    yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, NULL};
+    yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, p};
     p->h = yajl_alloc(&callbacks, &af, p);
+    p->text = text;
     p->len = len;
     yajl_status st = yajl_parse(p->h, (const unsigned char *)text, len);
     size_t off = yajl_get_bytes_consumed(p->h);
@@ -603,8 +653,16 @@ static int parse(parser *p, const char *text, size_t len, const scan_fault *f, d
         }
     }
     int rc = 0;
-    if (f->off != SIZE_MAX && (st == yajl_status_ok || f->off < off)) {
-        rc = syntax_error(err, text, f->off, f->msg);
+    scan_fault f = {.off = SIZE_MAX};
+    if (st != yajl_status_ok || p->suspect || memchr(text, '\f', len) || memchr(text, '\v', len)) {
+        if (prescan(text, len, p->lim->max_depth, &f) != 0 || p->fault == too_deep) {
+            rc = dp_err_set(err, -EINVAL, "body: JSON nested deeper than max_json_depth (%zu)",
+                            p->lim->max_depth);
+            goto done;
+        }
+    }
+    if (f.off != SIZE_MAX && (st == yajl_status_ok || f.off < off)) {
+        rc = syntax_error(err, text, f.off, f.msg);
     } else if (st == yajl_status_client_canceled) {
         rc = syntax_error(err, text, off, p->fault);
     } else if (st != yajl_status_ok) {
@@ -615,6 +673,7 @@ static int parse(parser *p, const char *text, size_t len, const scan_fault *f, d
         rc = syntax_error(err, text, off < len ? off : len, (const char *)msg);
         yajl_free_error(p->h, msg);
     }
+done:
     yajl_free(p->h);
     return rc;
 }
@@ -623,17 +682,13 @@ int dp_batch_decode(dp_batch *b, const char *text, size_t len, const dp_batch_li
                     dp_err *err)
 {
     memset(b, 0, sizeof(*b));
-    scan_fault f;
-    if (prescan(text, len, lim->max_depth, &f) != 0)
-        return dp_err_set(err, -EINVAL, "body: JSON nested deeper than max_json_depth (%zu)",
-                          lim->max_depth);
     parser p;
     memset(&p, 0, sizeof(p));
     p.lim = lim;
     p.key = -1;
     p.strs_cap = len + 1;
     p.strs = dp_malloc(p.strs_cap);
-    int rc = parse(&p, text, len, &f, err);
+    int rc = parse(&p, text, len, err);
     if (rc != 0) goto fail;
     rc = -EINVAL;
     if (p.root != J_OBJECT) {

@@ -280,9 +280,7 @@ static int add_batch(dp_ingest *in)
     dp_buf *o = &in->cmds;
     size_t mark;
     int rc = dp_spool_payload_begin(o, &mark);
-    if (rc == 0) rc = dp_resp_array(o, (size_t)argc);
-    for (int i = 0; i < argc && rc == 0; i++)
-        rc = dp_resp_arg(o, argv[i], lens[i]);
+    if (rc == 0) rc = dp_resp_command(o, (size_t)argc, argv, lens);
     if (rc == 0) rc = dp_spool_payload_end(o, mark);
     in->ncmds++;
     dp_buf_reset(text);
