@@ -329,7 +329,7 @@ typedef struct parser {
     int elem_object;  /* the events element open at depth 3 is an object */
     size_t nevents;   /* elements of the events array */
     dp_event *events; /* the first min(nevents, max_events), decoded */
-    size_t cap;
+    size_t cap;       /* room in events */
     raw_event ev;
     int ev_rc; /* the first bad event's error */
     dp_err ev_err;
@@ -339,7 +339,7 @@ typedef struct parser {
     size_t len;   /* of the text */
     int suspect;  /* a string had an escape or a byte past ASCII: scan the text */
     size_t ynext; /* yajl's allocations: from block while it lasts */
-    _Alignas(16) unsigned char block[1024];
+    _Alignas(16) unsigned char block[4096]; /* yajl's lexer buffer takes 2 KB */
     int finishing; /* in yajl_complete_parse: its offsets are not the text's */
 } parser;
 
@@ -378,11 +378,9 @@ static void event_done(parser *p, int is_object)
 {
     size_t i = p->nevents++;
     if (i >= p->lim->max_events || p->ev_rc != 0) return;
-    if (i == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 16;
-        if (p->cap > p->lim->max_events) p->cap = p->lim->max_events;
-        p->events = dp_realloc(p->events, p->cap * sizeof(dp_event));
-    }
+    /* decoded only while every element so far was an object: each has its
+     * '{', and the room counted them all */
+    if (i >= p->cap) abort();
     if (!is_object)
         p->ev_rc = dp_err_set(&p->ev_err, -EINVAL, "events[%zu]: must be an object", i);
     else
@@ -583,9 +581,10 @@ static int syntax_error(dp_err *err, const char *text, size_t off, const char *w
                       off - line_start, what);
 }
 
-/* yajl's handle, lexer and stack (a few hundred bytes) come from a block
- * in the parser, each after a 16-byte header holding its size (for
- * realloc); what does not fit comes from the heap. */
+/* yajl's handle, lexer and stack (a few hundred bytes) and the lexer's
+ * 2 KB buffer (which it allocates at the end of every text, even for
+ * nothing) come from a block in the parser, each after a 16-byte header
+ * holding its size (for realloc); what does not fit comes from the heap. */
 static int in_block(const parser *p, const void *ptr)
 {
     return (const unsigned char *)ptr >= p->block &&
@@ -686,8 +685,15 @@ int dp_batch_decode(dp_batch *b, const char *text, size_t len, const dp_batch_li
     memset(&p, 0, sizeof(p));
     p.lim = lim;
     p.key = -1;
+    /* one block for the batch: room for an event per '{' (at most
+     * max_events), then every kept string (at most the text's length) */
+    size_t objects = 0;
+    for (size_t i = 0; i < len; i++)
+        objects += text[i] == '{';
+    p.cap = objects < lim->max_events ? objects : lim->max_events;
+    p.events = dp_malloc(p.cap * sizeof(dp_event) + len + 1);
+    p.strs = (char *)(p.events + p.cap);
     p.strs_cap = len + 1;
-    p.strs = dp_malloc(p.strs_cap);
     int rc = parse(&p, text, len, err);
     if (rc != 0) goto fail;
     rc = -EINVAL;
@@ -736,18 +742,16 @@ int dp_batch_decode(dp_batch *b, const char *text, size_t len, const dp_batch_li
     }
     b->nevents = p.nevents;
     b->events = p.events;
-    b->mem_ = p.strs;
+    b->mem_ = p.events;
     return 0;
 fail:
     dp_free(p.events);
-    dp_free(p.strs);
     memset(b, 0, sizeof(*b));
     return rc;
 }
 
 void dp_batch_free(dp_batch *b)
 {
-    dp_free(b->events);
     dp_free(b->mem_);
     memset(b, 0, sizeof(*b));
 }

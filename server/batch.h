@@ -30,7 +30,7 @@ typedef struct dp_batch {
     dp_mode mode;
     size_t nevents;
     dp_event *events;
-    void *mem_; /* owns the strings above */
+    void *mem_; /* owns events and the strings above */
 } dp_batch;
 
 typedef struct dp_batch_limits {
