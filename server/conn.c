@@ -116,9 +116,23 @@ static void access_log(dp_conn *c)
 
 static void on_timer(uv_timer_t *t);
 
+/* Timeouts are lazy (a request moves them three times and clears them
+ * twice): arm() and disarm() only set c->deadline; the one libuv timer is
+ * started only when it is not running or would fire after the new
+ * deadline, and when it fires before the deadline (it moved on) it is
+ * started again for what is left. */
 static void arm(dp_conn *c, int64_t ms)
 {
-    uv_timer_start(&c->timer, on_timer, (uint64_t)ms, 0);
+    c->deadline = uv_now(c->srv->loop) + (uint64_t)ms;
+    if (!uv_is_active((uv_handle_t *)&c->timer) || c->timer_due > c->deadline) {
+        c->timer_due = c->deadline;
+        uv_timer_start(&c->timer, on_timer, (uint64_t)ms, 0);
+    }
+}
+
+static void disarm(dp_conn *c)
+{
+    c->deadline = 0;
 }
 
 static void stop_reading(dp_conn *c)
@@ -176,7 +190,7 @@ static void write_done(dp_conn *c, int status)
         dp_conn_close(c);
         return;
     }
-    uv_timer_stop(&c->timer);
+    disarm(c);
     if (c->peer_eof && c->pend == NULL)
         dp_conn_close(c); /* nothing more can come */
     else if (c->close_after)
@@ -334,7 +348,7 @@ void dp_conn_stream_begin(dp_conn *c, const char *ctype, const char *extra)
     dp_buf_puts(o, "\r\n");
     dp_metrics_request(&s->metrics, c->route, 200);
     access_log(c);
-    uv_timer_stop(&c->timer);
+    disarm(c);
     c->state = DP_CONN_STREAMING;
     c->drained = 0;
     dp_conn_stream_write(c, o->data, o->len);
@@ -361,6 +375,14 @@ void dp_conn_error(dp_conn *c, int status, const char *msg)
 static void on_timer(uv_timer_t *t)
 {
     dp_conn *c = t->data;
+    uint64_t now = uv_now(c->srv->loop);
+    if (c->deadline == 0) return; /* cleared since it was started */
+    if (now < c->deadline) {      /* moved on since it was started */
+        c->timer_due = c->deadline;
+        uv_timer_start(t, on_timer, c->deadline - now, 0);
+        return;
+    }
+    c->deadline = 0;
     switch (c->state) {
     case DP_CONN_HEAD:
         c->srv->metrics.timeouts++;
@@ -417,7 +439,7 @@ static void process(dp_conn *c, const char *data, size_t len)
             return;
         }
         if (rc == DP_HTTP_DONE) {
-            uv_timer_stop(&c->timer);
+            disarm(c);
             if (pos < len) {
                 stop_reading(c);
                 c->pend = dp_malloc(len - pos);

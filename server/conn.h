@@ -26,6 +26,8 @@ typedef enum dp_conn_state {
 struct dp_conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
+    uint64_t deadline;     /* loop time (ms) the current timeout ends; 0: none */
+    uint64_t timer_due;    /* when timer, if active, fires */
     uv_write_t wreq, creq; /* answer; 100 Continue */
     uv_shutdown_t sreq;
     dp_server *srv;
