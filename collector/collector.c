@@ -189,20 +189,22 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
     if (rc == 0) rc = dp_archive_flush(&c->ar, err);
     dp_rollup_counts counts = {0, 0, 0, 0};
     if (rc == 0 && ng > 0) {
-        rc = dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, good, ng, &counts, err);
+        size_t done = 0;
+        rc = dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, good, ng, &counts, &done, err);
         if (rc == -EINVAL) {
-            /* Redis refused the batch: apply one by one, so only the entries
-             * that fail stay pending (and are dead-lettered on their
+            /* Redis refused the batch: the rest one by one, so only the
+             * entries that fail stay pending (and are dead-lettered on their
              * max_deliveries-th delivery). */
-            dp_warn("batch refused (%s); applying its %zu entries one by one", err->msg, ng);
+            dp_warn("batch refused (%s); applying its %zu entries one by one", err->msg, ng - done);
             rc = 0;
-            for (size_t i = 0, j; i < ng && rc != -EIO; i = j) {
+            for (size_t i = done, j; i < ng && rc != -EIO; i = j) {
                 /* the events of one entry together: it is acknowledged with them */
                 for (j = i + 1; j < ng && !strcmp(good[j].id, good[i].id); j++)
                     ;
                 dp_err one;
-                int r1 =
-                    dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, &good[i], j - i, &counts, &one);
+                size_t one_done;
+                int r1 = dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, &good[i], j - i, &counts,
+                                         &one_done, &one);
                 if (r1 == 0) {
                     continue;
                 } else if (r1 == -EIO) {

@@ -33,7 +33,8 @@ static int flush_shard(replay *r, unsigned s)
     pending *p = &r->shards[s];
     if (p->n == 0) return 0;
     dp_rollup_counts k = {0, 0, 0, 0};
-    int rc = dp_rollup_apply(&r->ro, r->rc, s, "", p->e, p->n, &k, &r->err);
+    size_t done;
+    int rc = dp_rollup_apply(&r->ro, r->rc, s, "", p->e, p->n, &k, &done, &r->err);
     r->applied += k.applied;
     r->dups += k.dups;
     for (size_t i = 0; i < p->n; i++)

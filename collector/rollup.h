@@ -27,11 +27,14 @@ typedef struct dp_rollup_counts {
 } dp_rollup_counts;
 
 /* Applies e[0..n) (all of shard `shard`) and XACKs their ids in `group`
- * ("" for none) in one MULTI/EXEC; adds to *counts. 0, -EIO (connection, or
- * state that kept changing: retry later) or -EINVAL (Redis refused to read
- * the state, e.g. a key of the wrong type). */
+ * ("" for none), in MULTI/EXECs of at most a few dozen sessions each (whole
+ * entries); adds to *counts, and *done is how many of e were applied and
+ * acknowledged. 0, -EIO (connection, or state that kept changing: retry
+ * later) or -EINVAL (Redis refused to read the state, e.g. a key of the
+ * wrong type). */
 int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char *group,
-                    const dp_entry *e, size_t n, dp_rollup_counts *counts, dp_err *err);
+                    const dp_entry *e, size_t n, dp_rollup_counts *counts, size_t *done,
+                    dp_err *err);
 /* Ends sessions of shard idle since before `before_ms`; *ended counts them. */
 /* Deletes the per-day aggregates (materials, slides, viewers, prospects) of
  * days before cutoff ("YYYY-MM-DD"), a bounded amount per call: *more says

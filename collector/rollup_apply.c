@@ -28,7 +28,8 @@
 #include "rollup_ops.h"
 #include "strmap.h"
 
-#define ATTEMPTS 8 /* EXECs refused because a watched key changed, then -EIO */
+#define ATTEMPTS     8  /* EXECs refused because a watched key changed, then -EIO */
+#define TXN_SESSIONS 32 /* sessions per MULTI/EXEC (txn_end) */
 
 /* A field of a cached hash (or a member of a cached set). */
 typedef struct cval {
@@ -915,16 +916,48 @@ static int attempt(dp_rollup *ro, redisContext *rc, const char *P, const char *s
     return rc2;
 }
 
+/* Where the transaction that starts at e[from] ends: after at most
+ * TXN_SESSIONS sessions, at an entry's end (its events are acknowledged
+ * together). Redis's WATCH compares each key with every key the client
+ * already watches, so one transaction over a long batch (thousands of
+ * keys) cost Redis more than all its writes; a few hundred keys each keep
+ * that small. */
+static size_t txn_end(const dp_entry *e, size_t from, size_t n)
+{
+    dp_strmap seen;
+    dp_strmap_init(&seen);
+    size_t i = from;
+    for (; i < n; i++) {
+        int boundary = i > from && (e[i].id[0] == '\0' || strcmp(e[i].id, e[i - 1].id) != 0);
+        size_t len = strlen(e[i].session);
+        if (dp_strmap_get(&seen, e[i].session, len) == NULL) {
+            if (seen.n >= TXN_SESSIONS && boundary) break;
+            dp_strmap_put(&seen, e[i].session, len, (void *)1);
+        }
+    }
+    dp_strmap_free(&seen);
+    return i;
+}
+
 int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char *group,
-                    const dp_entry *e, size_t n, dp_rollup_counts *counts, dp_err *err)
+                    const dp_entry *e, size_t n, dp_rollup_counts *counts, size_t *done,
+                    dp_err *err)
 {
     char stream[32], prefix[24];
     dp_key_stream(stream, sizeof(stream), shard);
     snprintf(prefix, sizeof(prefix), "dp:{%u}:", shard);
-    for (int i = 0; i < ATTEMPTS; i++) {
-        int r = attempt(ro, rc, prefix, stream, group, e, n, counts, err);
-        if (r <= 0) return r;
-        counts->conflicts++;
+    *done = 0;
+    while (*done < n) {
+        size_t end = txn_end(e, *done, n);
+        int r = 1;
+        for (int i = 0; i < ATTEMPTS && r > 0; i++) {
+            r = attempt(ro, rc, prefix, stream, group, e + *done, end - *done, counts, err);
+            if (r > 0) counts->conflicts++;
+        }
+        if (r > 0)
+            return dp_err_set(err, -EIO, "rollup: state kept changing under %d attempts", ATTEMPTS);
+        if (r < 0) return r;
+        *done = end;
     }
-    return dp_err_set(err, -EIO, "rollup: state kept changing under %d attempts", ATTEMPTS);
+    return 0;
 }

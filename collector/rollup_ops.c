@@ -84,14 +84,14 @@ void dp_ops_free(dp_ops *o)
     memset(o, 0, sizeof(*o));
 }
 
-/* FNV-1a, from the end: keys of a batch share long prefixes */
-static uint32_t hash_of(const char *s)
+/* FNV-1a, 64 bits, from the end: keys of a batch share long prefixes */
+static uint64_t hash_of(const char *s)
 {
     size_t n = strlen(s);
-    uint32_t h = 2166136261u;
+    uint64_t h = 14695981039346656037ull;
     while (n > 0) {
         h ^= (unsigned char)s[--n];
-        h *= 16777619u;
+        h *= 1099511628211ull;
     }
     return h;
 }
@@ -106,61 +106,104 @@ void dp_ops_add(dp_ops *o, dp_op_kind kind, const char *key, const char *member,
     o->v[o->n++] = (dp_op){kind, key, member, score, n, hash_of(key), hash_of(member)};
 }
 
-/* Any order that puts equal (kind, key) together, and equal members of a
- * key together, will do: hashes first, the strings only when they tie. */
-static int cmp_key(const dp_op *a, const dp_op *b)
+/* First the ops are made unique in a hash table (counter increments
+ * summed, repeated members dropped): a batch repeats the same few counters
+ * for every event. Then the sort sees only (kind, key hash, member hash)
+ * and the op's place: equal keys end up together. Two different keys with
+ * the same 64-bit hash (~n^2 / 2^64 in a batch) may interleave; the
+ * strings of neighbours are compared when grouping, so that only splits a
+ * command in two, which Redis adds up the same. */
+typedef struct sort_rec {
+    uint64_t kh, mh;
+    uint32_t kind, idx;
+} sort_rec;
+
+static int cmp_rec(const void *pa, const void *pb)
 {
-    if (a->kind != b->kind) return (int)a->kind - (int)b->kind;
+    const sort_rec *a = pa, *b = pb;
+    if (a->kind != b->kind) return a->kind < b->kind ? -1 : 1;
     if (a->kh != b->kh) return a->kh < b->kh ? -1 : 1;
-    return strcmp(a->key, b->key);
+    if (a->mh != b->mh) return a->mh < b->mh ? -1 : 1;
+    return 0;
 }
 
-static int cmp_op(const void *pa, const void *pb)
+static int same_key(const dp_op *a, const dp_op *b)
 {
-    const dp_op *a = pa, *b = pb;
-    int c = cmp_key(a, b);
-    if (c) return c;
-    if (a->mh != b->mh) return a->mh < b->mh ? -1 : 1;
-    return strcmp(a->member, b->member);
+    return a->kind == b->kind && a->kh == b->kh && strcmp(a->key, b->key) == 0;
+}
+
+static int same_op(const dp_op *a, const dp_op *b)
+{
+    return same_key(a, b) && a->mh == b->mh && strcmp(a->member, b->member) == 0;
 }
 
 static const char *const cmd_names[] = {"HINCRBY", "SADD", "PFADD", "ZADD"};
 
 /* One command for ops[from..to) (same kind and key, distinct members). */
-static int emit_group(const dp_op *ops, size_t from, size_t to, dp_buf *out)
+static int emit_group(const dp_op *const *ops, size_t from, size_t to, dp_buf *out)
 {
-    const dp_op *f = &ops[from];
+    const dp_op *f = ops[from];
     int per = f->kind == DP_OP_ZADD ? 2 : 1;
     int rc = dp_resp_array(out, 2 + (to - from) * (size_t)per);
     rc |= dp_resp_str(out, cmd_names[f->kind]);
     rc |= dp_resp_str(out, f->key);
     for (size_t i = from; i < to; i++) {
-        if (per == 2) rc |= dp_resp_str(out, ops[i].score);
-        rc |= dp_resp_str(out, ops[i].member);
+        if (per == 2) rc |= dp_resp_str(out, ops[i]->score);
+        rc |= dp_resp_str(out, ops[i]->member);
     }
     return rc ? -E2BIG : 0;
 }
 
-int dp_ops_emit(dp_ops *o, dp_buf *out, size_t *ncmds)
+/* The ops, each (kind, key, member) once: increments summed into the first
+ * of each; returns how many, their places in *out (dp_free them). */
+static size_t unique_ops(dp_ops *o, uint32_t **out)
 {
-    if (o->n == 0) return 0;
-    qsort(o->v, o->n, sizeof(dp_op), cmp_op);
-    const dp_op *v = o->v;
+    size_t cap = 16;
+    while (cap < 2 * o->n)
+        cap *= 2;
+    uint32_t *slot = dp_malloc(cap * sizeof(uint32_t)); /* op index + 1; 0: empty */
+    memset(slot, 0, cap * sizeof(uint32_t));
+    uint32_t *u = dp_malloc(o->n * sizeof(uint32_t));
+    size_t nu = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        dp_op *op = &o->v[i];
+        uint64_t h = op->kh ^ (op->mh * 0x9E3779B97F4A7C15ull) ^ (uint64_t)op->kind;
+        size_t s = (size_t)(h ^ (h >> 29)) & (cap - 1);
+        for (;; s = (s + 1) & (cap - 1)) {
+            if (slot[s] == 0) {
+                slot[s] = (uint32_t)i + 1;
+                u[nu++] = (uint32_t)i;
+                break;
+            }
+            dp_op *first = &o->v[slot[s] - 1];
+            if (same_op(first, op)) {
+                if (op->kind == DP_OP_HINCR) first->n += op->n;
+                break;
+            }
+        }
+    }
+    dp_free(slot);
+    *out = u;
+    return nu;
+}
+
+static int emit_sorted(const dp_op **v, size_t n, dp_buf *out, size_t *ncmds)
+{
     size_t i = 0;
-    while (i < o->n) {
-        if (v[i].kind == DP_OP_HINCR) {
+    while (i < n) {
+        if (v[i]->kind == DP_OP_HINCR) {
             int64_t sum = 0;
             size_t j = i;
-            while (j < o->n && cmp_op(&v[i], &v[j]) == 0)
-                sum += v[j++].n;
+            while (j < n && same_op(v[i], v[j]))
+                sum += v[j++]->n;
             if (sum != 0) {
                 char num[24];
                 size_t len;
                 const char *s = dp_i64_to_str(sum, num, &len);
                 int rc = dp_resp_array(out, 4);
                 rc |= dp_resp_str(out, "HINCRBY");
-                rc |= dp_resp_str(out, v[i].key);
-                rc |= dp_resp_str(out, v[i].member);
+                rc |= dp_resp_str(out, v[i]->key);
+                rc |= dp_resp_str(out, v[i]->member);
                 rc |= dp_resp_arg(out, s, len);
                 if (rc) return -E2BIG;
                 (*ncmds)++;
@@ -170,8 +213,8 @@ int dp_ops_emit(dp_ops *o, dp_buf *out, size_t *ncmds)
         }
         /* members of one key: duplicates dropped, at most ARGS_MAX a command */
         size_t j = i, w = i;
-        while (j < o->n && cmp_key(&v[j], &v[i]) == 0) {
-            if (j == i || cmp_op(&v[j], &v[w - 1]) != 0) o->v[w++] = v[j];
+        while (j < n && same_key(v[j], v[i])) {
+            if (j == i || !same_op(v[j], v[w - 1])) v[w++] = v[j];
             j++;
         }
         for (size_t k = i; k < w; k += ARGS_MAX) {
@@ -182,4 +225,25 @@ int dp_ops_emit(dp_ops *o, dp_buf *out, size_t *ncmds)
         i = j;
     }
     return 0;
+}
+
+int dp_ops_emit(dp_ops *o, dp_buf *out, size_t *ncmds)
+{
+    if (o->n == 0) return 0;
+    uint32_t *u;
+    size_t n = unique_ops(o, &u);
+    sort_rec *r = dp_malloc(n * sizeof(sort_rec));
+    for (size_t i = 0; i < n; i++) {
+        const dp_op *op = &o->v[u[i]];
+        r[i] = (sort_rec){op->kh, op->mh, (uint32_t)op->kind, u[i]};
+    }
+    dp_free(u);
+    qsort(r, n, sizeof(sort_rec), cmp_rec);
+    const dp_op **v = dp_malloc(n * sizeof(dp_op *));
+    for (size_t i = 0; i < n; i++)
+        v[i] = &o->v[r[i].idx];
+    dp_free(r);
+    int rc = emit_sorted(v, n, out, ncmds);
+    dp_free(v);
+    return rc;
 }

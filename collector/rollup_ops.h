@@ -1,8 +1,10 @@
 /* What one rollup batch writes, gathered before anything is sent: counter
  * increments summed per (key, field), members added to sets and
  * HyperLogLogs once per (key, member), timeline entries, and the strings
- * they point to, all in one per-batch arena. dp_ops_emit sorts them and
- * writes one command per key (one HINCRBY per field) in RESP. */
+ * they point to, all in one per-batch arena. dp_ops_emit sorts them by
+ * 64-bit hashes of key and member (no string compared while sorting),
+ * compares the strings of neighbours only, and writes one command per key
+ * (one HINCRBY per field) in RESP. */
 #ifndef DP_ROLLUP_OPS_H
 #define DP_ROLLUP_OPS_H
 
@@ -35,7 +37,7 @@ typedef struct dp_op {
     const char *member; /* the field for DP_OP_HINCR */
     const char *score;  /* DP_OP_ZADD */
     int64_t n;          /* DP_OP_HINCR */
-    uint32_t kh, mh;    /* hashes of key and member: most comparisons end there */
+    uint64_t kh, mh;    /* hashes of key and member: what the sort compares */
 } dp_op;
 
 typedef struct dp_ops {
