@@ -440,11 +440,16 @@ static int tick(dp_collector *c, dp_err *err)
 {
     int64_t now = dp_now_ms();
     for (unsigned s = 0; s < (unsigned)c->cfg->shards; s++) {
-        long long ended = 0;
-        int rc = dp_rollup_sweep(&c->ro, c->rc, s, now - c->cfg->session_timeout_ms, &ended, err);
+        /* up to 5 short script calls a tick, not one long one */
+        long long ended = DP_SWEEP_MAX;
+        for (int k = 0; k < 5 && ended == DP_SWEEP_MAX; k++) {
+            int rc =
+                dp_rollup_sweep(&c->ro, c->rc, s, now - c->cfg->session_timeout_ms, &ended, err);
+            if (rc != 0) return rc;
+            c->ended += ended;
+        }
+        int rc = trim(c, s, err);
         if (rc != 0) return rc;
-        c->ended += ended;
-        if ((rc = trim(c, s, err)) != 0) return rc;
     }
     int erc = erasures(c, now, err);
     if (erc != 0) return erc;
@@ -513,6 +518,7 @@ int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_
     c->stop = stop;
     c->started_ms = dp_now_ms();
     c->ro.ttl_ms = cfg->dedup_ttl_s * 1000;
+    c->ro.txn_sessions = (size_t)cfg->collector_txn_sessions;
     dp_strmap_init(&c->erased);
     if (cfg->collector_name[0]) {
         snprintf(c->name, sizeof(c->name), "%s", cfg->collector_name);

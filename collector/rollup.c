@@ -69,7 +69,9 @@ int dp_rollup_sweep(dp_rollup *ro, redisContext *rc, unsigned shard, int64_t bef
 {
     char before[24];
     snprintf(before, sizeof(before), "%lld", (long long)before_ms);
-    redisReply *r = run_mode(ro, rc, shard, "-1", before, "1000", "sweep", err);
+    char most[24];
+    snprintf(most, sizeof(most), "%d", DP_SWEEP_MAX);
+    redisReply *r = run_mode(ro, rc, shard, "-1", before, most, "sweep", err);
     if (r == NULL) return -EIO;
     *ended = r->element[0]->integer;
     freeReplyObject(r);

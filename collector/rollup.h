@@ -14,6 +14,7 @@
 typedef struct dp_rollup {
     char sha[41];
     int64_t ttl_ms;
+    size_t txn_sessions; /* sessions per MULTI/EXEC (collector_txn_sessions) */
 } dp_rollup;
 
 /* SCRIPT LOAD: 0 or -EIO with err. */
@@ -27,7 +28,7 @@ typedef struct dp_rollup_counts {
 } dp_rollup_counts;
 
 /* Applies e[0..n) (all of shard `shard`) and XACKs their ids in `group`
- * ("" for none), in MULTI/EXECs of at most a few dozen sessions each (whole
+ * ("" for none), in MULTI/EXECs of at most ro->txn_sessions sessions each (whole
  * entries); adds to *counts, and *done is how many of e were applied and
  * acknowledged. 0, -EIO (connection, or state that kept changing: retry
  * later) or -EINVAL (Redis refused to read the state, e.g. a key of the
@@ -41,6 +42,11 @@ int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char 
  * whether to call again. */
 int dp_rollup_retain(dp_rollup *ro, redisContext *rc, unsigned shard, const char *cutoff,
                      long long *removed, int *more, dp_err *err);
+/* Ends at most DP_SWEEP_MAX sessions of the shard whose last event was
+ * received before before_ms (*ended: how many). One script call: Redis
+ * runs nothing else meanwhile, so the bound keeps that short (~20 us a
+ * session); call again while *ended == DP_SWEEP_MAX. */
+#define DP_SWEEP_MAX 200
 int dp_rollup_sweep(dp_rollup *ro, redisContext *rc, unsigned shard, int64_t before_ms,
                     long long *ended, dp_err *err);
 

@@ -28,8 +28,7 @@
 #include "rollup_ops.h"
 #include "strmap.h"
 
-#define ATTEMPTS     8  /* EXECs refused because a watched key changed, then -EIO */
-#define TXN_SESSIONS 32 /* sessions per MULTI/EXEC (txn_end) */
+#define ATTEMPTS 8 /* EXECs refused because a watched key changed, then -EIO */
 
 /* A field of a cached hash (or a member of a cached set). */
 typedef struct cval {
@@ -917,12 +916,15 @@ static int attempt(dp_rollup *ro, redisContext *rc, const char *P, const char *s
 }
 
 /* Where the transaction that starts at e[from] ends: after at most
- * TXN_SESSIONS sessions, at an entry's end (its events are acknowledged
+ * `most` sessions, at an entry's end (its events are acknowledged
  * together). Redis's WATCH compares each key with every key the client
  * already watches, so one transaction over a long batch (thousands of
- * keys) cost Redis more than all its writes; a few hundred keys each keep
- * that small. */
-static size_t txn_end(const dp_entry *e, size_t from, size_t n)
+ * keys) cost Redis more than all its writes. Too few sessions a
+ * transaction cost too: each repeats the work per prospect (timeline trim,
+ * seen range, viewer counts). bench/RESULTS.md: 32 cut Redis's time on
+ * batches of many sessions most (bench/rollup.sh) but halved the rollup of
+ * 64 sessions of one prospect (compare.py's backlog); 128 is the default. */
+static size_t txn_end(const dp_entry *e, size_t from, size_t n, size_t most)
 {
     dp_strmap seen;
     dp_strmap_init(&seen);
@@ -931,7 +933,7 @@ static size_t txn_end(const dp_entry *e, size_t from, size_t n)
         int boundary = i > from && (e[i].id[0] == '\0' || strcmp(e[i].id, e[i - 1].id) != 0);
         size_t len = strlen(e[i].session);
         if (dp_strmap_get(&seen, e[i].session, len) == NULL) {
-            if (seen.n >= TXN_SESSIONS && boundary) break;
+            if (seen.n >= most && boundary) break;
             dp_strmap_put(&seen, e[i].session, len, (void *)1);
         }
     }
@@ -948,7 +950,7 @@ int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char 
     snprintf(prefix, sizeof(prefix), "dp:{%u}:", shard);
     *done = 0;
     while (*done < n) {
-        size_t end = txn_end(e, *done, n);
+        size_t end = txn_end(e, *done, n, ro->txn_sessions ? ro->txn_sessions : SIZE_MAX);
         int r = 1;
         for (int i = 0; i < ATTEMPTS && r > 0; i++) {
             r = attempt(ro, rc, prefix, stream, group, e + *done, end - *done, counts, err);

@@ -79,6 +79,8 @@ const dp_config_setting dp_config_settings[] = {
      "how long (session, seq) pairs are remembered to drop duplicates"},
     {"collector_batch", DP_CFG_INT, S(collector_batch), 1, 5000, "100",
      "stream entries the collector reads and applies at once (up to 8x behind a backlog)"},
+    {"collector_txn_sessions", DP_CFG_INT, S(collector_txn_sessions), 1, 100000, "128",
+     "sessions per MULTI/EXEC: a longer read is applied as several transactions"},
     {"claim_idle_ms", DP_CFG_INT, S(claim_idle_ms), 100, 86400000, "60000",
      "entries pending this long with another consumer are claimed (XAUTOCLAIM)"},
     {"max_deliveries", DP_CFG_INT, S(max_deliveries), 1, 1000, "5",

@@ -427,7 +427,7 @@ static void process(dp_conn *c, const char *data, size_t len)
     while (pos < len) {
         if (c->state == DP_CONN_IDLE) {
             c->state = DP_CONN_HEAD;
-            c->started_ns = uv_hrtime();
+            if (c->srv->cfg->access_log) c->started_ns = uv_hrtime(); /* for its "ms" */
             arm(c, c->srv->cfg->header_timeout_ms);
         }
         size_t used = 0;
