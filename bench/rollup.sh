@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Rollup throughput: N generated events (20-event sessions over 4 materials,
-# one stream entry per beacon batch of 4 events)
-# are put into a throwaway redis-server's stream, then one release
+# beacon batches of 4 events, PER of them in one stream entry as the server
+# writes them under load; PER = 0: version 2 entries, one batch each) are
+# put into a throwaway redis-server's stream, then one release
 # deckpulse-collector rolls them all up; events per second from its start to
 # the group's lag and pending reaching 0. Reference in the same run:
 # redis-benchmark's pipelined INCR rate on the same Redis (what one Redis core
 # does with trivial commands), so the ratio says how many trivial commands'
 # worth of work one event costs.
 #
-#   bench/rollup.sh [events] [batch]   (DP_BENCH_COLLECTOR=path: another build, for an A/B)
+#   bench/rollup.sh [events] [batch] [per]   (DP_BENCH_COLLECTOR=path: another build, for an A/B)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-200000}
 batch=${2:-500}
+per=${3:-16}
 scripts/deps.sh
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DDP_TESTS=OFF >/dev/null
 cmake --build build-bench -j"$(nproc)" >/dev/null
@@ -26,15 +28,16 @@ redis-server --port "$port" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --app
 rpid=$!
 for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
 
-python3 - "$events" > "$tmp/load.resp" <<'PY'
+python3 - "$events" "$per" > "$tmp/load.resp" <<'PY'
 import sys
-n = int(sys.argv[1])
+n, per = int(sys.argv[1]), int(sys.argv[2])
 out = sys.stdout.buffer
 def cmd(*args):
     a = [x.encode() if isinstance(x, str) else x for x in args]
     out.write(b"*%d\r\n" % len(a) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a))
 now = 1795000000000
-# one stream entry per beacon batch of 4 events (include/deckpulse/event.h)
+# beacon batches of 4 events, per of them in one entry (include/deckpulse/event.h)
+group = []
 for b0 in range(0, n, 4):
     s = b0 // 20
     m = "mat-%d" % (s % 4)
@@ -57,13 +60,21 @@ for b0 in range(0, n, 4):
          "mode", "self", "presentation", "pres-%d" % (s % 50), "viewer", "a:" + "%032x" % (s % 5000),
          "prospect", "pr-%d" % (s % 500), "account", "acct-%d" % (s % 50),
          "n", str(len(lines)), "events", "\n".join(lines)]
-    cmd("XADD", "dp:{0}:events", "*", *f)
+    if per == 0:
+        cmd("XADD", "dp:{0}:events", "*", *f)
+        continue
+    head = " ".join(f[3:14:2] + [f[15], f[17], "", "", f[19]])
+    group.append((head + "\n" + f[21], len(lines)))
+    if len(group) == per or b0 + 4 >= n:
+        cmd("XADD", "dp:{0}:events", "*", "v", "3", "k", str(len(group)), "n",
+            str(sum(x[1] for x in group)), "batches", "\n".join(x[0] for x in group))
+        group = []
 PY
 redis-cli -p "$port" --pipe < "$tmp/load.resp" >/dev/null
 echo "== reference: redis-benchmark -P 64 INCR on the same Redis"
 ref=$(redis-benchmark -p "$port" -P 64 -n 2000000 -t incr --csv | awk -F'"' '/INCR/ {print $4}')
 echo "INCR: $ref requests/s"
-echo "== deckpulse-collector: $events events, batch $batch"
+echo "== deckpulse-collector: $events events, batch $batch, $per batches an entry"
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 if [ -n "${DP_BENCH_STATS:-}" ]; then redis-cli -p "$port" CONFIG RESETSTAT >/dev/null; fi
 r0=$(cpu "$rpid")

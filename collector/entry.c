@@ -63,7 +63,8 @@ int dp_entry_parse(dp_entry *e, const char *const *fv, size_t n, dp_err *err)
     }
     if (v == NULL || strcmp(v, DP_ENTRY_VERSION_V1) != 0)
         return dp_err_set(err, -EINVAL,
-                          "entry: v must be " DP_ENTRY_VERSION_V1 " or " DP_ENTRY_VERSION);
+                          "entry: v must be " DP_ENTRY_VERSION_V1 ", " DP_ENTRY_VERSION_V2
+                          " or " DP_ENTRY_VERSION);
     if (to_int(received, DP_AT_MIN, DP_AT_MAX, &e->received) != 0)
         return dp_err_set(err, -EINVAL, "entry: bad received");
     if (!id_ok(e->session)) return dp_err_set(err, -EINVAL, "entry: bad session");
@@ -130,39 +131,26 @@ static dp_entry *list_push(dp_entry_list *l)
     return &l->v[l->n++];
 }
 
-/* A version 2 entry: the batch's fields once, then its event lines, each
- * checked as the one-event (version 1) entry it stands for. */
-static int read_batch(const char *id, const char *const *fv, size_t nf, const char *events,
-                      size_t evlen, dp_entry_list *l, dp_err *err)
+/* Keeps text (the copy the list's strings point into). */
+static void keep_text(dp_entry_list *l, char *text)
 {
-    const char *pairs[40];
-    size_t np = 0;
-    const char *count = NULL;
-    for (size_t i = 0; i + 1 < nf; i += 2) {
-        if (!strcmp(fv[i], "v") || !strcmp(fv[i], "events")) continue;
-        if (!strcmp(fv[i], "n")) {
-            count = fv[i + 1];
-            continue;
-        }
-        if (np + 2 > 24) return dp_err_set(err, -EINVAL, "entry: too many fields");
-        pairs[np++] = fv[i];
-        pairs[np++] = fv[i + 1];
-    }
-    int64_t n;
-    if (to_int(count, 1, DP_ENTRY_EVENTS_MAX, &n) != 0)
-        return dp_err_set(err, -EINVAL, "entry: bad n");
-    if (events == NULL || memchr(events, '\0', evlen) != NULL)
-        return dp_err_set(err, -EINVAL, "entry: bad events");
-    char *text = dp_strndup(events, evlen);
-    size_t start = l->n;
-    char *line = text;
+    if ((l->ntexts & (l->ntexts - 1)) == 0)
+        l->texts = dp_realloc(l->texts, (l->ntexts ? l->ntexts * 2 : 8) * sizeof(char *));
+    l->texts[l->ntexts++] = text;
+}
+
+/* The n event lines at *line (text changed in place) of a batch whose
+ * fields are pairs[0..np), each checked as the one-event (version 1)
+ * entry it stands for; *line moves past them (NULL when the text ends). */
+static int batch_events(const char *id, const char *const *pairs, size_t np, int64_t n,
+                        char **line_p, dp_entry_list *l, dp_err *err)
+{
+    char *line = *line_p;
     int rc = 0;
     for (int64_t k = 0; k < n && rc == 0; k++) {
-        if (line == NULL) {
-            rc = dp_err_set(err, -EINVAL, "entry: %lld events where n says %lld", (long long)k,
-                            (long long)n);
-            break;
-        }
+        if (line == NULL)
+            return dp_err_set(err, -EINVAL, "entry: %lld events where n says %lld", (long long)k,
+                              (long long)n);
         char *nl = strchr(line, '\n');
         if (nl) *nl = '\0';
         char *tok[8];
@@ -193,10 +181,8 @@ static int read_batch(const char *id, const char *const *fv, size_t nf, const ch
             want = 7;
             last = !strcmp(tok[1], "view") ? "index" : !strcmp(tok[1], "dwell") ? "ms" : "name";
         }
-        if (nt != want) {
-            rc = dp_err_set(err, -EINVAL, "entry: event %lld: bad line", (long long)k);
-            break;
-        }
+        if (nt != want)
+            return dp_err_set(err, -EINVAL, "entry: event %lld: bad line", (long long)k);
         for (int t = 0; t < nt; t++) {
             ev[m++] = t < 3 ? base[t] : (t < 6 && nt == 7) ? views[t - 3] : last;
             ev[m++] = tok[t];
@@ -204,8 +190,39 @@ static int read_batch(const char *id, const char *const *fv, size_t nf, const ch
         dp_entry *e = list_push(l);
         snprintf(e->id, sizeof(e->id), "%s", id);
         rc = dp_entry_parse(e, ev, m, err);
+        if (rc != 0) l->n--;
         line = nl ? nl + 1 : NULL;
     }
+    *line_p = line;
+    return rc;
+}
+
+/* A version 2 entry: the batch's fields once, then its event lines. */
+static int read_batch(const char *id, const char *const *fv, size_t nf, const char *events,
+                      size_t evlen, dp_entry_list *l, dp_err *err)
+{
+    const char *pairs[40];
+    size_t np = 0;
+    const char *count = NULL;
+    for (size_t i = 0; i + 1 < nf; i += 2) {
+        if (!strcmp(fv[i], "v") || !strcmp(fv[i], "events")) continue;
+        if (!strcmp(fv[i], "n")) {
+            count = fv[i + 1];
+            continue;
+        }
+        if (np + 2 > 24) return dp_err_set(err, -EINVAL, "entry: too many fields");
+        pairs[np++] = fv[i];
+        pairs[np++] = fv[i + 1];
+    }
+    int64_t n;
+    if (to_int(count, 1, DP_ENTRY_EVENTS_MAX, &n) != 0)
+        return dp_err_set(err, -EINVAL, "entry: bad n");
+    if (events == NULL || memchr(events, '\0', evlen) != NULL)
+        return dp_err_set(err, -EINVAL, "entry: bad events");
+    char *text = dp_strndup(events, evlen);
+    size_t start = l->n;
+    char *line = text;
+    int rc = batch_events(id, pairs, np, n, &line, l, err);
     if (rc == 0 && line != NULL)
         rc = dp_err_set(err, -EINVAL, "entry: more events than n says (%lld)", (long long)n);
     if (rc != 0) {
@@ -213,9 +230,85 @@ static int read_batch(const char *id, const char *const *fv, size_t nf, const ch
         dp_free(text);
         return rc;
     }
-    if ((l->ntexts & (l->ntexts - 1)) == 0)
-        l->texts = dp_realloc(l->texts, (l->ntexts ? l->ntexts * 2 : 8) * sizeof(char *));
-    l->texts[l->ntexts++] = text;
+    keep_text(l, text);
+    return 0;
+}
+
+/* The fields a version 3 head line names, in order (event.h). */
+static const char *const head_fields[] = {"received",     "source", "session",  "mode",
+                                          "presentation", "viewer", "prospect", "account",
+                                          "campaign",     "owner"};
+#define HEAD_VALUES 11
+
+/* A version 3 entry: k batches, each a head line and its event lines. */
+static int read_batches(const char *id, const char *const *fv, size_t nf, const char *batches,
+                        size_t blen, dp_entry_list *l, dp_err *err)
+{
+    const char *kstr = NULL, *nstr = NULL;
+    for (size_t i = 0; i + 1 < nf; i += 2) {
+        if (!strcmp(fv[i], "k"))
+            kstr = fv[i + 1];
+        else if (!strcmp(fv[i], "n"))
+            nstr = fv[i + 1];
+        else if (strcmp(fv[i], "v") != 0 && strcmp(fv[i], "batches") != 0)
+            return dp_err_set(err, -EINVAL, "entry: unknown field '%.32s'", fv[i]);
+    }
+    int64_t k, n;
+    if (to_int(kstr, 1, DP_ENTRY_BATCHES_MAX, &k) != 0)
+        return dp_err_set(err, -EINVAL, "entry: bad k");
+    if (to_int(nstr, 1, DP_ENTRY_BATCHES_MAX * (int64_t)DP_ENTRY_EVENTS_MAX, &n) != 0)
+        return dp_err_set(err, -EINVAL, "entry: bad n");
+    if (batches == NULL || memchr(batches, '\0', blen) != NULL)
+        return dp_err_set(err, -EINVAL, "entry: bad batches");
+    char *text = dp_strndup(batches, blen);
+    size_t start = l->n;
+    char *line = text;
+    int64_t events = 0;
+    int rc = 0;
+    for (int64_t b = 0; b < k && rc == 0; b++) {
+        if (line == NULL) {
+            rc = dp_err_set(err, -EINVAL, "entry: %lld batches where k says %lld", (long long)b,
+                            (long long)k);
+            break;
+        }
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        char *tok[HEAD_VALUES + 1];
+        int nt = 0;
+        for (char *p = line; nt <= HEAD_VALUES;) { /* one more than a head has: refused */
+            tok[nt++] = p;
+            char *sp = strchr(p, ' ');
+            if (sp == NULL) break;
+            *sp = '\0';
+            p = sp + 1;
+        }
+        int64_t bn;
+        if (nt != HEAD_VALUES || to_int(tok[HEAD_VALUES - 1], 1, DP_ENTRY_EVENTS_MAX, &bn) != 0) {
+            rc = dp_err_set(err, -EINVAL, "entry: batch %lld: bad head line", (long long)b);
+            break;
+        }
+        const char *pairs[2 * (HEAD_VALUES - 1)];
+        size_t np = 0;
+        for (int t = 0; t < HEAD_VALUES - 1; t++) {
+            if (t >= 6 && tok[t][0] == '\0') continue; /* absent prospect, account, ... */
+            pairs[np++] = head_fields[t];
+            pairs[np++] = tok[t];
+        }
+        line = nl ? nl + 1 : NULL;
+        rc = batch_events(id, pairs, np, bn, &line, l, err);
+        events += bn;
+    }
+    if (rc == 0 && line != NULL)
+        rc = dp_err_set(err, -EINVAL, "entry: more batches than k says (%lld)", (long long)k);
+    if (rc == 0 && events != n)
+        rc = dp_err_set(err, -EINVAL, "entry: %lld events where n says %lld", (long long)events,
+                        (long long)n);
+    if (rc != 0) {
+        l->n = start;
+        dp_free(text);
+        return rc;
+    }
+    keep_text(l, text);
     return 0;
 }
 
@@ -230,8 +323,8 @@ int dp_entry_read(const redisReply *r, dp_entry_list *l, char *id, size_t idsz, 
     if (f->type != REDIS_REPLY_ARRAY || f->elements > 64 || f->elements % 2)
         return dp_err_set(err, -EINVAL, "entry: malformed fields");
     const char *fv[64];
-    const char *v = NULL, *events = NULL;
-    size_t evlen = 0;
+    const char *v = NULL, *events = NULL, *batches = NULL;
+    size_t evlen = 0, blen = 0;
     for (size_t i = 0; i < f->elements; i++) {
         if (f->element[i]->type != REDIS_REPLY_STRING)
             return dp_err_set(err, -EINVAL, "entry: malformed fields");
@@ -241,8 +334,14 @@ int dp_entry_read(const redisReply *r, dp_entry_list *l, char *id, size_t idsz, 
             events = fv[i];
             evlen = f->element[i]->len;
         }
+        if (i % 2 == 1 && !strcmp(fv[i - 1], "batches")) {
+            batches = fv[i];
+            blen = f->element[i]->len;
+        }
     }
     if (v && !strcmp(v, DP_ENTRY_VERSION))
+        return read_batches(id, fv, f->elements, batches, blen, l, err);
+    if (v && !strcmp(v, DP_ENTRY_VERSION_V2))
         return read_batch(id, fv, f->elements, events, evlen, l, err);
     dp_entry *e = list_push(l);
     snprintf(e->id, sizeof(e->id), "%s", id);

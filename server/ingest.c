@@ -1,8 +1,10 @@
-/* POST /v1/events and GET /v1/pixel.gif: validate, authenticate, then one
- * XADD per batch (one stream entry holding all its events: event.h); 202
- * only once the batch is durable: Redis answered the XADD, or, when Redis is down, slower than redis_timeout_ms or refusing
- * writes, the whole batch is fsynced in the local spool (spool.h), from
- * which it is replayed later. 503 only when neither can take it.
+/* POST /v1/events and GET /v1/pixel.gif: validate, authenticate, then the
+ * batch's lines join its shard's XADD of this loop iteration (one stream
+ * entry holding every batch of the iteration: xadd_group.h, event.h); 202
+ * only once the batch is durable: Redis answered that XADD, or, when Redis
+ * is down, slower than redis_timeout_ms or refusing writes, the batch is
+ * fsynced in the local spool (spool.h) as an entry of its own, from which
+ * it is replayed later. 503 only when neither can take it.
  *
  * An ingest outlives its connection if the client goes away while Redis is
  * answering: the connection detaches, the XADD callbacks still arrive, and
@@ -35,16 +37,12 @@ struct dp_ingest {
     int has_link;
     const char *presentation;
     const char *source;
-    char stream[32]; /* the session's shard stream */
+    unsigned shard;  /* the session's shard */
+    char stream[32]; /* and its stream */
     char viewer[40]; /* "a:" + 32 hex: this browser, for the day */
     char *ua;        /* user agent, until the viewer hash is made */
     char peer[64];
     int64_t received;
-    uint64_t sent_ns; /* when the XADDs were queued */
-    dp_buf cmds;      /* the XADDs in spool payload form: sent, or spooled */
-    uint32_t ncmds;
-    size_t outstanding;
-    size_t failed;
     dp_event pixel_event;
     char pixel_session[24];
 };
@@ -57,7 +55,6 @@ static void detach(void *p)
 static dp_ingest *ingest_new(dp_server *s, const char *source)
 {
     dp_ingest *in = dp_calloc(1, sizeof(*in));
-    dp_buf_init(&in->cmds, DP_SPOOL_RECORD_MAX);
     in->srv = s;
     in->source = source;
     return in;
@@ -66,7 +63,6 @@ static dp_ingest *ingest_new(dp_server *s, const char *source)
 static void ingest_free(dp_ingest *in)
 {
     if (in->batch.events != &in->pixel_event) dp_batch_free(&in->batch);
-    dp_buf_free(&in->cmds);
     dp_free(in->ua);
     dp_free(in);
 }
@@ -125,41 +121,49 @@ static void on_spooled(void *ud, int status)
     ingest_free(in);
 }
 
-/* Redis could not take the batch: the spool must. */
-static void spool_batch(dp_ingest *in)
+/* Redis could not take the batch: the spool must, as an entry of its own
+ * (a version 3 entry of one batch: text is its lines). */
+static void spool_lines(dp_ingest *in, const char *text, size_t len)
 {
-    int rc =
-        dp_spool_append(&in->srv->spool, in->cmds.data, in->cmds.len, in->ncmds, on_spooled, in);
+    dp_buf payload;
+    dp_buf_init(&payload, DP_SPOOL_RECORD_MAX);
+    char num[24];
+    size_t nl;
+    const char *n = dp_i64_to_str((int64_t)in->batch.nevents, num, &nl);
+    const char *argv[] = {"XADD", in->stream, "*",       "v", DP_ENTRY_VERSION, "k", "1",
+                          "n",    n,          "batches", text};
+    const size_t lens[] = {4, strlen(in->stream), 1, 1, 1, 1, 1, 1, nl, 7, len};
+    size_t mark;
+    int rc = dp_spool_payload_begin(&payload, &mark);
+    if (rc == 0) rc = dp_resp_command(&payload, 11, argv, lens);
+    if (rc == 0) rc = dp_spool_payload_end(&payload, mark);
+    if (rc == 0)
+        rc = dp_spool_append(&in->srv->spool, payload.data, payload.len, 1, on_spooled, in);
+    else
+        rc = -E2BIG;
+    dp_buf_free(&payload);
     if (rc == 0) return;
     if (rc == -ENOSPC)
         respond_unavailable(in, DP_REJECT_SPOOL_FULL,
                             "event store unavailable and the spool is full; retry later");
+    else if (rc == -E2BIG)
+        respond_unavailable(in, DP_REJECT_UNAVAILABLE, "batch too large to store");
     else
         respond_unavailable(in, DP_REJECT_UNAVAILABLE, "event store unavailable; retry later");
     ingest_free(in);
 }
 
-static void finish(dp_ingest *in)
+/* The answer for a batch that joined an XADD (xadd_group.h): in Redis, or
+ * to the spool (all of it: duplicates of what got in are counted once). */
+void dp__ingest_stored(void *member, int status, const char *text, size_t len)
 {
-    if (in->failed) {
-        spool_batch(in); /* all of it: duplicates of what got in are counted once */
+    dp_ingest *in = member;
+    if (status != 0) {
+        spool_lines(in, text, len);
         return;
     }
     respond_ok(in);
     ingest_free(in);
-}
-
-static void on_xadd(dp_redis *r, redisReply *reply, void *priv)
-{
-    dp_ingest *in = priv;
-    (void)r;
-    if (reply != NULL)
-        dp_metrics_xadd_latency(&in->srv->metrics, (uv_hrtime() - in->sent_ns) / 1000);
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        if (in->failed++ == 0)
-            dp_warn("ingest: XADD failed: %s", reply ? reply->str : "connection lost");
-    }
-    if (--in->outstanding == 0) finish(in);
 }
 
 /* The longest line one event can make: four numbers (20 characters at
@@ -226,65 +230,46 @@ static int events_text(const dp_batch *b, dp_buf *o)
     return 0;
 }
 
-/* The batch's one stream entry (include/deckpulse/event.h), as an XADD in
- * spool payload form, into in->cmds. */
-static int add_batch(dp_ingest *in)
+/* The longest head line: two numbers, seven identifiers, the viewer, the
+ * source, the mode and the separators. */
+#define HEAD_LINE_MAX (2 * 20 + 7 * DP_ID_MAX + 40 + 8 + 8 + 16)
+
+/* The batch's lines in a version 3 entry (event.h): its head line, then
+ * its events, appended to o. */
+static int write_lines(void *ud, dp_buf *o)
 {
-    const char *argv[32];
-    size_t lens[32];
-    char nums[2][24];
-    int argc = 0;
-#define ARG(s)                                                                                     \
-    do {                                                                                           \
-        argv[argc] = (s);                                                                          \
-        lens[argc] = strlen(argv[argc]);                                                           \
-        argc++;                                                                                    \
-    } while (0)
-#define PAIR(f, v)                                                                                 \
-    do {                                                                                           \
-        ARG(f);                                                                                    \
-        ARG(v);                                                                                    \
-    } while (0)
+    dp_ingest *in = ud;
     const dp_batch *b = &in->batch;
-    dp_buf *text = &in->srv->resp; /* scratch: used and emptied before returning */
-    dp_buf_reset(text);
-    if (events_text(b, text) != 0) return -E2BIG;
-    ARG("XADD");
-    ARG(in->stream);
-    ARG("*");
-    PAIR("v", DP_ENTRY_VERSION);
-    ARG("received");
-    argv[argc] = dp_i64_to_str(in->received, nums[0], &lens[argc]);
-    argc++;
-    PAIR("source", in->source);
-    PAIR("session", b->session);
-    PAIR("mode", dp_mode_names[b->mode]);
-    PAIR("presentation", in->presentation);
-    PAIR("viewer", in->viewer);
+    if (dp_buf_reserve(o, HEAD_LINE_MAX) != 0) return -E2BIG;
+    char *w = o->data + o->len;
+    w = put_num(w, in->received);
+    *w++ = ' ';
+    w = put_str(w, in->source);
+    *w++ = ' ';
+    w = put_str(w, b->session);
+    *w++ = ' ';
+    w = put_str(w, dp_mode_names[b->mode]);
+    *w++ = ' ';
+    w = put_str(w, in->presentation);
+    *w++ = ' ';
+    w = put_str(w, in->viewer);
+    *w++ = ' ';
     if (in->has_link) {
-        PAIR("prospect", in->link.prospect);
-        if (in->link.account[0]) PAIR("account", in->link.account);
-        if (in->link.campaign[0]) PAIR("campaign", in->link.campaign);
-        if (in->link.owner[0]) PAIR("owner", in->link.owner);
+        w = put_str(w, in->link.prospect);
+        *w++ = ' ';
+        w = put_str(w, in->link.account);
+        *w++ = ' ';
+        w = put_str(w, in->link.campaign);
+        *w++ = ' ';
+        w = put_str(w, in->link.owner);
+        *w++ = ' ';
+    } else {
+        w = put_str(w, "    ");
     }
-    ARG("n");
-    argv[argc] = dp_i64_to_str((int64_t)b->nevents, nums[1], &lens[argc]);
-    argc++;
-    ARG("events");
-    argv[argc] = text->data;
-    lens[argc] = text->len;
-    argc++;
-#undef PAIR
-#undef ARG
-    /* RESP straight into the batch's payload (spool_record.h framing) */
-    dp_buf *o = &in->cmds;
-    size_t mark;
-    int rc = dp_spool_payload_begin(o, &mark);
-    if (rc == 0) rc = dp_resp_command(o, (size_t)argc, argv, lens);
-    if (rc == 0) rc = dp_spool_payload_end(o, mark);
-    in->ncmds++;
-    dp_buf_reset(text);
-    return rc;
+    w = put_num(w, (int64_t)b->nevents);
+    *w++ = '\n';
+    o->len = (size_t)(w - o->data);
+    return events_text(b, o);
 }
 
 static int redis_up(const dp_server *s)
@@ -292,38 +277,29 @@ static int redis_up(const dp_server *s)
     return s->have_redis && s->redis.state == DP_REDIS_UP && !s->redis.closing;
 }
 
-/* hiredis copies each command into its output buffer, shared by every
- * command of this loop iteration: one write to Redis. */
-static void send_all(dp_ingest *in)
+/* Straight to the spool when Redis is not up (or the XADD refused it). */
+static void spool_batch(dp_ingest *in)
 {
-    in->sent_ns = uv_hrtime();
-    in->outstanding = 1; /* until every command is queued */
-    size_t off = 0, len;
-    const char *cmd;
-    while (dp_spool_payload_next(in->cmds.data, in->cmds.len, &off, &cmd, &len) == 0) {
-        in->outstanding++;
-        if (dp_redis_formatted(&in->srv->redis, on_xadd, in, cmd, len) != 0) {
-            in->failed++;
-            in->outstanding--;
-        }
-    }
-    if (--in->outstanding == 0) finish(in);
-}
-
-/* The batch's commands, then Redis if it is up, else the spool. */
-static void dispatch(dp_ingest *in)
-{
-    /* one allocation for the batch's entry (~300 bytes + ~60 an event) */
-    dp_buf_reserve(&in->cmds, 512 + in->batch.nevents * 256);
-    if (add_batch(in) != 0) {
+    dp_buf *text = &in->srv->resp; /* scratch: spool_lines copies it */
+    dp_buf_reset(text);
+    if (write_lines(in, text) != 0) {
         respond_unavailable(in, DP_REJECT_UNAVAILABLE, "batch too large to store");
         ingest_free(in);
         return;
     }
-    if (redis_up(in->srv))
-        send_all(in);
-    else
-        spool_batch(in);
+    spool_lines(in, text->data, text->len);
+    dp_buf_reset(text);
+}
+
+/* The batch joins its shard's XADD of this loop iteration if Redis is up,
+ * else goes to the spool. */
+static void dispatch(dp_ingest *in)
+{
+    dp_server *s = in->srv;
+    if (redis_up(s) && dp_xgroup_add(&s->xgroups, in->shard, in, (uint32_t)in->batch.nevents,
+                                     write_lines, in) == 0)
+        return;
+    spool_batch(in);
 }
 
 static void make_viewer(dp_ingest *in)
@@ -462,9 +438,8 @@ static void start(dp_ingest *in, dp_conn *c)
         ua = "";
         ualen = 0;
     }
-    dp_key_stream(
-        in->stream, sizeof(in->stream),
-        dp_shard_of(in->batch.session, strlen(in->batch.session), (unsigned)s->cfg->shards));
+    in->shard = dp_shard_of(in->batch.session, strlen(in->batch.session), (unsigned)s->cfg->shards);
+    dp_key_stream(in->stream, sizeof(in->stream), in->shard);
     char today[11];
     dp_day(in->received, today);
     int current = s->have_salt && strcmp(today, s->salt_day) == 0;

@@ -74,6 +74,13 @@ static void render_base(dp_server *s, dp_buf *b)
     const dp_spool *sp = &s->spool;
     dp_buf_printf(
         b,
+        "# HELP dp_redis_xadds_total XADDs sent with accepted batches (one a shard a loop "
+        "iteration).\n"
+        "# TYPE dp_redis_xadds_total counter\n"
+        "dp_redis_xadds_total %llu\n"
+        "# HELP dp_redis_xadd_batches_total Batches those XADDs carried.\n"
+        "# TYPE dp_redis_xadd_batches_total counter\n"
+        "dp_redis_xadd_batches_total %llu\n"
         "# HELP dp_token_cache_hits_total Link tokens found verified in the cache.\n"
         "# TYPE dp_token_cache_hits_total counter\n"
         "dp_token_cache_hits_total %llu\n"
@@ -112,6 +119,7 @@ static void render_base(dp_server *s, dp_buf *b)
         "their segment).\n"
         "# TYPE dp_spool_torn_records_total counter\n"
         "dp_spool_torn_records_total %llu\n",
+        (unsigned long long)s->xgroups.sent, (unsigned long long)s->xgroups.members,
         (unsigned long long)s->tokens->hits, (unsigned long long)s->tokens->misses,
         (unsigned long long)sp->bytes, sp->nsegs, (unsigned long long)sp->max_bytes,
         (unsigned long long)sp->appended_records, (unsigned long long)sp->fsyncs,

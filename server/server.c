@@ -212,6 +212,10 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
         return rc;
     s->have_redis = 1;
     dp_redis_start(&s->redis);
+    dp_xgroups_init(&s->xgroups, loop, &s->redis, (unsigned)cfg->shards, dp__ingest_stored);
+    s->xgroups.on_latency = dp_metrics_xadd_latency;
+    s->xgroups.latency_ud = &s->metrics;
+    s->have_xgroups = 1;
     dp_spool_replay_start(&s->replay, loop, &s->spool, &s->redis);
     s->have_replay = 1;
     /* Reports read much more than ingest writes: their own connection, so
@@ -292,6 +296,7 @@ int dp_server_check_config(const dp_config *cfg, dp_err *err)
 static void abort_start(dp_server *s)
 {
     if (s->have_collector) dp_child_stop(&s->collector_child, 5000, NULL, NULL);
+    if (s->have_xgroups) dp_xgroups_close(&s->xgroups, NULL, NULL);
     if (s->have_redis) dp_redis_close(&s->redis, 1, NULL, NULL);
     if (s->have_rredis && !s->rredis.closing) dp_redis_close(&s->rredis, 1, NULL, NULL);
     if (s->have_redis_child) {
@@ -391,9 +396,20 @@ static void on_spool_closed(void *ud)
     maybe_done(s);
 }
 
+static void on_xgroups_closed(void *ud)
+{
+    dp_server *s = ud;
+    s->open_handles--;
+    maybe_done(s);
+}
+
 static void on_redis_closed(void *ud)
 {
     dp_server *s = ud;
+    if (s->have_xgroups && s->xgroups.check_open) {
+        s->open_handles++;
+        dp_xgroups_close(&s->xgroups, on_xgroups_closed, s);
+    }
     /* every ingest has its answer by now: what they spooled gets written */
     if (s->have_spool && !s->spool.closing) {
         s->open_handles++;
@@ -438,6 +454,7 @@ void dp__server_check_stopped(dp_server *s)
      * from Redis before it disconnects (unless the shutdown timer fired). */
     s->open_handles++; /* redis + child, released in on_child_stopped / on_redis_closed */
     int force = !uv_is_active((uv_handle_t *)&s->shutdown_timer);
+    if (s->have_xgroups) dp_xgroups_flush(&s->xgroups); /* the last batches, answered first */
     if (s->have_redis)
         dp_redis_close(&s->redis, force, on_redis_closed, s);
     else
@@ -499,6 +516,8 @@ void dp_server_free(dp_server *s)
     dp_free(s->rbuf);
     if (s->have_spool) dp_spool_free(&s->spool);
     s->have_spool = 0;
+    if (s->have_xgroups) dp_xgroups_free(&s->xgroups);
+    s->have_xgroups = 0;
     if (s->have_replay) dp_buf_free(&s->replay.buf);
     s->have_replay = 0;
     dp_buf_free(&s->resp);

@@ -19,6 +19,7 @@
 #include "redis.h"
 #include "spool.h"
 #include "spool_replay.h"
+#include "xadd_group.h"
 
 #define DP_READ_BUF 65536
 
@@ -58,6 +59,8 @@ typedef struct dp_server {
     uint64_t salt_gen; /* bumped whenever salt changes (viewer ids kept per connection) */
     int salt_local;    /* made here while Redis was away, not shared yet */
 
+    dp_xgroups xgroups; /* this loop iteration's XADD per shard (xadd_group.h) */
+    int have_xgroups;
     dp_spool spool; /* batches Redis could not take, until replayed */
     int have_spool;
     dp_spool_replay replay;
@@ -98,5 +101,7 @@ void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud);
 void dp_server_free(dp_server *s);
 /* The checks of dp_server_start that need no I/O: listen, api_keys, redis. */
 int dp_server_check_config(const dp_config *cfg, dp_err *err);
+/* A batch's answer from its XADD group (dp_xgroup_cb, ingest.c). */
+void dp__ingest_stored(void *member, int status, const char *text, size_t len);
 
 #endif

@@ -1,9 +1,27 @@
 /* deckpulse — the event model and the stream entry layout.
  *
- * This is the contract between deckpulse-server (which writes one Redis
- * stream entry per accepted batch: all its events come from one session,
- * one token and one request) and deckpulse-collector (which reads them).
- * Each entry is a flat list of field/value pairs, all values strings:
+ * This is the contract between deckpulse-server (which writes the batches
+ * it accepts to Redis streams) and deckpulse-collector (which reads them).
+ * A batch is one request's events: one session, one token. The server
+ * writes one entry per shard stream per loop iteration holding every batch
+ * accepted in it (version 3); the collector also reads the one-batch
+ * (version 2) and one-event (version 1) entries of earlier servers, so old
+ * streams and spools stay valid.
+ *
+ * Version 3: four fields, all values strings.
+ *
+ *   v         "3"
+ *   k         number of batches, 1..DP_ENTRY_BATCHES_MAX
+ *   n         number of events in all of them
+ *   batches   the batches one after the other, one line each for a batch's
+ *             head and then for each of its events ("\n" between lines, none
+ *             at the end). A head is eleven values separated by one space,
+ *             an absent one empty:
+ *                received source session mode presentation viewer
+ *                prospect account campaign owner n
+ *             and is followed by its n event lines (as "events" below).
+ *
+ * Version 2: one batch, a flat list of field/value pairs:
  *
  *   field          present          value
  *   v              always           entry schema version, "2"
@@ -39,11 +57,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Entries go to the stream of the session's shard, "dp:{N}:events"
+/* Entries go to the stream of the sessions' shard, "dp:{N}:events"
  * (keys.h). */
-#define DP_ENTRY_VERSION    "2"
-#define DP_ENTRY_VERSION_V1 "1"
-#define DP_ENTRY_EVENTS_MAX 100000 /* events in one entry: the max_events ceiling */
+#define DP_ENTRY_VERSION     "3"
+#define DP_ENTRY_VERSION_V2  "2"
+#define DP_ENTRY_VERSION_V1  "1"
+#define DP_ENTRY_EVENTS_MAX  100000 /* events in one batch: the max_events ceiling */
+#define DP_ENTRY_BATCHES_MAX 128    /* batches in one version 3 entry */
 
 #define DP_ID_MAX       64
 #define DP_SEQ_MAX      9007199254740991LL /* 2^53 - 1: exact in JavaScript */

@@ -108,8 +108,8 @@ class Redis:
 
     def entries(self, key="dp:{0}:events"):
         """XRANGE as a list of dicts of fields, one per event: a batch entry
-        (include/deckpulse/event.h, v 2) gives one dict per event, with the
-        batch's fields and the event's own."""
+        (include/deckpulse/event.h, v 2 or 3) gives one dict per event, with
+        its batch's fields and the event's own."""
         out = []
         for _id, fields in self.cmd("XRANGE", key, "-", "+"):
             out.extend(expand(dict(zip(fields[::2], fields[1::2]))))
@@ -125,18 +125,43 @@ EVENT_FIELDS = {"open": ["slides"], "close": [], "view": ["material", "slide", "
                 "action": ["material", "slide", "version", "name"]}
 
 
-def expand(entry):
-    """The events of one stream entry as dicts of fields (v 1: itself)."""
-    if entry.get("v") != "2":
-        return [entry]
-    common = {k: v for k, v in entry.items() if k not in ("v", "n", "events")}
+HEAD_FIELDS = ["received", "source", "session", "mode", "presentation", "viewer", "prospect",
+               "account", "campaign", "owner"]
+
+
+def _events(common, lines, v):
     out = []
-    for line in entry["events"].split("\n"):
+    for line in lines:
         tok = line.split(" ")
-        ev = dict(common, v="2", seq=tok[0], type=tok[1], at=tok[2])
+        ev = dict(common, v=v, seq=tok[0], type=tok[1], at=tok[2])
         ev.update(zip(EVENT_FIELDS[tok[1]], tok[3:]))
         out.append(ev)
-    assert len(out) == int(entry["n"]), entry
+    return out
+
+
+def expand(entry):
+    """The events of one stream entry as dicts of fields (v 1: itself; v 2:
+    one batch; v 3: several, each a head line and its events, parsed here
+    independently of the collector: include/deckpulse/event.h)."""
+    if entry.get("v") == "2":
+        common = {k: v for k, v in entry.items() if k not in ("v", "n", "events")}
+        out = _events(common, entry["events"].split("\n"), "2")
+        assert len(out) == int(entry["n"]), entry
+        return out
+    if entry.get("v") != "3":
+        return [entry]
+    assert set(entry) == {"v", "k", "n", "batches"}, entry
+    lines = entry["batches"].split("\n")
+    out, i, k = [], 0, 0
+    while i < len(lines):
+        head = lines[i].split(" ")
+        assert len(head) == 11, lines[i]
+        common = {f: x for f, x in zip(HEAD_FIELDS, head) if x != ""}
+        n = int(head[10])
+        out.extend(_events(common, lines[i + 1:i + 1 + n], "3"))
+        i += 1 + n
+        k += 1
+    assert k == int(entry["k"]) and len(out) == int(entry["n"]), entry
     return out
 
 

@@ -5,9 +5,11 @@ CORS, health, readiness and metrics behave as documented."""
 import gzip
 import http.client
 import json
+import socket
 import time
 
-from dp import (ADMIN, MARKETING, SALES, Env, batch, check, eq, finish, forge_token, view)
+from dp import (ADMIN, MARKETING, SALES, Env, batch, check, eq, expand, finish, forge_token,
+                view)
 
 with Env(allowed_origins="https://decks.example,https://other.example") as env:
     s, r = env.server, env.redis
@@ -59,7 +61,7 @@ with Env(allowed_origins="https://decks.example,https://other.example") as env:
     hc.close()
     got = r.entries()
     eq(len(got), 5, "stream length")
-    ident = {"v": "2", "source": "beacon", "session": "5f0c9a", "mode": "self",
+    ident = {"v": "3", "source": "beacon", "session": "5f0c9a", "mode": "self",
              "presentation": "p1", "prospect": "jane", "account": "acme",
              "campaign": "spring", "owner": "bob"}
     want = [
@@ -212,5 +214,85 @@ with Env() as env:
     eq(v, fresh, "the same viewer ids as hashing every request")
     eq(len({v["ka1"], v["ka2"], v["ka4"]}), 3, "another user agent or presentation, another id")
     eq((v["ka3"], v["ka5"]), (v["ka1"], v["ka1"]), "back to the first: the first id again")
+
+# Batches that arrive together share one XADD per shard stream (a version 3
+# entry, include/deckpulse/event.h): each still answered only once Redis
+# has it, with every field as it came, and a session's batches only in its
+# shard's stream.
+with Env(shards="2", access_log="false", allow_anonymous="true") as env:
+    s, r = env.server, env.redis
+    tokens = [s.mint("p1", "jane", account="acme", campaign="spring", owner="bob"),
+              s.mint("p2", "joe"), None]
+    socks, sent = [], {}
+    for i in range(48):
+        tok = tokens[i % 3]
+        sid = "grp-%02d" % i
+        events = [{"seq": 1, "type": "open", "at": 1763800000000 + i, "slides": 3},
+                  view(2, slide="s%d" % (i % 4), version=1 + i % 2, index=i % 3),
+                  {"seq": 3, "type": "dwell", "at": 1763800000500 + i, "material": "q3-pricing",
+                   "slide": "s%d" % (i % 4), "ms": 100 + i}]
+        body = json.dumps(batch(sid, events, tok, mode="live" if i % 5 == 0 else "self",
+                                presentation=None if tok else "public-deck")).encode()
+        req = (b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+               b"User-Agent: ua-%d\r\nContent-Length: %d\r\n\r\n" % (i % 2, len(body)) + body)
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        socks.append((c, req))
+        sent[sid] = (tok, events, i)
+    for c, req in socks:  # all written before any answer is read: one loop iteration or few
+        c.sendall(req)
+    for c, _ in socks:
+        got = b""
+        while b"\r\n\r\n" not in got or not got.endswith(b"}"):
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        eq(got.split(b"\r\n")[0], b"HTTP/1.1 202 Accepted", "grouped batch answered")
+        check(got.endswith(b'{"accepted":3}'), "grouped batch accepted 3: %r" % got[-40:])
+        c.close()
+    shard_of = {}
+    kmax = 0
+    nentries = 0
+    for shard in (0, 1):
+        for _id, fields in r.cmd("XRANGE", "dp:{%d}:events" % shard, "-", "+"):
+            f = dict(zip(fields[::2], fields[1::2]))
+            eq(f["v"], "3", "entries are version 3")
+            kmax = max(kmax, int(f["k"]))
+            nentries += 1
+            for ev in expand(f):
+                check(shard_of.setdefault(ev["session"], shard) == shard,
+                      "session %s in one shard only" % ev["session"])
+                ev["shard"] = shard
+                sent[ev["session"]] = sent[ev["session"]] + (ev,)
+    print("48 batches sent together: %d entries, at most %d batches in one" % (nentries, kmax))
+    check(len(set(shard_of.values())) == 2, "both shards used")
+    check(kmax > 1 and nentries < 48, "batches arriving together share an entry (%d entries, "
+          "at most %d batches in one)" % (nentries, kmax))
+    for sid, (tok, events, i, *stored) in sorted(sent.items()):
+        eq(len(stored), 3, "%s: each event stored once" % sid)
+        ident = {"v": "3", "source": "beacon", "session": sid, "mode": "live" if i % 5 == 0 else
+                 "self", "shard": shard_of[sid]}
+        if i % 3 == 0:
+            ident.update(presentation="p1", prospect="jane", account="acme", campaign="spring",
+                         owner="bob")
+        elif i % 3 == 1:
+            ident.update(presentation="p2", prospect="joe")
+        else:
+            ident.update(presentation="public-deck")
+        want = [dict(ident, seq="1", type="open", at=str(1763800000000 + i), slides="3"),
+                dict(ident, seq="2", type="view", at=str(events[1]["at"]), material="q3-pricing",
+                     slide="s%d" % (i % 4), version=str(1 + i % 2), index=str(i % 3)),
+                dict(ident, seq="3", type="dwell", at=str(1763800000500 + i),
+                     material="q3-pricing", slide="s%d" % (i % 4), version="1",
+                     ms=str(100 + i))]
+        for g in stored:
+            check(g.pop("viewer").startswith("a:"), "viewer id")
+            check(abs(int(g.pop("received")) - time.time() * 1000) < 60000, "received time")
+        eq(sorted(stored, key=lambda x: x["seq"]), want, "%s: stored field for field" % sid)
+    text = s.get("/metrics").body.decode().split("\n")
+    eq([l for l in text if l.startswith("dp_redis_xadd_batches_total ")],
+       ["dp_redis_xadd_batches_total 48"], "every batch counted in an XADD")
+    eq([l for l in text if l.startswith("dp_redis_xadds_total ")],
+       ["dp_redis_xadds_total %d" % nentries], "one XADD an entry")
 
 finish()

@@ -88,7 +88,7 @@ static void expect(const char *field, const char *value, const char *msg)
 static void test_poison(void **state)
 {
     (void)state;
-    expect("v", "3", "entry: v must be 1 or 2");
+    expect("v", "4", "entry: v must be 1, 2 or 3");
     expect("received", "x", "entry: bad received");
     expect("session", "a b", "entry: bad session");
     expect("seq", "-1", "entry: bad seq");
@@ -214,13 +214,118 @@ static void test_batch_poison(void **state)
     }
 }
 
+/* A version 3 entry (several batches, each a head line and its events)
+ * with k and n as given. */
+static int read_batches(const char *k, const char *n, const char *batches, dp_entry_list *l,
+                        dp_err *err)
+{
+    const char *fv[] = {"v", "3", "k", k, "n", n, "batches", batches};
+    fake f;
+    fake_entry(&f, "2-9", fv, 8);
+    char id[DP_ENTRY_ID_MAX];
+    return dp_entry_read(&f.top, l, id, sizeof(id), err);
+}
+
+#define HEAD_JANE "1795000000000 beacon s1 self p1 " VIEWER " jane acme  bob "
+#define HEAD_ANON "1795100000000 pixel px-1 live p2 " VIEWER "     "
+
+static void test_batches_entry(void **state)
+{
+    (void)state;
+    dp_entry_list l = {0};
+    dp_err err = {""};
+    int rc = read_batches("2", "3",
+                          HEAD_JANE
+                          "2\n1 open 1763800000123 12\n2 view 1763800000200 q3 roi 2 3\n" HEAD_ANON
+                          "1\n1 open 1795000086400",
+                          &l, &err);
+    if (rc != 0) fail_msg("%s", err.msg);
+    assert_int_equal(l.n, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(l.v[i].id, "2-9");
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(l.v[i].source, "beacon");
+        assert_string_equal(l.v[i].session, "s1");
+        assert_string_equal(l.v[i].mode, "self");
+        assert_string_equal(l.v[i].presentation, "p1");
+        assert_string_equal(l.v[i].viewer, VIEWER);
+        assert_string_equal(l.v[i].prospect, "jane");
+        assert_string_equal(l.v[i].account, "acme");
+        assert_null(l.v[i].campaign);
+        assert_string_equal(l.v[i].owner, "bob");
+        assert_int_equal(l.v[i].received, 1795000000000LL);
+        assert_string_equal(l.v[i].day, "2026-11-18");
+    }
+    assert_int_equal(l.v[0].type, DP_EV_OPEN);
+    assert_int_equal(l.v[0].slides, 12);
+    assert_int_equal(l.v[1].type, DP_EV_VIEW);
+    assert_int_equal(l.v[1].index, 3);
+    assert_string_equal(l.v[2].source, "pixel");
+    assert_string_equal(l.v[2].session, "px-1");
+    assert_string_equal(l.v[2].mode, "live");
+    assert_string_equal(l.v[2].presentation, "p2");
+    assert_null(l.v[2].prospect);
+    assert_null(l.v[2].account);
+    assert_null(l.v[2].owner);
+    assert_string_equal(l.v[2].day, "2026-11-19");
+    assert_int_equal(l.v[2].slides, 0);
+    dp_entry_list_free(&l);
+}
+
+static void test_batches_poison(void **state)
+{
+    (void)state;
+    const struct {
+        const char *k, *n, *batches, *msg;
+    } cases[] = {
+        {"0", "1", HEAD_ANON "1\n1 close 1795000086400", "entry: bad k"},
+        {"129", "1", HEAD_ANON "1\n1 close 1795000086400", "entry: bad k"},
+        {"1", "x", HEAD_ANON "1\n1 close 1795000086400", "entry: bad n"},
+        {"2", "1", HEAD_ANON "1\n1 close 1795000086400", "entry: 1 batches where k says 2"},
+        {"1", "2", HEAD_ANON "1\n1 close 1795000086400\n" HEAD_ANON "1\n1 close 1795000086400",
+         "entry: more batches than k says (1)"},
+        {"1", "2", HEAD_ANON "1\n1 close 1795000086400", "entry: 1 events where n says 2"},
+        {"1", "2", HEAD_ANON "2\n1 close 1795000086400", "entry: 1 events where n says 2"},
+        {"1", "1", "1795000086400 pixel px-1 live p2 " VIEWER " 1\n1 close 1795000086400",
+         "entry: batch 0: bad head line"},
+        {"1", "1", HEAD_ANON "1 x\n1 close 1795000086400", "entry: batch 0: bad head line"},
+        {"1", "1", HEAD_ANON "0\n1 close 1795000086400", "entry: batch 0: bad head line"},
+        {"1", "1", "1795000086400 pixel px/1 live p2 " VIEWER "     1\n1 close 1795000086400",
+         "entry: bad session"},
+        {"1", "1", "1795000086400 pixel px-1 live p2 " VIEWER "  acme   1\n1 close 1795000086400",
+         "entry: account without prospect"},
+        {"1", "1", HEAD_ANON "1\n1 close 1795000086400 7", "entry: event 0: bad line"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        dp_entry_list l = {0};
+        dp_err err = {""};
+        /* one good entry first: a refused one leaves the list as it was */
+        assert_int_equal(read_batches("1", "1", HEAD_ANON "1\n1 close 1795000086400", &l, &err), 0);
+        int rc = read_batches(cases[i].k, cases[i].n, cases[i].batches, &l, &err);
+        if (rc != -EINVAL || strcmp(err.msg, cases[i].msg) != 0)
+            fail_msg("case %zu: got %d '%s', want '%s'", i, rc, err.msg, cases[i].msg);
+        assert_int_equal(l.n, 1);
+        dp_entry_list_free(&l);
+    }
+    /* the second of two batches refused: none of the entry is kept */
+    dp_entry_list l = {0};
+    dp_err err = {""};
+    assert_int_equal(read_batches("2", "2",
+                                  HEAD_ANON "1\n1 close 1795000086400\n" HEAD_ANON
+                                            "1\n1 scroll 1795000086400",
+                                  &l, &err),
+                     -EINVAL);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(l.ntexts, 0);
+    dp_entry_list_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid),
-        cmocka_unit_test(test_poison),
-        cmocka_unit_test(test_batch_entry),
-        cmocka_unit_test(test_batch_poison),
+        cmocka_unit_test(test_valid),         cmocka_unit_test(test_poison),
+        cmocka_unit_test(test_batch_entry),   cmocka_unit_test(test_batch_poison),
+        cmocka_unit_test(test_batches_entry), cmocka_unit_test(test_batches_poison),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

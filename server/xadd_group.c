@@ -1,0 +1,215 @@
+/* One XADD per shard per loop iteration: xadd_group.h. */
+#include "xadd_group.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "deckpulse/event.h"
+#include "deckpulse/keys.h"
+#include "log.h"
+#include "resp.h"
+
+/* Room kept before the text for the XADD's RESP head, written when the
+ * group is sent, so the text is never copied on our side. */
+#define HEAD_ROOM 160
+
+typedef struct member {
+    void *ud;
+    size_t off, len; /* its lines in text */
+} member;
+
+struct dp_xgroup {
+    dp_xgroups *owner;
+    unsigned shard;
+    dp_buf text; /* HEAD_ROOM bytes, then the batches' lines */
+    member *m;
+    size_t n, cap;
+    uint64_t events;
+    uint64_t sent_ns;
+};
+
+static void on_check(uv_check_t *h);
+
+void dp_xgroups_init(dp_xgroups *g, uv_loop_t *loop, dp_redis *redis, unsigned shards,
+                     dp_xgroup_cb cb)
+{
+    memset(g, 0, sizeof(*g));
+    g->loop = loop;
+    g->redis = redis;
+    g->cb = cb;
+    g->shards = shards ? shards : 1;
+    g->filling = dp_calloc(g->shards, sizeof(*g->filling));
+    uv_check_init(loop, &g->check);
+    g->check.data = g;
+    g->check_open = 1;
+}
+
+static dp_xgroup *group_new(dp_xgroups *g, unsigned shard)
+{
+    dp_xgroup *x = dp_calloc(1, sizeof(*x));
+    x->owner = g;
+    x->shard = shard;
+    dp_buf_init(&x->text, 0);
+    dp_buf_reserve(&x->text, HEAD_ROOM + 4096);
+    x->text.len = HEAD_ROOM;
+    return x;
+}
+
+static void group_free(dp_xgroup *x)
+{
+    dp_buf_free(&x->text);
+    dp_free(x->m);
+    dp_free(x);
+}
+
+/* Every member's answer, then the group is gone. */
+static void done(dp_xgroup *x, int status)
+{
+    dp_xgroups *g = x->owner;
+    for (size_t i = 0; i < x->n; i++)
+        g->cb(x->m[i].ud, status, x->text.data + x->m[i].off, x->m[i].len);
+    group_free(x);
+}
+
+static void on_reply(dp_redis *r, redisReply *reply, void *priv)
+{
+    dp_xgroup *x = priv;
+    dp_xgroups *g = x->owner;
+    (void)r;
+    if (reply != NULL && g->on_latency)
+        g->on_latency(g->latency_ud, (uv_hrtime() - x->sent_ns) / 1000);
+    int failed = reply == NULL || reply->type == REDIS_REPLY_ERROR;
+    if (failed)
+        dp_warn("ingest: XADD of %zu batch(es) failed: %s", x->n,
+                reply ? reply->str : "connection lost");
+    done(x, failed ? -EIO : 0);
+}
+
+static char *put(char *w, const char *s, size_t n)
+{
+    memcpy(w, s, n);
+    return w + n;
+}
+
+/* "$len\r\nvalue\r\n" */
+static char *put_bulk(char *w, const char *s, size_t n)
+{
+    char num[24];
+    size_t nl;
+    const char *d = dp_i64_to_str((int64_t)n, num, &nl);
+    *w++ = '$';
+    w = put(w, d, nl);
+    w = put(w, "\r\n", 2);
+    w = put(w, s, n);
+    return put(w, "\r\n", 2);
+}
+
+static void send_group(dp_xgroups *g, dp_xgroup *x)
+{
+    g->filling[x->shard] = NULL;
+    char stream[32], head[HEAD_ROOM], kn[24], nn[24], tl[24];
+    dp_key_stream(stream, sizeof(stream), x->shard);
+    size_t kl, nl, tll;
+    const char *k = dp_i64_to_str((int64_t)x->n, kn, &kl);
+    const char *n = dp_i64_to_str((int64_t)x->events, nn, &nl);
+    size_t textlen = x->text.len - HEAD_ROOM;
+    const char *t = dp_i64_to_str((int64_t)textlen, tl, &tll);
+    char *w = head;
+    w = put(w, "*11\r\n$4\r\nXADD\r\n", 15);
+    w = put_bulk(w, stream, strlen(stream));
+    w = put(w, "$1\r\n*\r\n$1\r\nv\r\n", 14);
+    w = put_bulk(w, DP_ENTRY_VERSION, 1);
+    w = put(w, "$1\r\nk\r\n", 7);
+    w = put_bulk(w, k, kl);
+    w = put(w, "$1\r\nn\r\n", 7);
+    w = put_bulk(w, n, nl);
+    w = put(w, "$7\r\nbatches\r\n$", 14);
+    w = put(w, t, tll);
+    w = put(w, "\r\n", 2);
+    size_t hl = (size_t)(w - head);
+    char *start = x->text.data + HEAD_ROOM - hl;
+    memcpy(start, head, hl);
+    dp_buf_append(&x->text, "\r\n", 2);
+    x->sent_ns = uv_hrtime();
+    size_t len = (size_t)(x->text.data + x->text.len - start);
+    if (dp_redis_formatted(g->redis, on_reply, x, start, len) != 0) {
+        done(x, -EAGAIN);
+        return;
+    }
+    g->sent++;
+    g->members += x->n;
+}
+
+int dp_xgroup_add(dp_xgroups *g, unsigned shard, void *member_ud, uint32_t nevents,
+                  int (*write)(void *ud, dp_buf *text), void *ud)
+{
+    if (!g->check_open) return -EAGAIN;
+    if (shard >= g->shards) return -EINVAL;
+    dp_xgroup *x = g->filling[shard];
+    if (x && (x->n >= DP_ENTRY_BATCHES_MAX || x->text.len - HEAD_ROOM >= DP_XGROUP_BYTES)) {
+        send_group(g, x); /* full: the member starts the next one */
+        x = NULL;
+    }
+    int fresh = x == NULL;
+    if (fresh) x = group_new(g, shard);
+    size_t mark = x->text.len;
+    if (x->n) dp_buf_append(&x->text, "\n", 1);
+    size_t off = x->text.len;
+    int rc = write(ud, &x->text);
+    if (rc != 0) {
+        if (fresh) {
+            group_free(x);
+        } else {
+            x->text.len = mark;
+        }
+        return rc;
+    }
+    if (x->n == x->cap) {
+        x->cap = x->cap ? x->cap * 2 : 16;
+        x->m = dp_realloc(x->m, x->cap * sizeof(*x->m));
+    }
+    x->m[x->n++] = (member){member_ud, off, x->text.len - off};
+    x->events += nevents;
+    g->filling[shard] = x;
+    if (!uv_is_active((uv_handle_t *)&g->check)) uv_check_start(&g->check, on_check);
+    return 0;
+}
+
+void dp_xgroups_flush(dp_xgroups *g)
+{
+    for (unsigned i = 0; i < g->shards; i++)
+        if (g->filling[i]) send_group(g, g->filling[i]);
+}
+
+/* After the poll phase that read this iteration's requests. */
+static void on_check(uv_check_t *h)
+{
+    dp_xgroups *g = h->data;
+    uv_check_stop(h);
+    dp_xgroups_flush(g);
+}
+
+static void on_check_closed(uv_handle_t *h)
+{
+    dp_xgroups *g = h->data;
+    if (g->on_closed) g->on_closed(g->closed_ud);
+}
+
+void dp_xgroups_close(dp_xgroups *g, void (*on_closed)(void *), void *ud)
+{
+    dp_xgroups_flush(g);
+    if (!g->check_open) return;
+    g->check_open = 0;
+    g->on_closed = on_closed;
+    g->closed_ud = ud;
+    uv_close((uv_handle_t *)&g->check, on_check_closed);
+}
+
+void dp_xgroups_free(dp_xgroups *g)
+{
+    if (g->filling)
+        for (unsigned i = 0; i < g->shards; i++)
+            if (g->filling[i]) group_free(g->filling[i]);
+    dp_free(g->filling);
+    g->filling = NULL;
+}
