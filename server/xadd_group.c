@@ -39,6 +39,7 @@ void dp_xgroups_init(dp_xgroups *g, uv_loop_t *loop, dp_redis *redis, unsigned s
     g->cb = cb;
     g->shards = shards ? shards : 1;
     g->filling = dp_calloc(g->shards, sizeof(*g->filling));
+    g->inflight = dp_calloc(g->shards, sizeof(*g->inflight));
     uv_check_init(loop, &g->check);
     g->check.data = g;
     g->check_open = 1;
@@ -82,6 +83,11 @@ static void on_reply(dp_redis *r, redisReply *reply, void *priv)
     if (failed)
         dp_warn("ingest: XADD of %zu batch(es) failed: %s", x->n,
                 reply ? reply->str : "connection lost");
+    /* the shard's next group goes at the end of this loop iteration, with
+     * the batches read in it */
+    if (--g->inflight[x->shard] == 0 && g->filling[x->shard] &&
+        !uv_is_active((uv_handle_t *)&g->check) && g->check_open)
+        uv_check_start(&g->check, on_check);
     done(x, failed ? -EIO : 0);
 }
 
@@ -136,6 +142,7 @@ static void send_group(dp_xgroups *g, dp_xgroup *x)
         done(x, -EAGAIN);
         return;
     }
+    g->inflight[x->shard]++;
     g->sent++;
     g->members += x->n;
 }
@@ -171,7 +178,8 @@ int dp_xgroup_add(dp_xgroups *g, unsigned shard, void *member_ud, uint32_t neven
     x->m[x->n++] = (member){member_ud, off, x->text.len - off};
     x->events += nevents;
     g->filling[shard] = x;
-    if (!uv_is_active((uv_handle_t *)&g->check)) uv_check_start(&g->check, on_check);
+    if (g->inflight[shard] == 0 && !uv_is_active((uv_handle_t *)&g->check))
+        uv_check_start(&g->check, on_check);
     return 0;
 }
 
@@ -181,12 +189,15 @@ void dp_xgroups_flush(dp_xgroups *g)
         if (g->filling[i]) send_group(g, g->filling[i]);
 }
 
-/* After the poll phase that read this iteration's requests. */
+/* After the poll phase that read this iteration's requests: a shard's
+ * group goes unless its previous XADD is still unanswered (then it goes
+ * when that answer comes, with whatever joined meanwhile). */
 static void on_check(uv_check_t *h)
 {
     dp_xgroups *g = h->data;
     uv_check_stop(h);
-    dp_xgroups_flush(g);
+    for (unsigned i = 0; i < g->shards; i++)
+        if (g->filling[i] && g->inflight[i] == 0) send_group(g, g->filling[i]);
 }
 
 static void on_check_closed(uv_handle_t *h)
@@ -211,5 +222,7 @@ void dp_xgroups_free(dp_xgroups *g)
         for (unsigned i = 0; i < g->shards; i++)
             if (g->filling[i]) group_free(g->filling[i]);
     dp_free(g->filling);
+    dp_free(g->inflight);
     g->filling = NULL;
+    g->inflight = NULL;
 }

@@ -9,7 +9,10 @@
  * straight into the group's text); at the end of the loop iteration (a
  * uv_check, after the poll phase that read the requests) each group is sent
  * as one XADD, which hiredis writes in the next iteration's prepare phase
- * together with everything else. When Redis answers, or fails, every
+ * together with everything else — unless the shard's previous XADD is
+ * still unanswered: then the group keeps filling until that answer comes.
+ * So an idle Redis gets each batch at once, and a busy one fewer, larger
+ * XADDs (Redis's cost is per command: bench/RESULTS.md). When Redis answers, or fails, every
  * member's callback runs once with its own lines, so that a member Redis
  * did not take can be spooled alone. A group is also sent as soon as it
  * holds DP_ENTRY_BATCHES_MAX batches or DP_XGROUP_BYTES of text. */
@@ -39,6 +42,7 @@ typedef struct dp_xgroups {
     dp_xgroup_cb cb;
     unsigned shards;
     dp_xgroup **filling; /* per shard, NULL when empty */
+    unsigned *inflight;  /* per shard, XADDs sent and not answered yet */
     uv_check_t check;
     int check_open;
     void (*on_latency)(void *ud, uint64_t usec); /* per XADD answered */
