@@ -2,10 +2,11 @@
  * (the rules of PRODUCT.md's metric definitions; the key layout of
  * include/deckpulse/keys.h):
  *
- *  1. read, under WATCH, the state the batch depends on: each session's
- *     hash, which of its seqs were applied before (SMISMEMBER), its
- *     materials (smat), slide versions (ssv) and positions seen (sseen),
- *     and the first/last seen of its prospect and account;
+ *  1. read the state the batch depends on: each session's hash, which of
+ *     its seqs were applied before (SMISMEMBER), its materials (smat),
+ *     slide versions (ssv) and positions seen (sseen), and the first/last
+ *     seen of its prospect and account; the session hashes and the seen
+ *     ranges under WATCH (read_state says why that covers the rest);
  *  2. apply the events to that state here, gathering every write
  *     (rollup_ops.h: one HINCRBY per counter field, one SADD / PFADD /
  *     ZADD per key);
@@ -569,17 +570,17 @@ static int read_state(batch *b, redisContext *rc, dp_err *err)
     dp_buf q;
     dp_buf_init(&q, 0);
     size_t nq = 0;
-    /* WATCH everything read here that this batch then writes */
+    /* WATCH each session's hash and the seen ranges. A session's other
+     * state (seen, smat, ssv, sseen) is only ever written together with
+     * its hash (write_back: any applied event rewrites the hash; the sweep
+     * and the erasure change the hash too), so a change to any of them
+     * changes the hash. Redis 7.0's WATCH compares each key with every key
+     * already watched: five keys a session made it 25 times dearer. */
     const char **keys = NULL;
     size_t nk = 0;
     for (size_t i = 0; i < b->nsess; i++) {
-        sess *s = b->sv[i];
-        const char *k5[5] = {KEY(b, "sess:", s->sid), KEY(b, "seen:", s->sid), s->smat.key,
-                             s->ssv.key, s->sseen.key};
-        for (int j = 0; j < 5; j++) {
-            keys = grow(keys, nk, sizeof(char *));
-            keys[nk++] = k5[j];
-        }
+        keys = grow(keys, nk, sizeof(char *));
+        keys[nk++] = KEY(b, "sess:", b->sv[i]->sid);
     }
     for (size_t i = 0; i < b->nranges; i++) {
         keys = grow(keys, nk, sizeof(char *));
@@ -591,9 +592,9 @@ static int read_state(batch *b, redisContext *rc, dp_err *err)
     size_t *nmis = dp_calloc(b->nsess ? b->nsess : 1, sizeof(size_t));
     for (size_t i = 0; i < b->nsess; i++) {
         sess *s = b->sv[i];
-        const char *a1[] = {"HGETALL", keys[i * 5]};
+        const char *a1[] = {"HGETALL", keys[i]};
         put_cmds(&q, &nq, a1, 2, NULL, 0);
-        const char *mis[] = {"SMISMEMBER", keys[i * 5 + 1]};
+        const char *mis[] = {"SMISMEMBER", KEY(b, "seen:", s->sid)};
         size_t before = nq;
         put_cmds(&q, &nq, mis, 2, s->seqs, s->nseqs);
         nmis[i] = nq - before;
