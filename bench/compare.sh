@@ -7,7 +7,7 @@
 # Installs what it needs (nginx-light, its echo module), loopback only,
 # stops what it started, appends its table to bench/RESULTS.md.
 #
-#   bench/compare.sh [--seconds 10] [--rounds 2] [--connections 64]
+#   bench/compare.sh [--seconds 10] [--rounds 2] [--connections 64] [--ol-connections 256]
 #                    [--e2e-seconds 60] [--e2e-events 60000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
