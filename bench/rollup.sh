@@ -9,12 +9,15 @@
 # does with trivial commands), so the ratio says how many trivial commands'
 # worth of work one event costs.
 #
-#   bench/rollup.sh [events] [batch] [per]   (DP_BENCH_COLLECTOR=path: another build, for an A/B)
+#   bench/rollup.sh [events] [batch] [per] [prospects]
+#   (DP_BENCH_COLLECTOR=path: another build, for an A/B; prospects: how many
+#   the sessions belong to, 500 by default; 1 is the load generator's one link)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-200000}
 batch=${2:-500}
 per=${3:-16}
+prospects=${4:-500}
 scripts/deps.sh
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DDP_TESTS=OFF >/dev/null
 cmake --build build-bench -j"$(nproc)" >/dev/null
@@ -28,9 +31,9 @@ redis-server --port "$port" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --app
 rpid=$!
 for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
 
-python3 - "$events" "$per" > "$tmp/load.resp" <<'PY'
+python3 - "$events" "$per" "$prospects" > "$tmp/load.resp" <<'PY'
 import sys
-n, per = int(sys.argv[1]), int(sys.argv[2])
+n, per, prospects = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 out = sys.stdout.buffer
 def cmd(*args):
     a = [x.encode() if isinstance(x, str) else x for x in args]
@@ -58,7 +61,7 @@ for b0 in range(0, n, 4):
             lines.append(head % "action" + " %s s%d 1 book-demo" % (m, seq % 12))
     f = ["v", "2", "received", str(now + b0), "source", "beacon", "session", "bench-%d" % s,
          "mode", "self", "presentation", "pres-%d" % (s % 50), "viewer", "a:" + "%032x" % (s % 5000),
-         "prospect", "pr-%d" % (s % 500), "account", "acct-%d" % (s % 50),
+         "prospect", "pr-%d" % (s % prospects), "account", "acct-%d" % (s % prospects % 50),
          "n", str(len(lines)), "events", "\n".join(lines)]
     if per == 0:
         cmd("XADD", "dp:{0}:events", "*", *f)
@@ -74,7 +77,7 @@ redis-cli -p "$port" --pipe < "$tmp/load.resp" >/dev/null
 echo "== reference: redis-benchmark -P 64 INCR on the same Redis"
 ref=$(redis-benchmark -p "$port" -P 64 -n 2000000 -t incr --csv | awk -F'"' '/INCR/ {print $4}')
 echo "INCR: $ref requests/s"
-echo "== deckpulse-collector: $events events, batch $batch, $per batches an entry"
+echo "== deckpulse-collector: $events events, batch $batch, $per batches an entry, $prospects prospect(s)"
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 if [ -n "${DP_BENCH_STATS:-}" ]; then redis-cli -p "$port" CONFIG RESETSTAT >/dev/null; fi
 r0=$(cpu "$rpid")

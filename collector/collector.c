@@ -493,19 +493,32 @@ static int session(dp_collector *c, dp_err *err)
     int64_t last_tick = 0;
     while (!*c->stop) {
         size_t total = 0;
+        int behind = 0;
         for (unsigned s = 0; s < (unsigned)c->cfg->shards && !*c->stop; s++) {
             size_t got = 0;
             if ((rc = claim(c, s, err)) != 0) return rc;
             int block = c->cfg->shards == 1;
             if ((rc = read_group(c, s, ">", block, &got, err)) != 0) return rc;
             total += got;
+            if (got >= (size_t)c->cfg->collector_batch) behind = 1;
         }
         int64_t now = dp_now_ms();
         if (now - last_tick >= TICK_MS) {
             if ((rc = tick(c, err)) != 0) return rc;
             last_tick = now;
         }
-        if (total == 0 && c->cfg->shards > 1) usleep(50000);
+        if (total == 0 && c->cfg->shards > 1) {
+            usleep(50000);
+        } else if (total > 0 && !behind) {
+            /* caught up: let the next read gather what arrives meanwhile
+             * (one large transaction costs Redis far less than many small
+             * ones: bench/RESULTS.md) */
+            for (int64_t w = 0; w < c->cfg->collector_wait_ms && !*c->stop; w += 20)
+                usleep((useconds_t)(c->cfg->collector_wait_ms - w < 20
+                                        ? c->cfg->collector_wait_ms - w
+                                        : 20) *
+                       1000);
+        }
     }
     return tick(c, err);
 }

@@ -2,11 +2,11 @@
  * (the rules of PRODUCT.md's metric definitions; the key layout of
  * include/deckpulse/keys.h):
  *
- *  1. read the state the batch depends on: each session's hash, which of
- *     its seqs were applied before (SMISMEMBER), its materials (smat),
- *     slide versions (ssv) and positions seen (sseen), and the first/last
- *     seen of its prospect and account; the session hashes and the seen
- *     ranges under WATCH (read_state says why that covers the rest);
+ *  1. read the state the batch depends on: each session's hash (with its
+ *     materials, slide versions and positions seen: keys.h), which of its
+ *     seqs were applied before (SMISMEMBER), and the first/last seen of
+ *     its prospect and account; the session hashes and the seen ranges
+ *     under WATCH (read_state says why that covers the rest);
  *  2. apply the events to that state here, gathering every write
  *     (rollup_ops.h: one HINCRBY per counter field, one SADD / PFADD /
  *     ZADD per key);
@@ -56,8 +56,14 @@ typedef struct sess {
     size_t nseqs;
     const char **fresh; /* seqs applied now */
     size_t nfresh;
+    /* materials, slide versions and positions seen: fields "m:", "v:" and
+     * "p:" of the session's hash (keys.h) */
     cache smat, ssv, sseen;
+    int legacy; /* written by a collector before that: in keys of their own */
 } sess;
+
+/* The prefixes of the session hash's fields that hold smat, ssv, sseen. */
+static const char *const cache_prefix[3] = {"m:", "v:", "p:"};
 
 /* first/last seen of a prospect or account hash */
 typedef struct seen_range {
@@ -545,13 +551,33 @@ static void load_session(batch *b, sess *s, const redisReply *r)
     s->ended = e && !strcmp(e, "1");
 }
 
+/* The session hash's "m:", "v:" and "p:" fields into its caches; a
+ * session written before they were there (no "f" field) is legacy. */
+static void load_caches(batch *b, sess *s, const redisReply *r)
+{
+    cache *cs[3] = {&s->smat, &s->ssv, &s->sseen};
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *f = r->element[i], *v = r->element[i + 1];
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || f->len < 3 ||
+            f->str[1] != ':')
+            continue;
+        for (int k = 0; k < 3; k++)
+            if (f->str[0] == cache_prefix[k][0])
+                cache_put(b, cs[k], f->str + 2, k == 2 ? "" : dp_arena_strn(&b->a, v->str, v->len),
+                          0);
+    }
+    s->legacy = !s->isnew && field_of(r, "f") == NULL;
+}
+
+/* A legacy session's smat/ssv hash or sseen set, all of it to be written
+ * into the session hash (dirty). */
 static void load_cache(batch *b, cache *c, const redisReply *r, int is_set)
 {
     for (size_t i = 0; i < r->elements; i += is_set ? 1 : 2) {
         const redisReply *f = r->element[i];
         const redisReply *v = is_set ? NULL : r->element[i + 1];
         if (f->type != REDIS_REPLY_STRING || (v && v->type != REDIS_REPLY_STRING)) continue;
-        cache_put(b, c, f->str, v ? dp_arena_strn(&b->a, v->str, v->len) : "", 0);
+        cache_put(b, c, f->str, v ? dp_arena_strn(&b->a, v->str, v->len) : "", 1);
     }
 }
 
@@ -565,17 +591,65 @@ static redisReply *next_reply(redisContext *rc, dp_err *err)
     return r;
 }
 
+/* Sessions a collector before this one wrote keep their materials, slide
+ * versions and positions in keys of their own: read them (once: the write
+ * moves them into the session hash and deletes the keys). */
+static int read_legacy(batch *b, redisContext *rc, dp_err *err)
+{
+    dp_buf q;
+    dp_buf_init(&q, 0);
+    size_t nq = 0;
+    for (size_t i = 0; i < b->nsess; i++) {
+        sess *s = b->sv[i];
+        if (!s->legacy) continue;
+        const char *a2[] = {"HGETALL", s->smat.key};
+        const char *a3[] = {"HGETALL", s->ssv.key};
+        const char *a4[] = {"SMEMBERS", s->sseen.key};
+        put_cmds(&q, &nq, a2, 2, NULL, 0);
+        put_cmds(&q, &nq, a3, 2, NULL, 0);
+        put_cmds(&q, &nq, a4, 2, NULL, 0);
+    }
+    if (nq == 0) {
+        dp_buf_free(&q);
+        return 0;
+    }
+    int rc2 = 0;
+    if (redisAppendFormattedCommand(rc, q.data, q.len) != REDIS_OK) {
+        dp_buf_free(&q);
+        return dp_err_set(err, -EIO, "redis: %s", rc->errstr);
+    }
+    dp_buf_free(&q);
+    /* every reply is read, whatever happens */
+    for (size_t i = 0; i < b->nsess; i++) {
+        sess *s = b->sv[i];
+        if (!s->legacy) continue;
+        cache *cs[3] = {&s->smat, &s->ssv, &s->sseen};
+        for (int k = 0; k < 3; k++) {
+            redisReply *r = next_reply(rc, err);
+            if (r == NULL) return -EIO;
+            if (r->type == REDIS_REPLY_ARRAY)
+                load_cache(b, cs[k], r, k == 2);
+            else if (rc2 == 0)
+                rc2 = dp_err_set(err, -EINVAL, "rollup read: legacy session state: %.200s",
+                                 r->type == REDIS_REPLY_ERROR ? r->str : "not a hash or set");
+            freeReplyObject(r);
+        }
+    }
+    return rc2;
+}
+
 static int read_state(batch *b, redisContext *rc, dp_err *err)
 {
     dp_buf q;
     dp_buf_init(&q, 0);
     size_t nq = 0;
     /* WATCH each session's hash and the seen ranges. A session's other
-     * state (seen, smat, ssv, sseen) is only ever written together with
-     * its hash (write_back: any applied event rewrites the hash; the sweep
-     * and the erasure change the hash too), so a change to any of them
-     * changes the hash. Redis 7.0's WATCH compares each key with every key
-     * already watched: five keys a session made it 25 times dearer. */
+     * state (its seen set, and a legacy session's smat, ssv, sseen) is
+     * only ever written together with its hash (write_back: any applied
+     * event rewrites the hash; the sweep and the erasure change the hash
+     * too), so a change to any of them changes the hash. Redis 7.0's WATCH
+     * compares each key with every key already watched: five keys a
+     * session made it 25 times dearer. */
     const char **keys = NULL;
     size_t nk = 0;
     for (size_t i = 0; i < b->nsess; i++) {
@@ -598,12 +672,6 @@ static int read_state(batch *b, redisContext *rc, dp_err *err)
         size_t before = nq;
         put_cmds(&q, &nq, mis, 2, s->seqs, s->nseqs);
         nmis[i] = nq - before;
-        const char *a2[] = {"HGETALL", s->smat.key};
-        const char *a3[] = {"HGETALL", s->ssv.key};
-        const char *a4[] = {"SMEMBERS", s->sseen.key};
-        put_cmds(&q, &nq, a2, 2, NULL, 0);
-        put_cmds(&q, &nq, a3, 2, NULL, 0);
-        put_cmds(&q, &nq, a4, 2, NULL, 0);
     }
     for (size_t i = 0; i < b->nranges; i++) {
         const char *a[] = {"HMGET", b->ranges[i].key, "first_seen", "last_seen"};
@@ -639,6 +707,7 @@ static int read_state(batch *b, redisContext *rc, dp_err *err)
             break;
         }
         load_session(b, s, h);
+        load_caches(b, s, h);
         size_t base = 0;
         for (size_t c = 0; c < nmis[i]; c++, at++) {
             const redisReply *r = rs[at];
@@ -648,9 +717,6 @@ static int read_state(batch *b, redisContext *rc, dp_err *err)
                                   (void *)1);
             base += LIST_MAX;
         }
-        load_cache(b, &s->smat, rs[at++], 0);
-        load_cache(b, &s->ssv, rs[at++], 0);
-        load_cache(b, &s->sseen, rs[at++], 1);
     }
     for (size_t i = 0; rc2 == 0 && i < b->nranges; i++) {
         const redisReply *r = rs[at++];
@@ -672,30 +738,27 @@ static int read_state(batch *b, redisContext *rc, dp_err *err)
     dp_free(rs);
     dp_free(nmis);
     dp_free(keys);
+    if (rc2 == 0) rc2 = read_legacy(b, rc, err);
     return rc2;
 }
 
 /* --- 3. the writes --- */
 
-static void write_cache(batch *b, cache *c, int is_set, const char *ttl)
+/* The dirty fields of a session's caches, prefixed, as HSET pairs. */
+static const char **cache_fields(batch *b, sess *s, const char **argv, size_t *n)
 {
-    if (!c->dirty) return;
-    const char **argv = NULL;
-    size_t n = 0;
-    for (cval *v = c->list; v; v = v->next) {
-        if (!v->dirty) continue;
-        argv = grow(argv, n, sizeof(char *));
-        argv[n++] = v->field;
-        if (!is_set) {
-            argv = grow(argv, n, sizeof(char *));
-            argv[n++] = v->value;
+    cache *cs[3] = {&s->smat, &s->ssv, &s->sseen};
+    for (int k = 0; k < 3; k++) {
+        if (!cs[k]->dirty) continue;
+        for (cval *v = cs[k]->list; v; v = v->next) {
+            if (!v->dirty) continue;
+            argv = grow(argv, *n, sizeof(char *));
+            argv[(*n)++] = CAT(b, cache_prefix[k], v->field);
+            argv = grow(argv, *n, sizeof(char *));
+            argv[(*n)++] = k == 2 ? "1" : v->value;
         }
     }
-    const char *head[] = {is_set ? "SADD" : "HSET", c->key};
-    write_list(b, head, 2, argv, n);
-    dp_free(argv);
-    const char *pe[] = {"PEXPIRE", c->key, ttl};
-    write_cmd(b, 3, pe);
+    return argv;
 }
 
 static void write_back(batch *b, const char *ttl, const char *stream, const char *group,
@@ -711,26 +774,51 @@ static void write_back(batch *b, const char *ttl, const char *stream, const char
             write_cmd(b, 3, pe);
         }
         if (!s->dirty) continue;
-        write_cache(b, &s->smat, 0, ttl);
-        write_cache(b, &s->ssv, 0, ttl);
-        write_cache(b, &s->sseen, 1, ttl);
         const char *k = KEY(b, "sess:", s->sid);
         const char *lastrecv = dp_arena_i64(&b->a, s->lastrecv);
-        const char *hs[] = {"HSET",         k,
-                            "presentation", s->presentation,
-                            "prospect",     s->prospect ? s->prospect : "",
-                            "account",      s->account ? s->account : "",
-                            "mode",         s->mode,
-                            "slides",       dp_arena_i64(&b->a, s->slides),
-                            "maxidx",       dp_arena_i64(&b->a, s->maxidx),
-                            "seen",         dp_arena_i64(&b->a, s->seen),
-                            "completed",    s->completed ? "1" : "0",
-                            "lastseq",      dp_arena_i64(&b->a, s->lastseq),
-                            "last",         s->last ? s->last : "",
-                            "ended",        s->ended ? "1" : "0",
-                            "exit",         s->exit ? s->exit : "",
-                            "lastrecv",     lastrecv};
-        write_cmd(b, (int)(sizeof(hs) / sizeof(hs[0])), hs);
+        /* the state and the dirty cache fields in one HSET, one PEXPIRE */
+        const char *hs[] = {"f",
+                            "2",
+                            "presentation",
+                            s->presentation,
+                            "prospect",
+                            s->prospect ? s->prospect : "",
+                            "account",
+                            s->account ? s->account : "",
+                            "mode",
+                            s->mode,
+                            "slides",
+                            dp_arena_i64(&b->a, s->slides),
+                            "maxidx",
+                            dp_arena_i64(&b->a, s->maxidx),
+                            "seen",
+                            dp_arena_i64(&b->a, s->seen),
+                            "completed",
+                            s->completed ? "1" : "0",
+                            "lastseq",
+                            dp_arena_i64(&b->a, s->lastseq),
+                            "last",
+                            s->last ? s->last : "",
+                            "ended",
+                            s->ended ? "1" : "0",
+                            "exit",
+                            s->exit ? s->exit : "",
+                            "lastrecv",
+                            lastrecv};
+        size_t nf = sizeof(hs) / sizeof(hs[0]);
+        size_t cap = 4;
+        while (cap < nf)
+            cap *= 2; /* what grow() expects: it doubles at powers of two */
+        const char **fields = dp_malloc(cap * sizeof(char *));
+        memcpy(fields, hs, sizeof(hs));
+        fields = cache_fields(b, s, fields, &nf);
+        const char *head[] = {"HSET", k};
+        write_list(b, head, 2, fields, nf);
+        dp_free(fields);
+        if (s->legacy) {
+            const char *del[] = {"DEL", s->smat.key, s->ssv.key, s->sseen.key};
+            write_cmd(b, 4, del);
+        }
         const char *pe[] = {"PEXPIRE", k, ttl};
         write_cmd(b, 3, pe);
         const char *open = KEY(b, "open");
@@ -763,7 +851,8 @@ static void write_back(batch *b, const char *ttl, const char *stream, const char
         seen_range *g = range_of(b, prk);
         const char *z[] = {"ZADD", KEY(b, "prospects"), dp_arena_i64(&b->a, g->last), pr};
         write_cmd(b, 4, z);
-        const char *t[] = {"ZREMRANGEBYRANK", KEY(b, "ptl:", pr), "0", "-201"};
+        const char *t[] = {"ZREMRANGEBYRANK", KEY(b, "ptl:", pr), "0",
+                           dp_arena_i64(&b->a, -1 - DP_TIMELINE_MAX)};
         write_cmd(b, 4, t);
     }
     for (size_t i = 0; i < b->npvds; i++) {
@@ -830,6 +919,7 @@ static int attempt(dp_rollup *ro, redisContext *rc, const char *P, const char *s
     batch b;
     memset(&b, 0, sizeof(b));
     b.P = P;
+    b.ops.zadd_keep = DP_TIMELINE_MAX; /* the only ZADDs: timelines, trimmed to that */
     dp_buf_init(&b.out, 0);
     const char **acks = dp_malloc((n ? n : 1) * sizeof(char *));
     const char **seqstr = dp_malloc((n ? n : 1) * sizeof(char *));

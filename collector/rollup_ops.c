@@ -187,7 +187,18 @@ static size_t unique_ops(dp_ops *o, uint32_t **out)
     return nu;
 }
 
-static int emit_sorted(const dp_op **v, size_t n, dp_buf *out, size_t *ncmds)
+/* Higher (score, member) first; scores are decimal integers >= 0. */
+static int cmp_zadd(const void *pa, const void *pb)
+{
+    const dp_op *a = *(const dp_op *const *)pa, *b = *(const dp_op *const *)pb;
+    size_t la = strlen(a->score), lb = strlen(b->score);
+    if (la != lb) return la > lb ? -1 : 1;
+    int c = strcmp(a->score, b->score);
+    if (c == 0) c = strcmp(a->member, b->member);
+    return c > 0 ? -1 : c < 0 ? 1 : 0;
+}
+
+static int emit_sorted(const dp_ops *o, const dp_op **v, size_t n, dp_buf *out, size_t *ncmds)
 {
     size_t i = 0;
     while (i < n) {
@@ -217,6 +228,10 @@ static int emit_sorted(const dp_op **v, size_t n, dp_buf *out, size_t *ncmds)
             if (j == i || !same_op(v[j], v[w - 1])) v[w++] = v[j];
             j++;
         }
+        if (v[i]->kind == DP_OP_ZADD && o->zadd_keep && w - i > o->zadd_keep) {
+            qsort(v + i, w - i, sizeof(*v), cmp_zadd); /* the ones that can stay */
+            w = i + o->zadd_keep;
+        }
         for (size_t k = i; k < w; k += ARGS_MAX) {
             size_t end = k + ARGS_MAX < w ? k + ARGS_MAX : w;
             if (emit_group(v, k, end, out) != 0) return -E2BIG;
@@ -243,7 +258,7 @@ int dp_ops_emit(dp_ops *o, dp_buf *out, size_t *ncmds)
     for (size_t i = 0; i < n; i++)
         v[i] = &o->v[r[i].idx];
     dp_free(r);
-    int rc = emit_sorted(v, n, out, ncmds);
+    int rc = emit_sorted(o, v, n, out, ncmds);
     dp_free(v);
     return rc;
 }

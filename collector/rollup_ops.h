@@ -43,6 +43,11 @@ typedef struct dp_op {
 typedef struct dp_ops {
     dp_op *v;
     size_t n, cap;
+    /* ZADD keys are capped sorted sets keeping their zadd_keep highest
+     * (score, member), trimmed after the batch: so of a batch's members of
+     * one key only its zadd_keep highest can stay, and only they are sent
+     * (0: all). Scores are non-negative integers in decimal. */
+    size_t zadd_keep;
 } dp_ops;
 
 void dp_ops_free(dp_ops *o);

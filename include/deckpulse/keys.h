@@ -20,12 +20,15 @@
  *   T sess:<session>                  HASH     session: presentation prospect account mode
  *                                              slides (count) seen (slides seen) maxidx (highest
  *                                              index) completed lastseq last (last slide) ended
- *                                              exit lastrecv (last event time); expires dedup_ttl_s
- *   T sseen:<session>                 SET      positions (index) the session viewed
- *   T smat:<session>                  HASH     material -> day of the session's first view of it;
- *                                              "x|<material>" -> deepest index viewed in it
- *   T ssv:<session>                   HASH     "<material>|<slide>|<version>|" -> day of the
- *                                              session's first view of that slide version
+ *                                              exit lastrecv (last event time); expires dedup_ttl_s;
+ *                                              f = "2", and what the collector remembers of it:
+ *                                              "m:<material>" -> day of its first view of it,
+ *                                              "m:x|<material>" -> deepest index viewed in it,
+ *                                              "v:<material>|<slide>|<version>|" -> day of its
+ *                                              first view of that slide version,
+ *                                              "p:<index>" -> 1 for each position viewed
+ *     (sessions without f keep those in sseen:/smat:/ssv:<session>, as collectors before
+ *     wrote them; the next batch of the session moves them into the hash)
  *   T open                            ZSET     sessions not yet ended, by last receive time
  *
  *   T slides:<material>:<day>:<mode>  HASH     per slide version, field "<slide>|<version>|<stat>":
@@ -48,7 +51,8 @@
  *   T pdays:<id>                      SET      days with counters
  *   T ppres:<id>                      SET      the prospect's presentations
  *   T pseen:<prospect>:<material>     SET      slide ids the prospect viewed
- *   T ptl:<prospect>                  ZSET     last 200 events by client time ("at"), member
+ *   T ptl:<prospect>                  ZSET     last DP_TIMELINE_MAX (200) events by client time
+ *                                              ("at", then member), member
  *                                              "at|session|seq|type|material|slide|version|value"
  *   T prospects                       ZSET     prospect ids by last_seen
  *   T account:<id>                    HASH     first_seen last_seen (counters: its prospects')
@@ -77,8 +81,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define DP_GROUP      "rollup"
-#define DP_SHARDS_MAX 256
+#define DP_GROUP        "rollup"
+#define DP_SHARDS_MAX   256
+#define DP_TIMELINE_MAX 200 /* events kept in a prospect's timeline (ptl:) */
 
 /* Dwell histogram: bucket i holds dwell_ms <= dp_dwell_bounds[i]; the last
  * bucket holds the rest. Fine enough for median and p90 within a bucket. */

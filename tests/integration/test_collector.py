@@ -102,6 +102,60 @@ with Env(**SETTINGS) as env:
     fresh.stop()
     logs_clean(env)
 
+# 1b. Sessions a collector before this one wrote (materials, slide
+# versions and positions seen in smat:/ssv:/sseen: keys of their own, no
+# "f" in the session hash: include/deckpulse/keys.h) go on exactly: half
+# the traffic applied, every session turned into that form by hand, the
+# other half applied.
+def to_legacy(r):
+    n = 0
+    for k in r.cmd("KEYS", "dp:{0}:sess:*"):
+        sid = k[len("dp:{0}:sess:"):]
+        h = r.cmd("HGETALL", k)
+        f = dict(zip(h[::2], h[1::2]))
+        if "f" not in f:
+            continue
+        moved = [x for x in f if x[:2] in ("m:", "v:", "p:")]
+        for prefix, key in (("m:", "smat:"), ("v:", "ssv:")):
+            pairs = [y for x in moved if x.startswith(prefix) for y in (x[2:], f[x])]
+            if pairs:
+                r.cmd("HSET", "dp:{0}:" + key + sid, *pairs)
+        pos = [x[2:] for x in moved if x.startswith("p:")]
+        if pos:
+            r.cmd("SADD", "dp:{0}:sseen:" + sid, *pos)
+        r.cmd("HDEL", k, "f", *moved)
+        n += 1
+    return n
+
+
+with Env(**SETTINGS) as env:
+    t = Traffic(21, sessions=400)
+    reqs = t.batches(t.mint_links(env.server))
+    half = len(reqs) // 2
+    eq(set(post_all(env.server, reqs[:half])), {202}, "first half accepted")
+    c = env.collector("before")
+    check(wait_until(lambda: settled(env.redis), 120, 0.2), "first half applied")
+    eq(stop(c), 0, "collector exit code")
+    legacy = to_legacy(env.redis)
+    check(legacy > 300, "%d sessions in the earlier form" % legacy)
+    eq(set(post_all(env.server, reqs[half:])), {202}, "second half accepted")
+    c = env.collector("after")
+    check(wait_until(lambda: settled(env.redis), 120, 0.2), "second half applied")
+    compare(env.redis, t.recount(DAY), DAY, check, eq)
+    compare_sessions(env.redis, t, eq)
+    left = [k for k in env.redis.cmd("KEYS", "dp:{0}:s*:*")
+            if k.split(":")[2] in ("smat", "ssv", "sseen")]
+    moved = legacy - len({k.split(":", 3)[3] for k in left})
+    print("%d sessions in the earlier form, %d moved into their hash by the second half" % (
+        legacy, moved))
+    check(moved > 100, "sessions with events in the second half moved into their hash")
+    for k in left:  # what is left belongs to sessions the second half never touched
+        sid = k.split(":", 3)[3]
+        check(env.redis.cmd("HGET", "dp:{0}:sess:" + sid, "f") is None,
+              "%s kept only for a session not written since" % k)
+    eq(stop(c), 0, "collector exit code")
+    logs_clean(env)
+
 # 2. SIGKILL at random moments, at least ten times.
 with Env(**SETTINGS) as env:
     t, _ = load(env, 2, 800)

@@ -1,5 +1,6 @@
 /* A rollup batch's writes: counters summed per (key, field), members sent
- * once per key, long member lists cut into commands of 1000. */
+ * once per key, long member lists cut into commands of 1000, capped sorted
+ * sets sent only the members that can stay. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,12 +96,45 @@ static void test_long_lists(void **state)
     dp_arena_free(&a);
 }
 
+/* zadd_keep 3: of one key's members only the 3 highest (score, member)
+ * are sent (what ZADD of all then trimming to 3 would keep); other keys
+ * whole; a member given twice counts once (a timeline's member holds its
+ * score: the same member, the same score). */
+static void test_zadd_keep(void **state)
+{
+    (void)state;
+    dp_ops o = {0};
+    o.zadd_keep = 3;
+    const char *m[][2] = {{"9", "e"}, {"100", "b"}, {"99", "c"},  {"100", "a"},
+                          {"7", "z"}, {"100", "b"}, {"1000", "d"}};
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+        dp_ops_add(&o, DP_OP_ZADD, "tl", m[i][1], m[i][0], 0);
+    dp_ops_add(&o, DP_OP_ZADD, "small", "x", "5", 0);
+    dp_ops_add(&o, DP_OP_ZADD, "small", "y", "6", 0);
+    dp_buf b;
+    dp_buf_init(&b, 0);
+    size_t n = 0;
+    assert_int_equal(dp_ops_emit(&o, &b, &n), 0);
+    assert_int_equal(n, 2);
+    dp_buf_append(&b, "", 1);
+    const char *tl = strstr(b.data, "*8\r\n$4\r\nZADD\r\n$2\r\ntl\r\n");
+    assert_non_null(tl);
+    tl += strlen("*8\r\n$4\r\nZADD\r\n$2\r\ntl\r\n");
+    /* highest first: 1000 d, 100 b, 100 a (b > a at the same score) */
+    const char *want = "$4\r\n1000\r\n$1\r\nd\r\n$3\r\n100\r\n$1\r\nb\r\n$3\r\n100\r\n$1\r\na\r\n";
+    assert_memory_equal(tl, want, strlen(want));
+    assert_non_null(strstr(b.data, "*6\r\n$4\r\nZADD\r\n$5\r\nsmall\r\n"));
+    dp_buf_free(&b);
+    dp_ops_free(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_emit),
         cmocka_unit_test(test_long_lists),
+        cmocka_unit_test(test_zadd_keep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
