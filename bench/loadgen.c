@@ -96,7 +96,7 @@ static struct {
     uint64_t seed;
     FILE *ack;
     uv_loop_t *loop;
-    uint64_t start_ns, end_ns, sent, due_sent, events_sent, events_acked, errors;
+    uint64_t start_ns, end_ns, sent, due_sent, events_sent, events_acked, errors, closed_idle;
     uint64_t statuses[600];
     histogram lat;
     conn *conns;
@@ -247,9 +247,13 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
     conn *c = s->data;
     if (n < 0) {
-        if (!G.stopping) {
+        if (!G.stopping && c->busy) {
             G.errors++;
             fprintf(stderr, "loadgen: connection %d: %s\n", c->idx, uv_strerror((int)n));
+        } else if (!G.stopping) {
+            /* an open-loop connection left unused long enough is closed by
+             * the server's header_timeout_ms: no request was lost */
+            G.closed_idle++;
         }
         uv_close((uv_handle_t *)&c->tcp, NULL);
         c->connected = 0;
@@ -379,9 +383,10 @@ int main(int argc, char **argv)
     uint64_t answered = G.lat.count;
     printf("{\"connections\":%d,\"seconds\":%.2f,\"rate\":%.0f,\"requests\":%" PRIu64
            ",\"requests_per_s\":%.0f,\"events_per_s\":%.0f,\"events_acked\":%" PRIu64
-           ",\"errors\":%" PRIu64 ",\"unsent\":%" PRIu64 ",\"statuses\":{",
+           ",\"errors\":%" PRIu64 ",\"closed_idle\":%" PRIu64 ",\"unsent\":%" PRIu64
+           ",\"statuses\":{",
            G.nconns, secs, G.rate, answered, (double)answered / G.seconds,
-           (double)G.events_acked / G.seconds, G.events_acked, G.errors,
+           (double)G.events_acked / G.seconds, G.events_acked, G.errors, G.closed_idle,
            G.rate > 0 && G.rate * G.seconds > (double)G.due_sent
                ? (uint64_t)(G.rate * G.seconds) - G.due_sent
                : 0);
