@@ -347,7 +347,7 @@ def run(a, tmp, st):
     print(json.dumps(ol), flush=True)
 
     # Redis memory per buffered event: the collector drains what is left,
-    # stops, a burst comes in (one stream entry per batch: counted in events)
+    # stops, a burst comes in (entries hold many batches: counted in events)
     t0 = time.time()
     while (lag(rport) or 0) > 0 and time.time() - t0 < 300:
         time.sleep(0.05)
@@ -399,6 +399,7 @@ def run(a, tmp, st):
         e2e = json.loads(p.stdout.read())
         e2e["collector_lag_max"] = max(lags) if lags else None
         e2e["collector_lag_last"] = lags[-1] if lags else None
+        e2e["collector_lag_every_10s"] = lags[9::10]
         e2e["target"] = "end to end"
         print(json.dumps(e2e), flush=True)
     if a.results:
@@ -456,11 +457,12 @@ def write(a, rows, ol, oli, per_event, backlog, rollup, reports, e2e):
     if e2e:
         lines.append("End to end for %g s at %d requests/s asked (%d events/s, %d connections): "
                      "%d events/s acknowledged, unsent %d, p50 %.2f ms, p99 %.2f ms, collector lag "
-                     "max %s entries, at the end %s." % (
+                     "max %s entries, at the end %s, every 10 s: %s." % (
                          a.e2e_seconds, e2e["rate"], a.e2e_events, a.ol_connections,
                          e2e["events_per_s"], e2e["unsent"], e2e["latency_us"]["p50"] / 1000,
                          e2e["latency_us"]["p99"] / 1000, e2e["collector_lag_max"],
-                         e2e["collector_lag_last"]))
+                         e2e["collector_lag_last"],
+                         ", ".join(str(x) for x in e2e["collector_lag_every_10s"])))
     with open(a.results, "a") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -25,7 +25,7 @@ typedef struct dp_entry {
 /* Fills e from the field/value pairs of fv[0..n) (strings point into
  * them). 0 or -EINVAL with err naming the field. */
 int dp_entry_parse(dp_entry *e, const char *const *fv, size_t n, dp_err *err);
-/* The events of a stream's entries, in order; version 2 entries hold many
+/* The events of a stream's entries, in order; version 2 and 3 entries hold many
  * (their strings point into copies kept in texts). */
 typedef struct dp_entry_list {
     dp_entry *v;
