@@ -245,6 +245,8 @@ def main():
     ap.add_argument("--e2e-seconds", type=float, default=60)
     ap.add_argument("--e2e-events", type=float, default=60000)
     ap.add_argument("--results")
+    ap.add_argument("--e2e-only", action="store_true",
+                    help="only the end-to-end run, on the fresh stack (server, Redis, collector)")
     ap.add_argument("--targets", default="nginx-204,nginx-body,deckpulse,ingest-only",
                     help="which, in order (an A/B of two builds: --targets ingest-only with "
                          "DP_BENCH_BUILD pointing at each)")
@@ -284,6 +286,20 @@ def run(a, tmp, st):
         wait_port(port)
     time.sleep(0.5)
 
+    if a.e2e_only:
+        # a fresh stack: what events a request carries from a short closed loop
+        warm = loadgen(sport, 2, a.connections, token, seed=5)
+        e2e = end_to_end(a, sport, rport, token, warm["events_per_s"] / warm["requests_per_s"])
+        if a.results:
+            with open(a.results, "a") as f:
+                f.write("\n".join(["", "## End to end on a fresh stack (`bench/compare.py "
+                                    "--e2e-only`), %s UTC" % time.strftime(
+                                        "%Y-%m-%d %H:%M", time.gmtime()), "", "```",
+                                    "python3 bench/compare.py --e2e-only --ol-connections %d "
+                                    "--e2e-seconds %g --e2e-events %g" % (
+                                        a.ol_connections, a.e2e_seconds, a.e2e_events),
+                                    "```", "", e2e_line(a, e2e)]) + "\n")
+        return
     rows = []
     for r in range(a.rounds):
         for name in a.targets.split(","):
@@ -383,27 +399,44 @@ def run(a, tmp, st):
                "p99_ms": round(lat[197], 3)}
     print(json.dumps({"report_query": reports}), flush=True)
 
-    # end to end at a fixed event rate, the collector's lag sampled
     e2e = None
     if a.e2e_seconds > 0:
         per_req = sum(x["events_per_s"] for x in rows if x["target"] == "deckpulse") / max(
             1, sum(x["requests_per_s"] for x in rows if x["target"] == "deckpulse"))
-        rate = round(a.e2e_events / per_req)
-        lags = []
-        p = subprocess.Popen([LOADGEN, "--port", str(sport), "--seconds", str(a.e2e_seconds),
-                              "--connections", str(a.ol_connections), "--token", token, "--rate",
-                              str(rate), "--seed", "123"], stdout=subprocess.PIPE, text=True)
-        while p.poll() is None:
-            time.sleep(1)
-            lags.append(lag(rport) or 0)
-        e2e = json.loads(p.stdout.read())
-        e2e["collector_lag_max"] = max(lags) if lags else None
-        e2e["collector_lag_last"] = lags[-1] if lags else None
-        e2e["collector_lag_every_10s"] = lags[9::10]
-        e2e["target"] = "end to end"
-        print(json.dumps(e2e), flush=True)
+        e2e = end_to_end(a, sport, rport, token, per_req)
     if a.results:
         write(a, rows, ol, oli, per_event, backlog, rollup, reports, e2e)
+
+
+def end_to_end(a, sport, rport, token, per_req):
+    """At a fixed event rate for --e2e-seconds, the collector's lag sampled
+    every second."""
+    rate = round(a.e2e_events / per_req)
+    lags = []
+    p = subprocess.Popen([LOADGEN, "--port", str(sport), "--seconds", str(a.e2e_seconds),
+                          "--connections", str(a.ol_connections), "--token", token, "--rate",
+                          str(rate), "--seed", "123"], stdout=subprocess.PIPE, text=True)
+    while p.poll() is None:
+        time.sleep(1)
+        lags.append(lag(rport) or 0)
+    e2e = json.loads(p.stdout.read())
+    e2e["collector_lag_max"] = max(lags) if lags else None
+    e2e["collector_lag_last"] = lags[-1] if lags else None
+    e2e["collector_lag_every_10s"] = lags[9::10]
+    e2e["target"] = "end to end"
+    print(json.dumps(e2e), flush=True)
+    return e2e
+
+
+def e2e_line(a, e2e):
+    return ("End to end for %g s at %d requests/s asked (%d events/s, %d connections): "
+            "%d events/s acknowledged, unsent %d, p50 %.2f ms, p99 %.2f ms, collector lag "
+            "max %s entries, at the end %s, every 10 s: %s." % (
+                a.e2e_seconds, e2e["rate"], a.e2e_events, a.ol_connections,
+                e2e["events_per_s"], e2e["unsent"], e2e["latency_us"]["p50"] / 1000,
+                e2e["latency_us"]["p99"] / 1000, e2e["collector_lag_max"],
+                e2e["collector_lag_last"],
+                ", ".join(str(x) for x in e2e["collector_lag_every_10s"])))
 
 
 def write(a, rows, ol, oli, per_event, backlog, rollup, reports, e2e):
@@ -455,14 +488,7 @@ def write(a, rows, ol, oli, per_event, backlog, rollup, reports, e2e):
               "p50 %.2f ms, p99 %.2f ms." % (per_event, backlog, rollup, reports["first_ms"],
                                              reports["p50_ms"], reports["p99_ms"])]
     if e2e:
-        lines.append("End to end for %g s at %d requests/s asked (%d events/s, %d connections): "
-                     "%d events/s acknowledged, unsent %d, p50 %.2f ms, p99 %.2f ms, collector lag "
-                     "max %s entries, at the end %s, every 10 s: %s." % (
-                         a.e2e_seconds, e2e["rate"], a.e2e_events, a.ol_connections,
-                         e2e["events_per_s"], e2e["unsent"], e2e["latency_us"]["p50"] / 1000,
-                         e2e["latency_us"]["p99"] / 1000, e2e["collector_lag_max"],
-                         e2e["collector_lag_last"],
-                         ", ".join(str(x) for x in e2e["collector_lag_every_10s"])))
+        lines.append(e2e_line(a, e2e))
     with open(a.results, "a") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -28,9 +28,11 @@ typedef struct dp_rollup_counts {
 } dp_rollup_counts;
 
 /* Applies e[0..n) (all of shard `shard`) and XACKs their ids in `group`
- * ("" for none), in MULTI/EXECs of at most ro->txn_sessions sessions each (whole
- * entries); adds to *counts, and *done is how many of e were applied and
- * acknowledged. 0, -EIO (connection, or state that kept changing: retry
+ * ("" for none): in one MULTI/EXEC with the XACK, or, with more than
+ * ro->txn_sessions sessions, in MULTI/EXECs of that many whole sessions
+ * each, then the XACK; adds to *counts, and *done is n once all of e was
+ * applied and acknowledged, else 0 (what was applied counts as duplicates
+ * when it comes again). 0, -EIO (connection, or state that kept changing: retry
  * later) or -EINVAL (Redis refused to read the state, e.g. a key of the
  * wrong type). */
 int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char *group,

@@ -1006,30 +1006,69 @@ static int attempt(dp_rollup *ro, redisContext *rc, const char *P, const char *s
     return rc2;
 }
 
-/* Where the transaction that starts at e[from] ends: after at most
- * `most` sessions, at an entry's end (its events are acknowledged
- * together). Redis's WATCH compares each key with every key the client
- * already watches, so one transaction over a long batch (thousands of
- * keys) cost Redis more than all its writes. Too few sessions a
- * transaction cost too: each repeats the work per prospect (timeline trim,
- * seen range, viewer counts). bench/RESULTS.md: 32 cut Redis's time on
- * batches of many sessions most (bench/rollup.sh) but halved the rollup of
- * 64 sessions of one prospect (compare.py's backlog); 128 is the default. */
-static size_t txn_end(const dp_entry *e, size_t from, size_t n, size_t most)
+/* Redis's WATCH compares each key with every key the client already
+ * watches, so one transaction over a long read (thousands of keys) cost
+ * Redis more than all its writes; too few sessions a transaction cost too:
+ * each repeats the work per prospect (timeline trim, seen range, viewer
+ * counts). bench/RESULTS.md: 128 sessions a transaction is the default.
+ *
+ * A read with more sessions is split by session, not by stream position:
+ * the stream interleaves every live session (one per open presentation),
+ * and cutting it at the 128th distinct session gave each transaction one
+ * or two batches of each, so every session's state was read and written
+ * again for every batch or two. Each transaction takes whole sessions, all
+ * of their events in the read (in stream order), and the read's entries
+ * are acknowledged after the last one: a collector killed in between gets
+ * them again, and the events already applied are duplicates, counted once
+ * (the (session, seq) marks are written in the same transactions as the
+ * counts). */
+static int apply_txn(dp_rollup *ro, redisContext *rc, const char *P, const char *stream,
+                     const char *group, const dp_entry *e, size_t n, dp_rollup_counts *counts,
+                     dp_err *err)
 {
+    int r = 1;
+    for (int i = 0; i < ATTEMPTS && r > 0; i++) {
+        r = attempt(ro, rc, P, stream, group, e, n, counts, err);
+        if (r > 0) counts->conflicts++;
+    }
+    if (r > 0)
+        return dp_err_set(err, -EIO, "rollup: state kept changing under %d attempts", ATTEMPTS);
+    return r;
+}
+
+/* XACK of the distinct entry ids of e[0..n), at most 1000 a command. */
+static int ack_all(redisContext *rc, const char *stream, const char *group, const dp_entry *e,
+                   size_t n, dp_err *err)
+{
+    const char **ids = dp_malloc((n ? n : 1) * sizeof(char *));
+    size_t k = 0;
     dp_strmap seen;
     dp_strmap_init(&seen);
-    size_t i = from;
-    for (; i < n; i++) {
-        int boundary = i > from && (e[i].id[0] == '\0' || strcmp(e[i].id, e[i - 1].id) != 0);
-        size_t len = strlen(e[i].session);
-        if (dp_strmap_get(&seen, e[i].session, len) == NULL) {
-            if (seen.n >= most && boundary) break;
-            dp_strmap_put(&seen, e[i].session, len, (void *)1);
-        }
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(e[i].id);
+        if (len == 0 || dp_strmap_get(&seen, e[i].id, len) != NULL) continue;
+        dp_strmap_put(&seen, e[i].id, len, (void *)1);
+        ids[k++] = e[i].id;
     }
     dp_strmap_free(&seen);
-    return i;
+    int rc2 = 0;
+    for (size_t i = 0; i < k && rc2 == 0; i += 1000) {
+        size_t m = k - i < 1000 ? k - i : 1000;
+        const char **argv = dp_malloc((m + 3) * sizeof(char *));
+        argv[0] = "XACK";
+        argv[1] = stream;
+        argv[2] = group;
+        memcpy(argv + 3, ids + i, m * sizeof(char *));
+        redisReply *r = redisCommandArgv(rc, (int)(m + 3), argv, NULL);
+        dp_free(argv);
+        if (r == NULL)
+            rc2 = dp_err_set(err, -EIO, "redis: %s", rc->errstr);
+        else if (r->type == REDIS_REPLY_ERROR)
+            rc2 = dp_err_set(err, -EIO, "XACK: %.200s", r->str);
+        if (r) freeReplyObject(r);
+    }
+    dp_free(ids);
+    return rc2;
 }
 
 int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char *group,
@@ -1040,17 +1079,49 @@ int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char 
     dp_key_stream(stream, sizeof(stream), shard);
     snprintf(prefix, sizeof(prefix), "dp:{%u}:", shard);
     *done = 0;
-    while (*done < n) {
-        size_t end = txn_end(e, *done, n, ro->txn_sessions ? ro->txn_sessions : SIZE_MAX);
-        int r = 1;
-        for (int i = 0; i < ATTEMPTS && r > 0; i++) {
-            r = attempt(ro, rc, prefix, stream, group, e + *done, end - *done, counts, err);
-            if (r > 0) counts->conflicts++;
+    if (n == 0) return 0;
+    size_t most = ro->txn_sessions ? ro->txn_sessions : SIZE_MAX;
+    /* each session's transaction: the sessions in order of first event */
+    dp_strmap ix;
+    dp_strmap_init(&ix);
+    uint32_t *part = dp_malloc(n * sizeof(uint32_t));
+    size_t nsess = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(e[i].session);
+        void *v = dp_strmap_get(&ix, e[i].session, len);
+        if (v == NULL) {
+            v = (void *)(uintptr_t)(nsess++ / most + 1);
+            dp_strmap_put(&ix, e[i].session, len, v);
         }
-        if (r > 0)
-            return dp_err_set(err, -EIO, "rollup: state kept changing under %d attempts", ATTEMPTS);
-        if (r < 0) return r;
-        *done = end;
+        part[i] = (uint32_t)((uintptr_t)v - 1);
     }
-    return 0;
+    dp_strmap_free(&ix);
+    int r;
+    if (nsess <= most) {
+        r = apply_txn(ro, rc, prefix, stream, group, e, n, counts, err);
+    } else {
+        /* the events of each transaction together, in stream order */
+        size_t nparts = (nsess + most - 1) / most;
+        size_t *start = dp_calloc(nparts + 1, sizeof(size_t));
+        for (size_t i = 0; i < n; i++)
+            start[part[i] + 1]++;
+        for (size_t k = 1; k <= nparts; k++)
+            start[k] += start[k - 1];
+        dp_entry *sorted = dp_malloc(n * sizeof(dp_entry));
+        size_t *fill = dp_malloc(nparts * sizeof(size_t));
+        memcpy(fill, start, nparts * sizeof(size_t));
+        for (size_t i = 0; i < n; i++)
+            sorted[fill[part[i]]++] = e[i];
+        r = 0;
+        for (size_t k = 0; k < nparts && r == 0; k++)
+            r = apply_txn(ro, rc, prefix, stream, "", sorted + start[k], start[k + 1] - start[k],
+                          counts, err);
+        if (r == 0 && *group) r = ack_all(rc, stream, group, e, n, err);
+        dp_free(fill);
+        dp_free(sorted);
+        dp_free(start);
+    }
+    dp_free(part);
+    if (r == 0) *done = n;
+    return r;
 }

@@ -80,7 +80,7 @@ const dp_config_setting dp_config_settings[] = {
     {"collector_batch", DP_CFG_INT, S(collector_batch), 1, 5000, "100",
      "stream entries the collector reads and applies at once (up to 8x behind a backlog)"},
     {"collector_txn_sessions", DP_CFG_INT, S(collector_txn_sessions), 1, 100000, "128",
-     "sessions per MULTI/EXEC: a longer read is applied as several transactions"},
+     "sessions per MULTI/EXEC: a read with more is applied as several, by session"},
     {"collector_wait_ms", DP_CFG_INT, S(collector_wait_ms), 0, 10000, "250",
      "after a read that found the stream caught up, wait this long before the next"},
     {"claim_idle_ms", DP_CFG_INT, S(claim_idle_ms), 100, 86400000, "60000",
