@@ -131,6 +131,20 @@ static dp_entry *list_push(dp_entry_list *l)
     return &l->v[l->n++];
 }
 
+/* Cuts line at each space (in place) into at most max values; how many. */
+static int split(char *line, char **tok, int max)
+{
+    int nt = 0;
+    for (char *p = line; nt < max;) {
+        tok[nt++] = p;
+        char *sp = strchr(p, ' ');
+        if (sp == NULL) break;
+        *sp = '\0';
+        p = sp + 1;
+    }
+    return nt;
+}
+
 /* Keeps text (the copy the list's strings point into). */
 static void keep_text(dp_entry_list *l, char *text)
 {
@@ -154,14 +168,7 @@ static int batch_events(const char *id, const char *const *pairs, size_t np, int
         char *nl = strchr(line, '\n');
         if (nl) *nl = '\0';
         char *tok[8];
-        int nt = 0;
-        for (char *p = line; nt < 8;) {
-            tok[nt++] = p;
-            char *sp = strchr(p, ' ');
-            if (sp == NULL) break;
-            *sp = '\0';
-            p = sp + 1;
-        }
+        int nt = split(line, tok, 8);
         const char *ev[40];
         size_t m = 0;
         ev[m++] = "v";
@@ -274,14 +281,7 @@ static int read_batches(const char *id, const char *const *fv, size_t nf, const 
         char *nl = strchr(line, '\n');
         if (nl) *nl = '\0';
         char *tok[HEAD_VALUES + 1];
-        int nt = 0;
-        for (char *p = line; nt <= HEAD_VALUES;) { /* one more than a head has: refused */
-            tok[nt++] = p;
-            char *sp = strchr(p, ' ');
-            if (sp == NULL) break;
-            *sp = '\0';
-            p = sp + 1;
-        }
+        int nt = split(line, tok, HEAD_VALUES + 1); /* one more than a head has: refused */
         int64_t bn;
         if (nt != HEAD_VALUES || to_int(tok[HEAD_VALUES - 1], 1, DP_ENTRY_EVENTS_MAX, &bn) != 0) {
             rc = dp_err_set(err, -EINVAL, "entry: batch %lld: bad head line", (long long)b);
