@@ -12,10 +12,11 @@
  * together with everything else — unless the shard's previous XADD is
  * still unanswered: then the group keeps filling until that answer comes.
  * So an idle Redis gets each batch at once, and a busy one fewer, larger
- * XADDs (Redis's cost is per command: bench/RESULTS.md). When Redis answers, or fails, every
- * member's callback runs once with its own lines, so that a member Redis
- * did not take can be spooled alone. A group is also sent as soon as it
- * holds DP_ENTRY_BATCHES_MAX batches or DP_XGROUP_BYTES of text. */
+ * XADDs. When Redis answers, or fails, every member's callback runs once
+ * with its own lines, so that a member Redis did not take can be spooled
+ * alone. A group holding DP_ENTRY_BATCHES_MAX
+ * batches or DP_XGROUP_BYTES of text is sent when the next batch comes,
+ * which starts a new one. */
 #ifndef DP_XADD_GROUP_H
 #define DP_XADD_GROUP_H
 
@@ -57,7 +58,8 @@ void dp_xgroups_init(dp_xgroups *g, uv_loop_t *loop, dp_redis *redis, unsigned s
 /* Writes the batch's lines with write(ud, text): it appends them to text
  * (a head line and its events, event.h) and returns 0, or a negative errno
  * that leaves the batch out (text as it was). On success member joins the
- * shard's group; its callback runs later, never from within this call. */
+ * shard's group; its callback runs later, never from within this call
+ * (other members' may: a full group sent here that Redis cannot take). */
 int dp_xgroup_add(dp_xgroups *g, unsigned shard, void *member, uint32_t nevents,
                   int (*write)(void *ud, dp_buf *text), void *ud);
 /* Sends what is filling now (shutdown: before Redis closes). */
