@@ -52,6 +52,8 @@ const dp_config_setting dp_config_settings[] = {
      "time to send a request's body (408 past it)"},
     {"keepalive_timeout_ms", DP_CFG_INT, S(keepalive_timeout_ms), 100, 3600000, "60000",
      "an idle keep-alive connection is closed after this"},
+    {"redis_group_hold_us", DP_CFG_INT, S(redis_group_hold_us), 0, 100000, "300",
+     "while batches arrive fast, a group of fewer than 8 waits this long for more before its XADD"},
     {"redis_timeout_ms", DP_CFG_INT, S(redis_timeout_ms), 50, 600000, "3000",
      "a Redis command unanswered this long drops the connection (503 meanwhile)"},
     {"shutdown_timeout_ms", DP_CFG_INT, S(shutdown_timeout_ms), 100, 600000, "10000",

@@ -212,7 +212,8 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
         return rc;
     s->have_redis = 1;
     dp_redis_start(&s->redis);
-    dp_xgroups_init(&s->xgroups, loop, &s->redis, (unsigned)cfg->shards, dp__ingest_stored);
+    dp_xgroups_init(&s->xgroups, loop, &s->redis, (unsigned)cfg->shards,
+                    (uint64_t)cfg->redis_group_hold_us, dp__ingest_stored);
     s->xgroups.on_latency = dp_metrics_xadd_latency;
     s->xgroups.latency_ud = &s->metrics;
     s->have_xgroups = 1;

@@ -20,6 +20,7 @@ typedef struct member {
 
 struct dp_xgroup {
     dp_xgroups *owner;
+    uint64_t born_ns; /* when its first batch joined */
     unsigned shard;
     dp_buf text; /* HEAD_ROOM bytes, then the batches' lines */
     member *m;
@@ -29,11 +30,13 @@ struct dp_xgroup {
 };
 
 static void on_check(uv_check_t *h);
+static void on_hold(uv_timer_t *t);
 
 void dp_xgroups_init(dp_xgroups *g, uv_loop_t *loop, dp_redis *redis, unsigned shards,
-                     dp_xgroup_cb cb)
+                     uint64_t hold_us, dp_xgroup_cb cb)
 {
     memset(g, 0, sizeof(*g));
+    g->hold_us = hold_us;
     g->loop = loop;
     g->redis = redis;
     g->cb = cb;
@@ -42,6 +45,9 @@ void dp_xgroups_init(dp_xgroups *g, uv_loop_t *loop, dp_redis *redis, unsigned s
     g->inflight = dp_calloc(g->shards, sizeof(*g->inflight));
     uv_check_init(loop, &g->check);
     g->check.data = g;
+    uv_timer_init(loop, &g->hold);
+    g->hold.data = g;
+    uv_unref((uv_handle_t *)&g->hold);
     g->check_open = 1;
 }
 
@@ -53,6 +59,7 @@ static dp_xgroup *group_new(dp_xgroups *g, unsigned shard)
     dp_buf_init(&x->text, 0);
     dp_buf_reserve(&x->text, HEAD_ROOM + 4096);
     x->text.len = HEAD_ROOM;
+    x->born_ns = uv_hrtime();
     return x;
 }
 
@@ -152,6 +159,14 @@ int dp_xgroup_add(dp_xgroups *g, unsigned shard, void *member_ud, uint32_t neven
 {
     if (!g->check_open) return -EAGAIN;
     if (shard >= g->shards) return -EINVAL;
+    /* batches joining per millisecond, the window before this one */
+    uint64_t now = uv_hrtime();
+    if (now - g->win_ns >= 1000000) {
+        g->prev_win = now - g->win_ns < 2000000 ? g->win : 0;
+        g->win_ns = now;
+        g->win = 0;
+    }
+    g->win++;
     dp_xgroup *x = g->filling[shard];
     if (x && (x->n >= DP_ENTRY_BATCHES_MAX || x->text.len - HEAD_ROOM >= DP_XGROUP_BYTES)) {
         send_group(g, x); /* full: the member starts the next one */
@@ -189,21 +204,50 @@ void dp_xgroups_flush(dp_xgroups *g)
         if (g->filling[i]) send_group(g, g->filling[i]);
 }
 
-/* After the poll phase that read this iteration's requests: a shard's
- * group goes unless its previous XADD is still unanswered (then it goes
- * when that answer comes, with whatever joined meanwhile). */
+/* Sends the groups that may go: not while the shard's previous XADD is
+ * unanswered (the group goes when that answer comes, with whatever joined
+ * meanwhile), and, while batches arrive fast, not before the group holds
+ * DP_XGROUP_HOLD_BATCHES or is hold_us old. 1 if a group was held back. */
+static int send_ready(dp_xgroups *g)
+{
+    uint64_t now = uv_hrtime();
+    int busy = g->hold_us > 0 && g->prev_win >= DP_XGROUP_HOLD_RATE;
+    int held = 0;
+    for (unsigned i = 0; i < g->shards; i++) {
+        dp_xgroup *x = g->filling[i];
+        if (x == NULL || g->inflight[i]) continue;
+        if (busy && x->n < DP_XGROUP_HOLD_BATCHES && now - x->born_ns < g->hold_us * 1000) {
+            held = 1;
+            continue;
+        }
+        send_group(g, x);
+    }
+    return held;
+}
+
+/* After the poll phase that read this iteration's requests; while a group
+ * is held back, every iteration looks again, and a timer makes sure there
+ * is one soon (libuv's timers count milliseconds: the hold is at most 1 ms
+ * past hold_us). */
 static void on_check(uv_check_t *h)
 {
     dp_xgroups *g = h->data;
     uv_check_stop(h);
-    for (unsigned i = 0; i < g->shards; i++)
-        if (g->filling[i] && g->inflight[i] == 0) send_group(g, g->filling[i]);
+    if (send_ready(g)) {
+        uv_check_start(h, on_check);
+        if (!uv_is_active((uv_handle_t *)&g->hold)) uv_timer_start(&g->hold, on_hold, 1, 0);
+    }
 }
 
-static void on_check_closed(uv_handle_t *h)
+static void on_hold(uv_timer_t *t)
+{
+    (void)t; /* the loop woke up: on_check looks again after the poll */
+}
+
+static void on_handle_closed(uv_handle_t *h)
 {
     dp_xgroups *g = h->data;
-    if (g->on_closed) g->on_closed(g->closed_ud);
+    if (--g->closing == 0 && g->on_closed) g->on_closed(g->closed_ud);
 }
 
 void dp_xgroups_close(dp_xgroups *g, void (*on_closed)(void *), void *ud)
@@ -213,7 +257,9 @@ void dp_xgroups_close(dp_xgroups *g, void (*on_closed)(void *), void *ud)
     g->check_open = 0;
     g->on_closed = on_closed;
     g->closed_ud = ud;
-    uv_close((uv_handle_t *)&g->check, on_check_closed);
+    g->closing = 2;
+    uv_close((uv_handle_t *)&g->check, on_handle_closed);
+    uv_close((uv_handle_t *)&g->hold, on_handle_closed);
 }
 
 void dp_xgroups_free(dp_xgroups *g)

@@ -55,6 +55,7 @@ typedef struct dp_config {
     int64_t collector_batch;
     int64_t collector_txn_sessions;
     int64_t collector_wait_ms;
+    int64_t redis_group_hold_us;
     int64_t claim_idle_ms;
     int64_t max_deliveries;
     int64_t retention_days, retention_archive_days;
