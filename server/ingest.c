@@ -127,15 +127,13 @@ static void spool_lines(dp_ingest *in, const char *text, size_t len)
 {
     dp_buf payload;
     dp_buf_init(&payload, DP_SPOOL_RECORD_MAX);
-    char num[24];
-    size_t nl;
-    const char *n = dp_i64_to_str((int64_t)in->batch.nevents, num, &nl);
-    const char *argv[] = {"XADD", in->stream, "*",       "v", DP_ENTRY_VERSION, "k", "1",
-                          "n",    n,          "batches", text};
-    const size_t lens[] = {4, strlen(in->stream), 1, 1, 1, 1, 1, 1, nl, 7, len};
+    char head[DP_XGROUP_HEAD_MAX];
+    size_t hl = dp_xgroup_head(head, in->stream, 1, in->batch.nevents, len);
     size_t mark;
     int rc = dp_spool_payload_begin(&payload, &mark);
-    if (rc == 0) rc = dp_resp_command(&payload, 11, argv, lens);
+    if (rc == 0) rc = dp_buf_append(&payload, head, hl);
+    if (rc == 0) rc = dp_buf_append(&payload, text, len);
+    if (rc == 0) rc = dp_buf_append(&payload, "\r\n", 2);
     if (rc == 0) rc = dp_spool_payload_end(&payload, mark);
     if (rc == 0)
         rc = dp_spool_append(&in->srv->spool, payload.data, payload.len, 1, on_spooled, in);

@@ -11,7 +11,7 @@
 
 /* Room kept before the text for the XADD's RESP head, written when the
  * group is sent, so the text is never copied on our side. */
-#define HEAD_ROOM 160
+#define HEAD_ROOM DP_XGROUP_HEAD_MAX
 
 typedef struct member {
     void *ud;
@@ -117,29 +117,34 @@ static char *put_bulk(char *w, const char *s, size_t n)
     return put(w, "\r\n", 2);
 }
 
-static void send_group(dp_xgroups *g, dp_xgroup *x)
+size_t dp_xgroup_head(char *out, const char *stream, uint64_t k, uint64_t n, size_t textlen)
 {
-    g->filling[x->shard] = NULL;
-    char stream[32], head[HEAD_ROOM], kn[24], nn[24], tl[24];
-    dp_key_stream(stream, sizeof(stream), x->shard);
+    char kn[24], nn[24], tl[24];
     size_t kl, nl, tll;
-    const char *k = dp_i64_to_str((int64_t)x->n, kn, &kl);
-    const char *n = dp_i64_to_str((int64_t)x->events, nn, &nl);
-    size_t textlen = x->text.len - HEAD_ROOM;
+    const char *ks = dp_i64_to_str((int64_t)k, kn, &kl);
+    const char *ns = dp_i64_to_str((int64_t)n, nn, &nl);
     const char *t = dp_i64_to_str((int64_t)textlen, tl, &tll);
-    char *w = head;
+    char *w = out;
     w = put(w, "*11\r\n$4\r\nXADD\r\n", 15);
     w = put_bulk(w, stream, strlen(stream));
     w = put(w, "$1\r\n*\r\n$1\r\nv\r\n", 14);
     w = put_bulk(w, DP_ENTRY_VERSION, 1);
     w = put(w, "$1\r\nk\r\n", 7);
-    w = put_bulk(w, k, kl);
+    w = put_bulk(w, ks, kl);
     w = put(w, "$1\r\nn\r\n", 7);
-    w = put_bulk(w, n, nl);
+    w = put_bulk(w, ns, nl);
     w = put(w, "$7\r\nbatches\r\n$", 14);
     w = put(w, t, tll);
     w = put(w, "\r\n", 2);
-    size_t hl = (size_t)(w - head);
+    return (size_t)(w - out);
+}
+
+static void send_group(dp_xgroups *g, dp_xgroup *x)
+{
+    g->filling[x->shard] = NULL;
+    char stream[32], head[DP_XGROUP_HEAD_MAX];
+    dp_key_stream(stream, sizeof(stream), x->shard);
+    size_t hl = dp_xgroup_head(head, stream, x->n, x->events, x->text.len - HEAD_ROOM);
     char *start = x->text.data + HEAD_ROOM - hl;
     memcpy(start, head, hl);
     dp_buf_append(&x->text, "\r\n", 2);

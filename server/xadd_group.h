@@ -69,6 +69,14 @@ void dp_xgroups_init(dp_xgroups *g, uv_loop_t *loop, dp_redis *redis, unsigned s
  * (other members' may: a full group sent here that Redis cannot take). */
 int dp_xgroup_add(dp_xgroups *g, unsigned shard, void *member, uint32_t nevents,
                   int (*write)(void *ud, dp_buf *text), void *ud);
+/* The RESP of a version 3 entry's XADD to stream, k batches and n events
+ * in all, up to its batches text of textlen bytes (the command goes on
+ * with that text and "\r\n"): the one writer of that layout, for the
+ * groups and for a batch spooled alone. Its length (at most
+ * DP_XGROUP_HEAD_MAX: the stream name, three numbers, the field names). */
+#define DP_XGROUP_HEAD_MAX 160
+size_t dp_xgroup_head(char *out, const char *stream, uint64_t k, uint64_t n, size_t textlen);
+
 /* Sends what is filling now (shutdown: before Redis closes). */
 void dp_xgroups_flush(dp_xgroups *g);
 /* Sends what is filling, then closes the check handle; on_closed(ud) runs
