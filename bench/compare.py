@@ -145,14 +145,14 @@ class Stack:
             self.stop(p)
 
 
-def nginx_conf(tmp, name, port, body_log):
+def nginx_conf(tmp, name, port, body_log, workers=2):
     d = os.path.join(tmp, name)
     os.makedirs(os.path.join(d, "logs"), exist_ok=True)
     location = ("access_log %s/body.log body; client_body_buffer_size 64k; "
                 "client_body_in_single_buffer on; echo_read_request_body; echo_status 204;"
                 % d) if body_log else "return 204;"
     conf = """load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
-worker_processes 2;
+worker_processes %(workers)s;
 pid %(d)s/nginx.pid;
 error_log %(d)s/error.log warn;
 events { worker_connections 4096; }
@@ -167,7 +167,7 @@ http {
     location /v1/events { %(location)s }
   }
 }
-""" % dict(d=d, port=port, location=location)
+""" % dict(d=d, port=port, location=location, workers=workers)
     path = os.path.join(d, "nginx.conf")
     with open(path, "w") as f:
         f.write(conf)
@@ -252,6 +252,8 @@ def main():
                          "DP_BENCH_BUILD pointing at each)")
     ap.add_argument("--no-extra", action="store_true",
                     help="only the targets: no open loop, memory, rollup, reports, end to end")
+    ap.add_argument("--nginx-workers", type=int, default=2,
+                    help="nginx worker processes (2: one per core, the issue's reference)")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="dp-bench-")
     st = Stack(tmp)
@@ -281,7 +283,7 @@ def run(a, tmp, st):
     token = mint(sport)
     ngx = {}
     for name, port, body in (("nginx-204", n1, False), ("nginx-body", n2, True)):
-        ngx[name] = (st.spawn(["nginx", "-c", nginx_conf(tmp, name, port, body), "-g",
+        ngx[name] = (st.spawn(["nginx", "-c", nginx_conf(tmp, name, port, body, a.nginx_workers), "-g",
                                "daemon off;"]), port)
         wait_port(port)
     time.sleep(0.5)

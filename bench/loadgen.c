@@ -15,18 +15,23 @@
  *       [--token T | --presentation P] [--connections 64] [--seconds 10]
  *       [--rate R] [--seed 1] [--ack-log FILE]
  *
- * Prints one JSON object: requests, statuses, requests_per_s, events_per_s,
+ * Prints one JSON object: sent (requests written), events_sent, requests
+ * (answered before the end), statuses, requests_per_s, events_per_s,
  * latency percentiles in microseconds. */
 #include <http_parser.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #define NBUCKETS   1024
 #define MAX_EVENTS 8
 #define REQ_MAX    8192
+#define PACE_NS    50000 /* open loop: what fell due within 50 us is sent together */
 
 typedef struct histogram {
     uint64_t n[NBUCKETS];
@@ -100,7 +105,10 @@ static struct {
     uint64_t statuses[600];
     histogram lat;
     conn *conns;
-    uv_timer_t pace, stop;
+    uv_timer_t stop;
+    uv_poll_t pace; /* a timerfd: the next request due, to the microsecond */
+    int pace_fd;
+    uint64_t armed_ns; /* when the timerfd fires, 0 = disarmed */
     int stopping;
     uint64_t sessions;
 } G;
@@ -283,13 +291,30 @@ static void on_connect(uv_connect_t *r, int status)
     if (G.rate == 0) do_send(c, 0);
 }
 
-/* Open loop: request i is due at start + i / rate. */
+/* The timerfd set to fire at due (CLOCK_MONOTONIC, uv_hrtime's clock),
+ * unless it already fires at or before then. */
+static void arm(uint64_t due)
+{
+    due = (due + PACE_NS - 1) / PACE_NS * PACE_NS;
+    if (G.armed_ns && G.armed_ns <= due) return;
+    struct itimerspec it = {.it_value = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)}};
+    if (timerfd_settime(G.pace_fd, TFD_TIMER_ABSTIME, &it, NULL) == 0) G.armed_ns = due;
+}
+
+/* Open loop: request i is due at start + i / rate, and is sent then: a
+ * millisecond timer would send what fell due meanwhile in bursts, each
+ * request late by up to a millisecond, and that lateness counted as the
+ * server's latency. When every connection is busy, the next answer sends. */
 static void pace_send(void)
 {
     uint64_t now = uv_hrtime();
     for (int i = 0; i < G.nconns; i++) {
         uint64_t due = G.start_ns + (uint64_t)((double)G.due_sent * 1e9 / G.rate);
-        if (due > now || due >= G.end_ns) return;
+        if (due >= G.end_ns) return;
+        if (due > now) {
+            arm(due);
+            return;
+        }
         conn *c = &G.conns[i];
         if (c->busy || !c->connected) continue;
         G.due_sent++;
@@ -297,9 +322,13 @@ static void pace_send(void)
     }
 }
 
-static void on_pace(uv_timer_t *t)
+static void on_pace(uv_poll_t *h, int status, int events)
 {
-    (void)t;
+    (void)h, (void)status, (void)events;
+    uint64_t n;
+    if (read(G.pace_fd, &n, sizeof(n)) < 0) { /* EAGAIN: fired and read already */
+    }
+    G.armed_ns = 0;
     pace_send();
 }
 
@@ -307,7 +336,7 @@ static void on_stop(uv_timer_t *t)
 {
     (void)t;
     G.stopping = 1;
-    uv_timer_stop(&G.pace);
+    if (G.rate > 0) uv_poll_stop(&G.pace);
     uv_stop(G.loop);
 }
 
@@ -374,18 +403,27 @@ int main(int argc, char **argv)
         c->creq.data = c;
         uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&addr, on_connect);
     }
-    uv_timer_init(G.loop, &G.pace);
     uv_timer_init(G.loop, &G.stop);
-    if (G.rate > 0) uv_timer_start(&G.pace, on_pace, 1, 1);
+    if (G.rate > 0) {
+        G.pace_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (G.pace_fd < 0) {
+            perror("timerfd_create");
+            return 2;
+        }
+        uv_poll_init(G.loop, &G.pace, G.pace_fd);
+        uv_poll_start(&G.pace, UV_READABLE, on_pace);
+        arm(G.start_ns + 1000000);
+    }
     uv_timer_start(&G.stop, on_stop, (uint64_t)(G.seconds * 1000), 0);
     uv_run(G.loop, UV_RUN_DEFAULT);
     double secs = (double)(uv_hrtime() - G.start_ns) / 1e9;
     uint64_t answered = G.lat.count;
-    printf("{\"connections\":%d,\"seconds\":%.2f,\"rate\":%.0f,\"requests\":%" PRIu64
+    printf("{\"connections\":%d,\"seconds\":%.2f,\"rate\":%.0f,\"sent\":%" PRIu64
+           ",\"events_sent\":%" PRIu64 ",\"requests\":%" PRIu64
            ",\"requests_per_s\":%.0f,\"events_per_s\":%.0f,\"events_acked\":%" PRIu64
            ",\"errors\":%" PRIu64 ",\"closed_idle\":%" PRIu64 ",\"unsent\":%" PRIu64
            ",\"statuses\":{",
-           G.nconns, secs, G.rate, answered, (double)answered / G.seconds,
+           G.nconns, secs, G.rate, G.sent, G.events_sent, answered, (double)answered / G.seconds,
            (double)G.events_acked / G.seconds, G.events_acked, G.errors, G.closed_idle,
            G.rate > 0 && G.rate * G.seconds > (double)G.due_sent
                ? (uint64_t)(G.rate * G.seconds) - G.due_sent
