@@ -183,6 +183,7 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
     }
     dp_entry *good = events.v;
     size_t ng = events.n;
+    c->last_events = ng;
     /* Archive first: everything acknowledged is in the archive. */
     for (size_t i = 0; i < ng && rc == 0; i++)
         rc = dp_archive_append(&c->ar, &good[i], err);
@@ -236,18 +237,31 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
     return rc;
 }
 
-/* XREADGROUP ... STREAMS key <from>: own pending history ("0") or new (">"). */
+/* count entries, or fewer: about collector_read_events events at most */
+static long long at_most(const dp_collector *c, long long count)
+{
+    double per = c->per_entry > 1 ? c->per_entry : 1;
+    long long most = (long long)((double)c->cfg->collector_read_events / per + 0.5);
+    if (most < 1) most = 1;
+    return count < most ? count : most;
+}
+
+/* XREADGROUP ... STREAMS key <from>: own pending history ("0") or new
+ * (">"). *full: the read got all it asked for (more may be waiting). */
 static int read_group(dp_collector *c, unsigned shard, const char *from, int block, size_t *got,
-                      dp_err *err)
+                      int *full, dp_err *err)
 {
     char key[32];
     dp_key_stream(key, sizeof(key), shard);
     redisReply *r;
     /* new entries: longer batches while there is a backlog (fewer round
      * trips to a busy Redis), short ones again once caught up (each
-     * MULTI/EXEC holds Redis, and ingest waits behind it) */
+     * MULTI/EXEC holds Redis, and ingest waits behind it); and never much
+     * more than collector_read_events events, going by the last read's
+     * events per entry */
     long long base = c->cfg->collector_batch, count = from[0] == '>' ? c->count : base;
     if (count < base) count = base;
+    count = at_most(c, count);
     if (block)
         r = cmd(c, err, "XREADGROUP GROUP " DP_GROUP " %s COUNT %lld BLOCK %d STREAMS %s %s",
                 c->name, count, TICK_MS, key, from);
@@ -257,6 +271,7 @@ static int read_group(dp_collector *c, unsigned shard, const char *from, int blo
     if (r == NULL) return -EIO;
     int rc = 0;
     *got = 0;
+    c->last_events = 0;
     if (r->type == REDIS_REPLY_ERROR) {
         rc = dp_err_set(err, -EIO, "XREADGROUP: %s", r->str);
     } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->elements == 2) {
@@ -264,9 +279,11 @@ static int read_group(dp_collector *c, unsigned shard, const char *from, int blo
         *got = list->elements;
         rc = process(c, shard, list, from[0] == '0', err);
     }
+    *full = *got > 0 && (long long)*got >= count;
     if (from[0] == '>') {
         long long max = base * DP_COLLECTOR_BATCH_GROWTH;
-        c->count = (long long)*got < count ? base : (count * 2 < max ? count * 2 : max);
+        c->count = !*full ? base : (count * 2 < max ? count * 2 : max);
+        if (*got > 0 && c->last_events > 0) c->per_entry = (double)c->last_events / (double)*got;
     }
     freeReplyObject(r);
     return rc;
@@ -277,7 +294,7 @@ static int claim(dp_collector *c, unsigned shard, dp_err *err)
     char key[32];
     dp_key_stream(key, sizeof(key), shard);
     redisReply *r = cmd(c, err, "XAUTOCLAIM %s " DP_GROUP " %s %lld 0-0 COUNT %lld", key, c->name,
-                        (long long)c->cfg->claim_idle_ms, (long long)c->cfg->collector_batch);
+                        (long long)c->cfg->claim_idle_ms, at_most(c, c->cfg->collector_batch));
     if (r == NULL) return -EIO;
     int rc = 0;
     if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && r->element[1]->elements > 0) {
@@ -486,9 +503,10 @@ static int session(dp_collector *c, dp_err *err)
     /* First our own pending entries (a previous run of ours died with them). */
     for (unsigned s = 0; s < (unsigned)c->cfg->shards && !*c->stop; s++) {
         size_t got;
+        int full;
         do {
-            if ((rc = read_group(c, s, "0", 0, &got, err)) != 0) return rc;
-        } while (got == (size_t)c->cfg->collector_batch && !*c->stop);
+            if ((rc = read_group(c, s, "0", 0, &got, &full, err)) != 0) return rc;
+        } while (full && !*c->stop);
     }
     int64_t last_tick = 0;
     while (!*c->stop) {
@@ -496,11 +514,12 @@ static int session(dp_collector *c, dp_err *err)
         int behind = 0;
         for (unsigned s = 0; s < (unsigned)c->cfg->shards && !*c->stop; s++) {
             size_t got = 0;
+            int full = 0;
             if ((rc = claim(c, s, err)) != 0) return rc;
             int block = c->cfg->shards == 1;
-            if ((rc = read_group(c, s, ">", block, &got, err)) != 0) return rc;
+            if ((rc = read_group(c, s, ">", block, &got, &full, err)) != 0) return rc;
             total += got;
-            if (got >= (size_t)c->cfg->collector_batch) behind = 1;
+            if (full) behind = 1;
         }
         int64_t now = dp_now_ms();
         if (now - last_tick >= TICK_MS) {

@@ -31,6 +31,12 @@ typedef struct dp_collector {
      * keeping up; doubled after each full read (a backlog), up to
      * DP_COLLECTOR_BATCH_GROWTH times it */
     long long count;
+    /* events per entry in the last read of new entries (an entry holds a
+     * batch or, v 3, several), so that a read can be kept to
+     * collector_read_events: XREADGROUP's COUNT counts entries, and Redis
+     * answers nothing else while it writes the reply */
+    double per_entry;
+    size_t last_events; /* events in the last read's entries */
     int64_t started_ms;
     int64_t last_tick_ms;
     int64_t last_retain_ms; /* retention runs at the first tick, then hourly */

@@ -81,6 +81,8 @@ const dp_config_setting dp_config_settings[] = {
      "how long (session, seq) pairs are remembered to drop duplicates"},
     {"collector_batch", DP_CFG_INT, S(collector_batch), 1, 5000, "100",
      "stream entries the collector reads and applies at once (up to 8x behind a backlog)"},
+    {"collector_read_events", DP_CFG_INT, S(collector_read_events), 1, 1000000, "2000",
+     "a read takes about this many events at most, whatever collector_batch says"},
     {"collector_txn_sessions", DP_CFG_INT, S(collector_txn_sessions), 1, 100000, "128",
      "sessions per MULTI/EXEC: a read with more is applied as several, by session"},
     {"collector_wait_ms", DP_CFG_INT, S(collector_wait_ms), 0, 10000, "250",

@@ -53,6 +53,7 @@ typedef struct dp_config {
     int64_t session_timeout_ms;
     int64_t dedup_ttl_s;
     int64_t collector_batch;
+    int64_t collector_read_events;
     int64_t collector_txn_sessions;
     int64_t collector_wait_ms;
     int64_t redis_group_hold_us;

@@ -175,7 +175,7 @@ with Env(**SETTINGS) as env:
     logs_clean(env)
 
 # 2b. Reads of 200 entries applied as transactions of at most 3 sessions
-# each (collector_txn_sessions; an entry, several batches, is never split),
+# each (collector_txn_sessions; a session's events in a read are never split),
 # killed now and then between them: exact.
 with Env(**SETTINGS) as env:
     t, _ = load(env, 12, 400)
@@ -199,6 +199,29 @@ with Env(**SETTINGS) as env:
           "transactions" % (entries, reads, execs))
     check(execs > 10 * reads, "reads split into transactions: %d EXECs for %d entries" % (
         execs, entries))
+    eq(stop(c), 0, "collector exit code")
+    logs_clean(env)
+
+# 2c. collector_read_events is a ceiling on each read whatever
+# collector_batch (entries) says: an entry holds several batches (v 3), and
+# Redis answers nothing else while it writes a read's reply. Reads of up to
+# 5 000 entries would take the whole stream in a read or two; capped at 20
+# events they take many, and the result is exact.
+with Env(**SETTINGS) as env:
+    t, _ = load(env, 14, 300)
+    events = env.redis.event_count()
+    check(events > 2000, "events (%d) for many capped reads" % events)
+    env.redis.cmd("CONFIG", "RESETSTAT")
+    c = env.collector("capped", extra=["--collector_batch", "5000",
+                                       "--collector_read_events", "20"])
+    check(wait_until(lambda: settled(env.redis), 120, 0.2), "caught up in capped reads")
+    info = env.redis.cmd("INFO", "commandstats")
+    reads = int(info.split("cmdstat_xreadgroup:calls=")[1].split(",")[0])
+    print("%d events in %d reads" % (events, reads))
+    check(reads >= events // 80, "reads of about 20 events: %d reads for %d events" % (
+        reads, events))
+    compare(env.redis, t.recount(DAY), DAY, check, eq)
+    compare_sessions(env.redis, t, eq)
     eq(stop(c), 0, "collector exit code")
     logs_clean(env)
 
