@@ -67,6 +67,8 @@ const dp_config_setting dp_config_settings[] = {
     {"log_level", DP_CFG_STRING, S(log_level), 4, 5, "info", "error, warn, info or debug"},
     {"redis_server", DP_CFG_STRING, S(redis_server), 1, 1023, "redis-server",
      "the redis-server binary started when redis is empty"},
+    {"redis_aof_rewrite_mb", DP_CFG_INT, S(redis_aof_rewrite_mb), 64, 1048576, "1024",
+     "the private redis-server rewrites its AOF once it is this large and has doubled"},
     {"public_url", DP_CFG_STRING, S(public_url), 0, 1023, "",
      "the URL browsers reach this server at (for the printed snippet); empty = http://listen"},
     {"shards", DP_CFG_INT, S(shards), 1, 256, "1",

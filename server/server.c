@@ -112,6 +112,11 @@ static int start_private_redis(dp_server *s, char *url, size_t urlsz, dp_err *er
                           "redis to an existing Redis)",
                           s->cfg->redis_server);
     char abs[PATH_MAX], dir[PATH_MAX + 16], sock[PATH_MAX + 48], pidfile[PATH_MAX + 48];
+    char rewrite[32];
+    /* Each AOF rewrite forks Redis and the child writes the whole data set:
+     * on a small box at 60 k events/s the default 64 MB had one every ~3 s,
+     * and ingest p99 went from 9 ms to 150-260 ms (bench/RESULTS.md). */
+    snprintf(rewrite, sizeof(rewrite), "%lldmb", (long long)s->cfg->redis_aof_rewrite_mb);
     if (realpath(s->cfg->data_dir, abs) == NULL)
         return dp_err_set(err, -errno, "data_dir: %s", strerror(errno));
     snprintf(dir, sizeof(dir), "%s/redis", abs);
@@ -140,6 +145,10 @@ static int start_private_redis(dp_server *s, char *url, size_t urlsz, dp_err *er
                           "yes",
                           "--appendfsync",
                           "everysec",
+                          "--auto-aof-rewrite-percentage",
+                          "100",
+                          "--auto-aof-rewrite-min-size",
+                          rewrite,
                           "--maxmemory-policy",
                           "noeviction",
                           "--save",

@@ -45,6 +45,7 @@ typedef struct dp_config {
     int access_log;
     char *log_level;
     char *redis_server;
+    int64_t redis_aof_rewrite_mb;
     char *public_url;
     int64_t shards;
     /* collector */

@@ -94,8 +94,9 @@ srv = Server(tmp, None, redis="")
 check(srv.wait_ready(15), "ready with a private redis-server")
 psock = os.path.join(srv.data_dir, "redis", "redis.sock")
 cfg = dict(zip(*[iter(resp_command(psock, ["CONFIG", "GET", "*"], socket.AF_UNIX))] * 2))
-eq((cfg["appendonly"], cfg["appendfsync"], cfg["maxmemory-policy"], cfg["port"]),
-   ("yes", "everysec", "noeviction", "0"), "private redis settings")
+eq((cfg["appendonly"], cfg["appendfsync"], cfg["maxmemory-policy"], cfg["port"],
+    cfg["auto-aof-rewrite-percentage"], cfg["auto-aof-rewrite-min-size"]),
+   ("yes", "everysec", "noeviction", "0", "100", str(1024 << 20)), "private redis settings")
 eq(os.path.realpath(cfg["dir"]), os.path.realpath(os.path.join(srv.data_dir, "redis")),
    "private redis data under data_dir")
 token = srv.mint("deck", "pat")
