@@ -236,7 +236,7 @@ static int on_complete(http_parser *p)
         }
     }
     c->busy = 0;
-    if (G.stopping) return 0;
+    if (G.stopping || now >= G.end_ns) return 0; /* the run is over: nothing more to send */
     if (G.rate > 0)
         pace_send();
     else
@@ -336,9 +336,16 @@ static void on_pace(uv_poll_t *h, int status, int events)
     pace_send();
 }
 
+/* libuv's timers count whole milliseconds of a loop time taken before
+ * start_ns: the stop can come up to a millisecond early. */
 static void on_stop(uv_timer_t *t)
 {
-    (void)t;
+    uint64_t now = uv_hrtime();
+    if (now < G.end_ns) {
+        uv_timer_start(t, on_stop, (G.end_ns - now + 999999) / 1000000, 0);
+        return;
+    }
+    if (G.rate > 0) pace_send(); /* what fell due before the end */
     G.stopping = 1;
     if (G.rate > 0) uv_poll_stop(&G.pace);
     uv_stop(G.loop);
