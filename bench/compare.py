@@ -426,6 +426,7 @@ def end_to_end(a, sport, rport, token, per_req):
     every second."""
     rate = round(a.e2e_events / per_req)
     lags = []
+    r0, mem0 = aof_rewrites(rport), used_memory(rport)
     p = subprocess.Popen([LOADGEN, "--port", str(sport), "--seconds", str(a.e2e_seconds),
                           "--connections", str(a.ol_connections), "--token", token, "--rate",
                           str(rate), "--seed", "123"], stdout=subprocess.PIPE, text=True)
@@ -436,6 +437,8 @@ def end_to_end(a, sport, rport, token, per_req):
     e2e["collector_lag_max"] = max(lags) if lags else None
     e2e["collector_lag_last"] = lags[-1] if lags else None
     e2e["collector_lag_every_10s"] = lags[9::10]
+    e2e["aof_rewrites"] = aof_rewrites(rport) - r0
+    e2e["redis_mb_before"] = round(mem0 / 1e6)
     e2e["target"] = "end to end"
     print(json.dumps(e2e), flush=True)
     return e2e
@@ -444,12 +447,14 @@ def end_to_end(a, sport, rport, token, per_req):
 def e2e_line(a, e2e):
     return ("End to end for %g s at %d requests/s asked (%d events/s, %d connections): "
             "%d events/s acknowledged, unsent %d, p50 %.2f ms, p99 %.2f ms, collector lag "
-            "max %s entries, at the end %s, every 10 s: %s." % (
+            "max %s entries, at the end %s, every 10 s: %s; Redis AOF rewrites meanwhile %d "
+            "(Redis held %d MB before)." % (
                 a.e2e_seconds, e2e["rate"], a.e2e_events, a.ol_connections,
                 e2e["events_per_s"], e2e["unsent"], e2e["latency_us"]["p50"] / 1000,
                 e2e["latency_us"]["p99"] / 1000, e2e["collector_lag_max"],
                 e2e["collector_lag_last"],
-                ", ".join(str(x) for x in e2e["collector_lag_every_10s"])))
+                ", ".join(str(x) for x in e2e["collector_lag_every_10s"]), e2e["aof_rewrites"],
+                e2e["redis_mb_before"]))
 
 
 def write(a, rows, ol, oli, per_event, backlog, rollup, reports, e2e):

@@ -243,10 +243,13 @@ static int scan_head(dp_http_req *r, const char *data, size_t len, size_t *head_
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)data[i];
         if (r->line_len > 0 && r->prev != '\r' && c != '\r' && c != '\n') {
-            /* inside a line: the rest of it up to CR or LF, counted at once */
-            size_t k = i + 1;
-            while (k < len && data[k] != '\r' && data[k] != '\n')
-                k++;
+            /* inside a line: the rest of it up to CR or LF, counted at once
+             * (memchr: a head is 10-20 such runs, byte loops were 3 % of
+             * the server's instructions) */
+            const char *cr = memchr(data + i + 1, '\r', len - i - 1);
+            size_t stop = cr ? (size_t)(cr - data) : len;
+            const char *lf = memchr(data + i + 1, '\n', stop - i - 1);
+            size_t k = lf ? (size_t)(lf - data) : stop;
             r->line_len += k - i;
             if (r->phase == 0 && r->line_len > max_line)
                 return fail(r, 414, "request target longer than %s bytes", "max_url_bytes");

@@ -38,7 +38,6 @@ struct dp_ingest {
     const char *presentation;
     const char *source;
     unsigned shard;  /* the session's shard */
-    char stream[32]; /* and its stream */
     char viewer[40]; /* "a:" + 32 hex: this browser, for the day */
     char *ua;        /* user agent, until the viewer hash is made */
     char peer[64];
@@ -127,8 +126,9 @@ static void spool_lines(dp_ingest *in, const char *text, size_t len)
 {
     dp_buf payload;
     dp_buf_init(&payload, DP_SPOOL_RECORD_MAX);
-    char head[DP_XGROUP_HEAD_MAX];
-    size_t hl = dp_xgroup_head(head, in->stream, 1, in->batch.nevents, len);
+    char head[DP_XGROUP_HEAD_MAX], stream[32];
+    dp_key_stream(stream, sizeof(stream), in->shard);
+    size_t hl = dp_xgroup_head(head, stream, 1, in->batch.nevents, len);
     size_t mark;
     int rc = dp_spool_payload_begin(&payload, &mark);
     if (rc == 0) rc = dp_buf_append(&payload, head, hl);
@@ -437,7 +437,6 @@ static void start(dp_ingest *in, dp_conn *c)
         ualen = 0;
     }
     in->shard = dp_shard_of(in->batch.session, strlen(in->batch.session), (unsigned)s->cfg->shards);
-    dp_key_stream(in->stream, sizeof(in->stream), in->shard);
     char today[11];
     dp_day(in->received, today);
     int current = s->have_salt && strcmp(today, s->salt_day) == 0;
