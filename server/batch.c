@@ -688,8 +688,9 @@ int dp_batch_decode(dp_batch *b, const char *text, size_t len, const dp_batch_li
     /* one block for the batch: room for an event per '{' (at most
      * max_events), then every kept string (at most the text's length) */
     size_t objects = 0;
-    for (size_t i = 0; i < len; i++)
-        objects += text[i] == '{';
+    for (const char *q = text, *end = text + len; (q = memchr(q, '{', (size_t)(end - q))) != NULL;
+         q++)
+        objects++;
     p.cap = objects < lim->max_events ? objects : lim->max_events;
     p.events = dp_malloc(p.cap * sizeof(dp_event) + len + 1);
     p.strs = (char *)(p.events + p.cap);
