@@ -14,8 +14,8 @@ beacon batches (closed loop, --connections keep-alive connections):
                the next measurement
 
 Then, against deckpulse: open loop at 80 % of its best closed-loop rate
-(p99; nginx-204 at that rate and at 80 % of its own best as references), Redis memory per buffered event (collector stopped), the collector's
-rollup rate on that backlog, report-query latency, and an end-to-end run at
+(p99; nginx-204 at that rate and at 80 % of its own best as references),
+Redis memory per buffered event (collector stopped), the collector's rollup rate on that backlog, report-query latency, and an end-to-end run at
 a fixed event rate with the collector's lag sampled every second.
 
   python3 bench/compare.py [--seconds 10] [--rounds 2] [--connections 64]
@@ -285,8 +285,8 @@ def run(a, tmp, st):
     token = mint(sport)
     ngx = {}
     for name, port, body in (("nginx-204", n1, False), ("nginx-body", n2, True)):
-        ngx[name] = (st.spawn(["nginx", "-c", nginx_conf(tmp, name, port, body, a.nginx_workers), "-g",
-                               "daemon off;"]), port)
+        conf = nginx_conf(tmp, name, port, body, a.nginx_workers)
+        ngx[name] = (st.spawn(["nginx", "-c", conf, "-g", "daemon off;"]), port)
         wait_port(port)
     time.sleep(0.5)
 

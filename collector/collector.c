@@ -140,9 +140,10 @@ static int dead_letter(dp_collector *c, unsigned shard, const redisReply *entry,
     return rc;
 }
 
-/* Applies the entries of one reply (an array of [id, fields]). */
+/* Applies the entries of one reply (an array of [id, fields]); *nevents
+ * (unless NULL): the events they held. */
 static int process(dp_collector *c, unsigned shard, const redisReply *list, int redelivered,
-                   dp_err *err)
+                   size_t *nevents, dp_err *err)
 {
     if (list == NULL || list->type != REDIS_REPLY_ARRAY || list->elements == 0) return 0;
     size_t n = list->elements;
@@ -183,7 +184,7 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
     }
     dp_entry *good = events.v;
     size_t ng = events.n;
-    c->last_events = ng;
+    if (nevents) *nevents = ng;
     /* Archive first: everything acknowledged is in the archive. */
     for (size_t i = 0; i < ng && rc == 0; i++)
         rc = dp_archive_append(&c->ar, &good[i], err);
@@ -271,19 +272,19 @@ static int read_group(dp_collector *c, unsigned shard, const char *from, int blo
     if (r == NULL) return -EIO;
     int rc = 0;
     *got = 0;
-    c->last_events = 0;
+    size_t nevents = 0;
     if (r->type == REDIS_REPLY_ERROR) {
         rc = dp_err_set(err, -EIO, "XREADGROUP: %s", r->str);
     } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->elements == 2) {
         const redisReply *list = r->element[0]->element[1];
         *got = list->elements;
-        rc = process(c, shard, list, from[0] == '0', err);
+        rc = process(c, shard, list, from[0] == '0', &nevents, err);
     }
     *full = *got > 0 && (long long)*got >= count;
     if (from[0] == '>') {
         long long max = base * DP_COLLECTOR_BATCH_GROWTH;
         c->count = !*full ? base : (count * 2 < max ? count * 2 : max);
-        if (*got > 0 && c->last_events > 0) c->per_entry = (double)c->last_events / (double)*got;
+        if (*got > 0 && nevents > 0) c->per_entry = (double)nevents / (double)*got;
     }
     freeReplyObject(r);
     return rc;
@@ -299,7 +300,7 @@ static int claim(dp_collector *c, unsigned shard, dp_err *err)
     int rc = 0;
     if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && r->element[1]->elements > 0) {
         dp_info("claimed %zu idle entries (shard %u)", r->element[1]->elements, shard);
-        rc = process(c, shard, r->element[1], 1, err);
+        rc = process(c, shard, r->element[1], 1, NULL, err);
     }
     freeReplyObject(r);
     return rc;

@@ -36,7 +36,6 @@ typedef struct dp_collector {
      * collector_read_events: XREADGROUP's COUNT counts entries, and Redis
      * answers nothing else while it writes the reply */
     double per_entry;
-    size_t last_events; /* events in the last read's entries */
     int64_t started_ms;
     int64_t last_tick_ms;
     int64_t last_retain_ms; /* retention runs at the first tick, then hourly */

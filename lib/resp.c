@@ -2,7 +2,6 @@
 
 #include <string.h>
 
-/* Decimal digits of v into the end of tmp; returns the start. */
 /* v in decimal, written backwards from end; two digits a step (event
  * times have 13: 3 % of the server's instructions went to one a step). */
 static char *digits(char *end, uint64_t v)
