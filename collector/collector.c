@@ -91,13 +91,13 @@ static long long delivery_count(const redisReply *pend, const char *id)
 }
 
 static int dead_letter(dp_collector *c, unsigned shard, const redisReply *entry, const char *id,
-                       const char *reason, dp_err *err)
+                       const char *reason, long long deliveries, dp_err *err)
 {
-    char key[32], dead[32];
+    char key[32], dead[32], times[24];
     dp_key_stream(key, sizeof(key), shard);
     snprintf(dead, sizeof(dead), "dp:{%u}:dead", shard);
-    const char *argv[2 + 4 + 64];
-    size_t lens[2 + 4 + 64];
+    const char *argv[2 + 6 + 64];
+    size_t lens[2 + 6 + 64];
     int argc = 0;
     argv[argc++] = "XADD";
     argv[argc++] = dead;
@@ -106,6 +106,9 @@ static int dead_letter(dp_collector *c, unsigned shard, const redisReply *entry,
     argv[argc++] = id;
     argv[argc++] = "reason";
     argv[argc++] = reason;
+    snprintf(times, sizeof(times), "%lld", deliveries);
+    argv[argc++] = "deliveries";
+    argv[argc++] = times;
     const redisReply *f = entry && entry->type == REDIS_REPLY_ARRAY && entry->elements == 2
                               ? entry->element[1]
                               : NULL;
@@ -135,7 +138,7 @@ static int dead_letter(dp_collector *c, unsigned shard, const redisReply *entry,
     }
     if (rc == 0) {
         c->dead++;
-        dp_warn("dead-lettered %s (shard %u): %s", id, shard, reason);
+        dp_warn("dead-lettered %s (shard %u, delivery %lld): %s", id, shard, deliveries, reason);
     }
     return rc;
 }
@@ -177,7 +180,7 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
         const char *id = eid[0] ? eid : "?";
         long long count = redelivered ? delivery_count(pend, id) : 1;
         if (count >= c->cfg->max_deliveries)
-            rc = dead_letter(c, shard, x, id, why.msg, err);
+            rc = dead_letter(c, shard, x, id, why.msg, count, err);
         else
             dp_warn("entry %s (shard %u, delivery %lld): %s; left pending", id, shard, count,
                     why.msg);
@@ -219,7 +222,7 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
                             if (list->element[k]->type == REDIS_REPLY_ARRAY &&
                                 !strcmp(list->element[k]->element[0]->str, good[i].id))
                                 x = list->element[k];
-                        rc = dead_letter(c, shard, x, good[i].id, one.msg, err);
+                        rc = dead_letter(c, shard, x, good[i].id, one.msg, count, err);
                     }
                 }
             }

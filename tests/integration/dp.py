@@ -53,6 +53,30 @@ def finish():
     print("all checks passed")
 
 
+def metrics(text):
+    """Parses Prometheus text: {"name" or "name{labels}": value}. Raises on a
+    line that is neither a comment nor "series value"."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, value = line.rsplit(" ", 1)
+        out[series] = float(value)
+    return out
+
+
+def metric(srv, series):
+    """The value of one series of srv's /metrics (a name, or a name with its
+    labels exactly as printed); fails the test when it is missing, so a
+    check on it cannot pass because the metric went away."""
+    m = metrics(srv.get("/metrics").body.decode())
+    if series not in m:
+        check(False, "/metrics has no %s" % series)
+        raise AssertionError("no metric " + series)
+    v = m[series]
+    return int(v) if v == int(v) else v
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -576,6 +600,56 @@ def xadd_events(cmd):
     a = resp_args(cmd)
     assert a[0] == "XADD", a[0]
     return expand(dict(zip(a[3::2], a[4::2])))
+
+
+def slow_sockets(port, n, body, timeout_s):
+    """n sockets that trickle a request, a byte every 0.2 s (the header, or
+    after a whole header the body) for the first 90 % of timeout_s, then
+    wait. Returns, per socket, (what it received, seconds from its start to
+    the first byte of the answer, seconds to the close); its start is the
+    connect (header) or the header sent (body): where the server's timer
+    starts."""
+    head = (b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: 100\r\n\r\n" if body else b"POST /v1/events HTTP/1.1\r\nHost: x\r\n")
+    socks = {}
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port))
+        if body:
+            s.sendall(head)
+        s.setblocking(False)
+        socks[s] = {"start": time.time(), "data": b"", "first": None, "closed": None, "sent": 0}
+    end = time.time() + timeout_s + 10
+    while time.time() < end and any(v["closed"] is None for v in socks.values()):
+        now = time.time()
+        for s, v in socks.items():
+            if v["closed"] is None and v["first"] is None and now - v["start"] < 0.9 * timeout_s \
+                    and now - v["start"] >= 0.2 * v["sent"]:
+                i = v["sent"] % len(head)
+                try:
+                    s.send(b"x" if body else head[i:i + 1])
+                except OSError:
+                    pass  # shows as a close without the answer
+                v["sent"] += 1
+        live = [s for s, v in socks.items() if v["closed"] is None]
+        r, _, _ = select.select(live, [], [], 0.02)
+        for s in r:
+            v = socks[s]
+            try:
+                data = s.recv(4096)
+            except OSError:
+                data = b""
+            t = time.time() - v["start"]
+            if data:
+                v["data"] += data
+                if v["first"] is None:
+                    v["first"] = t
+            else:
+                v["closed"] = t
+    out = []
+    for s, v in socks.items():
+        out.append((v["data"], v["first"], v["closed"]))
+        s.close()
+    return out
 
 
 def fill_disk(directory):

@@ -45,8 +45,9 @@ def logs_clean(env):
                   "sanitizer report in %s:\n%s" % (f, text[-2000:]))
 
 
-# 1. The oracle, then a replay of the archive into an empty Redis.
-with Env(**SETTINGS) as env:
+# 1. The oracle, then a replay of the archive into an empty Redis. The
+# access log is on, so row 27 can look for the client's address in it.
+with Env(**dict(SETTINGS, access_log="true")) as env:
     t, nreq = load(env, 1, 1500)
     nev = sum(len(s[4]) for s in t.sessions)
     print("sent %d sessions, %d distinct events in %d requests" % (len(t.sessions), nev, nreq))
@@ -89,7 +90,10 @@ with Env(**SETTINGS) as env:
     check(b"127.0.0.1" not in stored, "no client IP in the AOF or the archive")
     # (the Redis address, also 127.0.0.1 here, is logged on connect: not a client's)
     client_lines = [l for l in env.server.log().splitlines() if "redis:" not in l]
-    check(not any("127.0.0.1" in l for l in client_lines), "no client IP in the server's log")
+    eq(sum(1 for l in client_lines if l.startswith("access method=POST path=\"/v1/events\" "
+                                                   "route=events status=202 ")), nreq,
+       "the access log has a line for every request posted")
+    eq([l for l in client_lines if "127.0.0.1" in l][:3], [], "no client IP in the server's log")
 
     fresh = Redis(env.tmp)
     archive = os.path.join(env.server.data_dir, "archive")
@@ -286,8 +290,13 @@ with Env(**SETTINGS) as env:
     check(wait_until(lambda: env.redis.cmd("XLEN", "dp:{0}:dead") == 1, 20, 0.1),
           "poison entry dead-lettered")
     dead = env.redis.entries("dp:{0}:dead")
-    eq((dead[0].get("reason"), dead[0].get("type")), ("entry: bad received", "bogus"),
-       "dead letter keeps the reason and the fields")
+    eq((dead[0].get("reason"), dead[0].get("deliveries"), dead[0].get("type")),
+       ("entry: bad received", "3", "bogus"),
+       "dead letter keeps the reason, its deliveries (max_deliveries) and the fields")
+    plog = open(os.path.join(env.tmp, "collector-p.log"), errors="replace").read()
+    eq([l.split("delivery ")[1].split(")")[0] for l in plog.splitlines()
+        if dead[0]["id"] in l and "left pending" in l], ["1", "2"],
+       "left pending on its first two deliveries, dead-lettered on the third")
     check(wait_until(lambda: settled(env.redis), 20, 0.1), "group moved on")
     eq(env.redis.cmd("HGET", "dp:{0}:pd:pr-x:%s:self" % DAY, "views"), "1", "the next entry was applied")
     # RELIABILITY row 23: a view past the slides its session announced (in an

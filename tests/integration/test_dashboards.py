@@ -41,20 +41,24 @@ def same(shown, want):
         return False
 
 
-def compare(values, table, rowkey, rows, what):
-    """Every value shown in table equals the API row it belongs to."""
-    n = 0
-    for v in values:
-        if v["row"].get("table", "kpis") != table:
-            continue
-        api = rows(v["row"]) if rowkey else rows
-        if api is None or v["k"] not in api:
-            continue
-        check(same(v["v"], api[v["k"]]), "%s: %s shows %r, the API says %r (%s)" % (
-            what, v["k"], v["v"], api[v["k"]], v["row"]))
-        n += 1
-    check(n > 0, "%s: compared %d numbers" % (what, n))
-    return n
+def panel(values, table):
+    """The figures one panel (a table by its id, "kpis" for the headline
+    figures) shows, in page order: [(key, data-v)]."""
+    return [(v["k"], v["v"]) for v in values if v["row"].get("table", "kpis") == table]
+
+
+def expect(shown, want, what):
+    """The panel shows exactly the figures wanted, in order, each equal to
+    the API's: [(key, API value)]. Nothing shown is skipped; a figure the
+    page leaves out or adds fails."""
+    eq([k for k, _ in shown], [k for k, _ in want], "%s: the figures shown (%d)" % (what, len(want)))
+    eq([(i, k, v, w) for i, ((k, v), (_, w)) in enumerate(zip(shown, want)) if not same(v, w)],
+       [], "%s: figures that differ from the API's (index, key, shown, API)" % what)
+    check(len(want) > 0, "%s: has figures" % what)
+
+
+def rows_of(items, keys):
+    return [(k, it.get(k)) for it in items for k in keys]
 
 
 with Env(access_log="false") as env:
@@ -95,30 +99,49 @@ with Env(access_log="false") as env:
         {"name": "live", "hash": "#/live"}],
         live={"token": token, "session": "live-session-1"})
 
-    mats = {m["material"]: m for m in board["materials"]}
-    compare(pages["materials"]["values"], "leaderboard", True,
-            lambda row: mats.get(row.get("material")), "leaderboard")
-    eq(len([v for v in pages["materials"]["values"] if v["k"] == "views"]), len(mats),
-       "a leaderboard row per material")
-    compare(pages["material"]["values"], "kpis", False, q3, "material figures")
-    slides = {(s["slide"], str(s["version"])): s for s in q3["slides"]}
-    n = compare(pages["material"]["values"], "slides", True,
-                lambda row: slides.get((row.get("slide"), row.get("version"))), "slide table")
-    check(n == 8 * len(slides), "every figure of every slide (%d)" % n)
+    expect(panel(pages["materials"]["values"], "leaderboard"),
+           rows_of(board["materials"], ["views", "sessions", "viewers", "dwell_ms_total",
+                                        "dwell_ms_median", "completion_rate"]), "leaderboard")
+    mp = pages["material"]["values"]
+    expect(panel(mp, "kpis"), rows_of([q3], ["sessions", "viewers", "views", "completion_rate",
+                                             "dwell_ms_total", "dwell_ms_median"]),
+           "material figures")
+    expect(panel(mp, "slides"),
+           rows_of(q3["slides"], ["version", "views", "viewers", "dwell_ms_avg", "dwell_ms_median",
+                                  "dwell_ms_p90", "exits", "drop_off_rate"]), "slide table")
+    order = []
+    for x in q3["slides"]:
+        if x["slide"] not in order:
+            order.append(x["slide"])
+    multi = [x for sl in order for x in q3["slides"] if x["slide"] == sl
+             and sum(1 for y in q3["slides"] if y["slide"] == sl) > 1]
+    check(len(multi) >= 2, "the demo has a slide with two versions")
+    expect(panel(mp, "versions"), rows_of(multi, ["version", "views", "dwell_ms_avg",
+                                                  "dwell_ms_median", "drop_off_rate"]),
+           "versions compared")
     eq((pages["material"]["charts"], pages["material"]["drawn"]), (2, 2),
        "the trend and funnel charts are drawn")
-    check(any(v["row"].get("table") == "versions" for v in pages["material"]["values"]),
-          "versions compared for slides with two")
-    people = {p["prospect"]: p for p in hot["prospects"]}
-    compare(pages["prospects"]["values"], "prospects", True,
-            lambda row: people.get(row.get("prospect")), "hot list")
-    compare(pages["prospect"]["values"], "kpis", False, brief, "brief figures")
-    parts = {str(i): p for i, p in enumerate(brief["score_explained"]["parts"])}
-    shown_points = [v for v in pages["prospect"]["values"] if v["row"].get("table") == "score"
-                    and v["k"] == "points"]
-    eq([float(v["v"]) for v in shown_points], [p["points"] for p in parts.values()],
-       "the score's parts")
-    compare(pages["account"]["values"], "kpis", False, acct, "account figures")
+    expect(panel(pages["prospects"]["values"], "prospects"),
+           rows_of(hot["prospects"], ["score", "sessions", "dwell_ms_total", "actions"]),
+           "hot list")
+    bp = pages["prospect"]["values"]
+    expect(panel(bp, "kpis"), rows_of([brief], ["score", "sessions", "dwell_ms_total",
+                                                "last_seen", "first_seen"]), "brief figures")
+    expect(panel(bp, "score"), rows_of(brief["score_explained"]["parts"],
+                                       ["value", "weight", "points"])
+           + [("decay", brief["score_explained"]["decay"])], "the score's parts")
+    expect(panel(bp, "materials"), rows_of(brief["materials"], ["dwell_ms_total", "slides_seen",
+                                                                "completed"]), "brief materials")
+    expect(panel(bp, "topslides"), rows_of(brief["slides"][:15], ["views", "dwell_ms_total"]),
+           "brief slides by time")
+    ap = pages["account"]["values"]
+    expect(panel(ap, "kpis"), rows_of([acct], ["score", "prospects_active", "sessions",
+                                               "dwell_ms_total", "last_seen"]), "account figures")
+    expect(panel(ap, "prospects"), rows_of(acct["prospects"], ["score", "sessions",
+                                                               "dwell_ms_total"]),
+           "account prospects")
+    expect(panel(ap, ""), rows_of(acct["materials"], ["dwell_ms_total", "completed"]),
+           "account materials")
     for name in ("material-phone", "prospect-phone"):
         eq(pages[name]["overflow"], False, "%s: no sideways scrolling of the page" % name)
     live = pages["live"]

@@ -8,6 +8,7 @@ a bad CSV line."""
 import gzip
 import hashlib
 import json
+import math
 import os
 import subprocess
 import time
@@ -93,18 +94,31 @@ def entries():
     return out
 
 
-def quantile(hist, q):
-    total = sum(hist)
-    if total == 0:
+class Within:
+    """The true quantile's bucket: a histogram quantile is right when it
+    lies in [lo, hi], the bounds of the dwell bucket (include/deckpulse/
+    keys.h) that holds the true value. Compares equal to any number there."""
+
+    def __init__(self, true):
+        i = bucket(true)
+        self.true = true
+        self.lo = 0 if i == 0 else BOUNDS[i - 1]
+        self.hi = BOUNDS[i] if i < len(BOUNDS) else 2 * BOUNDS[-1]
+
+    def __eq__(self, other):
+        return isinstance(other, (int, float)) and self.lo <= other <= self.hi
+
+    def __repr__(self):
+        return "a value in [%d, %d] (the bucket of the true %d)" % (self.lo, self.hi, self.true)
+
+
+def quantile(ms, q):
+    """The q-quantile of the values by its definition (nearest rank: the
+    smallest value with at least q of them at or below it), as Within."""
+    if not ms:
         return None
-    rank, before = q * total, 0
-    for i, n in enumerate(hist):
-        if n and before + n >= rank:
-            lo = 0 if i == 0 else BOUNDS[i - 1]
-            hi = BOUNDS[i] if i < len(BOUNDS) else 2 * BOUNDS[-1]
-            return int(lo + (hi - lo) * (rank - before) / n + 0.5)
-        before += n
-    return None
+    v = sorted(ms)
+    return Within(v[max(0, math.ceil(q * len(v) - 1e-9) - 1)])
 
 
 def r3(x):
@@ -153,11 +167,8 @@ def expect_material(mat, days, modes):
             rows[(last[2], last[3])]["exits"] += 1
 
     def dwell_stats(ms):
-        h = [0] * (len(BOUNDS) + 1)
-        for x in ms:
-            h[bucket(x)] += 1
-        return (sum(ms), (int(sum(ms) / len(ms) + 0.5) if ms else None), quantile(h, 0.5),
-                quantile(h, 0.9))
+        return (sum(ms), (int(sum(ms) / len(ms) + 0.5) if ms else None), quantile(ms, 0.5),
+                quantile(ms, 0.9))
 
     out_rows = {}
     for (s, v), r in rows.items():
