@@ -555,6 +555,7 @@ int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_
     c->started_ms = dp_now_ms();
     c->ro.ttl_ms = cfg->dedup_ttl_s * 1000;
     c->ro.txn_sessions = (size_t)cfg->collector_txn_sessions;
+    c->ro.shards = (unsigned)cfg->shards;
     dp_strmap_init(&c->erased);
     if (cfg->collector_name[0]) {
         snprintf(c->name, sizeof(c->name), "%s", cfg->collector_name);

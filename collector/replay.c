@@ -89,6 +89,7 @@ int dp_replay(const dp_config *cfg, const char *dir, dp_err *err)
     r.tty = isatty(2);
     r.ro.ttl_ms = cfg->dedup_ttl_s * 1000;
     r.ro.txn_sessions = (size_t)cfg->collector_txn_sessions;
+    r.ro.shards = (unsigned)cfg->shards;
     r.rc = dp_collector_connect(cfg, err);
     if (r.rc == NULL) return -EIO;
     int rc = dp_rollup_load(&r.ro, r.rc, err);

@@ -15,6 +15,7 @@ typedef struct dp_rollup {
     char sha[41];
     int64_t ttl_ms;
     size_t txn_sessions; /* sessions per MULTI/EXEC (collector_txn_sessions) */
+    unsigned shards;     /* the streams' shards (a presentation's viewers are on all of them) */
 } dp_rollup;
 
 /* SCRIPT LOAD: 0 or -EIO with err. */

@@ -74,17 +74,18 @@ typedef struct seen_range {
 
 /* viewers of a presentation on a day (forwarding) */
 typedef struct pvd {
-    const char *key, *pres;
+    const char *key, *pres, *day;
     const char **viewers;
     size_t n;
     int applied;
-    long long count; /* PFCOUNT after adding the batch's viewers */
+    long long count; /* PFCOUNT after adding the batch's viewers, over every shard */
 } pvd;
 
 typedef struct batch {
     dp_arena a;
     dp_ops ops;
-    const char *P; /* "dp:{N}:" */
+    const char *P;   /* "dp:{N}:" */
+    unsigned shards; /* of the streams: the presentation viewers of a day are on all */
     sess **sv;
     size_t nsess;
     dp_strmap sessions; /* sid -> sess */
@@ -233,6 +234,7 @@ static pvd *pvd_of(batch *b, const char *pres, const char *day)
     memset(p, 0, sizeof(*p));
     p->key = key;
     p->pres = pres;
+    p->day = day;
     dp_strmap_put(&b->pvd_ix, key, strlen(key), (void *)(uintptr_t)b->npvds);
     return p;
 }
@@ -678,13 +680,24 @@ static int read_state(batch *b, redisContext *rc, dp_err *err)
         put_cmds(&q, &nq, a, 4, NULL, 0);
     }
     /* viewers per presentation and day: added now (adding twice changes
-     * nothing), so the count says whether it was forwarded */
+     * nothing), so the count says whether it was forwarded. Sessions of one
+     * presentation spread over the shards, so the count is the union of
+     * every shard's (one PFCOUNT on one Redis): whichever of two browsers
+     * on different shards is added last sees both. */
     for (size_t i = 0; i < b->npvds; i++) {
         pvd *p = &b->pvds[i];
         const char *add[] = {"PFADD", p->key};
         put_cmds(&q, &nq, add, 2, p->viewers, p->n);
-        const char *a[] = {"PFCOUNT", p->key};
-        put_cmds(&q, &nq, a, 2, NULL, 0);
+        const char *a[] = {"PFCOUNT"};
+        const char *shard_keys[DP_SHARDS_MAX];
+        unsigned ns = b->shards > 1 && b->shards <= DP_SHARDS_MAX ? b->shards : 0;
+        for (unsigned k = 0; k < ns; k++)
+            shard_keys[k] = dp_arena_cat(&b->a, "dp:{", dp_arena_i64(&b->a, k), "}:pvd:", p->pres,
+                                         ":", p->day, (const char *)NULL);
+        if (ns)
+            put_cmds(&q, &nq, a, 1, shard_keys, ns);
+        else
+            put_cmds(&q, &nq, (const char *const[]){"PFCOUNT", p->key}, 2, NULL, 0);
     }
     int rc2 = 0;
     if (redisAppendFormattedCommand(rc, q.data, q.len) != REDIS_OK)
@@ -919,6 +932,7 @@ static int attempt(dp_rollup *ro, redisContext *rc, const char *P, const char *s
     batch b;
     memset(&b, 0, sizeof(b));
     b.P = P;
+    b.shards = ro->shards;
     b.ops.zadd_keep = DP_TIMELINE_MAX; /* the only ZADDs: timelines, trimmed to that */
     dp_buf_init(&b.out, 0);
     const char **acks = dp_malloc((n ? n : 1) * sizeof(char *));

@@ -135,6 +135,7 @@ static void on_counters(dp_rq *q, const redisReply *r, void *tag, size_t i)
     dp_prospect *p = &l->v[i];
     (void)q;
     if (r->type != REDIS_REPLY_ARRAY) return;
+    if (r->elements > 0) p->counted = 1;
     for (size_t k = 0; k + 1 < r->elements; k += 2) {
         const char *f = r->element[k]->str;
         size_t fn = r->element[k]->len;
@@ -160,13 +161,17 @@ static void on_counters(dp_rq *q, const redisReply *r, void *tag, size_t i)
                 m->dwell += v;
             else if ((size_t)(end - c) == 9 && !memcmp(c, "completed", 9))
                 m->completed += v;
-        } else if (l->detail && fn > 2 && f[0] == 's' && f[1] == ':') {
-            /* s:<material>|<slide>|<version>:views | :dwell */
+        } else if (fn > 2 && f[0] == 's' && f[1] == ':') {
+            /* s:<material>|<slide>|<version>:views | :dwell: its material
+             * was read in the range, whether or not a dwell came with it */
             const char *end = f + fn;
             const char *c = end;
             while (c > f + 2 && c[-1] != ':')
                 c--;
             if (c <= f + 3) continue;
+            const char *bar = memchr(f + 2, '|', (size_t)(c - 1 - (f + 2)));
+            if (bar && bar > f + 2) (void)mat_of(p, f + 2, (size_t)(bar - (f + 2)));
+            if (!l->detail) continue;
             dp_pslide *s = slide_of(p, f + 2, (size_t)(c - 1 - (f + 2)));
             if (s == NULL) continue;
             if ((size_t)(end - c) == 5 && !memcmp(c, "views", 5))
@@ -190,6 +195,8 @@ static void scored(dp_rq *q)
     dp_pload *l = q->aux;
     for (size_t i = 0; i < l->n; i++) {
         dp_prospect *p = &l->v[i];
+        /* seen in the range, but not in the mode asked for: not active */
+        if (!p->counted) p->active = 0;
         if (p->forwarded > (int64_t)p->npres) p->forwarded = (int64_t)p->npres;
         int64_t completions = 0;
         for (size_t k = 0; k < p->nmats; k++)

@@ -32,7 +32,8 @@ typedef struct dp_prospect {
     int64_t first_seen, last_seen;
     int found;          /* has a prospect hash */
     unsigned char *has; /* days with counters in the range */
-    int active;         /* counters in the range */
+    int active;         /* counters in the range, of the mode(s) asked for */
+    int counted;        /* a counter hash of the mode(s) answered */
     int64_t sessions, views, dwell;
     dp_actions actions;
     dp_pmat *mats;

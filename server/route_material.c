@@ -337,7 +337,7 @@ static void answer(dp_rq *q)
             }
         }
     }
-    qsort(m->rows, m->nrows, sizeof(srow), by_position);
+    if (m->nrows) qsort(m->rows, m->nrows, sizeof(srow), by_position);
 
     dp_buf out;
     dp_buf_init(&out, 0);

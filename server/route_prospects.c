@@ -408,9 +408,9 @@ static void brief_answer(dp_rq *q)
 {
     sales *s = q->state;
     dp_prospect *p = &s->load.v[0];
-    qsort(p->slides, p->nslides, sizeof(dp_pslide), by_dwell);
+    if (p->nslides) qsort(p->slides, p->nslides, sizeof(dp_pslide), by_dwell);
     /* the index no longer matches after sorting; nothing looks up again */
-    qsort(s->tl, s->ntl, sizeof(tl_event), by_at_desc);
+    if (s->ntl) qsort(s->tl, s->ntl, sizeof(tl_event), by_at_desc);
     dp_buf out;
     dp_buf_init(&out, 0);
     if (q->p.format == DP_FORMAT_CSV) {

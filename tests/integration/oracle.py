@@ -3,6 +3,7 @@ recount of every aggregate from what was sent, for the collector's oracle
 tests. Standard library only."""
 
 import json
+import math
 import random
 import time
 from collections import defaultdict
@@ -19,6 +20,58 @@ def bucket(ms):
     while i < len(BOUNDS) and ms > BOUNDS[i]:
         i += 1
     return i
+
+
+def r3(x):
+    """A rate as the reports round it: three decimals."""
+    return None if x is None else round(x + 1e-12, 3)
+
+
+class Rate:
+    """A rate as the reports show it, three decimals: equal to a number
+    within half a thousandth of the true ratio (a tie such as 0.0625 may
+    round either way in binary floating point)."""
+
+    def __init__(self, num, den):
+        self.x = num / den
+
+    def __eq__(self, other):
+        return isinstance(other, (int, float)) and abs(other - self.x) <= 0.0005 + 1e-9
+
+    def __repr__(self):
+        return "%.4f to three decimals" % self.x
+
+
+def rate(num, den):
+    return Rate(num, den) if den else None
+
+
+class Within:
+    """A histogram quantile is right when it lies in [lo, hi], the bounds of
+    the dwell bucket (include/deckpulse/keys.h) that holds the true value:
+    compares equal to any number there."""
+
+    def __init__(self, true):
+        i = bucket(true)
+        self.true = true
+        self.lo = 0 if i == 0 else BOUNDS[i - 1]
+        self.hi = BOUNDS[i] if i < len(BOUNDS) else 2 * BOUNDS[-1]
+
+    @classmethod
+    def of(cls, ms, q):
+        """The q-quantile of the values by its definition (nearest rank: the
+        smallest value with at least q of them at or below it); None for
+        no values."""
+        if not ms:
+            return None
+        v = sorted(ms)
+        return cls(v[max(0, math.ceil(q * len(v) - 1e-9) - 1)])
+
+    def __eq__(self, other):
+        return isinstance(other, (int, float)) and self.lo <= other <= self.hi
+
+    def __repr__(self):
+        return "a value in [%d, %d] (the bucket of the true %d)" % (self.lo, self.hi, self.true)
 
 
 class Traffic:
@@ -320,6 +373,22 @@ def compare(r, exp, day, check, eq, hll_tolerance=0.03):
     for a, prs in exp["aprospects"].items():
         eq(set(r.cmd("SMEMBERS", P + "aprospects:" + a)), prs, "account prospects " + a)
         n += 1
+    # nothing else: no counters on another day, another mode or another
+    # material than the recount has (a key whose counters are all 0 is
+    # nothing: an exit moved away leaves one)
+    def nonzero(pattern):
+        return {k for k in r.cmd("KEYS", P + pattern)
+                if any(int(v) for v in hgetall(r, k).values())}
+    eq(nonzero("slides:*"), {"%sslides:%s:%s:%s" % (P, m, day, mode)
+                             for (m, mode), f in exp["slides"].items() if any(f.values())},
+       "slide counters: the recount's keys, no other")
+    eq(nonzero("mat:*"), {"%smat:%s:%s:%s" % (P, m, day, mode)
+                          for (m, mode), f in exp["mat"].items() if any(f.values())},
+       "material counters: the recount's keys, no other")
+    eq(nonzero("pd:*"), {"%spd:%s:%s:%s" % (P, pr, day, mode)
+                         for (pr, mode), f in exp["prospect"].items() if any(f.values())},
+       "prospect counters: the recount's keys, no other")
+    n += 3
     for p, fields in exp["pres"].items():
         got = hgetall(r, P + "pres:" + p)
         forwarded = got.pop("forwarded", "0")

@@ -8,14 +8,13 @@ a bad CSV line."""
 import gzip
 import hashlib
 import json
-import math
 import os
 import subprocess
 import time
 
 from dp import (ADMIN, MARKETING, SALES, Env, check, eq, finish, libcsv_rows, make_request,
                 settled, wait_until)
-from oracle import BOUNDS, bucket
+from oracle import Within, r3
 
 COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
 DAYMS = 86400000
@@ -94,37 +93,6 @@ def entries():
     return out
 
 
-class Within:
-    """The true quantile's bucket: a histogram quantile is right when it
-    lies in [lo, hi], the bounds of the dwell bucket (include/deckpulse/
-    keys.h) that holds the true value. Compares equal to any number there."""
-
-    def __init__(self, true):
-        i = bucket(true)
-        self.true = true
-        self.lo = 0 if i == 0 else BOUNDS[i - 1]
-        self.hi = BOUNDS[i] if i < len(BOUNDS) else 2 * BOUNDS[-1]
-
-    def __eq__(self, other):
-        return isinstance(other, (int, float)) and self.lo <= other <= self.hi
-
-    def __repr__(self):
-        return "a value in [%d, %d] (the bucket of the true %d)" % (self.lo, self.hi, self.true)
-
-
-def quantile(ms, q):
-    """The q-quantile of the values by its definition (nearest rank: the
-    smallest value with at least q of them at or below it), as Within."""
-    if not ms:
-        return None
-    v = sorted(ms)
-    return Within(v[max(0, math.ceil(q * len(v) - 1e-9) - 1)])
-
-
-def r3(x):
-    return None if x is None else round(x + 1e-12, 3)
-
-
 def expect_material(mat, days, modes):
     """The material report recounted from SESSIONS."""
     rows, tot = {}, {"sessions": 0, "completed": 0, "views": 0, "dwell": [], "who": set()}
@@ -167,8 +135,8 @@ def expect_material(mat, days, modes):
             rows[(last[2], last[3])]["exits"] += 1
 
     def dwell_stats(ms):
-        return (sum(ms), (int(sum(ms) / len(ms) + 0.5) if ms else None), quantile(ms, 0.5),
-                quantile(ms, 0.9))
+        return (sum(ms), (int(sum(ms) / len(ms) + 0.5) if ms else None), Within.of(ms, 0.5),
+                Within.of(ms, 0.9))
 
     out_rows = {}
     for (s, v), r in rows.items():
