@@ -19,6 +19,7 @@ typedef struct live_query {
     size_t n;
     struct {
         unsigned shard;
+        long long score; /* its last event's receive time */
         char id[DP_ID_MAX + 1];
         char *fields[8];
     } s[DP_LIVE_MAX];
@@ -176,13 +177,28 @@ static void on_open(dp_redis *r, redisReply *reply, void *priv)
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
         q->failed = 1;
     } else {
-        for (size_t k = 0; k < reply->elements && q->n < DP_LIVE_MAX; k++) {
-            const redisReply *e = reply->element[k];
-            if (e->type != REDIS_REPLY_STRING || e->len > DP_ID_MAX) continue;
-            q->s[q->n].shard = shard;
-            memcpy(q->s[q->n].id, e->str, e->len);
-            q->s[q->n].id[e->len] = '\0';
-            q->n++;
+        /* each shard's newest, newest first: keep the DP_LIVE_MAX newest of
+         * all the shards, not the first shards' */
+        for (size_t k = 0; k + 1 < reply->elements; k += 2) {
+            const redisReply *e = reply->element[k], *sc = reply->element[k + 1];
+            if (e->type != REDIS_REPLY_STRING || e->len > DP_ID_MAX ||
+                sc->type != REDIS_REPLY_STRING)
+                continue;
+            long long score = atoll(sc->str);
+            size_t at = q->n;
+            if (q->n == DP_LIVE_MAX) {
+                size_t min = 0;
+                for (size_t i = 1; i < q->n; i++)
+                    if (q->s[i].score < q->s[min].score) min = i;
+                if (score <= q->s[min].score) break; /* the rest of this shard is older */
+                at = min;
+            } else {
+                q->n++;
+            }
+            q->s[at].shard = shard;
+            q->s[at].score = score;
+            memcpy(q->s[at].id, e->str, e->len);
+            q->s[at].id[e->len] = '\0';
         }
     }
     if (--q->outstanding > 0) return;
@@ -211,9 +227,10 @@ static void on_tick(uv_timer_t *t)
         char key[32], lim[16];
         snprintf(key, sizeof(key), "dp:{%u}:open", n);
         snprintf(lim, sizeof(lim), "%d", DP_LIVE_MAX);
-        const char *argv[] = {"ZRANGE", key, "+inf", min, "BYSCORE", "REV", "LIMIT", "0", lim};
+        const char *argv[] = {"ZRANGE", key,     "+inf", min, "BYSCORE",
+                              "REV",    "LIMIT", "0",    lim, "WITHSCORES"};
         q->outstanding++;
-        if (dp_redis_command(&s->rredis, on_open, q, 9, argv, NULL) != 0) {
+        if (dp_redis_command(&s->rredis, on_open, q, 10, argv, NULL) != 0) {
             q->outstanding--;
             q->failed = 1;
             break;

@@ -296,3 +296,110 @@ test('adapters: impress.js steps and generic data-slide elements', async () => {
     [['open'], ['view', 'a', 1], ['dwell', 'a', 1, 2000], ['view', 'b', 3]]
   );
 });
+
+// The one-tag embedding: <script src=".../beacon.js" data-endpoint=... data-...>.
+// The options come from the tag's attributes (strings); the beacon starts by
+// itself, and each option does what its deckpulse.init() twin does.
+async function tagged(script, opts = {}) {
+  const b = browser(Object.assign({ script }, opts));
+  await b.settle();
+  return b;
+}
+
+test('tag: data-endpoint starts the beacon; data-material, data-token, data-mode', async () => {
+  const b = await tagged({ endpoint: EP, material: 'q3', token: 'TAGTOKEN', mode: 'live' });
+  b.api.view(undefined, 'intro', { index: 0 });
+  await b.advance(10);
+  assert.equal(b.sent.length, 1, 'started by itself');
+  const body = JSON.parse(b.sent[0].body);
+  assert.deepEqual([body.token, body.mode, body.presentation], ['TAGTOKEN', 'live', undefined]);
+  assert.equal(b.sent[0].url, EP + '/v1/events');
+  const v = b.events().find((e) => e.type === 'view');
+  assert.deepEqual([v.material, v.slide], ['q3', 'intro'], 'data-material names the slides');
+  const none = await tagged({ material: 'q3', token: 't' });
+  none.api.view('q3', 'a');
+  await none.advance(10000);
+  assert.equal(none.sent.length, 0, 'no data-endpoint: not started by the tag');
+});
+
+test('tag: data-token beats the dpt parameter; dpt when there is no data-token', async () => {
+  const b = await tagged({ endpoint: EP, material: 'q3', token: 'FROMTAG' }, { search: '?dpt=FROMURL' });
+  b.api.view('q3', 'a');
+  await b.advance(10);
+  assert.equal(JSON.parse(b.sent[0].body).token, 'FROMTAG');
+  const c = await tagged({ endpoint: EP, material: 'q3' }, { search: '?dpt=FROMURL' });
+  c.api.view('q3', 'a');
+  await c.advance(10);
+  assert.equal(JSON.parse(c.sent[0].body).token, 'FROMURL');
+});
+
+test('tag: data-presentation for an anonymous deck', async () => {
+  const b = await tagged({ endpoint: EP, material: 'q3', presentation: 'public-deck' });
+  b.api.view('q3', 'a');
+  await b.advance(10);
+  const body = JSON.parse(b.sent[0].body);
+  assert.deepEqual([body.presentation, body.token], ['public-deck', undefined]);
+});
+
+test('tag: data-idle (seconds, a string) pauses dwell after that long without input', async () => {
+  const b = await tagged({ endpoint: EP, material: 'q3', token: 't', idle: '5' });
+  b.api.view('q3', 'a');
+  await b.advance(20000); // no input at all
+  b.fire('d', 'keydown');
+  await b.advance(3000);
+  b.api.view('q3', 'b');
+  await b.advance(10);
+  assert.equal(total(dwells(b, 'a')), 5000 + 3000);
+});
+
+test('tag: data-cap (ms, a string) caps one slide view', async () => {
+  const b = await tagged({ endpoint: EP, material: 'q3', token: 't', cap: '3000' });
+  b.api.view('q3', 'a');
+  await b.advance(10000);
+  b.api.view('q3', 'b');
+  await b.advance(10);
+  assert.equal(total(dwells(b, 'a')), 3000);
+});
+
+test('tag: data-focus="true" pauses while the window has lost focus; else it does not', async () => {
+  for (const [focus, want] of [['true', 4000], ['1', 4000], ['false', 9000], [undefined, 9000]]) {
+    const attrs = { endpoint: EP, material: 'q3', token: 't' };
+    if (focus !== undefined) attrs.focus = focus;
+    const b = await tagged(attrs);
+    b.api.view('q3', 'a');
+    await b.advance(4000);
+    b.fire('w', 'blur');
+    await b.advance(5000);
+    b.fire('w', 'focus');
+    b.api.view('q3', 'b');
+    await b.advance(10);
+    assert.equal(total(dwells(b, 'a')), want, 'data-focus=' + focus);
+  }
+});
+
+test('tag: data-dnt="true" honours Do Not Track; without it DNT is not asked', async () => {
+  for (const [dnt, nav, sends] of [
+    ['true', '1', false],
+    ['1', 'yes', false],
+    ['true', '0', true],
+    [undefined, '1', true]
+  ]) {
+    const attrs = { endpoint: EP, material: 'q3', token: 't' };
+    if (dnt !== undefined) attrs.dnt = dnt;
+    const b = await tagged(attrs, { navigator: { doNotTrack: nav } });
+    b.api.view('q3', 'a');
+    await b.advance(10000);
+    assert.equal(b.sent.length > 0, sends, 'data-dnt=' + dnt + ', doNotTrack=' + nav);
+  }
+});
+
+test('tag: a page still loading starts the beacon at DOMContentLoaded', async () => {
+  const b = await tagged({ endpoint: EP, material: 'q3', token: 't' }, { readyState: 'loading' });
+  b.api.view('q3', 'a');
+  await b.advance(10000);
+  assert.equal(b.sent.length, 0, 'not before the document is parsed');
+  b.fire('d', 'DOMContentLoaded');
+  b.api.view('q3', 'b');
+  await b.advance(10);
+  assert.ok(b.events().some((e) => e.type === 'view' && e.slide === 'b'), 'started then');
+});

@@ -54,8 +54,16 @@ function browser(opts = {}) {
   };
   const d = {
     visibilityState: 'visible',
-    readyState: 'complete',
-    currentScript: null,
+    readyState: opts.readyState || 'complete',
+    // the <script> tag the beacon was loaded by: its data-* attributes
+    currentScript: opts.script
+      ? {
+          getAttribute: (n) =>
+            n.startsWith('data-') && Object.hasOwn(opts.script, n.slice(5))
+              ? opts.script[n.slice(5)]
+              : null
+        }
+      : null,
     querySelectorAll: () => [],
     addEventListener(ev, f) {
       (listeners.d[ev] = listeners.d[ev] || []).push(f);

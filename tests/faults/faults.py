@@ -373,8 +373,9 @@ def row4(f, load, long):
         if i % 2 == 0:
             # Redis down first, so the spool is being written when the
             # server dies (its last record may be torn)
+            spooled = metric(f.env, "dp_events_spooled_total") or 0
             f.env.redis.stop(signal.SIGKILL)
-            time.sleep(0.7)
+            wait_until(lambda: (metric(f.env, "dp_events_spooled_total") or 0) > spooled, 10, 0.01)
             f.restart_server(signal.SIGKILL)
             f.env.redis.start()
         else:
@@ -453,7 +454,8 @@ def row8(f, load, long):
         for rec in recs:
             for c in rec:
                 spooled |= {(e["session"], int(e["seq"])) for e in dp.xadd_events(c)}
-    time.sleep(0.5)  # a 202 sent just before the inspection has reached its client
+    # a 202 sent just before the inspection reaches its client
+    wait_until(lambda: spooled <= load.acked, 2.0, 0.01)
     with load.lock:
         acked = set(load.acked)
         # a 202 given 1.5 s after Redis died cannot be for an XADD: redis_timeout_ms is 0.5 s

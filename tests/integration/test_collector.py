@@ -80,7 +80,11 @@ with Env(**dict(SETTINGS, access_log="true")) as env:
     import glob
     import gzip as gz
     env.redis.cmd("BGREWRITEAOF")
-    time.sleep(0.5)
+
+    def rewritten():
+        info = env.redis.cmd("INFO", "persistence")
+        return "aof_rewrite_in_progress:0" in info and "aof_rewrite_scheduled:0" in info
+    check(wait_until(rewritten, 30, 0.05), "the AOF rewritten")
     stored = b""
     for f in glob.glob(os.path.join(env.redis.dir, "appendonlydir", "*")):
         stored += open(f, "rb").read()
@@ -188,8 +192,14 @@ with Env(**SETTINGS) as env:
     env.redis.cmd("CONFIG", "RESETSTAT")  # every collector's EXECs counted
     extra = ["--collector_batch", "200", "--collector_txn_sessions", "3"]
     c = env.collector("small", extra=extra)
+
+    def entries_read():
+        g = env.redis.cmd("XINFO", "GROUPS", "dp:{0}:events")
+        return (dict(zip(g[0][::2], g[0][1::2]))["entries-read"] or 0) if g else 0
     for _ in range(3):
-        time.sleep(0.4)
+        # killed once it has read entries since the last kill: mid-rollup
+        before = entries_read()
+        check(wait_until(lambda: entries_read() > before, 30, 0.005), "the collector reads")
         c.send_signal(signal.SIGKILL)
         c.wait()
         c = env.collector("small", extra=extra)
@@ -234,7 +244,19 @@ with Env(**SETTINGS) as env:
     t, _ = load(env, 3, 800)
     a = env.collector("alpha", extra=["--collector_batch", "20"])
     b = env.collector("beta", extra=["--collector_batch", "20"])
-    time.sleep(0.5)
+
+    def alpha_pending():
+        try:
+            consumers = env.redis.cmd("XINFO", "CONSUMERS", "dp:{0}:events", "rollup")
+        except RuntimeError:  # NOGROUP: no collector has started yet
+            return 0
+        for c_ in consumers:
+            c_ = dict(zip(c_[::2], c_[1::2]))
+            if c_["name"] == "alpha":
+                return c_["pending"]
+        return 0
+    # killed while it holds entries, so beta has to claim them
+    check(wait_until(lambda: alpha_pending() > 0, 30, 0.002), "alpha holds entries")
     a.send_signal(signal.SIGKILL)
     a.wait()
     check(wait_until(lambda: settled(env.redis), 120, 0.2), "beta finished alone")
@@ -359,5 +381,34 @@ check(not os.path.exists("/proc/%d" % newpid) or
 check("deckpulse-collector stopped" in srv.log() or "deckpulse-collector[" in srv.log(),
       "collector stop logged")
 shutil.rmtree(tmp, ignore_errors=True)
+
+# dedup_ttl_s: a session's (session, seq) marks and its state are kept that
+# long after its last batch (each batch starts the time again); a copy of a
+# batch within it counts nothing, and once the marks have expired (here by
+# hand: Redis expires them at the time) the same events count again.
+with Env(**SETTINGS) as env:
+    from dp import batch, view
+    c = env.collector("ttl", extra=["--dedup_ttl_s", "60"])
+    token = env.server.mint("deck-ttl", "tess")
+    views = lambda: int(env.redis.cmd("HGET", "dp:{0}:pd:tess:%s:self" % DAY, "views") or 0)
+    post = lambda evs: env.server.post_json("/v1/events", batch("s-ttl", evs, token)).status
+    eq(post([view(1), view(2)]), 202, "a batch")
+    check(wait_until(lambda: views() == 2, 10, 0.05), "applied")
+    ttls = [env.redis.cmd("PTTL", "dp:{0}:%s:s-ttl" % k) for k in ("seen", "sess")]
+    check(all(58000 < t <= 60000 for t in ttls), "marks and state expire after dedup_ttl_s: %r" % ttls)
+    env.redis.cmd("PEXPIRE", "dp:{0}:seen:s-ttl", 30000)
+    eq(post([view(3)]), 202, "a later batch")
+    check(wait_until(lambda: views() == 3, 10, 0.05), "applied")
+    ttl = env.redis.cmd("PTTL", "dp:{0}:seen:s-ttl")
+    check(58000 < ttl <= 60000, "a later batch starts the time again (%d ms)" % ttl)
+    eq(post([view(1), view(2)]), 202, "a copy of the first batch within dedup_ttl_s")
+    check(wait_until(lambda: settled(env.redis, sessions_ended=False), 10, 0.05), "read")
+    eq(views(), 3, "counts nothing")
+    env.redis.cmd("PEXPIRE", "dp:{0}:seen:s-ttl", 1)
+    check(wait_until(lambda: env.redis.cmd("EXISTS", "dp:{0}:seen:s-ttl") == 0, 5, 0.01),
+          "the marks expired")
+    eq(post([view(1), view(2)]), 202, "the copy again, after the marks expired")
+    check(wait_until(lambda: views() == 5, 10, 0.05), "counted again: remembered only dedup_ttl_s")
+    logs_clean(env)
 
 finish()

@@ -72,7 +72,6 @@ with Env(access_log="false") as env:
                        capture_output=True, text=True, timeout=120)
     eq(d.returncode, 0, "demo data loaded through the ingest API (%s)" % d.stderr[-500:])
     check(wait_until(lambda: settled(env.redis, sessions_ended=False), 60, 0.1), "collector caught up")
-    time.sleep(0.3)
 
     def get(path, key=ADMIN):
         r = srv.get(path, {"Authorization": "Bearer " + key})

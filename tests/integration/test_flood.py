@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 
-from dp import Env, Server, check, eq, finish
+from dp import Env, Server, check, eq, finish, wait_until
 
 
 def cpu_seconds(pid):
@@ -48,7 +48,9 @@ with Env(access_log="false", header_timeout_ms=60000, keepalive_timeout_ms=60000
             flood.append(s)
         except OSError:
             pass
-    time.sleep(0.5)
+    # the server took every descriptor it may have (64): it is at the limit
+    fds = lambda: len(os.listdir("/proc/%d/fd" % srv.proc.pid))
+    check(wait_until(lambda: fds() >= 64, 5, 0.02), "the server at its fd limit (%d)" % fds())
     c0 = cpu_seconds(srv.proc.pid)
     time.sleep(2.0)
     burned = cpu_seconds(srv.proc.pid) - c0

@@ -106,7 +106,35 @@ with Env(allowed_origins="https://decks.example,https://other.example") as env:
                       "Access-Control-Request-Method": "POST"})
     eq(resp.status, 204, "preflight")
     eq(resp.header("access-control-allow-origin"), "https://other.example", "preflight ACAO")
-    check("POST" in (resp.header("access-control-allow-methods") or ""), "preflight methods")
+    eq((resp.header("access-control-allow-methods"), resp.header("access-control-allow-headers"),
+        resp.header("access-control-max-age"), resp.header("vary")),
+       ("POST, OPTIONS", "Content-Type, Content-Encoding", "86400", "Origin"),
+       "preflight for /v1/events: methods, headers, max age, Vary")
+    # /v1/links is called from the dashboards with a key: Authorization allowed
+    resp = s.request("OPTIONS", "/v1/links", b"",
+                     {"Origin": "https://decks.example", "Access-Control-Request-Method": "POST",
+                      "Access-Control-Request-Headers": "authorization, content-type"})
+    eq((resp.status, resp.header("access-control-allow-origin"),
+        resp.header("access-control-allow-methods"), resp.header("access-control-allow-headers"),
+        resp.header("vary")),
+       (204, "https://decks.example", "POST, OPTIONS", "Content-Type, Authorization", "Origin"),
+       "preflight for /v1/links")
+    resp = s.request("OPTIONS", "/v1/links", b"", {"Access-Control-Request-Method": "POST"})
+    eq((resp.status, resp.json()), (400, {"error": "preflight without Origin"}),
+       "a preflight without Origin")
+    resp = s.request("OPTIONS", "/v1/links", b"", {"Origin": "https://evil.example",
+                                                   "Access-Control-Request-Method": "POST"})
+    eq((resp.header("access-control-allow-origin"), resp.header("vary")), (None, None),
+       "no CORS headers for a foreign origin's preflight")
+    # an answer that depends on Origin says so, so no cache serves it to another
+    resp = s.request("POST", "/v1/events", json.dumps(batch("s-v", [view(1)], token)),
+                     {"Content-Type": "text/plain", "Origin": "https://other.example"})
+    eq((resp.status, resp.header("access-control-allow-origin"), resp.header("vary")),
+       (202, "https://other.example", "Origin"), "Vary: Origin with an allowed Origin")
+    resp = s.request("POST", "/v1/events", json.dumps(batch("s-v", [view(2)], token)),
+                     {"Content-Type": "text/plain"})
+    eq((resp.status, resp.header("access-control-allow-origin"), resp.header("vary")),
+       (202, None, None), "no Origin: no CORS headers")
     resp = s.request("POST", "/v1/events", json.dumps(batch("s-x", [view(1)], token)),
                      {"Content-Type": "text/plain", "Origin": "https://evil.example"})
     eq((resp.status, resp.json()), (403, {"error": "origin not allowed"}), "foreign origin")
@@ -147,10 +175,10 @@ with Env(allowed_origins="https://decks.example,https://other.example") as env:
     m = s.get("/metrics")
     eq(m.status, 200, "metrics")
     text = m.body.decode()
-    for line in ['dp_http_requests_total{route="events",status="202"} 3',
+    for line in ['dp_http_requests_total{route="events",status="202"} 5',
                  'dp_http_requests_total{route="events",status="401"} 5',
                  'dp_http_requests_total{route="links",status="403"} 1',
-                 "dp_events_accepted_total 9",
+                 "dp_events_accepted_total 11",
                  'dp_batches_rejected_total{reason="unauthorized"} 7',
                  'dp_batches_rejected_total{reason="origin"} 1',
                  "dp_redis_up 1", "dp_open_connections 1"]:

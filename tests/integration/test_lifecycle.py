@@ -84,9 +84,10 @@ busy = srv.conn()
 req = make_request("POST", "/v1/events", json.dumps(batch("term", [view(1), view(2)], token)),
                    {"Content-Type": "text/plain"})
 busy.send(req[:-5])
-time.sleep(0.2)
+# a /healthz answered after the partial request was in its socket: the loop has read it
+eq(srv.get("/healthz").status, 200, "the server has the partial request")
 srv.proc.send_signal(signal.SIGTERM)
-time.sleep(0.3)
+# the idle connection closed: the server has taken the signal
 check(idle.closed_by_peer(3), "idle connection closed on SIGTERM")
 busy.send(req[-5:])
 resp = busy.response()
@@ -96,6 +97,38 @@ rc = srv.proc.wait(15)
 eq(rc, 0, "clean exit after SIGTERM")
 srv.stop()
 eq(redis.event_count(), 3, "every acknowledged event is in Redis")
+
+# SIGTERM with a request that never ends (its body stops half way, the body
+# timeout far away) and one waiting for a frozen Redis: after
+# shutdown_timeout_ms the server closes them, says so, and exits 0; neither
+# was acknowledged.
+srv = Server(tmp, redis.url(), shutdown_timeout_ms=1000, body_timeout_ms=60000,
+             header_timeout_ms=60000, redis_timeout_ms=60000)
+check(srv.wait_ready(), "ready")
+token = srv.mint("deck", "pat")
+endless = srv.conn()
+endless.send(b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+             b"Content-Length: 1000\r\n\r\n{\"session\": \"never\"")
+eq(srv.get("/healthz").status, 200, "the server has the endless request")
+os.kill(redis.proc.pid, signal.SIGSTOP)
+waiting = srv.conn()
+try:
+    waiting.send(make_request("POST", "/v1/events", json.dumps(batch("frozen", [view(1)], token)),
+                              {"Content-Type": "text/plain"}))
+    eq(srv.get("/healthz").status, 200, "the server has the request waiting for Redis")
+    t0 = time.time()
+    srv.proc.send_signal(signal.SIGTERM)
+    rc = srv.proc.wait(15)
+    took = time.time() - t0
+finally:
+    os.kill(redis.proc.pid, signal.SIGCONT)
+eq(rc, 0, "exit 0 after shutdown_timeout_ms")
+check(0.95 <= took < 2.5, "exited when shutdown_timeout_ms (1 s) ran out (%.2fs)" % took)
+check(endless.closed_by_peer(1) and waiting.closed_by_peer(1), "both connections closed")
+eq((endless.buf, waiting.buf), (b"", b""), "neither got an answer (nothing acknowledged)")
+check("shutdown: 2 connection(s) still open after shutdown_timeout_ms; closing them" in srv.log(),
+      "the forced close is logged")
+srv.stop()
 
 redis.stop()
 shutil.rmtree(tmp, ignore_errors=True)

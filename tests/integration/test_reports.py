@@ -9,11 +9,12 @@ import gzip
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import time
 
 from dp import (ADMIN, MARKETING, SALES, Env, check, eq, finish, libcsv_rows, make_request,
-                settled, wait_until)
+                metric, settled, wait_until)
 from oracle import Within, r3
 
 COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
@@ -282,6 +283,18 @@ with Env(**SETTINGS) as env:
         [str(f["position"]), str(f["sessions"]), "%.3f" % f["share"]] for f in got["funnel"]],
        "CSV funnel")
 
+    # Accept: text/csv is CSV too, the same as ?format=csv
+    acc = srv.get("/v1/materials/q3?" + RANGE, dict(auth(MARKETING), Accept="text/csv"))
+    eq((acc.status, acc.header("content-type"), acc.body),
+       (200, "text/csv; charset=utf-8",
+        srv.get("/v1/materials/q3?%s&format=csv" % RANGE, auth(MARKETING)).body),
+       "Accept: text/csv answers the CSV")
+    acc = srv.get("/v1/prospects?" + RANGE, dict(auth(SALES), Accept="text/html, text/csv;q=0.9"))
+    eq((acc.status, acc.header("content-type"), libcsv_rows(acc.body)[0][0]),
+       (200, "text/csv; charset=utf-8", "prospect"), "text/csv among other types")
+    acc = srv.get("/v1/materials?" + RANGE, dict(auth(MARKETING), Accept="application/json"))
+    eq(acc.header("content-type"), "application/json", "Accept: application/json stays JSON")
+
     # gzip and ETag
     plain = srv.get("/v1/materials/q3?" + RANGE, auth(MARKETING))
     z = srv.get("/v1/materials/q3?" + RANGE, dict(auth(MARKETING), **{"Accept-Encoding": "gzip"}))
@@ -432,13 +445,7 @@ with Env(**SETTINGS) as env:
     eq(after.json()["views"], before.json()["views"] + 1, "the new view is counted")
 
     # ---- one computation for many requests of the same answer ----
-    def metric(name):
-        for line in srv.get("/metrics").body.decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-        return None
-
-    before_n = metric("dp_reports_computed_total")
+    before_n = metric(srv, "dp_reports_computed_total")
     conns = [srv.conn() for _ in range(6)]
     path = "/v1/materials/q3.csv?from=%s&to=%s&mode=live&table=funnel" % (day(D[0]), day(D[1]))
     for c in conns:
@@ -448,9 +455,9 @@ with Env(**SETTINGS) as env:
         c.close()
     eq([a.status for a in answers], [200] * 6, "six requests at once")
     eq(len({a.body for a in answers}), 1, "one answer")
-    eq(metric("dp_reports_computed_total") - before_n, 1, "computed once for six requests")
-    eq(metric("dp_reports_running"), 0, "nothing left running")
-    check(metric("dp_report_cache_hits_total") > 0, "cache hits counted")
+    eq(metric(srv, "dp_reports_computed_total") - before_n, 1, "computed once for six requests")
+    eq(metric(srv, "dp_reports_running"), 0, "nothing left running")
+    check(metric(srv, "dp_report_cache_hits_total") > 0, "cache hits counted")
 
     # ---- access: each role on each route ----
     routes = [("/v1/materials", "m"), ("/v1/materials/q3", "m"), ("/v1/prospects", "s"),
@@ -552,5 +559,37 @@ with Env(**SETTINGS) as env:
     col.wait(20)
     text = open(os.path.join(env.tmp, "collector.log"), errors="replace").read()
     check("AddressSanitizer" not in text and "runtime error" not in text, "collector log clean")
+
+# report_concurrency: at most that many computations at once; more answer
+# 503 with Retry-After. Without a report cache (report_cache_mb 0) a report
+# takes its place at once; Redis is stopped so the first two cannot finish.
+with Env(access_log="false", report_concurrency=2, report_cache_mb=0, redis_timeout_ms=3000) as env:
+    srv = env.server
+    today = day(TODAY)
+    paths = ["/v1/materials?from=%s&to=%s" % (day(TODAY - k), today) for k in range(4)]
+    eq(srv.get(paths[3], auth(MARKETING)).status, 200, "a report with Redis up")
+    env.redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        conns = [srv.conn() for _ in range(4)]
+        for c, path in zip(conns[:2], paths[:2]):
+            c.send(make_request("GET", path, b"", auth(MARKETING)))
+        # (/metrics asks Redis, so it cannot tell while Redis is stopped: a
+        # /healthz answered after both requests were in the server's sockets
+        # means the loop has read them, and they took their places)
+        eq(srv.get("/healthz").status, 200, "the loop has read the first two")
+        for c, path in zip(conns[2:], paths[2:]):
+            c.send(make_request("GET", path, b"", auth(MARKETING)))
+        busy = [c.response() for c in conns[2:]]
+        eq([(b.status, b.json(), b.header("retry-after")) for b in busy],
+           [(503, {"error": "reports busy: too many being computed at once; retry shortly"},
+             "2")] * 2, "past report_concurrency: 503 with the reason and Retry-After")
+    finally:
+        env.redis.proc.send_signal(signal.SIGCONT)
+    eq([c.response().status for c in conns[:2]], [200, 200], "the two running ones answer")
+    eq(metric(srv, "dp_reports_computed_total"), 3, "three computed: the first, then the two")
+    check(wait_until(lambda: metric(srv, "dp_reports_running") == 0, 5, 0.02), "none left running")
+    eq(srv.get(paths[2], auth(MARKETING)).status, 200, "a place is free again")
+    for c in conns:
+        c.close()
 
 finish()

@@ -22,6 +22,7 @@ import time
 from dp import (Env, batch, check, eq, fill_disk, finish, metric, read_spool, view, wait_until,
                 xadd_events)
 
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"
 SETTINGS = dict(access_log="false", redis_timeout_ms=400, spool_segment_kb=16)
 
 
@@ -73,16 +74,25 @@ with Env(**SETTINGS) as env:
     eq(metric(env.server, "dp_spool_bytes"), sum(os.path.getsize(f) for f in files),
        "dp_spool_bytes is what is on disk")
     eq(env.server.get("/healthz").status, 200, "health answers while Redis is down")
+    # the pixel spools too: its GIF means the open is on disk
+    px = env.server.get("/v1/pixel.gif?token=" + token, {"User-Agent": BROWSER})
+    eq((px.status, px.header("content-type"), px.body[:6]), (200, "image/gif", b"GIF89a"),
+       "the pixel answered from the spool")
+    eq(metric(env.server, "dp_events_spooled_total"), 1601, "the pixel's open spooled")
     env.redis.start()
     check(wait_until(lambda: metric(env.server, "dp_spool_segments") == 0, 20, 0.1),
           "the spool is replayed and emptied")
     eq(spool_files(env), [], "segments removed once replayed")
-    got = stored(env.redis)
+    pixel = [e for e in env.redis.entries() if e.get("source") == "pixel"]
+    eq([(e["type"], e["prospect"], e["presentation"]) for e in pixel], [("open", "pat", "deck")],
+       "the pixel's open replayed, once")
+    got = sorted(x for x in stored(env.redis) if not x[0].startswith("px-"))
     eq(set(got), acked, "every acknowledged event is in Redis")
     down = [s for s in got if s[0] == "s-down"]
     eq(down, sorted(down), "replayed in order")
     eq(len(got), len(acked), "no event twice (each segment replayed once)")
-    eq(metric(env.server, "dp_spool_replayed_entries_total"), 40, "replay progress in /metrics")
+    eq(metric(env.server, "dp_spool_replayed_entries_total"), 41,
+       "replay progress in /metrics (40 batches and the pixel)")
 
 # Redis out of memory: XADD is refused, the batch is spooled; 202 is never
 # given for an event that was neither in Redis nor on disk.
@@ -164,15 +174,28 @@ with Env(spool_max_mb=1, retry_after_s=3, **SETTINGS) as env:
             break
     eq(statuses[-1], 503, "503 once the spool is full")
     eq(r.header("Retry-After"), "3", "with Retry-After: retry_after_s")
+    # pixels (a small record each) fill what a batch left, then get 503
+    pixels = []
+    for _ in range(100):
+        px = env.server.get("/v1/pixel.gif?token=" + token, {"User-Agent": BROWSER})
+        pixels.append(px.status)
+        if px.status != 200:
+            break
+    eq((pixels[-1], px.header("Retry-After")), (503, "3"),
+       "a pixel whose open cannot be made durable is not answered 200 (%d took the room left)"
+       % (len(pixels) - 1))
     eq(r.json()["error"], "event store unavailable and the spool is full; retry later",
        "the reason")
     check(len(acked) > 1000, "a megabyte of batches spooled first (%d events)" % len(acked))
-    eq(metric(env.server, 'dp_batches_rejected_total{reason="spool_full"}'), 1,
-       "counted as spool_full")
+    eq(metric(env.server, 'dp_batches_rejected_total{reason="spool_full"}'), 2,
+       "counted as spool_full (the batch and the pixel)")
     check(metric(env.server, "dp_spool_bytes") <= 1 << 20, "never past spool_max_mb")
     env.redis.start()
     check(wait_until(lambda: metric(env.server, "dp_spool_segments") == 0, 20, 0.1), "replayed")
-    eq(set(stored(env.redis)), acked, "every acknowledged event arrived")
+    eq(set(x for x in stored(env.redis) if not x[0].startswith("px-")), acked,
+       "every acknowledged event arrived")
+    eq(len([e for e in env.redis.entries() if e.get("source") == "pixel"]), len(pixels) - 1,
+       "and every pixel answered 200")
 
 # RELIABILITY row 8: the spool's disk fills while the spool is in use.
 # Redis goes first, so a segment is being written; then the disk fills and
