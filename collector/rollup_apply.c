@@ -51,6 +51,7 @@ typedef struct sess {
     const char *presentation, *prospect, *account, *mode, *last, *exit;
     int64_t slides, maxidx, seen, lastseq, lastrecv;
     int completed, ended, isnew, dirty;
+    int started;       /* its first event is in this batch: index it under its prospect */
     dp_strmap known;   /* seqs applied before or in this batch */
     const char **seqs; /* the batch's seqs of this session (for SMISMEMBER) */
     size_t nseqs;
@@ -412,6 +413,7 @@ static void apply(batch *b, sess *s, const dp_entry *e)
     const char *ack = *acct ? KEY(b, "account:", acct) : NULL;
     if (s->isnew) {
         s->isnew = 0;
+        s->started = 1;
         s->presentation = e->presentation;
         s->prospect = pr;
         s->account = acct;
@@ -784,6 +786,15 @@ static void write_back(batch *b, const char *ttl, const char *stream, const char
             const char *head[] = {"SADD", seen};
             write_list(b, head, 2, s->fresh, s->nfresh);
             const char *pe[] = {"PEXPIRE", seen, ttl};
+            write_cmd(b, 3, pe);
+        }
+        if (s->started && s->prospect && *s->prospect) {
+            /* the prospect's sessions, so an erasure finds every one of them
+             * (the timeline keeps only the newest events) */
+            const char *ps = KEY(b, "psess:", s->prospect);
+            const char *sa[] = {"SADD", ps, s->sid};
+            write_cmd(b, 3, sa);
+            const char *pe[] = {"PEXPIRE", ps, ttl};
             write_cmd(b, 3, pe);
         }
         if (!s->dirty) continue;

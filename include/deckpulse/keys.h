@@ -50,6 +50,8 @@
  *                                              a:<action name>
  *   T pdays:<id>                      SET      days with counters
  *   T ppres:<id>                      SET      the prospect's presentations
+ *   T psess:<id>                      SET      the prospect's sessions (for erasure; expires
+ *                                              dedup_ttl_s after its newest, like their state)
  *   T pseen:<prospect>:<material>     SET      slide ids the prospect viewed
  *   T ptl:<prospect>                  ZSET     last DP_TIMELINE_MAX (200) events by client time
  *                                              ("at", then member), member
@@ -59,7 +61,8 @@
  *   T aprospects:<id>                 SET      the account's prospects
  *   T pres:<id>                       HASH     sessions completed forwarded(0/1)
  *   T pv:<id>                         HLL      distinct viewers (browsers) of the presentation
- *   T pvd:<id>:<day>                  HLL      the same per day; forwarded = a day with > 1
+ *   T pvd:<id>:<day>                  HLL      the same per day, per shard; forwarded = a day
+ *                                              with > 1 in the union of every shard's
  *   T presd:<id>:<day>:<mode>         HASH     sessions (on their first event's day), completed
  *                                              (on the completing event's day)
  *   T pvdays:<id>                     SET      days with a pvd: key (for retention)

@@ -533,7 +533,14 @@ with Env(allow_anonymous="true", access_log="false", shards=SHARDS, max_dwell_ms
     # ---- erasure across shards: a prospect with sessions on both ----
     def shard_of_keys(pr):
         return {int(k[4:k.index("}")]) for k in r.cmd("KEYS", "dp:{*}:pd:%s:*" % pr)}
-    victim = next(pr for pr in sorted(w.t.prospects) if shard_of_keys(pr) == {0, 1})
+    # the one with the most events (more than its timeline keeps), on both shards
+    nevents = defaultdict(int)
+    for sid, pres, mode, ua, events in w.t.sessions:
+        if w.t.presentations[pres][0]:
+            nevents[w.t.presentations[pres][0]] += len(events)
+    victim = max((pr for pr in w.t.prospects if shard_of_keys(pr) == {0, 1}),
+                 key=lambda pr: nevents[pr])
+    check(nevents[victim] > 400, "the erased prospect has %d events" % nevents[victim])
     full = "from=%s&to=%s" % (day(D0), day(D2))
     before = {m: srv.get("/v1/materials/%s?%s" % (m, full), auth(MARKETING)).json() for m in mats}
     resp = srv.request("DELETE", "/v1/prospects/" + victim, "", auth(ADMIN))
