@@ -67,18 +67,23 @@ test('idle: dwell pauses after idle seconds without input, resumes on input', as
   assert.equal(total(dwells(b, 'a')), 30000 + 60000 + 5000);
 });
 
+// 4 s on slide a, 5 s with the window blurred, then slide b: a's dwell
+async function blurredDwell(b) {
+  b.api.view('q3', 'a');
+  await b.advance(4000);
+  b.fire('w', 'blur');
+  await b.advance(5000);
+  b.fire('w', 'focus');
+  b.api.view('q3', 'b');
+  await b.advance(10);
+  return total(dwells(b, 'a'));
+}
+
 test('focus: optional pause while the window has lost focus', async () => {
   for (const [focus, want] of [[true, 4000], [false, 9000]]) {
     const b = browser();
     b.api.init({ endpoint: EP, material: 'q3', token: 't', focus });
-    b.api.view('q3', 'a');
-    await b.advance(4000);
-    b.fire('w', 'blur');
-    await b.advance(5000);
-    b.fire('w', 'focus');
-    b.api.view('q3', 'b');
-    await b.advance(10);
-    assert.equal(total(dwells(b, 'a')), want, 'focus=' + focus);
+    assert.equal(await blurredDwell(b), want, 'focus=' + focus);
   }
 });
 
@@ -365,15 +370,7 @@ test('tag: data-focus="true" pauses while the window has lost focus; else it doe
   for (const [focus, want] of [['true', 4000], ['1', 4000], ['false', 9000], [undefined, 9000]]) {
     const attrs = { endpoint: EP, material: 'q3', token: 't' };
     if (focus !== undefined) attrs.focus = focus;
-    const b = await tagged(attrs);
-    b.api.view('q3', 'a');
-    await b.advance(4000);
-    b.fire('w', 'blur');
-    await b.advance(5000);
-    b.fire('w', 'focus');
-    b.api.view('q3', 'b');
-    await b.advance(10);
-    assert.equal(total(dwells(b, 'a')), want, 'data-focus=' + focus);
+    assert.equal(await blurredDwell(await tagged(attrs)), want, 'data-focus=' + focus);
   }
 });
 
