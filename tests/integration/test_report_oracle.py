@@ -23,8 +23,6 @@ histogram quantiles within the true value's bucket. Last, a prospect is
 erased across both shards."""
 
 import hashlib
-import json
-import os
 import random
 import time
 from collections import defaultdict

@@ -92,7 +92,8 @@ def main():
             for t in m["tests"]:
                 failed, why = run_test(t, out, tree)
                 caught |= failed
-                print("    %-40s %s %s" % (t, "fails" if failed else "passes", why[:1]), flush=True)
+                print("    %-40s %s %s" % (t, "fails" if failed else "passes",
+                                           why[0][:160] if why else ""), flush=True)
             print("    %s" % ("caught" if caught else "SURVIVED"), flush=True)
             if not caught:
                 survived.append(m["id"])
