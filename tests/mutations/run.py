@@ -64,39 +64,42 @@ def main():
     muts = json.load(open(os.path.join(HERE, "mutations.json")))
     want = set(sys.argv[1:])
     scratch = tempfile.mkdtemp(prefix="dp-mut-")
+    tree, out = os.path.join(scratch, "src"), os.path.join(scratch, "build")
     survived = []
     try:
+        for p in COPY:
+            s, d = os.path.join(SRC, p), os.path.join(tree, p)
+            if os.path.isdir(s):
+                shutil.copytree(s, d, ignore=shutil.ignore_patterns("node_modules"))
+            else:
+                os.makedirs(os.path.dirname(d), exist_ok=True)
+                shutil.copy(s, d)
         for m in muts:
             if want and m["id"] not in want:
                 continue
-            tree = os.path.join(scratch, "src")
-            shutil.rmtree(tree, ignore_errors=True)
-            for p in COPY:
-                s, d = os.path.join(SRC, p), os.path.join(tree, p)
-                if os.path.isdir(s):
-                    shutil.copytree(s, d, ignore=shutil.ignore_patterns("node_modules"))
-                else:
-                    os.makedirs(os.path.dirname(d), exist_ok=True)
-                    shutil.copy(s, d)
+            # one mutation at a time: the file is written afresh, so its
+            # mtime is new and the incremental build picks it up
             path = os.path.join(tree, m["file"])
-            text = open(path).read()
+            text = open(os.path.join(SRC, m["file"])).read()
             if text.count(m["from"]) != 1:
                 print("%s: the line is not in %s once: update mutations.json" % (m["id"], m["file"]))
                 survived.append(m["id"])
                 continue
             open(path, "w").write(text.replace(m["from"], m["to"]))
-            out = os.path.join(scratch, "build")
-            build(tree, out)
-            print("%s  %s — %s" % (m["id"], m["file"], m["what"]), flush=True)
-            caught = False
-            for t in m["tests"]:
-                failed, why = run_test(t, out, tree)
-                caught |= failed
-                print("    %-40s %s %s" % (t, "fails" if failed else "passes",
-                                           why[0][:160] if why else ""), flush=True)
-            print("    %s" % ("caught" if caught else "SURVIVED"), flush=True)
-            if not caught:
-                survived.append(m["id"])
+            try:
+                build(tree, out)
+                print("%s  %s — %s" % (m["id"], m["file"], m["what"]), flush=True)
+                caught = False
+                for t in m["tests"]:
+                    failed, why = run_test(t, out, tree)
+                    caught |= failed
+                    print("    %-40s %s %s" % (t, "fails" if failed else "passes",
+                                               why[0][:160] if why else ""), flush=True)
+                print("    %s" % ("caught" if caught else "SURVIVED"), flush=True)
+                if not caught:
+                    survived.append(m["id"])
+            finally:
+                open(path, "w").write(text)  # back to the original, with a new mtime
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     if survived:
