@@ -1,0 +1,232 @@
+/* The rollup of one batch (rollup_apply.c), split by responsibility: what
+ * this header holds is shared by its parts and by their unit tests, and by
+ * nothing else in the collector.
+ *
+ *   rollup_batch.c    the batch under construction: its sessions, seen
+ *                     ranges, presentation viewers and the MULTI block
+ *   rollup_rules.c    the rules: a session's state and one event -> the
+ *                     writes (pure: no Redis)
+ *   rollup_state.c    reading the state a batch depends on (under WATCH)
+ *   rollup_migrate.c  sessions written by an earlier collector, moved
+ *   rollup_write.c    the session state, marks and acknowledgements written
+ *   rollup_apply.c    the transaction: read, apply, write, EXEC, retry
+ */
+#ifndef DP_ROLLUP_BATCH_H
+#define DP_ROLLUP_BATCH_H
+
+#include <hiredis/hiredis.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "deckpulse/error.h"
+#include "entry.h"
+#include "rollup.h"
+#include "rollup_ops.h"
+#include "strmap.h"
+
+/* A field of a cached hash (or a member of a cached set). */
+typedef struct cval {
+    const char *field, *value;
+    int dirty;
+    struct cval *next;
+} cval;
+
+/* One of a session's small hashes or sets, read once per batch. */
+typedef struct cache {
+    const char *key;
+    dp_strmap map; /* field -> cval */
+    cval *list;
+    int dirty;
+} cache;
+
+typedef struct sess {
+    const char *sid;
+    const char *presentation, *prospect, *account, *mode, *last, *exit;
+    int64_t slides, maxidx, seen, lastseq, lastrecv;
+    int completed, ended, isnew, dirty;
+    int started;       /* its first event is in this batch: index it under its prospect */
+    dp_strmap known;   /* seqs applied before or in this batch */
+    const char **seqs; /* the batch's seqs of this session (for SMISMEMBER) */
+    size_t nseqs;
+    const char **fresh; /* seqs applied now */
+    size_t nfresh;
+    /* materials, slide versions and positions seen: fields "m:", "v:" and
+     * "p:" of the session's hash (keys.h) */
+    cache smat, ssv, sseen;
+    int legacy; /* written by a collector before that: in keys of their own */
+} sess;
+
+/* first/last seen of a prospect or account hash */
+typedef struct seen_range {
+    const char *key;
+    int has_first, has_last, touched;
+    int64_t first, last, bmin, bmax;
+} seen_range;
+
+/* viewers of a presentation on a day (forwarding) */
+typedef struct pvd {
+    const char *key, *pres, *day;
+    const char **viewers;
+    size_t n;
+    int applied;
+    long long count; /* PFCOUNT after adding the batch's viewers, over every shard */
+} pvd;
+
+typedef struct batch {
+    dp_arena a;
+    dp_ops ops;
+    const char *P;   /* "dp:{N}:" */
+    unsigned shards; /* of the streams: the presentation viewers of a day are on all */
+    sess **sv;
+    size_t nsess;
+    dp_strmap sessions; /* sid -> sess */
+    seen_range *ranges;
+    size_t nranges;
+    dp_strmap range_ix; /* key -> seen_range index + 1 */
+    pvd *pvds;
+    size_t npvds;
+    dp_strmap pvd_ix;  /* key -> pvd index + 1 */
+    dp_strmap once;    /* prospects whose link fields were set, timelines */
+    dp_strmap touched; /* materials */
+    const char **touched_list;
+    size_t ntouched;
+    const char **prospects; /* with events applied: re-ranked, timeline trimmed */
+    size_t nprospects;
+    const char *cur_day;
+    dp_buf out; /* the MULTI block */
+    size_t ncmds;
+    int out_err;
+    dp_rollup_counts k;
+} batch;
+
+/* The prefixes of the session hash's fields that hold smat, ssv, sseen. */
+extern const char *const dp__rollup_cache_prefix[3];
+
+#define KEY(b, ...) dp_arena_cat(&(b)->a, (b)->P, __VA_ARGS__, (const char *)NULL)
+#define CAT(b, ...) dp_arena_cat(&(b)->a, __VA_ARGS__, (const char *)NULL)
+#define LIST_MAX    1000 /* values of a list per command (an even number: pairs stay whole) */
+
+static inline void *grow(void *p, size_t n, size_t size)
+{
+    /* arrays grow by doubling at powers of two */
+    if (n == 0 || (n & (n - 1)) == 0) p = dp_realloc(p, (n ? n * 2 : 4) * size);
+    return p;
+}
+
+static inline void hincr(batch *b, const char *key, const char *field, int64_t n)
+{
+    dp_ops_add(&b->ops, DP_OP_HINCR, key, field, NULL, n);
+}
+
+static inline void add(batch *b, dp_op_kind kind, const char *key, const char *member)
+{
+    dp_ops_add(&b->ops, kind, key, member, NULL, 0);
+}
+
+/* Appends head[0..nhead) followed by list[0..nlist) in RESP to o: one
+ * command, or several of at most LIST_MAX list values each, all with the
+ * same head. *ncmds counts them. 0 or -E2BIG. */
+int dp__rb_put_cmds(dp_buf *o, size_t *ncmds, const char *const *head, size_t nhead,
+                    const char *const *list, size_t nlist);
+
+/* Commands of the MULTI block: head + list as above. */
+static inline void write_list(batch *b, const char *const *head, size_t nhead,
+                              const char *const *list, size_t nlist)
+{
+    if (dp__rb_put_cmds(&b->out, &b->ncmds, head, nhead, list, nlist) != 0) b->out_err = 1;
+}
+
+/* One command of the MULTI block. */
+static inline void write_cmd(batch *b, int argc, const char *const *argv)
+{
+    write_list(b, argv, (size_t)argc, NULL, 0);
+}
+
+/* --- caches --- */
+
+static inline cval *cache_get(const cache *c, const char *field)
+{
+    return dp_strmap_get(&c->map, field, strlen(field));
+}
+
+static inline void cache_put(batch *b, cache *c, const char *field, const char *value, int dirty)
+{
+    cval *v = cache_get(c, field);
+    if (v == NULL) {
+        v = dp_arena_alloc(&b->a, sizeof(cval));
+        v->field = dp_arena_strn(&b->a, field, strlen(field));
+        v->next = c->list;
+        c->list = v;
+        v->dirty = 0;
+        dp_strmap_put(&c->map, v->field, strlen(v->field), v);
+    }
+    v->value = value;
+    if (dirty) {
+        v->dirty = 1;
+        c->dirty = 1;
+    }
+}
+
+static inline const char *cache_value(const cache *c, const char *field)
+{
+    cval *v = cache_get(c, field);
+    return v ? v->value : NULL;
+}
+
+/* --- the batch's sessions, ranges and viewers --- */
+
+/* The session sid of the batch (created, zeroed, the first time). */
+sess *dp__rb_session(batch *b, const char *sid);
+/* The first/last seen range of a prospect or account hash key. */
+seen_range *dp__rb_range(batch *b, const char *key);
+/* The viewers of presentation pres on day. */
+pvd *dp__rb_pvd(batch *b, const char *pres, const char *day);
+/* Frees what the batch holds (not b itself). */
+void dp__rb_free(batch *b);
+
+/* 1 the first time tag is seen in the batch, then 0. */
+static inline int once(batch *b, const char *tag)
+{
+    size_t n = strlen(tag);
+    if (dp_strmap_get(&b->once, tag, n)) return 0;
+    dp_strmap_put(&b->once, tag, n, (void *)1);
+    return 1;
+}
+
+static inline void touch(batch *b, const char *material)
+{
+    size_t n = strlen(material);
+    if (dp_strmap_get(&b->touched, material, n)) return;
+    dp_strmap_put(&b->touched, material, n, (void *)1);
+    b->touched_list = grow(b->touched_list, b->ntouched, sizeof(char *));
+    b->touched_list[b->ntouched++] = material;
+}
+
+/* rollup_rules.c: applies event e (not a duplicate) to session s: the
+ * counters, sets and timelines it changes go to b->ops, the commands of its
+ * own to b->out; s is updated. No Redis. */
+void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e);
+
+/* rollup_state.c: reads the state of b's sessions, seen ranges and
+ * presentation viewers, under WATCH (and, through rollup_migrate.c, what
+ * legacy sessions keep in keys of their own). 0, -EIO or -EINVAL. */
+int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err);
+/* The next reply of rc, or NULL with err set (-EIO). */
+redisReply *dp__rollup_next_reply(redisContext *rc, dp_err *err);
+
+/* rollup_migrate.c: the session hash says s is legacy (no "f" field): its
+ * smat/ssv/sseen keys are read (dirty, to be moved into the hash) ... */
+int dp__rollup_read_legacy(batch *b, redisContext *rc, dp_err *err);
+/* ... and deleted once the hash holds them (a command of b's MULTI block). */
+void dp__rollup_drop_legacy(batch *b, sess *s);
+
+/* rollup_write.c: the sessions' state, their (session, seq) marks and
+ * ttl, the counters gathered, first/last seen, the hot-list ranks and
+ * timelines' trims, forwarding, generations and the XACK of acks[0..nacks)
+ * in group: the rest of b's MULTI block, EXEC included. */
+void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const char *group,
+                           const char **acks, size_t nacks);
+
+#endif

@@ -1,0 +1,187 @@
+/* Reading the state a batch depends on: each session's hash (with its
+ * materials, slide versions and positions seen: keys.h), which of its seqs
+ * were applied before (SMISMEMBER), the first/last seen of its prospect and
+ * account, and the presentation viewers of its days; the session hashes
+ * and the seen ranges under WATCH. */
+#include <stdlib.h>
+
+#include "deckpulse/keys.h"
+#include "rollup_batch.h"
+
+static const char *field_of(const redisReply *r, const char *name)
+{
+    for (size_t i = 0; i + 1 < r->elements; i += 2)
+        if (r->element[i]->type == REDIS_REPLY_STRING && !strcmp(r->element[i]->str, name) &&
+            r->element[i + 1]->type == REDIS_REPLY_STRING)
+            return r->element[i + 1]->str;
+    return NULL;
+}
+
+static int64_t int_or(const char *s, int64_t dflt)
+{
+    return s ? strtoll(s, NULL, 10) : dflt;
+}
+
+static void load_session(batch *b, sess *s, const redisReply *r)
+{
+    s->isnew = r->elements == 0;
+    if (s->isnew) return;
+    const char *str[6] = {field_of(r, "presentation"), field_of(r, "prospect"),
+                          field_of(r, "account"),      field_of(r, "mode"),
+                          field_of(r, "last"),         field_of(r, "exit")};
+    const char **dst[6] = {&s->presentation, &s->prospect, &s->account,
+                           &s->mode,         &s->last,     &s->exit};
+    for (int i = 0; i < 6; i++)
+        *dst[i] = str[i] ? dp_arena_strn(&b->a, str[i], strlen(str[i])) : (i < 4 ? "" : NULL);
+    s->slides = int_or(field_of(r, "slides"), 0);
+    s->maxidx = int_or(field_of(r, "maxidx"), -1);
+    s->seen = int_or(field_of(r, "seen"), 0);
+    s->lastseq = int_or(field_of(r, "lastseq"), -1);
+    s->lastrecv = int_or(field_of(r, "lastrecv"), 0);
+    const char *c = field_of(r, "completed"), *e = field_of(r, "ended");
+    s->completed = c && !strcmp(c, "1");
+    s->ended = e && !strcmp(e, "1");
+}
+
+/* The session hash's "m:", "v:" and "p:" fields into its caches; a
+ * session written before they were there (no "f" field) is legacy. */
+static void load_caches(batch *b, sess *s, const redisReply *r)
+{
+    cache *cs[3] = {&s->smat, &s->ssv, &s->sseen};
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *f = r->element[i], *v = r->element[i + 1];
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || f->len < 3 ||
+            f->str[1] != ':')
+            continue;
+        for (int k = 0; k < 3; k++)
+            if (f->str[0] == dp__rollup_cache_prefix[k][0])
+                cache_put(b, cs[k], f->str + 2, k == 2 ? "" : dp_arena_strn(&b->a, v->str, v->len),
+                          0);
+    }
+    s->legacy = !s->isnew && field_of(r, "f") == NULL;
+}
+
+redisReply *dp__rollup_next_reply(redisContext *rc, dp_err *err)
+{
+    void *r = NULL;
+    if (redisGetReply(rc, &r) != REDIS_OK) {
+        dp_err_set(err, -EIO, "redis: %s", rc->errstr);
+        return NULL;
+    }
+    return r;
+}
+
+int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
+{
+    dp_buf q;
+    dp_buf_init(&q, 0);
+    size_t nq = 0;
+    /* WATCH each session's hash and the seen ranges. A session's other
+     * state (its seen set, and a legacy session's smat, ssv, sseen) is
+     * only ever written together with its hash (write_back: any applied
+     * event rewrites the hash; the sweep and the erasure change the hash
+     * too), so a change to any of them changes the hash. Redis 7.0's WATCH
+     * compares each key with every key already watched: five keys a
+     * session made it 25 times dearer. */
+    const char **keys = NULL;
+    size_t nk = 0;
+    for (size_t i = 0; i < b->nsess; i++) {
+        keys = grow(keys, nk, sizeof(char *));
+        keys[nk++] = KEY(b, "sess:", b->sv[i]->sid);
+    }
+    for (size_t i = 0; i < b->nranges; i++) {
+        keys = grow(keys, nk, sizeof(char *));
+        keys[nk++] = b->ranges[i].key;
+    }
+    const char *watch[] = {"WATCH"};
+    dp__rb_put_cmds(&q, &nq, watch, 1, keys, nk);
+    size_t nwatch = nq;
+    size_t *nmis = dp_calloc(b->nsess ? b->nsess : 1, sizeof(size_t));
+    for (size_t i = 0; i < b->nsess; i++) {
+        sess *s = b->sv[i];
+        const char *a1[] = {"HGETALL", keys[i]};
+        dp__rb_put_cmds(&q, &nq, a1, 2, NULL, 0);
+        const char *mis[] = {"SMISMEMBER", KEY(b, "seen:", s->sid)};
+        size_t before = nq;
+        dp__rb_put_cmds(&q, &nq, mis, 2, s->seqs, s->nseqs);
+        nmis[i] = nq - before;
+    }
+    for (size_t i = 0; i < b->nranges; i++) {
+        const char *a[] = {"HMGET", b->ranges[i].key, "first_seen", "last_seen"};
+        dp__rb_put_cmds(&q, &nq, a, 4, NULL, 0);
+    }
+    /* viewers per presentation and day: added now (adding twice changes
+     * nothing), so the count says whether it was forwarded. Sessions of one
+     * presentation spread over the shards, so the count is the union of
+     * every shard's (one PFCOUNT on one Redis): whichever of two browsers
+     * on different shards is added last sees both. */
+    for (size_t i = 0; i < b->npvds; i++) {
+        pvd *p = &b->pvds[i];
+        const char *add[] = {"PFADD", p->key};
+        dp__rb_put_cmds(&q, &nq, add, 2, p->viewers, p->n);
+        const char *a[] = {"PFCOUNT"};
+        const char *shard_keys[DP_SHARDS_MAX];
+        unsigned ns = b->shards > 1 && b->shards <= DP_SHARDS_MAX ? b->shards : 0;
+        for (unsigned k = 0; k < ns; k++)
+            shard_keys[k] = dp_arena_cat(&b->a, "dp:{", dp_arena_i64(&b->a, k), "}:pvd:", p->pres,
+                                         ":", p->day, (const char *)NULL);
+        if (ns)
+            dp__rb_put_cmds(&q, &nq, a, 1, shard_keys, ns);
+        else
+            dp__rb_put_cmds(&q, &nq, (const char *const[]){"PFCOUNT", p->key}, 2, NULL, 0);
+    }
+    int rc2 = 0;
+    if (redisAppendFormattedCommand(rc, q.data, q.len) != REDIS_OK)
+        rc2 = dp_err_set(err, -EIO, "redis: %s", rc->errstr);
+    dp_buf_free(&q);
+    /* the replies, in the same order; all of them are read whatever happens */
+    size_t got = 0;
+    redisReply **rs = dp_calloc(nq ? nq : 1, sizeof(redisReply *));
+    for (; rc2 == 0 && got < nq; got++)
+        if ((rs[got] = dp__rollup_next_reply(rc, err)) == NULL) rc2 = -EIO;
+    for (size_t i = 0; rc2 == 0 && i < nq; i++)
+        if (rs[i]->type == REDIS_REPLY_ERROR)
+            rc2 = dp_err_set(err, -EINVAL, "rollup read: %.200s", rs[i]->str);
+    size_t at = nwatch;
+    for (size_t i = 0; rc2 == 0 && i < b->nsess; i++) {
+        sess *s = b->sv[i];
+        const redisReply *h = rs[at++];
+        if (h->type != REDIS_REPLY_ARRAY) {
+            rc2 = dp_err_set(err, -EINVAL, "rollup read: session state is not a hash");
+            break;
+        }
+        load_session(b, s, h);
+        load_caches(b, s, h);
+        size_t base = 0;
+        for (size_t c = 0; c < nmis[i]; c++, at++) {
+            const redisReply *r = rs[at];
+            for (size_t j = 0; r->type == REDIS_REPLY_ARRAY && j < r->elements; j++)
+                if (r->element[j]->integer == 1)
+                    dp_strmap_put(&s->known, s->seqs[base + j], strlen(s->seqs[base + j]),
+                                  (void *)1);
+            base += LIST_MAX;
+        }
+    }
+    for (size_t i = 0; rc2 == 0 && i < b->nranges; i++) {
+        const redisReply *r = rs[at++];
+        seen_range *g = &b->ranges[i];
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+            g->has_first = r->element[0]->type == REDIS_REPLY_STRING;
+            g->has_last = r->element[1]->type == REDIS_REPLY_STRING;
+            if (g->has_first) g->first = strtoll(r->element[0]->str, NULL, 10);
+            if (g->has_last) g->last = strtoll(r->element[1]->str, NULL, 10);
+        }
+    }
+    for (size_t i = 0; rc2 == 0 && i < b->npvds; i++) {
+        pvd *p = &b->pvds[i];
+        at += (p->n + LIST_MAX - 1) / LIST_MAX;
+        p->count = rs[at++]->integer;
+    }
+    for (size_t i = 0; i < got; i++)
+        if (rs[i]) freeReplyObject(rs[i]);
+    dp_free(rs);
+    dp_free(nmis);
+    dp_free(keys);
+    if (rc2 == 0) rc2 = dp__rollup_read_legacy(b, rc, err);
+    return rc2;
+}
