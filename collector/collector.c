@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "deckpulse/keys.h"
 #include "log.h"
+#include "redis_url.h"
 
 #define TICK_MS 1000
 
@@ -23,24 +24,12 @@ redisContext *dp_collector_connect(const dp_config *cfg, dp_err *err)
                          .tv_usec = (cfg->redis_timeout_ms % 1000) * 1000};
     redisContext *rc = NULL;
     const char *url = cfg->redis;
-    if (!strncmp(url, "unix:", 5)) {
-        const char *p = url + 5;
-        if (!strncmp(p, "//", 2)) p += 2;
-        rc = redisConnectUnixWithTimeout(p, tv);
-    } else if (!strncmp(url, "redis://", 8)) {
-        char host[256];
-        int port = 6379;
-        const char *hp = url + 8, *colon = strrchr(hp, ':');
-        size_t hn = colon ? (size_t)(colon - hp) : strcspn(hp, "/");
-        if (hn >= sizeof(host)) hn = sizeof(host) - 1;
-        memcpy(host, hp, hn);
-        host[hn] = '\0';
-        if (colon) port = atoi(colon + 1);
-        rc = redisConnectWithTimeout(host, port, tv);
-    } else {
-        dp_err_set(err, -EINVAL, "redis: the collector needs redis://host:port or unix:/path");
-        return NULL;
-    }
+    dp_redis_url u;
+    if (dp_redis_url_parse(url, &u, err) != 0) return NULL;
+    if (u.path[0])
+        rc = redisConnectUnixWithTimeout(u.path, tv);
+    else
+        rc = redisConnectWithTimeout(u.host, u.port, tv);
     if (rc == NULL || rc->err) {
         dp_err_set(err, -EIO, "redis: cannot connect to %s: %s", url, rc ? rc->errstr : "oom");
         if (rc) redisFree(rc);

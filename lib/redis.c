@@ -1,4 +1,5 @@
 #include "redis.h"
+#include "redis_url.h"
 #include "redis_uv.h"
 
 #include <stdlib.h>
@@ -159,27 +160,14 @@ int dp_redis_init(dp_redis *r, uv_loop_t *loop, const char *url, uint64_t timeou
     r->loop = loop;
     r->timeout_ms = timeout_ms;
     r->backoff_ms = BACKOFF_MIN_MS;
-    if (!strncmp(url, "unix:", 5)) {
-        const char *p = url + 5;
-        if (!strncmp(p, "//", 2)) p += 2; /* unix:///path */
-        if (*p == '\0') return dp_err_set(err, -EINVAL, "redis: empty unix socket path");
-        r->path = dp_strdup(p);
-    } else if (!strncmp(url, "redis://", 8)) {
-        const char *hp = url + 8, *colon = strrchr(hp, ':');
-        const char *slash = strchr(hp, '/');
-        size_t hn = colon ? (size_t)(colon - hp) : (slash ? (size_t)(slash - hp) : strlen(hp));
-        r->port = 6379;
-        if (colon) {
-            char *end;
-            long port = strtol(colon + 1, &end, 10);
-            if (end == colon + 1 || (*end != '\0' && *end != '/') || port < 1 || port > 65535)
-                return dp_err_set(err, -EINVAL, "redis: bad port in '%.64s'", url);
-            r->port = (int)port;
-        }
-        if (hn == 0) return dp_err_set(err, -EINVAL, "redis: no host in '%.64s'", url);
-        r->host = dp_strndup(hp, hn);
+    dp_redis_url u;
+    int rc = dp_redis_url_parse(url, &u, err);
+    if (rc != 0) return rc;
+    if (u.path[0]) {
+        r->path = dp_strdup(u.path);
     } else {
-        return dp_err_set(err, -EINVAL, "redis: must be redis://host:port or unix:/path");
+        r->host = dp_strdup(u.host);
+        r->port = u.port;
     }
     uv_timer_init(loop, &r->retry_timer);
     uv_timer_init(loop, &r->watchdog);
