@@ -27,8 +27,6 @@
 #include "spool_record.h"
 #include "token_cache.h"
 
-#define SALT_TTL_S 172800 /* the daily salt is destroyed after two days */
-
 struct dp_ingest {
     dp_server *srv;
     dp_conn *conn; /* NULL once the client is gone */
@@ -383,16 +381,17 @@ static int fetch_salt(dp_ingest *in, const char *today)
     dp_server *s = in->srv;
     char key[32], hex[65];
     unsigned char fresh[32];
-    snprintf(key, sizeof(key), "dp:salt:%s", today);
+    dp_key_salt(key, sizeof(key), today);
     if (s->have_salt && s->salt_local && strcmp(today, s->salt_day) == 0)
         memcpy(fresh, s->salt, sizeof(fresh));
     else
         randombytes_buf(fresh, sizeof(fresh));
     sodium_bin2hex(hex, sizeof(hex), fresh, sizeof(fresh));
     sodium_memzero(fresh, sizeof(fresh));
-    const char *set[] = {"SET", key, hex, "NX", "EX", "172800"};
+    const char *set[] = {"SET", key, hex, "NX", "EX", DP_SALT_TTL_S_STR};
     const char *get[] = {"GET", key};
-    size_t setl[] = {3, strlen(key), 64, 2, 2, 6}, getl[] = {3, strlen(key)};
+    size_t setl[] = {3, strlen(key), 64, 2, 2, sizeof(DP_SALT_TTL_S_STR) - 1};
+    size_t getl[] = {3, strlen(key)};
     if (dp_redis_command(&s->redis, on_salt_set, NULL, 6, set, setl) != 0) return -EAGAIN;
     return dp_redis_command(&s->redis, on_salt, in, 2, get, getl);
 }

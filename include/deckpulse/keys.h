@@ -76,6 +76,10 @@
  * HASH title, slides (JSON array in deck order); dp:{c}:catalog SET of ids;
  * dp:{c}:gen STRING bumped by every catalog change.
  *
+ * The anonymous viewers' salt of a day (server/ingest.c): dp:salt:<YYYY-MM-DD>
+ * STRING, 64 hex digits, set once (SET NX) by whichever server needs it first
+ * and destroyed DP_SALT_TTL_S (two days) after.
+ *
  * Days are UTC dates of the server receive time; mode is self or live. */
 #ifndef DECKPULSE_KEYS_H
 #define DECKPULSE_KEYS_H
@@ -113,6 +117,15 @@ static inline unsigned dp_shard_of(const char *session, size_t len, unsigned sha
         h *= 16777619u;
     }
     return shards > 1 ? h % shards : 0;
+}
+
+#define DP_SALT_TTL_S     172800 /* the daily salt is destroyed after two days */
+#define DP_SALT_TTL_S_STR "172800"
+
+/* "dp:salt:<day>" into out. */
+static inline void dp_key_salt(char *out, size_t n, const char *day)
+{
+    snprintf(out, n, "dp:salt:%s", day);
 }
 
 /* "dp:{N}:events" into out. */
