@@ -8,11 +8,6 @@
 
 #include "alloc.h"
 
-/* where scripts/run.sh builds from: the repository's dashboards/ */
-#ifndef DP_DASHBOARDS_DIR
-#define DP_DASHBOARDS_DIR "dashboards"
-#endif
-
 #define S(field) offsetof(dp_config, field)
 
 const dp_config_setting dp_config_settings[] = {
@@ -115,8 +110,10 @@ const dp_config_setting dp_config_settings[] = {
      "spooled batches are gathered this long into one write and fsync before their 202"},
     {"drop_bots", DP_CFG_BOOL, S(drop_bots), 0, 1, "true",
      "answer but do not count crawlers, link previews, mail scanners and prefetches"},
-    {"dashboards_dir", DP_CFG_STRING, S(dashboards_dir), 1, 4000, DP_DASHBOARDS_DIR,
-     "directory of the dashboards served at / (index.html, scripts, Chart.js in node_modules)"},
+    {"dashboards_dir", DP_CFG_STRING, S(dashboards_dir), 0, 4000, "",
+     "directory of the dashboards served at / (index.html, scripts, Chart.js in node_modules); "
+     "empty: dashboards/ beside the binary or one level up, ../share/deckpulse/dashboards, "
+     "./dashboards"},
     /* reports */
     {"report_cache_mb", DP_CFG_INT, S(report_cache_mb), 0, 65536, "64",
      "memory for cached report answers (checked against the data's generation; 0 = off)"},

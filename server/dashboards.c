@@ -1,6 +1,8 @@
 #include "dashboards.h"
 
 #include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,9 +63,36 @@ static void add(const char *url, const char *path, const char *ctype)
     d->entry.ctype = ctype;
 }
 
+/* dashboards_dir unset: the first of these with an index.html, so that a
+ * binary finds the dashboards wherever it was built or installed, and no
+ * build machine's path is baked into it. */
+static const char *find_dir(char *out, size_t n)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = '\0';
+    } else {
+        exe[0] = '\0';
+    }
+    const char *const rel[] = {"/dashboards", "/../dashboards", "/../share/deckpulse/dashboards"};
+    char index[PATH_MAX + 32];
+    for (size_t i = 0; exe[0] && i < sizeof(rel) / sizeof(rel[0]); i++) {
+        snprintf(out, n, "%s%s", exe, rel[i]);
+        snprintf(index, sizeof(index), "%s/index.html", out);
+        if (access(index, R_OK) == 0) return out;
+    }
+    snprintf(out, n, "dashboards"); /* the working directory's */
+    return out;
+}
+
 void dp_dashboards_load(dp_server *s)
 {
-    const char *dir = s->cfg->dashboards_dir;
+    char found[PATH_MAX];
+    const char *dir =
+        s->cfg->dashboards_dir[0] ? s->cfg->dashboards_dir : find_dir(found, sizeof(found));
     DIR *d = opendir(dir);
     if (d == NULL) {
         dp_warn("dashboards: %s not found; GET / will say so (the API works)", dir);

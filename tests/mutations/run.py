@@ -43,7 +43,9 @@ def run_test(cmd, out, tree):
                DP_COLLECTOR=os.path.join(out, "deckpulse-collector"),
                DP_LOADGEN=os.path.join(out, "deckpulse-loadgen"),
                DP_REDIS_SERVER=shutil.which("redis-server") or "redis-server",
-               DP_SOURCE_DIR=SRC)
+               DP_SOURCE_DIR=SRC,
+               # the mutant's dashboards: the copy, not the binary's neighbours
+               DECKPULSE_DASHBOARDS_DIR=os.path.join(tree, "dashboards"))
     argv = cmd.split()
     if argv[0].endswith(".js"):
         # the beacon's tests load ../src/beacon.js: run the mutant copy's
