@@ -19,8 +19,5 @@ int dp_resp_command(dp_buf *b, size_t argc, const char *const *argv, const size_
 int dp_resp_arg(dp_buf *b, const char *s, size_t n);
 int dp_resp_str(dp_buf *b, const char *s);
 int dp_resp_int(dp_buf *b, int64_t v);
-/* v in decimal into buf (at least 24 bytes), NUL-terminated, without
- * printf; returns where the digits start and their length in *len. */
-const char *dp_i64_to_str(int64_t v, char *buf, size_t *len);
 
 #endif

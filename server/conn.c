@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fmt.h"
 #include "alloc.h"
 #include "cors.h"
 #include "log.h"

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fmt.h"
 #include "alloc.h"
 #include "bots.h"
 #include "clock.h"

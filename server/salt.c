@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "secrets.h"
 
 static void path_of(const char *data_dir, const char *day, char *out, size_t n)

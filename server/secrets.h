@@ -8,8 +8,6 @@
 
 #include "deckpulse/error.h"
 
-/* mkdir -p with mode 0700. */
-int dp_mkdirs(const char *path, dp_err *err);
 /* Reads data_dir/name (trimmed), or writes prefix + 2*nbytes random hex
  * into it first. *out is dp_malloc'd. */
 int dp_secret_file(const char *dir, const char *name, const char *prefix, size_t nbytes, char **out,

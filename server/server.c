@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "alloc.h"
 #include "conn.h"
 #include "dashboards.h"

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "alloc.h"
 #include "log.h"
 #include "secrets.h"

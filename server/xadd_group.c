@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "fmt.h"
 #include "alloc.h"
 #include "deckpulse/event.h"
 #include "deckpulse/keys.h"
