@@ -98,3 +98,13 @@ void dp__rb_free(batch *b)
     dp_buf_free(&b->out);
     dp_arena_free(&b->a);
 }
+
+redisReply *dp__rollup_next_reply(redisContext *rc, dp_err *err)
+{
+    void *r = NULL;
+    if (redisGetReply(rc, &r) != REDIS_OK) {
+        dp_err_set(err, -EIO, "redis: %s", rc->errstr);
+        return NULL;
+    }
+    return r;
+}

@@ -185,6 +185,8 @@ seen_range *dp__rb_range(batch *b, const char *key);
 pvd *dp__rb_pvd(batch *b, const char *pres, const char *day);
 /* Frees what the batch holds (not b itself). */
 void dp__rb_free(batch *b);
+/* The next reply of rc, or NULL with err set (-EIO). */
+redisReply *dp__rollup_next_reply(redisContext *rc, dp_err *err);
 
 /* 1 the first time tag is seen in the batch, then 0. */
 static inline int once(batch *b, const char *tag)
@@ -213,8 +215,6 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e);
  * presentation viewers, under WATCH (and, through rollup_migrate.c, what
  * legacy sessions keep in keys of their own). 0, -EIO or -EINVAL. */
 int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err);
-/* The next reply of rc, or NULL with err set (-EIO). */
-redisReply *dp__rollup_next_reply(redisContext *rc, dp_err *err);
 
 /* rollup_migrate.c: the session hash says s is legacy (no "f" field): its
  * smat/ssv/sseen keys are read (dirty, to be moved into the hash) ... */

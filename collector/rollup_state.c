@@ -61,16 +61,6 @@ static void load_caches(batch *b, sess *s, const redisReply *r)
     s->legacy = !s->isnew && field_of(r, "f") == NULL;
 }
 
-redisReply *dp__rollup_next_reply(redisContext *rc, dp_err *err)
-{
-    void *r = NULL;
-    if (redisGetReply(rc, &r) != REDIS_OK) {
-        dp_err_set(err, -EIO, "redis: %s", rc->errstr);
-        return NULL;
-    }
-    return r;
-}
-
 int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
 {
     dp_buf q;
