@@ -24,6 +24,9 @@
 #include "deckpulse/keys.h"
 #include "log.h"
 #include "rollup_batch.h"
+#include "rollup_rules.h"
+#include "rollup_state.h"
+#include "rollup_write.h"
 
 #define ATTEMPTS 8 /* EXECs refused because a watched key changed, then -EIO */
 

@@ -206,27 +206,4 @@ static inline void touch(batch *b, const char *material)
     b->touched_list[b->ntouched++] = material;
 }
 
-/* rollup_rules.c: applies event e (not a duplicate) to session s: the
- * counters, sets and timelines it changes go to b->ops, the commands of its
- * own to b->out; s is updated. No Redis. */
-void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e);
-
-/* rollup_state.c: reads the state of b's sessions, seen ranges and
- * presentation viewers, under WATCH (and, through rollup_migrate.c, what
- * legacy sessions keep in keys of their own). 0, -EIO or -EINVAL. */
-int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err);
-
-/* rollup_migrate.c: the session hash says s is legacy (no "f" field): its
- * smat/ssv/sseen keys are read (dirty, to be moved into the hash) ... */
-int dp__rollup_read_legacy(batch *b, redisContext *rc, dp_err *err);
-/* ... and deleted once the hash holds them (a command of b's MULTI block). */
-void dp__rollup_drop_legacy(batch *b, sess *s);
-
-/* rollup_write.c: the sessions' state, their (session, seq) marks and
- * ttl, the counters gathered, first/last seen, the hot-list ranks and
- * timelines' trims, forwarding, generations and the XACK of acks[0..nacks)
- * in group: the rest of b's MULTI block, EXEC included. */
-void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const char *group,
-                           const char **acks, size_t nacks);
-
 #endif

@@ -3,6 +3,7 @@
  * smat:/ssv:/sseen: keys of their own (keys.h). Read once, written into
  * the hash with the batch, the old keys deleted in the same transaction. */
 #include "rollup_batch.h"
+#include "rollup_migrate.h"
 
 /* A legacy session's smat/ssv hash or sseen set, all of it to be written
  * into the session hash (dirty). */

@@ -8,6 +8,7 @@
 
 #include "deckpulse/keys.h"
 #include "rollup_batch.h"
+#include "rollup_rules.h"
 
 /* "material|slide|version|day|mode" -> its exits counter */
 static void move_exit(batch *b, const char *old, const char *new)

@@ -7,6 +7,8 @@
 
 #include "deckpulse/keys.h"
 #include "rollup_batch.h"
+#include "rollup_state.h"
+#include "rollup_migrate.h"
 
 static const char *field_of(const redisReply *r, const char *name)
 {

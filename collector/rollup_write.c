@@ -4,6 +4,8 @@
  * EXEC. */
 #include "deckpulse/keys.h"
 #include "rollup_batch.h"
+#include "rollup_write.h"
+#include "rollup_migrate.h"
 
 /* The dirty fields of a session's caches, prefixed, as HSET pairs. */
 static const char **cache_fields(batch *b, sess *s, const char **argv, size_t *n)

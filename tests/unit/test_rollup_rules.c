@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "deckpulse/keys.h"
-#include "rollup_batch.h"
+#include "rollup_rules.h"
 
 #define D1 "2026-12-01"
 #define D2 "2026-12-02"
