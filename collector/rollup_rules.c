@@ -1,8 +1,8 @@
 /* The rules: a session's state and one event in, the writes out (the
- * metric definitions of the README, "Metric definitions" and "Which day a
- * number falls on"; the key layout of include/deckpulse/keys.h). No Redis:
- * what is read is in the batch already (rollup_state.c), what is written
- * goes to its ops and MULTI block (rollup_write.c). */
+ * definitions of docs/metrics.md, the key layout of docs/keys.md and
+ * include/deckpulse/keys.h). No Redis: what is read is in the batch
+ * already (rollup_state.c), what is written goes to its ops and MULTI block
+ * (rollup_write.c). */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -1,3 +1,5 @@
+/* The one table of every setting, and reading them from the file, the
+ * environment and the command line (docs/configuration.md). */
 #include "deckpulse/config.h"
 
 #include <ctype.h>

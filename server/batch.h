@@ -1,5 +1,5 @@
-/* Decoding and validating one POST /v1/events body (PRODUCT.md, "Ingest
- * wire format"). JSON is parsed by yajl as a stream, after one pass that
+/* Decoding and validating one POST /v1/events body (docs/wire-format.md,
+ * "A batch"). JSON is parsed by yajl as a stream, after one pass that
  * checks the depth and what yajl lets through (batch.c); every field is
  * checked, and the first bad one is named in the error
  * ("events[2].ms: must be an integer between 0 and 86400000"). */

@@ -1,4 +1,5 @@
-/* POST /v1/events and GET /v1/pixel.gif: validate, authenticate, then the
+/* POST /v1/events and GET /v1/pixel.gif (docs/wire-format.md; what a 202
+ * promises: docs/durability.md): validate, authenticate, then the
  * batch's lines join its shard's XADD of this loop iteration (one stream
  * entry holding every batch of the iteration: xadd_group.h, event.h); 202
  * only once the batch is durable: Redis answered that XADD, or, when Redis

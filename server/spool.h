@@ -1,6 +1,6 @@
 /* The local spool: where a batch goes when Redis cannot take it (down,
  * slower than redis_timeout_ms, or refusing writes), so that 202 still
- * means durable.
+ * means durable (docs/durability.md).
  *
  * data_dir/spool/<16 digits>.seg segment files of checked records
  * (spool_record.h). Appends are group-committed: records queue in memory

@@ -1,5 +1,5 @@
 /*! deckpulse beacon */
-/* Measures which slides a viewer sees, and for how long. Dependency-free. Wire format: PRODUCT.md "Ingest wire format".
+/* Measures which slides a viewer sees, and for how long. Dependency-free. Wire format: docs/wire-format.md.
  *
  * Embedding: <script src=".../beacon.js" async data-endpoint="https://…"
  *   data-material="q3-pricing"></script>; the link token comes from the page

@@ -15,7 +15,7 @@
 #include "deckpulse/error.h"
 
 typedef struct dp_config {
-    /* contract names (PRODUCT.md) */
+    /* names scripts rely on (docs/configuration.md) */
     char *listen;
     char *redis;
     char *data_dir;

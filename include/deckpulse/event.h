@@ -1,4 +1,5 @@
-/* deckpulse — the event model and the stream entry layout.
+/* deckpulse — the event model and the stream entry layout (in words:
+ * docs/wire-format.md).
  *
  * This is the contract between deckpulse-server (which writes the batches
  * it accepts to Redis streams) and deckpulse-collector (which reads them).

@@ -1,6 +1,6 @@
 /* deckpulse — the Redis key layout, shared by the server (which writes the
  * event streams), the collector (which rolls them up) and the report API
- * (which reads the aggregates).
+ * (which reads the aggregates). The rules it follows: docs/keys.md.
  *
  * Sharding and Redis Cluster. Every key carries a hash tag {N}, the shard:
  * N = fnv1a(session) % shards (setting `shards`, default 1). A session's

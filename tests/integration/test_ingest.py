@@ -36,7 +36,7 @@ with Env(allowed_origins="https://decks.example,https://other.example") as env:
     bad = s.post_json("/v1/links", dict(body, color="red"), {"Authorization": "Bearer " + SALES})
     eq(bad.json()["error"], "color: unknown field", "links unknown field")
 
-    # --- the PRODUCT.md example batch, field for field
+    # --- the example batch of docs/wire-format.md, field for field
     events = [
         {"seq": 1, "type": "open", "at": 1763800000123, "slides": 12},
         {"seq": 2, "type": "view", "at": 1763800000200, "material": "q3-pricing", "slide": "roi",

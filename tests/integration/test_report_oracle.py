@@ -17,7 +17,7 @@ The real collector rolls everything up; then every number of the material
 leaderboard, each material's report (figures, every slide row, days,
 funnel), the presentations, the hot list, each prospect's brief and each
 account is compared with a recount made here from the events and the rules
-stated in the README ("A session counts ... on the day of"), over several
+stated in docs/metrics.md ("Which day, which mode"), over several
 date ranges and each mode. HyperLogLog viewer counts within their error;
 histogram quantiles within the true value's bucket. Last, a prospect is
 erased across both shards."""
@@ -253,7 +253,7 @@ class World:
                     out["actions"][e["name"]] = out["actions"].get(e["name"], 0) + 1
         return out
 
-    # ---- the recount, by the README's rules ----
+    # ---- the recount, by the rules of docs/metrics.md ----
     def material(self, m, days, modes):
         out = {"views": 0, "sessions": 0, "completed": 0, "dwell": [], "who": set(),
                "days": {d: [0, 0] for d in days}, "deep": [], "rows": {}}

@@ -1,6 +1,6 @@
 /* The rollup's rules without Redis (collector/rollup_rules.c): a session's
  * state and events in, the writes out, checked counter by counter against
- * the README's metric definitions and "Which day a number falls on". */
+ * docs/metrics.md. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
