@@ -192,6 +192,7 @@ class Faults:
         opts = dict(BASE)
         opts.update(settings)
         self.env = Env(**opts)
+        self.shards = int(opts.get("shards", 1))
         self.collectors = {}
         self.windows = []  # (start, end): the row takes the server away on purpose
 
@@ -201,6 +202,7 @@ class Faults:
         self.windows.append((start, time.time() + 0.05))
 
     def collector(self, name="c1", extra=()):
+        extra = list(extra) + (["--shards", str(self.shards)] if self.shards > 1 else [])
         self.collectors[name] = p = self.env.collector(name, extra=extra)
         return p
 
@@ -291,15 +293,21 @@ def run_row(row, long):
               "the spool is empty again")
         if not any(p.poll() is None for p in f.collectors.values()):
             f.collector("final")
-        check(wait_until(lambda: settled(env.redis), 180, 0.2), "the collectors caught up")
+        check(wait_until(lambda: settled(env.redis, shards=f.shards), 180, 0.2),
+              "the collectors caught up")
         # (a) every acknowledged event is in the archive or the stream
         found = archived(env.server.data_dir) | {
-            (e["session"], int(e["seq"])) for e in env.redis.entries()}
+            (e["session"], int(e["seq"])) for n in range(f.shards)
+            for e in env.redis.entries("dp:{%d}:events" % n)}
         lost = load.acked - found
         eq(len(lost), 0, "acknowledged events lost: %s" % sorted(lost)[:5])
         # (b) aggregates equal the brute-force recount
-        n = compare(env.redis, t.recount(DAY), DAY, check, eq)
-        compare_sessions(env.redis, t, eq)
+        for shard in range(f.shards):
+            info = env.redis.cmd("XINFO", "STREAM", "dp:{%d}:events" % shard)
+            check(dict(zip(info[::2], info[1::2]))["entries-added"] > 0,
+                  "shard %d's stream had entries" % shard)
+        n = compare(env.redis, t.recount(DAY), DAY, check, eq, shards=f.shards)
+        compare_sessions(env.redis, t, eq, shards=f.shards)
         # (c) bounded
         check(sampler.lag < spec.get("max_lag", 1.0),
               "event loop answered /healthz within %.1fs (%.3fs)"
@@ -557,7 +565,8 @@ ROWS = {
             fault=row4, sessions=(250, 2000)),
     5: dict(name="kill -9 the collector mid-batch, repeatedly", fault=row5,
             sessions=(200, 2000)),
-    6: dict(name="three collectors, one killed", fault=row6, sessions=(200, 2000)),
+    6: dict(name="three collectors over two shards, one killed", fault=row6, sessions=(200, 2000),
+            settings=dict(shards=2)),
     7: dict(name="a poison entry that always fails", fault=row7, sessions=(150, 1500)),
     8: dict(name="spool disk full", fault=row8, sessions=(200, 2000),
             settings=dict(spool_segment_kb=64), max_latency=MAX_LATENCY),

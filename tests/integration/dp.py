@@ -540,18 +540,22 @@ def utc_day_for(seconds):
     return time.strftime("%Y-%m-%d", time.gmtime())
 
 
-def settled(r, sessions_ended=True):
-    """The rollup group has read and acknowledged everything (and, unless
-    told otherwise, every session has ended)."""
-    try:
-        g = r.cmd("XINFO", "GROUPS", "dp:{0}:events")
-    except (RuntimeError, OSError):
-        return False
-    if not g:
-        return False
-    g = dict(zip(g[0][::2], g[0][1::2]))
-    return (g.get("lag") == 0 and g.get("pending") == 0 and
-            (not sessions_ended or r.cmd("ZCARD", "dp:{0}:open") == 0))
+def settled(r, sessions_ended=True, shards=1):
+    """The rollup group of every shard has read and acknowledged everything
+    (and, unless told otherwise, every session has ended)."""
+    for n in range(shards):
+        try:
+            g = r.cmd("XINFO", "GROUPS", "dp:{%d}:events" % n)
+        except (RuntimeError, OSError):
+            return False
+        if not g:
+            return False
+        g = dict(zip(g[0][::2], g[0][1::2]))
+        if g.get("lag") != 0 or g.get("pending") != 0:
+            return False
+        if sessions_ended and r.cmd("ZCARD", "dp:{%d}:open" % n) != 0:
+            return False
+    return True
 
 
 def read_spool(path):

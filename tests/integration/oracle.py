@@ -319,26 +319,74 @@ def hgetall(r, key):
     return dict(zip(v[::2], v[1::2]))
 
 
-def compare(r, exp, day, check, eq, hll_tolerance=0.03):
-    """Compares every aggregate in Redis with the recount. Returns the
-    number of comparisons made."""
-    P = "dp:{0}:"
+class Shards:
+    """The shards' keys seen as one: a hash is the sum of every shard's
+    (counters) or their union (other fields, which must agree), a set the
+    union, a HyperLogLog the union's count, a timeline the newest 200 of
+    the union (each shard keeps its newest 200, so that is exact)."""
+
+    def __init__(self, r, shards):
+        self.r = r
+        self.P = ["dp:{%d}:" % n for n in range(shards)]
+
+    def hsum(self, suffix):
+        out = {}
+        for p in self.P:
+            for k, v in hgetall(self.r, p + suffix).items():
+                out[k] = out.get(k, 0) + int(v)
+        return out
+
+    def hunion(self, suffix):
+        out = {}
+        for p in self.P:
+            out.update(hgetall(self.r, p + suffix))
+        return out
+
+    def smembers(self, suffix):
+        out = set()
+        for p in self.P:
+            out |= set(self.r.cmd("SMEMBERS", p + suffix))
+        return out
+
+    def pfcount(self, suffix):
+        return self.r.cmd("PFCOUNT", *[p + suffix for p in self.P])
+
+    def timeline(self, suffix):
+        items = []
+        for p in self.P:
+            z = self.r.cmd("ZRANGE", p + suffix, 0, -1, "WITHSCORES")
+            items += [(int(float(sc)), m) for m, sc in zip(z[::2], z[1::2])]
+        return [m for _, m in sorted(items)[-200:]]
+
+    def suffixes(self, pattern):
+        """The key suffixes matching pattern on any shard whose counters are
+        not all 0 (an exit moved away leaves a key of zeros)."""
+        out = set()
+        for p in self.P:
+            for k in self.r.cmd("KEYS", p + pattern):
+                if any(int(v) for v in hgetall(self.r, k).values()):
+                    out.add(k[len(p):])
+        return out
+
+
+def compare(r, exp, day, check, eq, hll_tolerance=0.03, shards=1):
+    """Compares every aggregate in Redis, over all shards, with the recount.
+    Returns the number of comparisons made."""
+    S = Shards(r, shards)
     n = 0
-    eq(set(r.cmd("SMEMBERS", P + "materials")), exp["materials"], "materials")
+    eq(S.smembers("materials"), exp["materials"], "materials")
     for (m, mode), fields in exp["slides"].items():
-        got = {k: int(v) for k, v in hgetall(r, "%sslides:%s:%s:%s" % (P, m, day, mode)).items()
-               if int(v) != 0}
+        got = {k: v for k, v in S.hsum("slides:%s:%s:%s" % (m, day, mode)).items() if v != 0}
         want = {k: v for k, v in fields.items() if v != 0}
         eq(got, want, "slides %s %s" % (m, mode))
         n += len(want)
     for (m, mode), fields in exp["mat"].items():
-        got = {k: int(v) for k, v in hgetall(r, "%smat:%s:%s:%s" % (P, m, day, mode)).items()
-               if int(v) != 0}
+        got = {k: v for k, v in S.hsum("mat:%s:%s:%s" % (m, day, mode)).items() if v != 0}
         eq(got, {k: v for k, v in fields.items() if v}, "material %s %s" % (m, mode))
         n += len(fields)
 
-    def hll(key, want, what):
-        got = r.cmd("PFCOUNT", key)
+    def hll(suffix, want, what):
+        got = S.pfcount(suffix)
         # Redis states 0.81% standard error; at small counts two viewers that
         # share one of the 16384 registers count once (birthday odds ~n^2/2^15),
         # so allow a few in absolute terms as well.
@@ -346,73 +394,76 @@ def compare(r, exp, day, check, eq, hll_tolerance=0.03):
         check(ok, "%s: HLL %d vs exact %d" % (what, got, len(want)))
 
     for (m, s, v, mode), who in exp["sv"].items():
-        hll("%ssv:%s:%s:%d:%s:%s" % (P, m, s, v, day, mode), who, "viewers %s/%s/%d" % (m, s, v))
+        hll("sv:%s:%s:%d:%s:%s" % (m, s, v, day, mode), who, "viewers %s/%s/%d" % (m, s, v))
         n += 1
     for (m, mode), who in exp["mv"].items():
-        hll("%smv:%s:%s:%s" % (P, m, day, mode), who, "viewers %s %s" % (m, mode))
+        hll("mv:%s:%s:%s" % (m, day, mode), who, "viewers %s %s" % (m, mode))
         n += 1
     for pr in exp["pdays"]:
-        got = hgetall(r, P + "prospect:" + pr)
+        got = S.hunion("prospect:" + pr)
         eq((got.get("campaign"), got.get("owner")), exp["links"][pr],
            "prospect %s campaign and owner" % pr)
-        eq(set(r.cmd("SMEMBERS", P + "pdays:" + pr)), exp["pdays"][pr], "prospect %s days" % pr)
-        eq(set(r.cmd("SMEMBERS", P + "ppres:" + pr)), exp["ppres"][pr],
-           "prospect %s presentations" % pr)
+        eq(S.smembers("pdays:" + pr), exp["pdays"][pr], "prospect %s days" % pr)
+        eq(S.smembers("ppres:" + pr), exp["ppres"][pr], "prospect %s presentations" % pr)
         n += 3
     for (pr, mode), fields in exp["prospect"].items():
-        got = hgetall(r, "%spd:%s:%s:%s" % (P, pr, day, mode))
-        eq({k: int(v) for k, v in got.items() if int(v)}, {k: v for k, v in fields.items() if v},
+        got = S.hsum("pd:%s:%s:%s" % (pr, day, mode))
+        eq({k: v for k, v in got.items() if v}, {k: v for k, v in fields.items() if v},
            "prospect %s %s" % (pr, mode))
         n += len(fields)
     for (pr, m), slides in exp["pseen"].items():
-        eq(set(r.cmd("SMEMBERS", "%spseen:%s:%s" % (P, pr, m))), slides, "slides seen %s %s" % (pr, m))
+        eq(S.smembers("pseen:%s:%s" % (pr, m)), slides, "slides seen %s %s" % (pr, m))
         n += 1
     for pr, members in exp["ptl"].items():
-        eq(r.cmd("ZRANGE", P + "ptl:" + pr, 0, -1), members, "timeline " + pr)
+        eq(S.timeline("ptl:" + pr), members, "timeline " + pr)
         n += 1
     for a, prs in exp["aprospects"].items():
-        eq(set(r.cmd("SMEMBERS", P + "aprospects:" + a)), prs, "account prospects " + a)
+        eq(S.smembers("aprospects:" + a), prs, "account prospects " + a)
         n += 1
     # nothing else: no counters on another day, another mode or another
-    # material than the recount has (a key whose counters are all 0 is
-    # nothing: an exit moved away leaves one)
-    def nonzero(pattern):
-        return {k for k in r.cmd("KEYS", P + pattern)
-                if any(int(v) for v in hgetall(r, k).values())}
-    eq(nonzero("slides:*"), {"%sslides:%s:%s:%s" % (P, m, day, mode)
-                             for (m, mode), f in exp["slides"].items() if any(f.values())},
+    # material than the recount has
+    eq(S.suffixes("slides:*"), {"slides:%s:%s:%s" % (m, day, mode)
+                                for (m, mode), f in exp["slides"].items() if any(f.values())},
        "slide counters: the recount's keys, no other")
-    eq(nonzero("mat:*"), {"%smat:%s:%s:%s" % (P, m, day, mode)
-                          for (m, mode), f in exp["mat"].items() if any(f.values())},
+    eq(S.suffixes("mat:*"), {"mat:%s:%s:%s" % (m, day, mode)
+                             for (m, mode), f in exp["mat"].items() if any(f.values())},
        "material counters: the recount's keys, no other")
-    eq(nonzero("pd:*"), {"%spd:%s:%s:%s" % (P, pr, day, mode)
-                         for (pr, mode), f in exp["prospect"].items() if any(f.values())},
+    eq(S.suffixes("pd:*"), {"pd:%s:%s:%s" % (pr, day, mode)
+                            for (pr, mode), f in exp["prospect"].items() if any(f.values())},
        "prospect counters: the recount's keys, no other")
     n += 3
     for p, fields in exp["pres"].items():
-        got = hgetall(r, P + "pres:" + p)
-        forwarded = got.pop("forwarded", "0")
-        eq({k: int(v) for k, v in got.items() if int(v)}, {k: v for k, v in fields.items() if v},
+        got = S.hsum("pres:" + p)
+        forwarded = got.pop("forwarded", 0)
+        eq({k: v for k, v in got.items() if v}, {k: v for k, v in fields.items() if v},
            "presentation " + p)
-        eq(forwarded == "1", len(exp["pv"][p]) > 1, "presentation %s forwarded" % p)
+        eq(forwarded > 0, len(exp["pv"][p]) > 1, "presentation %s forwarded" % p)
         n += 2
     return n
 
 
-def compare_sessions(r, traffic, eq):
-    """Every session's state: slides, slides seen, highest index, completed,
-    ended (closed or timed out), and its exit slide."""
+def shard_of(sid, shards):
+    """A session's shard, as the server picks it (FNV-1a of its id: keys.h)."""
+    h = 2166136261
+    for c in sid.encode():
+        h = ((h ^ c) * 16777619) & 0xffffffff
+    return h % shards if shards > 1 else 0
+
+
+def compare_sessions(r, traffic, eq, shards=1):
+    """Every session's state, on its shard: slides, slides seen, highest
+    index, completed, ended (closed or timed out), and its exit slide."""
     for sid, pres, mode, ua, events in traffic.sessions:
+        key = "dp:{%d}:sess:%s" % (shard_of(sid, shards), sid)
         views = [e for e in events if e["type"] == "view"]
         slides = events[0]["slides"]
         want = [str(slides), str(len({e["index"] for e in views})),
                 str(max([e["index"] for e in views] or [-1])),
                 "1" if any(e["index"] == slides - 1 for e in views) else "0", "1"]
-        got = r.cmd("HMGET", "dp:{0}:sess:" + sid, "slides", "seen", "maxidx", "completed",
-                    "ended")
+        got = r.cmd("HMGET", key, "slides", "seen", "maxidx", "completed", "ended")
         eq(got, want, "session %s state" % sid)
         if views:
             last = max(views, key=lambda e: e["seq"])
-            ex = r.cmd("HGET", "dp:{0}:sess:" + sid, "exit")
+            ex = r.cmd("HGET", key, "exit")
             eq(ex.split("|")[:3], [last["material"], last["slide"], str(last["version"])],
                "session %s exit slide" % sid)
