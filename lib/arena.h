@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A chunked string arena: pointers stay valid until dp_arena_free. */
+/* Pointers stay valid until dp_arena_free. */
 typedef struct dp_arena_blk dp_arena_blk;
 typedef struct dp_arena {
     dp_arena_blk *head;

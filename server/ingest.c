@@ -390,9 +390,9 @@ static int fetch_salt(dp_ingest *in, const char *today)
         randombytes_buf(fresh, sizeof(fresh));
     sodium_bin2hex(hex, sizeof(hex), fresh, sizeof(fresh));
     sodium_memzero(fresh, sizeof(fresh));
-    const char *set[] = {"SET", key, hex, "NX", "EX", DP_SALT_TTL_S_STR};
+    const char *set[] = {"SET", key, hex, "NX", "EX", DP_SALT_TTL_S};
     const char *get[] = {"GET", key};
-    size_t setl[] = {3, strlen(key), 64, 2, 2, sizeof(DP_SALT_TTL_S_STR) - 1};
+    size_t setl[] = {3, strlen(key), 64, 2, 2, sizeof(DP_SALT_TTL_S) - 1};
     size_t getl[] = {3, strlen(key)};
     if (dp_redis_command(&s->redis, on_salt_set, NULL, 6, set, setl) != 0) return -EAGAIN;
     return dp_redis_command(&s->redis, on_salt, in, 2, get, getl);

@@ -119,8 +119,8 @@ static inline unsigned dp_shard_of(const char *session, size_t len, unsigned sha
     return shards > 1 ? h % shards : 0;
 }
 
-#define DP_SALT_TTL_S     172800 /* the daily salt is destroyed after two days */
-#define DP_SALT_TTL_S_STR "172800"
+/* The daily salt is destroyed after two days: seconds, as Redis's EX wants them. */
+#define DP_SALT_TTL_S "172800"
 
 /* "dp:salt:<day>" into out. */
 static inline void dp_key_salt(char *out, size_t n, const char *day)

@@ -9,7 +9,8 @@ import socket
 import subprocess
 import time
 
-from dp import (ADMIN, MARKETING, SALES, Env, batch, check, eq, finish, view, wait_until)
+from dp import (ADMIN, MARKETING, SALES, Env, batch, check, eq, finish, settled, view,
+                wait_until)
 
 COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
 
@@ -133,14 +134,8 @@ with Env(access_log="false", shards=2) as env:
         shard = int(hashlib.md5(sid.encode()).hexdigest(), 16) % 2
         r.cmd("XADD", "dp:{%d}:events" % shard, "*", "v", "3", "k", "1", "n", str(len(lines) - 1),
               "batches", "\n".join(lines))
-    def applied():
-        for n in (0, 1):
-            g = r.cmd("XINFO", "GROUPS", "dp:{%d}:events" % n)
-            g = dict(zip(g[0][::2], g[0][1::2]))
-            if g.get("lag") != 0 or g.get("pending") != 0:
-                return False
-        return True
-    check(wait_until(applied, 20, 0.05), "the collector applied every entry")
+    check(wait_until(lambda: settled(r, sessions_ended=False, shards=2), 20, 0.05),
+          "the collector applied every entry")
     st = Stream(srv.port, "/v1/live", {"Authorization": "Bearer " + SALES})
     want = [sid for sid, at, closed in sessions if sid.startswith("win-")][:200]
     ev = wait_for(st, lambda e: len(e["viewers"]) == 200, 15)

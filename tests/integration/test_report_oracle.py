@@ -27,7 +27,8 @@ import random
 import time
 from collections import defaultdict
 
-from dp import ADMIN, MARKETING, SALES, Env, check, eq, finish, utc_day_for, wait_until
+from dp import (ADMIN, MARKETING, SALES, Env, check, eq, finish, metrics, settled, utc_day_for,
+                wait_until)
 from oracle import Traffic, Within, post_all, rate
 
 DAYMS = 86400000
@@ -318,20 +319,6 @@ def dwell_fields(ms):
             "dwell_ms_median": Within.of(ms, 0.5), "dwell_ms_p90": Within.of(ms, 0.9)}
 
 
-def settled_all(r):
-    for n in range(SHARDS):
-        try:
-            g = r.cmd("XINFO", "GROUPS", "dp:{%d}:events" % n)
-        except (RuntimeError, OSError):
-            return False
-        if not g:
-            return False
-        g = dict(zip(g[0][::2], g[0][1::2]))
-        if g.get("lag") != 0 or g.get("pending") != 0 or r.cmd("ZCARD", "dp:{%d}:open" % n):
-            return False
-    return True
-
-
 RANGES = [(D0, D2), (D0, D0), (D1, D1), (D2, D2), (D1, D2), (D0, D1)]
 MODES = {"all": ("self", "live"), "self": ("self",), "live": ("live",)}
 
@@ -344,7 +331,7 @@ with Env(allow_anonymous="true", access_log="false", shards=SHARDS, max_dwell_ms
                      10, 0.05), "the collector made its groups on both shards")
     w.write_past(r, tokens)
     nreq = w.post_live(srv, tokens)
-    check(wait_until(lambda: settled_all(r), 120, 0.2), "the collector caught up on both shards")
+    check(wait_until(lambda: settled(r, shards=SHARDS), 120, 0.2), "the collector caught up on both shards")
     lens = [r.cmd("XINFO", "STREAM", "dp:{%d}:events" % n) for n in range(SHARDS)]
     print("%d sessions (%s), %d live requests, %d entries written, %d unplaced views" % (
         len(w.t.sessions), {p: sum(1 for x in w.plan.values() if x == p)
@@ -352,11 +339,9 @@ with Env(allow_anonymous="true", access_log="false", shards=SHARDS, max_dwell_ms
         nreq, len(w.entries), w.unplaced), flush=True)
     check(all(dict(zip(x[::2], x[1::2]))["entries-added"] > 0 for x in lens),
           "both shards' streams received entries")
-    m_unplaced = 0
-    for line in srv.get("/metrics").body.decode().splitlines():
-        if line.startswith("dp_collector_unplaced_views_total"):
-            m_unplaced += int(float(line.rsplit(" ", 1)[1]))
-    eq(m_unplaced, w.unplaced, "unplaced views counted")
+    m = metrics(srv.get("/metrics").body.decode())
+    eq(sum(v for k, v in m.items() if k.startswith("dp_collector_unplaced_views_total")),
+       w.unplaced, "unplaced views counted")
     clamped = sum(1 for s in w.t.sessions for e in s[4] if e["type"] == "dwell"
                   and w.plan[s[0]] == "live" and w.raw_ms[(s[0], e["seq"])] > MAX_DWELL)
     check(clamped > 0, "some live dwell was clamped (%d)" % clamped)
