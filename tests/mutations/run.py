@@ -43,9 +43,7 @@ def run_test(cmd, out, tree):
                DP_COLLECTOR=os.path.join(out, "deckpulse-collector"),
                DP_LOADGEN=os.path.join(out, "deckpulse-loadgen"),
                DP_REDIS_SERVER=shutil.which("redis-server") or "redis-server",
-               DP_SOURCE_DIR=SRC,
-               # the mutant's dashboards: the copy, not the binary's neighbours
-               DECKPULSE_DASHBOARDS_DIR=os.path.join(tree, "dashboards"))
+               DP_SOURCE_DIR=SRC)
     argv = cmd.split()
     if argv[0].endswith(".js"):
         # the beacon's tests load ../src/beacon.js: run the mutant copy's
@@ -66,7 +64,10 @@ def main():
     muts = json.load(open(os.path.join(HERE, "mutations.json")))
     want = set(sys.argv[1:])
     scratch = tempfile.mkdtemp(prefix="dp-mut-")
-    tree, out = os.path.join(scratch, "src"), os.path.join(scratch, "build")
+    # the build inside the copy, as in a checkout: the server finds the
+    # copy's dashboards one level up from its binary
+    tree = os.path.join(scratch, "src")
+    out = os.path.join(tree, "build")
     survived = []
     try:
         for p in COPY:
