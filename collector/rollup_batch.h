@@ -71,7 +71,7 @@ typedef struct pvd {
     const char **viewers;
     size_t n;
     int applied;
-    long long count; /* PFCOUNT after adding the batch's viewers, over every shard */
+    int forwarded; /* more than one browser that day, on any shard (rollup_state.c) */
 } pvd;
 
 typedef struct batch {

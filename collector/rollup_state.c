@@ -24,6 +24,19 @@ static int64_t int_or(const char *s, int64_t dflt)
     return s ? strtoll(s, NULL, 10) : dflt;
 }
 
+/* More than one browser among the batch's viewers and the firsts of every
+ * shard (an MGET reply). */
+static int forwarded(const pvd *p, const redisReply *firsts)
+{
+    const char *one = p->viewers[0];
+    for (size_t j = 1; j < p->n; j++)
+        if (strcmp(p->viewers[j], one) != 0) return 1;
+    for (size_t k = 0; firsts->type == REDIS_REPLY_ARRAY && k < firsts->elements; k++)
+        if (firsts->element[k]->type == REDIS_REPLY_STRING && strcmp(firsts->element[k]->str, one))
+            return 1;
+    return 0;
+}
+
 static void load_session(batch *b, sess *s, const redisReply *r)
 {
     s->isnew = r->elements == 0;
@@ -103,24 +116,29 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
         dp__rb_put_cmds(&q, &nq, a, 4, NULL, 0);
     }
     /* viewers per presentation and day: added now (adding twice changes
-     * nothing), so the count says whether it was forwarded. Sessions of one
-     * presentation spread over the shards, so the count is the union of
-     * every shard's (one PFCOUNT on one Redis): whichever of two browsers
-     * on different shards is added last sees both. */
+     * nothing). The HyperLogLog counts distinct browsers for the reports,
+     * but two browsers may share a register and count as one, so whether a
+     * link was forwarded is decided exactly: the first browser of the day
+     * is kept (SET NX, one key per shard, gone with the day's salt) and the
+     * batch's browsers are compared with every shard's first. Sessions of
+     * one presentation spread over the shards, so all are read (one MGET on
+     * one Redis): whichever of two browsers on different shards comes last
+     * sees the other. */
     for (size_t i = 0; i < b->npvds; i++) {
         pvd *p = &b->pvds[i];
         const char *add[] = {"PFADD", p->key};
         dp__rb_put_cmds(&q, &nq, add, 2, p->viewers, p->n);
-        const char *a[] = {"PFCOUNT"};
+        const char *first[] = {"SET",     KEY(b, "pvf:", p->pres, ":", p->day),
+                               p->viewers[0], "NX", "EX", DP_SALT_TTL_S};
+        dp__rb_put_cmds(&q, &nq, first, 6, NULL, 0);
         const char *shard_keys[DP_SHARDS_MAX];
-        unsigned ns = b->shards > 1 && b->shards <= DP_SHARDS_MAX ? b->shards : 0;
+        unsigned ns = b->shards > 1 && b->shards <= DP_SHARDS_MAX ? b->shards : 1;
         for (unsigned k = 0; k < ns; k++)
-            shard_keys[k] = dp_arena_cat(&b->a, "dp:{", dp_arena_i64(&b->a, k), "}:pvd:", p->pres,
-                                         ":", p->day, (const char *)NULL);
-        if (ns)
-            dp__rb_put_cmds(&q, &nq, a, 1, shard_keys, ns);
-        else
-            dp__rb_put_cmds(&q, &nq, (const char *const[]){"PFCOUNT", p->key}, 2, NULL, 0);
+            shard_keys[k] = ns == 1 ? first[1]
+                                    : dp_arena_cat(&b->a, "dp:{", dp_arena_i64(&b->a, k), "}:pvf:",
+                                                   p->pres, ":", p->day, (const char *)NULL);
+        const char *mget[] = {"MGET"};
+        dp__rb_put_cmds(&q, &nq, mget, 1, shard_keys, ns);
     }
     int rc2 = 0;
     if (redisAppendFormattedCommand(rc, q.data, q.len) != REDIS_OK)
@@ -166,8 +184,8 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
     }
     for (size_t i = 0; rc2 == 0 && i < b->npvds; i++) {
         pvd *p = &b->pvds[i];
-        at += (p->n + LIST_MAX - 1) / LIST_MAX;
-        p->count = rs[at++]->integer;
+        at += (p->n + LIST_MAX - 1) / LIST_MAX + 1; /* the PFADDs and the SET NX */
+        p->forwarded = forwarded(p, rs[at++]);
     }
     for (size_t i = 0; i < got; i++)
         if (rs[i]) freeReplyObject(rs[i]);

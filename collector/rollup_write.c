@@ -126,7 +126,7 @@ void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const 
     }
     for (size_t i = 0; i < b->npvds; i++) {
         pvd *p = &b->pvds[i];
-        if (p->applied && p->count > 1) {
+        if (p->applied && p->forwarded) {
             const char *a[] = {"HSET", KEY(b, "pres:", p->pres), "forwarded", "1"};
             write_cmd(b, 4, a);
         }

@@ -61,8 +61,10 @@
  *   T aprospects:<id>                 SET      the account's prospects
  *   T pres:<id>                       HASH     sessions completed forwarded(0/1)
  *   T pv:<id>                         HLL      distinct viewers (browsers) of the presentation
- *   T pvd:<id>:<day>                  HLL      the same per day, per shard; forwarded = a day
- *                                              with > 1 in the union of every shard's
+ *   T pvd:<id>:<day>                  HLL      the same per day, per shard
+ *   T pvf:<id>:<day>                  STRING   the first browser of the day on the shard
+ *                                              (expires with the salt); forwarded = a day
+ *                                              with another browser than any shard's first
  *   T presd:<id>:<day>:<mode>         HASH     sessions (on their first event's day), completed
  *                                              (on the completing event's day)
  *   T pvdays:<id>                     SET      days with a pvd: key (for retention)

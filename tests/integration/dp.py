@@ -194,11 +194,11 @@ def resp_command(addr, args, family=socket.AF_INET):
     s.settimeout(5)
     s.connect(addr)
     try:
-        data = b"*%d\r\n" % len(args)
+        parts = [b"*%d\r\n" % len(args)]
         for a in args:
             a = a if isinstance(a, bytes) else str(a).encode()
-            data += b"$%d\r\n%s\r\n" % (len(a), a)
-        s.sendall(data)
+            parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        s.sendall(b"".join(parts))
         f = s.makefile("rb")
         return _resp_read(f)
     finally:

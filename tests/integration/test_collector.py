@@ -6,6 +6,8 @@ moments, with two collectors at once (one killed), three at once over
 state that keeps changing under them, a replay of the archive
 into an empty Redis, and a poison entry."""
 
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -412,6 +414,49 @@ with Env(**SETTINGS) as env:
           "the marks expired")
     eq(post([view(1), view(2)]), 202, "the copy again, after the marks expired")
     check(wait_until(lambda: views() == 5, 10, 0.05), "counted again: remembered only dedup_ttl_s")
+    logs_clean(env)
+
+# forwarded is exact: two browsers whose viewer ids share a HyperLogLog
+# register (PFCOUNT of the two says 1) still make the link forwarded. The
+# day's salt is set before the server hashes anything, so the test can
+# compute the viewer ids (keyed hash of IP, user agent and presentation:
+# server/ingest.c) and pick a user agent that collides with the first.
+with Env(**SETTINGS) as env:
+    from dp import SALES, batch, view
+    salt = bytes(range(32))
+    env.redis.cmd("SET", "dp:salt:" + DAY, salt.hex())
+
+    def viewer(ua, pres):
+        msg = b"127.0.0.1\0" + ua.encode() + b"\0" + pres.encode()
+        return "a:" + hmac.new(salt, msg, hashlib.sha256).hexdigest()[:32]
+
+    first = viewer("browser-0", "deck-fwd")
+    found = None
+    for start in range(1, 200001, 5000):  # one in 16384 shares the first's register
+        cands = ["browser-%d" % n for n in range(start, start + 5000)]
+        i = env.redis.cmd("EVAL", """
+            for i = 2, #ARGV do
+                redis.call('DEL', KEYS[1])
+                redis.call('PFADD', KEYS[1], ARGV[1], ARGV[i])
+                if redis.call('PFCOUNT', KEYS[1]) == 1 then return i - 2 end
+            end
+            return -1""", 1, "scratch", first, *[viewer(ua, "deck-fwd") for ua in cands])
+        if i >= 0:
+            found = cands[i]
+            break
+    check(found is not None, "two browsers whose viewer ids count as one in a HyperLogLog")
+    c = env.collector("fwd")
+    token = env.server.mint("deck-fwd", "fiona")
+    for sid, ua in (("s-fwd-1", "browser-0"), ("s-fwd-2", found)):
+        r = env.server.request("POST", "/v1/events", json.dumps(batch(sid, [view(1)], token)).encode(),
+                               {"Content-Type": "application/json", "User-Agent": ua})
+        eq(r.status, 202, "a view from " + ua)
+    check(wait_until(lambda: settled(env.redis, sessions_ended=False), 10, 0.05), "applied")
+    eq(env.redis.cmd("PFCOUNT", "dp:{0}:pvd:deck-fwd:" + DAY), 1, "the HyperLogLog counts one")
+    eq(env.redis.cmd("HGET", "dp:{0}:pres:deck-fwd", "forwarded"), "1", "forwarded, exactly")
+    rep = env.server.get("/v1/presentations/deck-fwd?from=%s&to=%s" % (DAY, DAY),
+                         {"Authorization": "Bearer " + SALES}).json()
+    eq(rep["forwarded"], True, "the report says forwarded")
     logs_clean(env)
 
 finish()
