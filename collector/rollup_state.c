@@ -128,15 +128,16 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
         pvd *p = &b->pvds[i];
         const char *add[] = {"PFADD", p->key};
         dp__rb_put_cmds(&q, &nq, add, 2, p->viewers, p->n);
-        const char *first[] = {"SET",     KEY(b, "pvf:", p->pres, ":", p->day),
-                               p->viewers[0], "NX", "EX", DP_SALT_TTL_S};
+        const char *first[] = {
+            "SET", KEY(b, "pvf:", p->pres, ":", p->day), p->viewers[0], "NX", "EX", DP_SALT_TTL_S};
         dp__rb_put_cmds(&q, &nq, first, 6, NULL, 0);
         const char *shard_keys[DP_SHARDS_MAX];
         unsigned ns = b->shards > 1 && b->shards <= DP_SHARDS_MAX ? b->shards : 1;
         for (unsigned k = 0; k < ns; k++)
-            shard_keys[k] = ns == 1 ? first[1]
-                                    : dp_arena_cat(&b->a, "dp:{", dp_arena_i64(&b->a, k), "}:pvf:",
-                                                   p->pres, ":", p->day, (const char *)NULL);
+            shard_keys[k] = ns == 1
+                                ? first[1]
+                                : dp_arena_cat(&b->a, "dp:{", dp_arena_i64(&b->a, k),
+                                               "}:pvf:", p->pres, ":", p->day, (const char *)NULL);
         const char *mget[] = {"MGET"};
         dp__rb_put_cmds(&q, &nq, mget, 1, shard_keys, ns);
     }

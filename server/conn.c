@@ -8,7 +8,6 @@
 #include "alloc.h"
 #include "cors.h"
 #include "log.h"
-#include "resp.h"
 #include "router.h"
 
 #define DRAIN_MAX_BYTES (1024 * 1024)
@@ -16,6 +15,43 @@
 
 static void start_reading(dp_conn *c);
 static void process(dp_conn *c, const char *data, size_t len);
+static void conn_respond(dp_conn *c, int status, const char *ctype, const char *extra,
+                         const char *body, size_t len);
+static void conn_error(dp_conn *c, int status, const char *msg);
+static void conn_stream_begin(dp_conn *c, const char *ctype, const char *extra);
+static void conn_stream_write(dp_conn *c, const char *data, size_t len);
+
+/* A handler's answers (req.h) go to its connection. */
+static void io_respond(dp_req *r, int status, const char *ctype, const char *extra,
+                       const char *body, size_t len)
+{
+    conn_respond(r->io_ud, status, ctype, extra, body, len);
+}
+
+static void io_stream_begin(dp_req *r, const char *ctype, const char *extra)
+{
+    conn_stream_begin(r->io_ud, ctype, extra);
+}
+
+static void io_stream_write(dp_req *r, const char *data, size_t len)
+{
+    conn_stream_write(r->io_ud, data, len);
+}
+
+static const dp_req_io conn_io = {io_respond, io_stream_begin, io_stream_write};
+
+/* The handler's view of the next request, empty until it is complete. */
+static void req_reset(dp_conn *c)
+{
+    c->r = (dp_req){.http = &c->req,
+                    .peer = c->peer,
+                    .route = "other",
+                    .route_ix = DP_ROUTE_NAME_OTHER,
+                    .io = &conn_io,
+                    .io_ud = c,
+                    .slot = &c->slot,
+                    .retry_after = c->http->retry_after};
+}
 
 static const char *reason(int status)
 {
@@ -72,7 +108,7 @@ static void on_handle_closed(uv_handle_t *h)
     dp_http_req_free(&c->req);
     dp_buf_free(&c->out);
     dp_free(c->pend);
-    dp_free(c->vc_ua);
+    if (c->slot.data && c->slot.free_fn) c->slot.free_fn(c->slot.data);
     dp_free(c);
 }
 
@@ -80,23 +116,27 @@ void dp_conn_close(dp_conn *c)
 {
     if (c->state == DP_CONN_CLOSING) return;
     c->state = DP_CONN_CLOSING;
-    dp_server *s = c->srv;
+    dp_http *h = c->http;
     if (c->prev)
         c->prev->next = c->next;
     else
-        s->conns = c->next;
+        h->conns = c->next;
     if (c->next) c->next->prev = c->prev;
-    s->nconns--;
-    if (c->pending) c->detach(c->pending);
-    c->pending = NULL;
+    h->nconns--;
+    if (c->r.on_abort) {
+        /* the handler's request goes away unanswered, or its stream ends */
+        void (*fn)(void *) = c->r.on_abort;
+        c->r.on_abort = NULL;
+        fn(c->r.abort_data);
+    }
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
-    if (s->stopping) dp__server_check_stopped(s);
+    if (h->stopping && h->on_conn_closed) h->on_conn_closed(h->ud);
 }
 
 static void access_log(dp_conn *c)
 {
-    if (!c->srv->cfg->access_log) return;
+    if (!c->http->cfg->access_log) return;
     const char *path = "-", *q;
     size_t plen = 1, qlen;
     if (c->req.url_len) dp_http_req_path(&c->req, &path, &plen, &q, &qlen);
@@ -112,7 +152,7 @@ static void access_log(dp_conn *c)
             "access method=%s path=\"%s\" route=%s status=%d in=%zu out=%zu events=%zu "
             "ms=%.3f\n",
             c->req.head_done ? http_method_str((enum http_method)c->req.method) : "-", clean,
-            dp_route_names[c->route], c->status, c->req.raw_body, c->out.len, c->events, ms);
+            c->r.route, c->status, c->req.raw_body, c->out.len, c->r.events, ms);
 }
 
 static void on_timer(uv_timer_t *t);
@@ -124,7 +164,7 @@ static void on_timer(uv_timer_t *t);
  * started again for what is left. */
 static void arm(dp_conn *c, int64_t ms)
 {
-    c->deadline = uv_now(c->srv->loop) + (uint64_t)ms;
+    c->deadline = uv_now(c->http->loop) + (uint64_t)ms;
     if (!uv_is_active((uv_handle_t *)&c->timer) || c->timer_due > c->deadline) {
         c->timer_due = c->deadline;
         uv_timer_start(&c->timer, on_timer, (uint64_t)ms, 0);
@@ -167,9 +207,7 @@ static void next_request(dp_conn *c)
     dp_http_req_reset(&c->req);
     c->state = DP_CONN_IDLE;
     c->status = 0;
-    c->events = 0;
-    c->want_csv = 0;
-    c->route = DP_ROUTE_OTHER;
+    req_reset(c);
     if (c->pend != NULL) {
         /* Pipelined bytes already here: parse them before reading more. */
         char *p = c->pend;
@@ -180,7 +218,7 @@ static void next_request(dp_conn *c)
         dp_free(p);
         return;
     }
-    arm(c, c->srv->cfg->keepalive_timeout_ms);
+    arm(c, c->http->cfg->keepalive_timeout_ms);
     start_reading(c);
 }
 
@@ -225,21 +263,21 @@ static void cors_headers(dp_conn *c, dp_buf *o)
 {
     size_t olen;
     const char *origin = dp_http_req_header(&c->req, "origin", &olen);
-    if (origin && dp_origin_allowed(c->srv->cfg->allowed_origins, origin, olen)) {
+    if (origin && dp_origin_allowed(c->http->cfg->allowed_origins, origin, olen)) {
         dp_buf_puts(o, "Access-Control-Allow-Origin: ");
         dp_buf_append(o, origin, olen);
         dp_buf_puts(o, "\r\nVary: Origin\r\n");
     }
 }
 
-void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extra, const char *body,
-                     size_t len)
+static void conn_respond(dp_conn *c, int status, const char *ctype, const char *extra,
+                         const char *body, size_t len)
 {
     if (c->state == DP_CONN_CLOSING || c->state == DP_CONN_WRITING ||
         c->state == DP_CONN_DRAINING || c->state == DP_CONN_STREAMING)
         return;
-    dp_server *s = c->srv;
-    if (!c->req.head_done || !c->req.keep_alive || s->stopping) c->close_after = 1;
+    dp_http *h = c->http;
+    if (!c->req.head_done || !c->req.keep_alive || h->stopping) c->close_after = 1;
     c->status = status;
 
     dp_buf *o = &c->out;
@@ -272,7 +310,7 @@ void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extr
     dp_buf_puts(o, "\r\n");
     if (c->req.method != HTTP_HEAD || !c->req.head_done) dp_buf_append(o, body, len);
 
-    dp_metrics_request(&s->metrics, c->route, status);
+    dp_router_count(&h->router, c->r.route_ix, status);
     access_log(c);
 
     c->state = DP_CONN_WRITING;
@@ -296,7 +334,7 @@ void dp_conn_respond(dp_conn *c, int status, const char *ctype, const char *extr
             return;
         }
     }
-    arm(c, s->cfg->body_timeout_ms); /* a client that never reads is dropped */
+    arm(c, h->cfg->body_timeout_ms); /* a client that never reads is dropped */
     c->wreq.data = c;
     if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) dp_conn_close(c);
 }
@@ -316,7 +354,7 @@ static void on_stream_write(uv_write_t *w, int status)
     if (status < 0 && c->state == DP_CONN_STREAMING) dp_conn_close(c);
 }
 
-void dp_conn_stream_write(dp_conn *c, const char *data, size_t len)
+static void conn_stream_write(dp_conn *c, const char *data, size_t len)
 {
     if (c->state != DP_CONN_STREAMING) return;
     if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) + len > DP_STREAM_QUEUE_MAX) {
@@ -334,9 +372,8 @@ void dp_conn_stream_write(dp_conn *c, const char *data, size_t len)
     }
 }
 
-void dp_conn_stream_begin(dp_conn *c, const char *ctype, const char *extra)
+static void conn_stream_begin(dp_conn *c, const char *ctype, const char *extra)
 {
-    dp_server *s = c->srv;
     c->close_after = 1;
     c->status = 200;
     dp_buf *o = &c->out;
@@ -347,36 +384,33 @@ void dp_conn_stream_begin(dp_conn *c, const char *ctype, const char *extra)
     cors_headers(c, o);
     if (extra) dp_buf_puts(o, extra);
     dp_buf_puts(o, "\r\n");
-    dp_metrics_request(&s->metrics, c->route, 200);
+    dp_router_count(&c->http->router, c->r.route_ix, 200);
     access_log(c);
     disarm(c);
     c->state = DP_CONN_STREAMING;
     c->drained = 0;
-    dp_conn_stream_write(c, o->data, o->len);
+    conn_stream_write(c, o->data, o->len);
     start_reading(c); /* to see the client go */
 }
 
-void dp_conn_error(dp_conn *c, int status, const char *msg)
+/* The transport's own answers (bad requests, timeouts): no handler has
+ * the request. */
+static void conn_error(dp_conn *c, int status, const char *msg)
 {
     dp_buf b;
     dp_buf_init(&b, 0);
     dp_buf_puts(&b, "{\"error\":\"");
     dp_buf_json_str(&b, msg, strlen(msg));
     dp_buf_puts(&b, "\"}");
-    char extra[64] = "";
-    if (status == 503)
-        snprintf(extra, sizeof(extra), "Retry-After: %lld\r\n",
-                 (long long)c->srv->cfg->retry_after_s);
-    if (status == 401 && c->route == DP_ROUTE_LINKS)
-        snprintf(extra, sizeof(extra), "WWW-Authenticate: Bearer\r\n");
-    dp_conn_respond(c, status, "application/json", extra[0] ? extra : NULL, b.data, b.len);
+    c->r.answered = 1;
+    conn_respond(c, status, "application/json", NULL, b.data, b.len);
     dp_buf_free(&b);
 }
 
 static void on_timer(uv_timer_t *t)
 {
     dp_conn *c = t->data;
-    uint64_t now = uv_now(c->srv->loop);
+    uint64_t now = uv_now(c->http->loop);
     if (c->deadline == 0) return; /* cleared since it was started */
     if (now < c->deadline) {      /* moved on since it was started */
         c->timer_due = c->deadline;
@@ -386,19 +420,19 @@ static void on_timer(uv_timer_t *t)
     c->deadline = 0;
     switch (c->state) {
     case DP_CONN_HEAD:
-        c->srv->metrics.timeouts++;
+        c->http->timeouts++;
         c->close_after = 1;
-        dp_conn_error(c, 408, "request head not received within header_timeout_ms");
+        conn_error(c, 408, "request head not received within header_timeout_ms");
         break;
     case DP_CONN_BODY:
-        c->srv->metrics.timeouts++;
+        c->http->timeouts++;
         c->close_after = 1;
-        dp_conn_error(c, 408, "request body not received within body_timeout_ms");
+        conn_error(c, 408, "request body not received within body_timeout_ms");
         break;
     case DP_CONN_BUSY:
         break;
     default: /* idle keep-alive, a client that does not read, the end of a drain */
-        if (c->state == DP_CONN_WRITING) c->srv->metrics.timeouts++;
+        if (c->state == DP_CONN_WRITING) c->http->timeouts++;
         dp_conn_close(c);
         break;
     }
@@ -409,7 +443,7 @@ static int on_head(dp_http_req *r, void *ud)
     dp_conn *c = ud;
     (void)r;
     c->state = DP_CONN_BODY;
-    arm(c, c->srv->cfg->body_timeout_ms);
+    arm(c, c->http->cfg->body_timeout_ms);
     if (r->expect_continue &&
         !((r->parser.flags & F_CONTENTLENGTH) && r->parser.content_length == 0)) {
         static char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -428,15 +462,15 @@ static void process(dp_conn *c, const char *data, size_t len)
     while (pos < len) {
         if (c->state == DP_CONN_IDLE) {
             c->state = DP_CONN_HEAD;
-            if (c->srv->cfg->access_log) c->started_ns = uv_hrtime(); /* for its "ms" */
-            arm(c, c->srv->cfg->header_timeout_ms);
+            if (c->http->cfg->access_log) c->started_ns = uv_hrtime(); /* for its "ms" */
+            arm(c, c->http->cfg->header_timeout_ms);
         }
         size_t used = 0;
         int rc = dp_http_req_feed(&c->req, data + pos, len - pos, &used);
         pos += used;
         if (rc == DP_HTTP_FAIL) {
             c->close_after = 1;
-            dp_conn_error(c, c->req.status, c->req.err.msg);
+            conn_error(c, c->req.status, c->req.err.msg);
             return;
         }
         if (rc == DP_HTTP_DONE) {
@@ -449,12 +483,15 @@ static void process(dp_conn *c, const char *data, size_t len)
                 c->plen = len - pos;
             }
             c->state = DP_CONN_BUSY;
-            dp_route_request(c);
+            dp_req *r = &c->r;
+            r->method = c->req.method;
+            dp_http_req_path(&c->req, &r->path, &r->path_len, &r->query, &r->query_len);
+            dp_router_dispatch(&c->http->router, r);
             return;
         }
     }
     if (c->state == DP_CONN_IDLE) {
-        arm(c, c->srv->cfg->keepalive_timeout_ms);
+        arm(c, c->http->cfg->keepalive_timeout_ms);
     }
     start_reading(c);
 }
@@ -463,7 +500,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     dp_conn *c = h->data;
     (void)suggested;
-    buf->base = c->srv->rbuf;
+    buf->base = c->http->rbuf;
     buf->len = DP_READ_BUF;
 }
 
@@ -512,31 +549,31 @@ static void start_reading(dp_conn *c)
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = 1;
 }
 
-void dp_conn_accept(dp_server *s)
+void dp_conn_accept(dp_http *h)
 {
     dp_conn *c = dp_calloc(1, sizeof(*c));
-    c->srv = s;
-    uv_tcp_init(s->loop, &c->tcp);
+    c->http = h;
+    uv_tcp_init(h->loop, &c->tcp);
     c->tcp.data = c;
     c->handles_open = 1;
-    if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) != 0) {
+    if (uv_accept((uv_stream_t *)&h->listener, (uv_stream_t *)&c->tcp) != 0) {
         c->state = DP_CONN_CLOSING;
         uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
         return;
     }
-    if (s->nconns >= (uint64_t)s->cfg->max_connections || s->stopping) {
+    if (h->nconns >= (uint64_t)h->cfg->max_connections || h->stopping) {
         static char busy[] =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
             "Content-Length: 43\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
             "{\"error\":\"too many connections; try again\"}";
         uv_buf_t b = uv_buf_init(busy, sizeof(busy) - 1);
         uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-        s->metrics.connections_refused++;
+        h->connections_refused++;
         c->state = DP_CONN_CLOSING;
         uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
         return;
     }
-    uv_timer_init(s->loop, &c->timer);
+    uv_timer_init(h->loop, &c->timer);
     c->timer.data = c;
     c->handles_open = 2;
     uv_tcp_nodelay(&c->tcp, 1);
@@ -550,22 +587,22 @@ void dp_conn_accept(dp_server *s)
             uv_ip4_name((struct sockaddr_in *)&ss, c->peer, sizeof(c->peer));
     }
 
-    dp_http_req_init(&c->req, &s->http_limits, on_head, c);
+    dp_http_req_init(&c->req, &h->limits, on_head, c);
     dp_buf_init(&c->out, 0);
-    c->route = DP_ROUTE_OTHER;
-    c->next = s->conns;
-    if (s->conns) s->conns->prev = c;
-    s->conns = c;
-    s->nconns++;
-    s->metrics.connections_total++;
+    req_reset(c);
+    c->next = h->conns;
+    if (h->conns) h->conns->prev = c;
+    h->conns = c;
+    h->nconns++;
+    h->connections_total++;
     c->state = DP_CONN_IDLE;
-    arm(c, s->cfg->header_timeout_ms); /* a new connection must start its request promptly */
+    arm(c, h->cfg->header_timeout_ms); /* a new connection must start its request promptly */
     start_reading(c);
 }
 
-void dp_conn_shutdown_all(dp_server *s)
+void dp_conn_shutdown_all(dp_http *h)
 {
-    dp_conn *c = s->conns;
+    dp_conn *c = h->conns;
     while (c != NULL) {
         dp_conn *next = c->next;
         if ((c->state == DP_CONN_IDLE && c->pend == NULL) || c->state == DP_CONN_STREAMING)

@@ -8,9 +8,9 @@
 
 #include <uv.h>
 
+#include "http.h"
 #include "http_request.h"
-#include "metrics.h"
-#include "server.h"
+#include "req.h"
 
 typedef enum dp_conn_state {
     DP_CONN_IDLE = 0,  /* waiting for the first byte of a request */
@@ -30,7 +30,7 @@ struct dp_conn {
     uint64_t timer_due;    /* when timer, if active, fires */
     uv_write_t wreq, creq; /* answer; 100 Continue */
     uv_shutdown_t sreq;
-    dp_server *srv;
+    dp_http *http;
     dp_conn *prev, *next;
     dp_conn_state state;
     int handles_open;
@@ -50,43 +50,20 @@ struct dp_conn {
 
     dp_buf out;
     int close_after;
-    dp_route route;
     int status;
     uint64_t started_ns;
-    size_t events; /* for the access log */
-    /* An answer pending from Redis (ingest, metrics), or NULL. If the
-     * connection closes first, detach(pending) tells it to finish alone. */
-    void *pending;
-    void (*detach)(void *pending);
-    int want_csv;  /* the path ended in .csv */
-    char peer[64]; /* client address: in memory only, for anonymous hashing */
-    /* The viewer id last made on this connection (ingest.c): the same user
-     * agent and presentation under the same salt make the same one, so a
-     * keep-alive connection hashes once, not per request. */
-    char *vc_ua;
-    size_t vc_ualen;
-    uint64_t vc_salt_gen; /* 0: nothing kept */
-    char vc_pres[72];
-    char vc_viewer[40];
+    dp_req r;         /* what the handler sees of the current request (req.h) */
+    dp_req_slot slot; /* the handlers' per-connection state */
+    char peer[64];    /* client address: in memory only, for anonymous hashing */
 };
 
-void dp_conn_accept(dp_server *s);
-/* Answers the current request. `extra` is more header lines, each ending
- * in \r\n (or NULL). Takes effect once per request. */
-void dp_conn_respond(dp_conn *c, int status, const char *content_type, const char *extra,
-                     const char *body, size_t len);
-/* {"error": msg} with the right status. */
-void dp_conn_error(dp_conn *c, int status, const char *msg);
-/* Answers 200 with a body that has no length and ends when the connection
- * closes (Server-Sent Events), then writes to it with dp_conn_stream_write.
- * What the client sends is ignored; its EOF closes. */
-void dp_conn_stream_begin(dp_conn *c, const char *ctype, const char *extra);
-/* Queues bytes on a stream; a client that does not read (over
- * DP_STREAM_QUEUE_MAX bytes queued) is dropped. */
-void dp_conn_stream_write(dp_conn *c, const char *data, size_t len);
+/* Accepts one connection from h->listener. */
+void dp_conn_accept(dp_http *h);
+/* A stream's client that does not read (over this many bytes queued) is
+ * dropped. */
 #define DP_STREAM_QUEUE_MAX (1024 * 1024)
 /* Closes idle connections and marks the others to close after their answer. */
-void dp_conn_shutdown_all(dp_server *s);
+void dp_conn_shutdown_all(dp_http *h);
 void dp_conn_close(dp_conn *c);
 
 #endif

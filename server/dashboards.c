@@ -123,19 +123,21 @@ void dp_dashboards_free(dp_server *s)
     dash.n = 0;
 }
 
-int dp_dashboards_route(dp_conn *c, const char *path, size_t n)
+void dp_dashboards_route(dp_req *req)
 {
+    const char *path = req->path;
+    size_t n = req->path_len;
     for (size_t i = 0; i < dash.n; i++) {
         if (strlen(dash.files[i].url) == n && !memcmp(dash.files[i].url, path, n)) {
-            dp_reply_cached_with(c, NULL, &dash.files[i].entry, "Cache-Control: no-cache\r\n");
-            return 1;
+            dp_reply_cached_with(req, NULL, &dash.files[i].entry, "Cache-Control: no-cache\r\n");
+            return;
         }
     }
     if (n == 1 && path[0] == '/') {
-        dp_conn_error(c, 404,
-                      "dashboards not installed: dashboards_dir has no index.html (run "
-                      "scripts/run.sh, which installs them)");
-        return 1;
+        dp_req_error(req, 404,
+                     "dashboards not installed: dashboards_dir has no index.html (run "
+                     "scripts/run.sh, which installs them)");
+        return;
     }
-    return 0;
+    dp_req_error(req, 404, "no such route");
 }

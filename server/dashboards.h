@@ -6,7 +6,8 @@
 #ifndef DP_DASHBOARDS_H
 #define DP_DASHBOARDS_H
 
-#include "conn.h"
+#include "req.h"
+#include "server.h"
 
 #define DP_DASH_FILES    64
 #define DP_DASH_FILE_MAX (4 << 20)
@@ -15,6 +16,6 @@
 void dp_dashboards_load(dp_server *s);
 void dp_dashboards_free(dp_server *s);
 /* 1 if path is a dashboard file (answered), 0 if not ours. */
-int dp_dashboards_route(dp_conn *c, const char *path, size_t n);
+void dp_dashboards_route(dp_req *req);
 
 #endif

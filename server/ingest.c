@@ -24,14 +24,14 @@
 #include "cors.h"
 #include "log.h"
 #include "resp.h"
-#include "router.h"
+#include "ingest.h"
 #include "salt.h"
 #include "spool_record.h"
 #include "token_cache.h"
 
 struct dp_ingest {
     dp_server *srv;
-    dp_conn *conn; /* NULL once the client is gone */
+    dp_req *req; /* NULL once the client is gone */
     dp_batch batch;
     dp_link link;
     int has_link;
@@ -48,7 +48,7 @@ struct dp_ingest {
 
 static void detach(void *p)
 {
-    ((dp_ingest *)p)->conn = NULL;
+    ((dp_ingest *)p)->req = NULL;
 }
 
 static dp_ingest *ingest_new(dp_server *s, const char *source)
@@ -74,16 +74,16 @@ static const unsigned char gif[] = {
 static void respond_ok(dp_ingest *in)
 {
     dp_server *s = in->srv;
-    dp_conn *c = in->conn;
+    dp_req *req = in->req;
     size_t n = in->batch.nevents;
     s->metrics.events_accepted += n;
     s->metrics.batches_accepted++;
-    if (c == NULL) return;
-    c->pending = NULL;
-    c->events = n;
+    if (req == NULL) return;
+    dp_req_on_abort(req, NULL, NULL);
+    req->events = n;
     if (in->batch.events == &in->pixel_event) {
-        dp_conn_respond(c, 200, "image/gif", "Cache-Control: no-store, max-age=0\r\n",
-                        (const char *)gif, sizeof(gif));
+        dp_req_respond(req, 200, "image/gif", "Cache-Control: no-store, max-age=0\r\n",
+                       (const char *)gif, sizeof(gif));
     } else {
         char body[48], num[24];
         size_t nlen;
@@ -91,16 +91,16 @@ static void respond_ok(dp_ingest *in)
         memcpy(body, "{\"accepted\":", 12);
         memcpy(body + 12, digits, nlen);
         body[12 + nlen] = '}';
-        dp_conn_respond(c, 202, "application/json", NULL, body, 13 + nlen);
+        dp_req_respond(req, 202, "application/json", NULL, body, 13 + nlen);
     }
 }
 
 static void respond_unavailable(dp_ingest *in, dp_reject why, const char *msg)
 {
     dp_metrics_reject(&in->srv->metrics, why, in->batch.nevents);
-    if (in->conn) {
-        in->conn->pending = NULL;
-        dp_conn_error(in->conn, 503, msg);
+    if (in->req) {
+        dp_req_on_abort(in->req, NULL, NULL);
+        dp_req_error(in->req, 503, msg);
     }
 }
 
@@ -401,38 +401,72 @@ static int fetch_salt(dp_ingest *in, const char *today)
 /* Every event carries a viewer id (distinct browsers: anonymous viewers,
  * forwarded links), which needs today's salt first. */
 /* What the viewer hash is made of, kept in the ingest (it may outlive c). */
-static void take_client(dp_ingest *in, const dp_conn *c, const char *ua, size_t ualen)
+static void take_client(dp_ingest *in, const dp_req *req, const char *ua, size_t ualen)
 {
     in->ua = dp_strndup(ua, ualen);
-    snprintf(in->peer, sizeof(in->peer), "%s", c->peer);
+    snprintf(in->peer, sizeof(in->peer), "%s", req->peer);
+}
+
+/* The viewer id last made on a connection (its slot, req.h): the same
+ * user agent and presentation under the same salt make the same one, so a
+ * keep-alive connection hashes once, not per request. */
+typedef struct viewer_cache {
+    char *ua;
+    size_t ualen;
+    uint64_t salt_gen;
+    char pres[72];
+    char viewer[40];
+} viewer_cache;
+
+static void viewer_cache_free(void *p)
+{
+    viewer_cache *vc = p;
+    dp_free(vc->ua);
+    dp_free(vc);
+}
+
+static const viewer_cache *cache_of(dp_req *req)
+{
+    dp_req_slot *slot = dp_req_slot_of(req);
+    return slot && slot->free_fn == viewer_cache_free ? slot->data : NULL;
 }
 
 /* The viewer id this connection made last, if it is the same user agent,
  * presentation and salt: 1, in->viewer set; else 0. */
-static int viewer_from_conn(dp_ingest *in, const dp_conn *c, const char *ua, size_t ualen)
+static int viewer_from_conn(dp_ingest *in, dp_req *req, const char *ua, size_t ualen)
 {
-    if (c->vc_salt_gen != in->srv->salt_gen || c->vc_ualen != ualen ||
-        memcmp(c->vc_ua, ua, ualen) != 0 || strcmp(c->vc_pres, in->presentation) != 0)
+    const viewer_cache *vc = cache_of(req);
+    if (vc == NULL || vc->salt_gen != in->srv->salt_gen || vc->ualen != ualen ||
+        memcmp(vc->ua, ua, ualen) != 0 || strcmp(vc->pres, in->presentation) != 0)
         return 0;
-    memcpy(in->viewer, c->vc_viewer, sizeof(in->viewer));
+    memcpy(in->viewer, vc->viewer, sizeof(in->viewer));
     return 1;
 }
 
-static void viewer_to_conn(const dp_ingest *in, dp_conn *c, const char *ua, size_t ualen)
+static void viewer_to_conn(const dp_ingest *in, dp_req *req, const char *ua, size_t ualen)
 {
-    dp_free(c->vc_ua);
-    c->vc_ua = dp_strndup(ua, ualen);
-    c->vc_ualen = ualen;
-    snprintf(c->vc_pres, sizeof(c->vc_pres), "%s", in->presentation);
-    memcpy(c->vc_viewer, in->viewer, sizeof(c->vc_viewer));
-    c->vc_salt_gen = in->srv->salt_gen;
+    dp_req_slot *slot = dp_req_slot_of(req);
+    if (slot == NULL) return;
+    viewer_cache *vc = (viewer_cache *)cache_of(req);
+    if (vc == NULL) {
+        if (slot->data && slot->free_fn) slot->free_fn(slot->data);
+        vc = dp_calloc(1, sizeof(*vc));
+        slot->data = vc;
+        slot->free_fn = viewer_cache_free;
+    }
+    dp_free(vc->ua);
+    vc->ua = dp_strndup(ua, ualen);
+    vc->ualen = ualen;
+    snprintf(vc->pres, sizeof(vc->pres), "%s", in->presentation);
+    memcpy(vc->viewer, in->viewer, sizeof(vc->viewer));
+    vc->salt_gen = in->srv->salt_gen;
 }
 
-static void start(dp_ingest *in, dp_conn *c)
+static void start(dp_ingest *in, dp_req *req)
 {
     dp_server *s = in->srv;
     size_t ualen;
-    const char *ua = dp_http_req_header(&c->req, "user-agent", &ualen);
+    const char *ua = dp_http_req_header(req->http, "user-agent", &ualen);
     if (ua == NULL) {
         ua = "";
         ualen = 0;
@@ -442,16 +476,16 @@ static void start(dp_ingest *in, dp_conn *c)
     dp_day(in->received, today);
     int current = s->have_salt && strcmp(today, s->salt_day) == 0;
     if (current && (!s->salt_local || !redis_up(s))) {
-        if (!viewer_from_conn(in, c, ua, ualen)) {
-            take_client(in, c, ua, ualen);
+        if (!viewer_from_conn(in, req, ua, ualen)) {
+            take_client(in, req, ua, ualen);
             make_viewer(in);
-            viewer_to_conn(in, c, ua, ualen);
+            viewer_to_conn(in, req, ua, ualen);
         }
         dispatch(in);
         return;
     }
     /* the salt first, from Redis: the request may outlive its connection */
-    take_client(in, c, ua, ualen);
+    take_client(in, req, ua, ualen);
     if (!redis_up(s) || fetch_salt(in, today) != 0) {
         local_salt(s, today);
         make_viewer(in);
@@ -474,45 +508,46 @@ static int content_type_ok(const dp_http_req *r)
 
 /* A crawler, preview, mail scanner or prefetch: answered as if stored (so
  * it does not retry), counted by reason in /metrics, not stored. */
-static int not_a_person(dp_conn *c)
+static int not_a_person(dp_req *req, int pixel)
 {
-    dp_server *s = c->srv;
+    dp_server *s = dp_srv(req);
     if (!s->cfg->drop_bots) return 0;
-    const char *why = dp_bot_prefetch(&c->req);
+    const char *why = dp_bot_prefetch(req->http);
     if (why == NULL) {
         size_t n = 0;
-        const char *ua = dp_http_req_header(&c->req, "user-agent", &n);
+        const char *ua = dp_http_req_header(req->http, "user-agent", &n);
         /* the user agent this connection's last stored batch came with
          * passed this screen then (the viewer cache keeps it) */
-        if (ua && c->vc_ua && c->vc_ualen == n && memcmp(c->vc_ua, ua, n) == 0) return 0;
+        const viewer_cache *vc = cache_of(req);
+        if (ua && vc && vc->ualen == n && memcmp(vc->ua, ua, n) == 0) return 0;
         why = dp_bot_agent(ua, n);
     }
     if (why == NULL) return 0;
     dp_metrics_reject(&s->metrics, strcmp(why, "bot") ? DP_REJECT_PREFETCH : DP_REJECT_BOT, 0);
-    if (c->route == DP_ROUTE_PIXEL) {
-        dp_conn_respond(c, 200, "image/gif", "Cache-Control: no-store\r\n", (const char *)gif,
-                        sizeof(gif));
+    if (pixel) {
+        dp_req_respond(req, 200, "image/gif", "Cache-Control: no-store\r\n", (const char *)gif,
+                       sizeof(gif));
     } else {
         char body[64];
         int n = snprintf(body, sizeof(body), "{\"accepted\":0,\"dropped\":\"%s\"}", why);
-        dp_conn_respond(c, 202, "application/json", NULL, body, (size_t)n);
+        dp_req_respond(req, 202, "application/json", NULL, body, (size_t)n);
     }
     return 1;
 }
 
 /* 429 with Retry-After when key's bucket is empty. */
-static int rate_limited(dp_conn *c, dp_ratelimit *l, const char *key, size_t klen, dp_reject why)
+static int rate_limited(dp_req *req, dp_ratelimit *l, const char *key, size_t klen, dp_reject why)
 {
-    uint64_t wait = dp_ratelimit_take(l, key, klen, uv_now(c->srv->loop));
+    uint64_t wait = dp_ratelimit_take(l, key, klen, uv_now(dp_srv(req)->loop));
     if (wait == 0) return 0;
-    dp_metrics_reject(&c->srv->metrics, why, 0);
+    dp_metrics_reject(&dp_srv(req)->metrics, why, 0);
     char extra[48];
     snprintf(extra, sizeof(extra), "Retry-After: %llu\r\n",
              (unsigned long long)(wait + 999) / 1000);
     const char *body = why == DP_REJECT_RATE_IP
                            ? "{\"error\":\"too many requests from this address; slow down\"}"
                            : "{\"error\":\"too many batches for this link; slow down\"}";
-    dp_conn_respond(c, 429, "application/json", extra, body, strlen(body));
+    dp_req_respond(req, 429, "application/json", extra, body, strlen(body));
     return 1;
 }
 
@@ -550,36 +585,36 @@ static int plausible(dp_ingest *in, dp_err *err)
 
 /* Both ingest routes: crawlers and prefetches answered and dropped, then
  * the per-address rate limit. 1 when the request has its answer. */
-static int screened_out(dp_conn *c)
+static int screened_out(dp_req *req, int pixel)
 {
-    return not_a_person(c) ||
-           rate_limited(c, &c->srv->rate_ip, c->peer, strlen(c->peer), DP_REJECT_RATE_IP);
+    return not_a_person(req, pixel) || rate_limited(req, &dp_srv(req)->rate_ip, req->peer,
+                                                    strlen(req->peer), DP_REJECT_RATE_IP);
 }
 
-void dp_route_events(dp_conn *c)
+void dp_route_events(dp_req *req)
 {
-    dp_server *s = c->srv;
-    const dp_http_req *r = &c->req;
+    dp_server *s = dp_srv(req);
+    const dp_http_req *r = req->http;
     dp_err err;
     size_t olen;
     const char *origin = dp_http_req_header(r, "origin", &olen);
     if (origin && !dp_origin_allowed(s->cfg->allowed_origins, origin, olen)) {
         dp_metrics_reject(&s->metrics, DP_REJECT_ORIGIN, 0);
-        dp_conn_error(c, 403, "origin not allowed");
+        dp_req_error(req, 403, "origin not allowed");
         return;
     }
     if (!content_type_ok(r)) {
         dp_metrics_reject(&s->metrics, DP_REJECT_MEDIA_TYPE, 0);
-        dp_conn_error(c, 415, "Content-Type: must be text/plain or application/json");
+        dp_req_error(req, 415, "Content-Type: must be text/plain or application/json");
         return;
     }
-    if (screened_out(c)) return;
+    if (screened_out(req, 0)) return;
     dp_ingest *in = ingest_new(s, "beacon");
     int rc = dp_batch_decode(&in->batch, r->body.data ? r->body.data : "", r->body.len,
                              &s->batch_limits, &err);
     if (rc != 0) {
         dp_metrics_reject(&s->metrics, rc == -E2BIG ? DP_REJECT_TOO_LARGE : DP_REJECT_INVALID, 0);
-        dp_conn_error(c, rc == -E2BIG ? 413 : 400, err.msg);
+        dp_req_error(req, rc == -E2BIG ? 413 : 400, err.msg);
         ingest_free(in);
         return;
     }
@@ -587,7 +622,7 @@ void dp_route_events(dp_conn *c)
     in->received = dp_now_ms();
     if (plausible(in, &err) != 0) {
         dp_metrics_reject(&s->metrics, DP_REJECT_INVALID, b->nevents);
-        dp_conn_error(c, 400, err.msg);
+        dp_req_error(req, 400, err.msg);
         ingest_free(in);
         return;
     }
@@ -601,7 +636,7 @@ void dp_route_events(dp_conn *c)
         }
         in->has_link = 1;
         in->presentation = in->link.presentation;
-        if (rate_limited(c, &s->rate_link, b->token, strlen(b->token), DP_REJECT_RATE_LINK)) {
+        if (rate_limited(req, &s->rate_link, b->token, strlen(b->token), DP_REJECT_RATE_LINK)) {
             ingest_free(in);
             return;
         }
@@ -610,46 +645,45 @@ void dp_route_events(dp_conn *c)
         goto unauthorized;
     } else if (b->presentation == NULL) {
         dp_metrics_reject(&s->metrics, DP_REJECT_INVALID, b->nevents);
-        dp_conn_error(c, 400, "presentation: required without a token");
+        dp_req_error(req, 400, "presentation: required without a token");
         ingest_free(in);
         return;
     } else {
         in->presentation = b->presentation;
     }
-    in->conn = c;
-    c->pending = in;
-    c->detach = detach;
-    start(in, c);
+    in->req = req;
+    dp_req_on_abort(req, detach, in);
+    start(in, req);
     return;
 unauthorized:
     dp_metrics_reject(&s->metrics, DP_REJECT_UNAUTHORIZED, b->nevents);
-    dp_conn_error(c, 401, err.msg);
+    dp_req_error(req, 401, err.msg);
     ingest_free(in);
 }
 
-void dp_route_pixel(dp_conn *c)
+void dp_route_pixel(dp_req *req)
 {
-    dp_server *s = c->srv;
+    dp_server *s = dp_srv(req);
     const char *path, *q;
     size_t n, qn;
-    dp_http_req_path(&c->req, &path, &n, &q, &qn);
+    dp_http_req_path(req->http, &path, &n, &q, &qn);
     char token[DP_TOKEN_MAX + 1];
     dp_err err;
     int rc = dp_http_query_get(q, qn, "token", token, sizeof(token));
     if (rc != 0) {
         dp_metrics_reject(&s->metrics, rc == -ENOENT ? DP_REJECT_UNAUTHORIZED : DP_REJECT_INVALID,
                           0);
-        dp_conn_error(c, rc == -ENOENT ? 401 : 400,
-                      rc == -ENOENT ? "token: required" : "token: badly encoded or too long");
+        dp_req_error(req, rc == -ENOENT ? 401 : 400,
+                     rc == -ENOENT ? "token: required" : "token: badly encoded or too long");
         return;
     }
-    if (screened_out(c)) return;
+    if (screened_out(req, 1)) return;
     dp_ingest *in = ingest_new(s, "pixel");
     in->received = dp_now_ms();
     if (dp_token_verify_cached(s->tokens, s->secret, s->secret_len, token, strlen(token),
                                in->received, &in->link, &err) != 0) {
         dp_metrics_reject(&s->metrics, DP_REJECT_UNAUTHORIZED, 1);
-        dp_conn_error(c, 401, err.msg);
+        dp_req_error(req, 401, err.msg);
         ingest_free(in);
         return;
     }
@@ -667,8 +701,21 @@ void dp_route_pixel(dp_conn *c)
     in->batch.mode = DP_MODE_SELF;
     in->batch.events = &in->pixel_event;
     in->batch.nevents = 1;
-    in->conn = c;
-    c->pending = in;
-    c->detach = detach;
-    start(in, c);
+    in->req = req;
+    dp_req_on_abort(req, detach, in);
+    start(in, req);
+}
+
+int dp_ingest_register(dp_router *rt, dp_server *s)
+{
+    const dp_route rows[] = {
+        {DP_POST, "/v1/events", 0, dp_route_events, s, "events",
+         "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
+         "Access-Control-Allow-Headers: Content-Type, Content-Encoding\r\n"
+         "Access-Control-Max-Age: 86400\r\n"},
+        {DP_GET, "/v1/pixel.gif", 0, dp_route_pixel, s, "pixel", NULL},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        if (dp_router_add(rt, &rows[i]) != 0) return -E2BIG;
+    return 0;
 }

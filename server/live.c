@@ -6,7 +6,7 @@
 #include "auth.h"
 #include "alloc.h"
 #include "clock.h"
-#include "router.h"
+#include "server.h"
 
 #define TICK_MS      1000
 #define KEEPALIVE_MS 15000
@@ -30,20 +30,30 @@ static const char *const sess_fields[] = {"presentation", "prospect", "account",
 
 static unsigned listeners(dp_server *s)
 {
-    unsigned n = 0;
-    for (dp_conn *c = s->conns; c; c = c->next)
-        n += c->route == DP_ROUTE_LIVE && c->state == DP_CONN_STREAMING;
-    return n;
+    return s->nlive;
 }
 
 static void broadcast(dp_server *s, const char *data, size_t len)
 {
-    for (dp_conn *c = s->conns; c;) {
-        dp_conn *next = c->next; /* a write may close c */
-        if (c->route == DP_ROUTE_LIVE && c->state == DP_CONN_STREAMING)
-            dp_conn_stream_write(c, data, len);
-        c = next;
-    }
+    /* a write may end a stream, which takes it off the list: a copy */
+    dp_req *to[DP_LIVE_LISTENERS];
+    unsigned n = s->nlive;
+    memcpy(to, s->live, n * sizeof(to[0]));
+    for (unsigned i = 0; i < n; i++)
+        dp_req_stream_write(to[i], data, len);
+}
+
+/* A listener's stream ended (the client went, was too slow, or the server
+ * stops). */
+static void unlisten(void *p)
+{
+    dp_req *req = p;
+    dp_server *s = req->ud;
+    for (unsigned i = 0; i < s->nlive; i++)
+        if (s->live[i] == req) {
+            s->live[i] = s->live[--s->nlive];
+            return;
+        }
 }
 
 static void json_str(dp_buf *b, const char *name, const char *v)
@@ -252,24 +262,28 @@ void dp_live_stop(dp_server *s, void (*on_closed)(uv_handle_t *))
     s->live_last = NULL;
 }
 
-void dp_route_live(dp_conn *c)
+void dp_route_live(dp_req *req)
 {
-    dp_server *s = c->srv;
-    if (dp_conn_authorize(c, DP_ROLE_SALES, 1, "watch live viewers") == DP_ROLE_NONE) return;
+    dp_server *s = req->ud;
+    if (dp_req_authorize(req, &dp_srv(req)->keys, DP_ROLE_SALES, 1, "watch live viewers") ==
+        DP_ROLE_NONE)
+        return;
     if (listeners(s) >= DP_LIVE_LISTENERS) {
-        dp_conn_error(c, 503, "too many live listeners; retry later");
+        dp_req_error(req, 503, "too many live listeners; retry later");
         return;
     }
-    dp_conn_stream_begin(c, "text/event-stream", "X-Accel-Buffering: no\r\n");
+    dp_req_stream_begin(req, "text/event-stream", "X-Accel-Buffering: no\r\n");
+    s->live[s->nlive++] = req;
+    dp_req_on_abort(req, unlisten, req);
     /* what is known now, at once; then every change */
     char head[] = "retry: 2000\n\n";
-    dp_conn_stream_write(c, head, sizeof(head) - 1);
+    dp_req_stream_write(req, head, sizeof(head) - 1);
     if (s->live_last) {
         dp_buf out;
         dp_buf_init(&out, 0);
         dp_buf_printf(&out, "event: viewers\ndata: {\"at\":%lld,%s\n\n", (long long)dp_now_ms(),
                       s->live_last + 1);
-        dp_conn_stream_write(c, out.data, out.len);
+        dp_req_stream_write(req, out.data, out.len);
         dp_buf_free(&out);
     }
     if (!uv_is_active((uv_handle_t *)&s->live_timer)) {

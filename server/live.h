@@ -15,14 +15,18 @@
 #ifndef DP_LIVE_H
 #define DP_LIVE_H
 
-#include "conn.h"
+#include <uv.h>
+
+#include "req.h"
 
 #define DP_LIVE_WINDOW_MS 120000 /* a session with no event this long is not live */
 #define DP_LIVE_MAX       200    /* sessions shown */
 #define DP_LIVE_LISTENERS 256    /* streams open at once */
 
+typedef struct dp_server dp_server;
+
 void dp_live_start(dp_server *s);
 void dp_live_stop(dp_server *s, void (*on_closed)(uv_handle_t *));
-void dp_route_live(dp_conn *c);
+void dp_route_live(dp_req *req);
 
 #endif

@@ -6,7 +6,7 @@
 #include "boot.h"
 #include "deckpulse/config.h"
 #include "log.h"
-#include "router.h"
+#include "ops.h"
 #include "server.h"
 
 #ifndef DP_VERSION
@@ -15,9 +15,9 @@
 
 static void print_banner(const dp_server *s, const dp_config *cfg)
 {
-    const char *url = cfg->public_url[0] ? cfg->public_url : s->listen_url;
+    const char *url = cfg->public_url[0] ? cfg->public_url : s->http.url;
     printf("deckpulse-server %s is running.\n", DP_VERSION);
-    printf("  Listening on:  %s\n", s->listen_url);
+    printf("  Listening on:  %s\n", s->http.url);
     if (s->admin_key[0])
         printf("  Admin API key: %s   (kept in %s/admin.key)\n", s->admin_key, cfg->data_dir);
     printf("  Redis:         %s\n",

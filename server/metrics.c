@@ -2,12 +2,6 @@
 
 #include "redis.h"
 
-static const char *const route_names[] = {"events", "pixel",   "links",     "healthz",
-                                          "readyz", "metrics", "preflight", "catalog",
-                                          "report", "beacon",  "live",      "other"};
-_Static_assert(sizeof(route_names) / sizeof(route_names[0]) == DP_ROUTE__COUNT,
-               "a name for every route");
-const char *const *const dp_route_names = route_names;
 static const char *const reject_names[] = {"invalid",    "unauthorized", "origin",    "too_large",
                                            "media_type", "unavailable",  "rate_ip",   "rate_link",
                                            "bot",        "prefetch",     "spool_full"};
@@ -19,18 +13,6 @@ const char *const *const dp_reject_names = reject_names;
 static const uint64_t bucket_us[DP_LATENCY_BUCKETS] = {100,    250,    500,     1000,      2500,
                                                        5000,   10000,  25000,   50000,     100000,
                                                        250000, 500000, 1000000, UINT64_MAX};
-
-void dp_metrics_request(dp_metrics *m, dp_route route, int status)
-{
-    int i;
-    for (i = 0; i < m->nstatuses; i++)
-        if (m->statuses[i] == status) break;
-    if (i == m->nstatuses) {
-        if (m->nstatuses == DP_METRICS_STATUSES) return; /* cannot happen: we emit fewer */
-        m->statuses[m->nstatuses++] = status;
-    }
-    m->requests[route][i]++;
-}
 
 void dp_metrics_xadd_latency(void *ud, uint64_t usec)
 {
@@ -53,14 +35,6 @@ void dp_metrics_reject(dp_metrics *m, dp_reject why, uint64_t events)
 int dp_metrics_render(const dp_metrics *m, const dp_metrics_gauges *g, dp_buf *o)
 {
     int rc = 0;
-    rc |= dp_buf_puts(o, "# HELP dp_http_requests_total HTTP requests by route and status.\n"
-                         "# TYPE dp_http_requests_total counter\n");
-    for (int r = 0; r < DP_ROUTE__COUNT; r++)
-        for (int s = 0; s < m->nstatuses; s++)
-            if (m->requests[r][s])
-                rc |= dp_buf_printf(o, "dp_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-                                    dp_route_names[r], m->statuses[s],
-                                    (unsigned long long)m->requests[r][s]);
     rc |=
         dp_buf_printf(o,
                       "# HELP dp_events_accepted_total Events made durable, in Redis or the "
@@ -112,18 +86,6 @@ int dp_metrics_render(const dp_metrics *m, const dp_metrics_gauges *g, dp_buf *o
                         (double)m->xadd_sum_us / 1e6, (unsigned long long)m->xadd_count);
     rc |= dp_buf_printf(
         o,
-        "# HELP dp_open_connections Client connections open now.\n"
-        "# TYPE dp_open_connections gauge\n"
-        "dp_open_connections %llu\n"
-        "# HELP dp_connections_total Client connections accepted.\n"
-        "# TYPE dp_connections_total counter\n"
-        "dp_connections_total %llu\n"
-        "# HELP dp_connections_refused_total Connections refused at max_connections.\n"
-        "# TYPE dp_connections_refused_total counter\n"
-        "dp_connections_refused_total %llu\n"
-        "# HELP dp_http_timeouts_total Requests closed by a header, body or idle timeout.\n"
-        "# TYPE dp_http_timeouts_total counter\n"
-        "dp_http_timeouts_total %llu\n"
         "# HELP dp_redis_up 1 when the Redis connection is up.\n"
         "# TYPE dp_redis_up gauge\n"
         "dp_redis_up %d\n"
@@ -147,8 +109,6 @@ int dp_metrics_render(const dp_metrics *m, const dp_metrics_gauges *g, dp_buf *o
         "# HELP dp_redis_server_restarts_total Restarts of the private redis-server.\n"
         "# TYPE dp_redis_server_restarts_total counter\n"
         "dp_redis_server_restarts_total %llu\n",
-        (unsigned long long)g->open_connections, (unsigned long long)m->connections_total,
-        (unsigned long long)m->connections_refused, (unsigned long long)m->timeouts,
         g->redis_state == DP_REDIS_UP, g->redis_state == DP_REDIS_DOWN,
         g->redis_state == DP_REDIS_CONNECTING, g->redis_state == DP_REDIS_UP,
         (unsigned long long)g->redis_pending, (unsigned long long)g->redis_connects,

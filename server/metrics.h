@@ -1,26 +1,12 @@
-/* The server's counters and their Prometheus text rendering (/metrics). */
+/* The ingest's counters and the Redis connection's gauges, in Prometheus
+ * text (/metrics). Requests and connections are the HTTP server's
+ * (dp_http_render_metrics). */
 #ifndef DP_METRICS_H
 #define DP_METRICS_H
 
 #include <stdint.h>
 
 #include "buf.h"
-
-typedef enum dp_route {
-    DP_ROUTE_EVENTS = 0,
-    DP_ROUTE_PIXEL,
-    DP_ROUTE_LINKS,
-    DP_ROUTE_HEALTHZ,
-    DP_ROUTE_READYZ,
-    DP_ROUTE_METRICS,
-    DP_ROUTE_PREFLIGHT,
-    DP_ROUTE_CATALOG,
-    DP_ROUTE_REPORT,
-    DP_ROUTE_BEACON,
-    DP_ROUTE_LIVE,
-    DP_ROUTE_OTHER, /* unknown paths and requests refused before routing */
-    DP_ROUTE__COUNT
-} dp_route;
 
 typedef enum dp_reject {
     DP_REJECT_INVALID = 0,  /* 400 */
@@ -37,13 +23,9 @@ typedef enum dp_reject {
     DP_REJECT__COUNT
 } dp_reject;
 
-#define DP_METRICS_STATUSES 20
-#define DP_LATENCY_BUCKETS  14
+#define DP_LATENCY_BUCKETS 14
 
 typedef struct dp_metrics {
-    int statuses[DP_METRICS_STATUSES]; /* the status codes seen, in order of first use */
-    int nstatuses;
-    uint64_t requests[DP_ROUTE__COUNT][DP_METRICS_STATUSES];
     uint64_t events_accepted;        /* in Redis or in the spool */
     uint64_t events_spooled;         /* of those, through the spool */
     uint64_t clamped_at, clamped_ms; /* implausible values clamped (ingest.c) */
@@ -53,21 +35,15 @@ typedef struct dp_metrics {
     uint64_t xadd_buckets[DP_LATENCY_BUCKETS]; /* cumulative at render */
     uint64_t xadd_count;
     uint64_t xadd_sum_us;
-    uint64_t connections_total;
-    uint64_t connections_refused;
-    uint64_t timeouts;
 } dp_metrics;
 
-extern const char *const *const dp_route_names;  /* DP_ROUTE__COUNT of them */
 extern const char *const *const dp_reject_names; /* DP_REJECT__COUNT of them */
 
-void dp_metrics_request(dp_metrics *m, dp_route route, int status);
 void dp_metrics_xadd_latency(void *m, uint64_t usec);
 void dp_metrics_reject(dp_metrics *m, dp_reject why, uint64_t events);
 
 /* Gauges sampled at render time. */
 typedef struct dp_metrics_gauges {
-    uint64_t open_connections;
     int redis_state; /* dp_redis_state */
     uint64_t redis_connects, redis_disconnects, redis_timeouts;
     uint64_t redis_pending;

@@ -61,20 +61,20 @@ static int accepts_gzip(const dp_http_req *r)
 
 /* body with its plain ETag; *gz/gzlen the gzip bytes if already made (else
  * made here when wanted, into keep if given so a cache can hold them). */
-static void send_body(dp_conn *c, const char *ctype, const char *body, size_t len,
+static void send_body(dp_req *req, const char *ctype, const char *body, size_t len,
                       const char *plain_etag, const char *gzbody, size_t gzlen, dp_buf *keep,
                       const char *cache)
 {
     char etag[24], extra[256];
     memcpy(etag, plain_etag, 19);
-    int gz = len >= GZIP_MIN && accepts_gzip(&c->req);
+    int gz = len >= GZIP_MIN && accepts_gzip(req->http);
     /* the gzip representation gets its own tag, as it is other bytes */
     if (gz) memcpy(etag + 17, "-gz\"", 5);
     size_t n;
-    const char *inm = dp_http_req_header(&c->req, "if-none-match", &n);
+    const char *inm = dp_http_req_header(req->http, "if-none-match", &n);
     if (inm != NULL && ((n == 1 && inm[0] == '*') || memmem(inm, n, etag, strlen(etag)) != NULL)) {
         snprintf(extra, sizeof(extra), "ETag: %s\r\nVary: Accept-Encoding\r\n", etag);
-        dp_conn_respond(c, 304, NULL, extra, "", 0);
+        dp_req_respond(req, 304, NULL, extra, "", 0);
         return;
     }
     if (gz) {
@@ -88,7 +88,7 @@ static void send_body(dp_conn *c, const char *ctype, const char *body, size_t le
             snprintf(extra, sizeof(extra),
                      "ETag: %s\r\nVary: Accept-Encoding\r\nContent-Encoding: gzip\r\n%s", etag,
                      cache);
-            dp_conn_respond(c, 200, ctype, extra, gzbody, gzlen);
+            dp_req_respond(req, 200, ctype, extra, gzbody, gzlen);
             if (keep && z.data) {
                 *keep = z;
                 return;
@@ -100,31 +100,32 @@ static void send_body(dp_conn *c, const char *ctype, const char *body, size_t le
         memcpy(etag + 17, "\"", 2);
     }
     snprintf(extra, sizeof(extra), "ETag: %s\r\nVary: Accept-Encoding\r\n%s", etag, cache);
-    dp_conn_respond(c, 200, ctype, extra, body, len);
+    dp_req_respond(req, 200, ctype, extra, body, len);
 }
 
-void dp_reply(dp_conn *c, int status, const char *ctype, const char *body, size_t len)
+void dp_reply(dp_req *req, int status, const char *ctype, const char *body, size_t len)
 {
     char etag[24];
     if (status != 200) {
-        dp_conn_respond(c, status, ctype, NULL, body, len);
+        dp_req_respond(req, status, ctype, NULL, body, len);
         return;
     }
     dp_etag(body, len, etag);
-    send_body(c, ctype, body, len, etag, NULL, 0, NULL, PRIVATE);
+    send_body(req, ctype, body, len, etag, NULL, 0, NULL, PRIVATE);
 }
 
-void dp_reply_cached(dp_conn *c, dp_rcache *rc, dp_rcache_entry *e)
+void dp_reply_cached(dp_req *req, dp_rcache *rc, dp_rcache_entry *e)
 {
-    dp_reply_cached_with(c, rc, e, PRIVATE);
+    dp_reply_cached_with(req, rc, e, PRIVATE);
 }
 
-void dp_reply_cached_with(dp_conn *c, dp_rcache *rc, dp_rcache_entry *e, const char *cache)
+void dp_reply_cached_with(dp_req *req, dp_rcache *rc, dp_rcache_entry *e, const char *cache)
 {
     if (e->etag[0] == '\0') dp_etag(e->body, e->len, e->etag);
     dp_buf keep;
     dp_buf_init(&keep, 0);
-    send_body(c, e->ctype, e->body, e->len, e->etag, e->gz, e->gzlen, e->gz ? NULL : &keep, cache);
+    send_body(req, e->ctype, e->body, e->len, e->etag, e->gz, e->gzlen, e->gz ? NULL : &keep,
+              cache);
     if (keep.data) {
         /* keep the gzip bytes with the entry: later clients skip deflate */
         e->gz = dp_buf_steal(&keep, &e->gzlen);

@@ -8,7 +8,7 @@
 
 #include "beacon_js.h"
 #include "reply.h"
-#include "router.h"
+#include "ops.h"
 
 const char *dp_beacon_version(void)
 {
@@ -22,12 +22,18 @@ const char *dp_beacon_version(void)
     return version;
 }
 
-void dp_route_beacon(dp_conn *c, const char *path, size_t n)
+void dp_route_beacon(dp_req *req)
 {
+    const char *path = req->path;
+    size_t n = req->path_len;
     /* "/beacon.js" or "/beacon.<8 hex>.js" */
-    int versioned = n == 19;
+    int versioned = n != 10;
+    if (versioned && (n != 19 || memcmp(path + 16, ".js", 3) != 0)) {
+        dp_req_error(req, 404, "no such route");
+        return;
+    }
     if (versioned && memcmp(path + 8, dp_beacon_version(), 8) != 0) {
-        dp_conn_error(c, 404, "no such beacon version; use /beacon.js");
+        dp_req_error(req, 404, "no such beacon version; use /beacon.js");
         return;
     }
     static dp_rcache_entry entry;
@@ -36,7 +42,7 @@ void dp_route_beacon(dp_conn *c, const char *path, size_t n)
         entry.len = sizeof(dp_beacon_js);
         entry.ctype = "application/javascript; charset=utf-8";
     }
-    dp_reply_cached_with(c, NULL, &entry,
+    dp_reply_cached_with(req, NULL, &entry,
                          versioned ? "Cache-Control: public, max-age=31536000, immutable\r\n"
                                    : "Cache-Control: public, max-age=300\r\n");
 }

@@ -9,10 +9,11 @@
 #include "alloc.h"
 #include "catalog.h"
 #include "resp.h"
-#include "router.h"
+#include "reports_routes.h"
+#include "server.h"
 
 typedef struct catalog_op {
-    dp_conn *conn;
+    dp_req *req;
     size_t outstanding;
     int failed;
     int exec_ok;
@@ -21,7 +22,7 @@ typedef struct catalog_op {
 
 static void detach(void *p)
 {
-    ((catalog_op *)p)->conn = NULL;
+    ((catalog_op *)p)->req = NULL;
 }
 
 static void on_reply(dp_redis *r, redisReply *reply, void *priv)
@@ -32,16 +33,16 @@ static void on_reply(dp_redis *r, redisReply *reply, void *priv)
     /* the last reply is EXEC's: an array when the transaction ran */
     if (--op->outstanding == 0) {
         op->exec_ok = reply != NULL && reply->type == REDIS_REPLY_ARRAY;
-        if (op->conn) {
-            dp_conn *c = op->conn;
-            c->pending = NULL;
+        if (op->req) {
+            dp_req *req = op->req;
+            dp_req_on_abort(req, NULL, NULL);
             if (!op->exec_ok || op->failed) {
-                dp_conn_error(c, 503, "catalog could not be stored; retry later");
+                dp_req_error(req, 503, "catalog could not be stored; retry later");
             } else {
                 char body[96];
                 int n = snprintf(body, sizeof(body), "{\"materials\":%zu,\"slides\":%zu}",
                                  op->materials, op->slides);
-                dp_conn_respond(c, 200, "application/json", NULL, body, (size_t)n);
+                dp_req_respond(req, 200, "application/json", NULL, body, (size_t)n);
             }
         }
         dp_free(op);
@@ -50,23 +51,23 @@ static void on_reply(dp_redis *r, redisReply *reply, void *priv)
 
 /* 1 if the request carries a key allowed to edit the catalog (it answered
  * 401 or 403 otherwise). */
-static int authorized(dp_conn *c)
+static int authorized(dp_req *req)
 {
-    return dp_conn_authorize(c, DP_ROLE_MARKETING, 0, "edit the catalog") != DP_ROLE_NONE;
+    return dp_req_authorize(req, &dp_srv(req)->keys, DP_ROLE_MARKETING, 0, "edit the catalog") !=
+           DP_ROLE_NONE;
 }
 
-static void store(dp_conn *c, const dp_material *ms, size_t n)
+static void store(dp_req *req, const dp_material *ms, size_t n)
 {
-    dp_server *s = c->srv;
+    dp_server *s = dp_srv(req);
     if (!s->have_redis || s->redis.state != DP_REDIS_UP) {
-        dp_conn_error(c, 503, "catalog store unavailable; retry later");
+        dp_req_error(req, 503, "catalog store unavailable; retry later");
         return;
     }
     catalog_op *op = dp_calloc(1, sizeof(*op));
-    op->conn = c;
+    op->req = req;
     op->materials = n;
-    c->pending = op;
-    c->detach = detach;
+    dp_req_on_abort(req, detach, op);
     dp_buf b;
     dp_buf_init(&b, 0);
     int sent = 0, queued = 0;
@@ -119,50 +120,52 @@ static void store(dp_conn *c, const dp_material *ms, size_t n)
     if (sent != 0) op->failed = 1;
     op->outstanding = (size_t)queued;
     if (queued == 0) {
-        c->pending = NULL;
+        dp_req_on_abort(req, NULL, NULL);
         dp_free(op);
-        dp_conn_error(c, 503, "catalog store unavailable; retry later");
+        dp_req_error(req, 503, "catalog store unavailable; retry later");
     }
 }
 
-void dp_route_material_put(dp_conn *c, const char *id, size_t idlen)
+void dp_route_material_put(dp_req *req)
 {
-    if (!authorized(c)) return;
+    const char *id = req->rest;
+    size_t idlen = req->rest_len;
+    if (!authorized(req)) return;
     char sid[DP_ID_MAX + 1];
     if (!dp_id_valid(id, idlen)) {
-        dp_conn_error(c, 400, "material: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+        dp_req_error(req, 400, "material: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
         return;
     }
     memcpy(sid, id, idlen);
     sid[idlen] = '\0';
     dp_material m;
     dp_err err;
-    const dp_buf *body = &c->req.body;
+    const dp_buf *body = &req->http->body;
     if (dp_material_from_json(&m, sid, body->data ? body->data : "", body->len, &err) != 0) {
-        dp_conn_error(c, 400, err.msg);
+        dp_req_error(req, 400, err.msg);
         return;
     }
-    store(c, &m, 1);
+    store(req, &m, 1);
     dp_material_free(&m);
 }
 
-void dp_route_catalog(dp_conn *c)
+void dp_route_catalog(dp_req *req)
 {
-    if (!authorized(c)) return;
+    if (!authorized(req)) return;
     size_t n;
-    const char *ct = dp_http_req_header(&c->req, "content-type", &n);
+    const char *ct = dp_http_req_header(req->http, "content-type", &n);
     if (ct == NULL || n < 8 || strncasecmp(ct, "text/csv", 8) != 0) {
-        dp_conn_error(c, 415, "Content-Type: must be text/csv");
+        dp_req_error(req, 415, "Content-Type: must be text/csv");
         return;
     }
     dp_catalog cat;
     dp_err err;
-    const dp_buf *body = &c->req.body;
+    const dp_buf *body = &req->http->body;
     int rc = dp_catalog_from_csv(&cat, body->data ? body->data : "", body->len, &err);
     if (rc != 0) {
-        dp_conn_error(c, rc == -E2BIG ? 413 : 400, err.msg);
+        dp_req_error(req, rc == -E2BIG ? 413 : 400, err.msg);
         return;
     }
-    store(c, cat.materials, cat.n);
+    store(req, cat.materials, cat.n);
     dp_catalog_free(&cat);
 }

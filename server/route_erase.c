@@ -15,7 +15,8 @@
 #include "auth.h"
 #include "alloc.h"
 #include "clock.h"
-#include "router.h"
+#include "reports_routes.h"
+#include "server.h"
 
 static const char erase_lua[] =
     "local P, id = ARGV[1], ARGV[2]\n"
@@ -47,7 +48,7 @@ static const char erase_lua[] =
 
 typedef struct erase_op {
     dp_server *srv;
-    dp_conn *conn;
+    dp_req *req;
     char id[DP_ID_MAX + 1];
     size_t outstanding;
     int failed;
@@ -56,7 +57,7 @@ typedef struct erase_op {
 
 static void detach(void *p)
 {
-    ((erase_op *)p)->conn = NULL;
+    ((erase_op *)p)->req = NULL;
 }
 
 static void on_reply(dp_redis *r, redisReply *reply, void *priv)
@@ -69,39 +70,40 @@ static void on_reply(dp_redis *r, redisReply *reply, void *priv)
     else
         op->keys += reply->integer;
     if (--op->outstanding > 0) return;
-    if (op->conn) {
-        dp_conn *c = op->conn;
-        c->pending = NULL;
+    if (op->req) {
+        dp_req *req = op->req;
+        dp_req_on_abort(req, NULL, NULL);
         if (op->failed) {
-            dp_conn_error(c, 503, "erasure incomplete: Redis did not answer; retry (it is safe)");
+            dp_req_error(req, 503, "erasure incomplete: Redis did not answer; retry (it is safe)");
         } else {
             char body[160];
             int n = snprintf(body, sizeof(body), "{\"prospect\":\"%s\",\"keys\":%lld}", op->id,
                              op->keys);
-            dp_conn_respond(c, 200, "application/json", NULL, body, (size_t)n);
+            dp_req_respond(req, 200, "application/json", NULL, body, (size_t)n);
         }
     }
     dp_free(op);
 }
 
-void dp_route_prospect_delete(dp_conn *c, const char *id, size_t idlen)
+void dp_route_prospect_delete(dp_req *req)
 {
-    dp_server *s = c->srv;
-    if (dp_conn_authorize(c, 0, 0, "erase a prospect") == DP_ROLE_NONE) return;
+    const char *id = req->rest;
+    size_t idlen = req->rest_len;
+    dp_server *s = dp_srv(req);
+    if (dp_req_authorize(req, &dp_srv(req)->keys, 0, 0, "erase a prospect") == DP_ROLE_NONE) return;
     if (!dp_id_valid(id, idlen)) {
-        dp_conn_error(c, 400, "prospect: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+        dp_req_error(req, 400, "prospect: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
         return;
     }
     if (!s->have_redis || s->redis.state != DP_REDIS_UP) {
-        dp_conn_error(c, 503, "erasure unavailable: Redis is not reachable; retry later");
+        dp_req_error(req, 503, "erasure unavailable: Redis is not reachable; retry later");
         return;
     }
     erase_op *op = dp_calloc(1, sizeof(*op));
-    op->conn = c;
+    op->req = req;
     op->srv = s;
     memcpy(op->id, id, idlen);
-    c->pending = op;
-    c->detach = detach;
+    dp_req_on_abort(req, detach, op);
     unsigned shards = (unsigned)s->cfg->shards;
     for (unsigned k = 0; k < shards; k++) {
         char prefix[32];
@@ -117,8 +119,8 @@ void dp_route_prospect_delete(dp_conn *c, const char *id, size_t idlen)
         }
     }
     if (op->outstanding == 0) {
-        c->pending = NULL;
+        dp_req_on_abort(req, NULL, NULL);
         dp_free(op);
-        dp_conn_error(c, 503, "erasure unavailable: Redis is not reachable; retry later");
+        dp_req_error(req, 503, "erasure unavailable: Redis is not reachable; retry later");
     }
 }

@@ -9,7 +9,7 @@
 #include "buf.h"
 #include "json_fields.h"
 #include "clock.h"
-#include "router.h"
+#include "links.h"
 #include "token.h"
 
 static const char *const fields[] = {"presentation", "prospect", "account",
@@ -23,16 +23,17 @@ static int copy_id(json_t *root, const char *key, int required, char *out, dp_er
     return rc;
 }
 
-void dp_route_links(dp_conn *c)
+void dp_route_links(dp_req *req)
 {
-    dp_server *s = c->srv;
-    if (dp_conn_authorize(c, DP_ROLE_SALES, 0, "mint links") == DP_ROLE_NONE) return;
+    dp_server *s = dp_srv(req);
+    if (dp_req_authorize(req, &dp_srv(req)->keys, DP_ROLE_SALES, 0, "mint links") == DP_ROLE_NONE)
+        return;
     dp_err err;
-    const dp_buf *body = &c->req.body;
+    const dp_buf *body = &req->http->body;
     json_t *root = NULL;
     if (dp_json_parse_object(body->data ? body->data : "", body->len, s->batch_limits.max_depth,
                              &root, &err) != 0) {
-        dp_conn_error(c, 400, err.msg);
+        dp_req_error(req, 400, err.msg);
         return;
     }
     dp_link link;
@@ -54,15 +55,29 @@ void dp_route_links(dp_conn *c)
 
     char token[DP_TOKEN_MAX];
     if (dp_token_mint(s->secret, s->secret_len, &link, token, sizeof(token)) != 0) {
-        dp_conn_error(c, 500, "cannot mint token");
+        dp_req_error(req, 500, "cannot mint token");
         return;
     }
     char out[DP_TOKEN_MAX + 64];
     int n = snprintf(out, sizeof(out), "{\"token\":\"%s\",\"expires\":%lld}", token,
                      (long long)link.expires_ms);
-    dp_conn_respond(c, 201, "application/json", "Cache-Control: no-store\r\n", out, (size_t)n);
+    dp_req_respond(req, 201, "application/json", "Cache-Control: no-store\r\n", out, (size_t)n);
     return;
 bad:
     json_decref(root);
-    dp_conn_error(c, 400, err.msg);
+    dp_req_error(req, 400, err.msg);
+}
+
+int dp_links_register(dp_router *rt, dp_server *s)
+{
+    const dp_route row = {DP_POST,
+                          "/v1/links",
+                          0,
+                          dp_route_links,
+                          s,
+                          "links",
+                          "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
+                          "Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
+                          "Access-Control-Max-Age: 86400\r\n"};
+    return dp_router_add(rt, &row);
 }

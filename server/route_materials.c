@@ -13,7 +13,8 @@
 #include "alloc.h"
 #include "apikey.h"
 #include "catalog.h"
-#include "router.h"
+#include "reports_routes.h"
+#include "server.h"
 #include "rquery.h"
 #include "stats.h"
 #include "strmap.h"
@@ -341,9 +342,9 @@ static void compute(dp_rq *q)
     dp_rq_run(q, read_titles);
 }
 
-void dp_route_materials(dp_conn *c)
+void dp_route_materials(dp_req *req)
 {
-    dp_rq *q = dp_rq_open(c, DP_ROLE_MARKETING, "material reports");
+    dp_rq *q = dp_rq_open(req, DP_ROLE_MARKETING, "material reports");
     if (q == NULL) return;
     board *b = dp_calloc(1, sizeof(*b));
     q->state = b;

@@ -4,31 +4,33 @@
 
 #include "alloc.h"
 #include "deckpulse/keys.h"
-#include "router.h"
+#include "dashboards.h"
+#include "ops.h"
 #include "token_cache.h"
 
-void dp_route_healthz(dp_conn *c)
+void dp_route_healthz(dp_req *req)
 {
     static const char body[] = "{\"status\":\"ok\"}";
-    dp_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n", body,
-                    sizeof(body) - 1);
+    dp_req_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body,
+                   sizeof(body) - 1);
 }
 
-void dp_route_readyz(dp_conn *c)
+void dp_route_readyz(dp_req *req)
 {
-    dp_redis_state st = c->srv->have_redis ? c->srv->redis.state : DP_REDIS_DOWN;
-    if (st == DP_REDIS_UP && !c->srv->stopping) {
+    dp_redis_state st = dp_srv(req)->have_redis ? dp_srv(req)->redis.state : DP_REDIS_DOWN;
+    if (st == DP_REDIS_UP && !dp_srv(req)->stopping) {
         static const char body[] = "{\"status\":\"ready\",\"redis\":\"up\"}";
-        dp_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n", body,
-                        sizeof(body) - 1);
+        dp_req_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body,
+                       sizeof(body) - 1);
     } else {
         char body[96];
-        int n = snprintf(body, sizeof(body), "{\"status\":\"not ready\",\"redis\":\"%s\"%s}",
-                         dp_redis_state_name(st), c->srv->stopping ? ",\"stopping\":true" : "");
+        int n =
+            snprintf(body, sizeof(body), "{\"status\":\"not ready\",\"redis\":\"%s\"%s}",
+                     dp_redis_state_name(st), dp_srv(req)->stopping ? ",\"stopping\":true" : "");
         char extra[64];
         snprintf(extra, sizeof(extra), "Retry-After: %lld\r\nCache-Control: no-store\r\n",
-                 (long long)c->srv->cfg->retry_after_s);
-        dp_conn_respond(c, 503, "application/json", extra, body, (size_t)n);
+                 (long long)dp_srv(req)->cfg->retry_after_s);
+        dp_req_respond(req, 503, "application/json", extra, body, (size_t)n);
     }
 }
 
@@ -46,7 +48,7 @@ typedef struct metrics_q {
 
 struct metrics_op {
     dp_server *srv;
-    dp_conn *conn;
+    dp_req *req;
     size_t outstanding;
     unsigned shards;
     long long *len, *pending, *lag, *dead; /* -1 when unknown */
@@ -56,13 +58,12 @@ struct metrics_op {
 
 static void metrics_detach(void *p)
 {
-    ((metrics_op *)p)->conn = NULL;
+    ((metrics_op *)p)->req = NULL;
 }
 
 static void render_base(dp_server *s, dp_buf *b)
 {
     dp_metrics_gauges g = {
-        .open_connections = s->nconns,
         .redis_state = s->have_redis ? (int)s->redis.state : DP_REDIS_DOWN,
         .redis_connects = s->redis.connects,
         .redis_disconnects = s->redis.disconnects,
@@ -70,6 +71,7 @@ static void render_base(dp_server *s, dp_buf *b)
         .redis_pending = s->redis.pending,
         .redis_restarts = s->have_redis_child ? s->redis_child.restarts : 0,
     };
+    dp_http_render_metrics(&s->http, b);
     dp_metrics_render(&s->metrics, &g, b);
     const dp_spool *sp = &s->spool;
     dp_buf_printf(
@@ -159,9 +161,9 @@ static void series(dp_buf *b, const char *name, const char *help, const long lon
 
 static void metrics_done(metrics_op *op)
 {
-    if (op->conn) {
-        dp_conn *c = op->conn;
-        c->pending = NULL;
+    if (op->req) {
+        dp_req *req = op->req;
+        dp_req_on_abort(req, NULL, NULL);
         dp_buf b;
         dp_buf_init(&b, 0);
         render_base(op->srv, &b);
@@ -172,8 +174,8 @@ static void metrics_done(metrics_op *op)
                op->lag, op->shards);
         series(&b, "dp_dead_letters", "Entries in the dead-letter stream.", op->dead, op->shards);
         dp_buf_append(&b, op->collectors.data ? op->collectors.data : "", op->collectors.len);
-        dp_conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8",
-                        "Cache-Control: no-store\r\n", b.data, b.len);
+        dp_req_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+                       "Cache-Control: no-store\r\n", b.data, b.len);
         dp_buf_free(&b);
     }
     dp_free(op->len);
@@ -260,15 +262,15 @@ static void on_metrics_reply(dp_redis *rd, redisReply *r, void *priv)
     if (--op->outstanding == 0) metrics_done(op);
 }
 
-void dp_route_metrics(dp_conn *c)
+void dp_route_metrics(dp_req *req)
 {
-    dp_server *s = c->srv;
+    dp_server *s = dp_srv(req);
     if (!s->have_redis || s->redis.state != DP_REDIS_UP) {
         dp_buf b;
         dp_buf_init(&b, 0);
         render_base(s, &b);
-        dp_conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8",
-                        "Cache-Control: no-store\r\n", b.data, b.len);
+        dp_req_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+                       "Cache-Control: no-store\r\n", b.data, b.len);
         dp_buf_free(&b);
         return;
     }
@@ -284,9 +286,8 @@ void dp_route_metrics(dp_conn *c)
         op->len[i] = -1;
     op->qs = dp_calloc(3 * n + 1, sizeof(metrics_q));
     dp_buf_init(&op->collectors, 0);
-    op->conn = c;
-    c->pending = op;
-    c->detach = metrics_detach;
+    op->req = req;
+    dp_req_on_abort(req, metrics_detach, op);
     op->outstanding = 1;
     size_t k = 0;
     for (unsigned sh = 0; sh <= n; sh++) {
@@ -314,4 +315,21 @@ void dp_route_metrics(dp_conn *c)
         }
     }
     if (--op->outstanding == 0) metrics_done(op);
+}
+
+int dp_ops_register(dp_router *rt, dp_server *s)
+{
+    const dp_route rows[] = {
+        {DP_GET, "/healthz", 0, dp_route_healthz, s, "healthz", NULL},
+        {DP_GET, "/readyz", 0, dp_route_readyz, s, "readyz", NULL},
+        {DP_GET, "/metrics", 0, dp_route_metrics, s, "metrics", NULL},
+        {DP_GET, "/beacon.js", 0, dp_route_beacon, s, "beacon", NULL},
+        {DP_GET, "/beacon.", DP_ROUTE_PREFIX, dp_route_beacon, s, "beacon", NULL},
+        /* the dashboards' files: after every other route, GET only */
+        {DP_GET, "/", DP_ROUTE_PREFIX | DP_ROUTE_FALLBACK, dp_dashboards_route, s, "other", NULL},
+        {DP_GET, "/", DP_ROUTE_FALLBACK, dp_dashboards_route, s, "other", NULL},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        if (dp_router_add(rt, &rows[i]) != 0) return -E2BIG;
+    return 0;
 }

@@ -10,7 +10,8 @@
 
 #include "alloc.h"
 #include "apikey.h"
-#include "router.h"
+#include "reports_routes.h"
+#include "server.h"
 #include "rquery.h"
 #include "stats.h"
 #include "table.h"
@@ -172,9 +173,11 @@ static void compute(dp_rq *q)
     dp_rq_run(q, answer);
 }
 
-void dp_route_presentation(dp_conn *c, const char *id, size_t idlen)
+void dp_route_presentation(dp_req *req)
 {
-    dp_rq *q = dp_rq_open(c, DP_ROLE_SALES, "presentation reports");
+    const char *id = req->rest;
+    size_t idlen = req->rest_len;
+    dp_rq *q = dp_rq_open(req, DP_ROLE_SALES, "presentation reports");
     if (q == NULL) return;
     if (!dp_id_valid(id, idlen)) {
         dp_rq_fail(q, 400, "presentation: must be 1-64 characters of A-Z a-z 0-9 . _ : -");

@@ -20,7 +20,8 @@
 #include "alloc.h"
 #include "apikey.h"
 #include "prospect_load.h"
-#include "router.h"
+#include "reports_routes.h"
+#include "server.h"
 #include "table.h"
 
 #define TIMELINE_MAX 200 /* kept per prospect and shard by the collector */
@@ -67,9 +68,9 @@ static void destroy(void *p)
     dp_free(s);
 }
 
-static sales *open_sales(dp_conn *c, dp_rq **qp)
+static sales *open_sales(dp_req *req, dp_rq **qp)
 {
-    dp_rq *q = dp_rq_open(c, DP_ROLE_SALES, "prospect reports");
+    dp_rq *q = dp_rq_open(req, DP_ROLE_SALES, "prospect reports");
     *qp = q;
     if (q == NULL) return NULL;
     sales *s = dp_calloc(1, sizeof(*s));
@@ -222,10 +223,10 @@ static int id_param(dp_rq *q, const char *name, char *out)
     return 0;
 }
 
-void dp_route_prospects(dp_conn *c)
+void dp_route_prospects(dp_req *req)
 {
     dp_rq *q;
-    sales *s = open_sales(c, &q);
+    sales *s = open_sales(req, &q);
     if (s == NULL) return;
     dp_pload_init(&s->load, 0);
     if (id_param(q, "owner", s->owner) || id_param(q, "account", s->account) ||
@@ -567,10 +568,12 @@ static void brief_compute(dp_rq *q)
     dp_pload_run(q, &s->load, brief_details);
 }
 
-void dp_route_prospect(dp_conn *c, const char *id, size_t idlen)
+void dp_route_prospect(dp_req *req)
 {
+    const char *id = req->rest;
+    size_t idlen = req->rest_len;
     dp_rq *q;
-    sales *s = open_sales(c, &q);
+    sales *s = open_sales(req, &q);
     if (s == NULL) return;
     dp_pload_init(&s->load, 1);
     if (!dp_id_valid(id, idlen)) {
@@ -712,10 +715,12 @@ static void account_compute(dp_rq *q)
     dp_rq_run(q, account_load);
 }
 
-void dp_route_account(dp_conn *c, const char *id, size_t idlen)
+void dp_route_account(dp_req *req)
 {
+    const char *id = req->rest;
+    size_t idlen = req->rest_len;
     dp_rq *q;
-    sales *s = open_sales(c, &q);
+    sales *s = open_sales(req, &q);
     if (s == NULL) return;
     dp_pload_init(&s->load, 0);
     if (!dp_id_valid(id, idlen)) {

@@ -1,150 +1,181 @@
 #include "router.h"
 
+#include <errno.h>
 #include <string.h>
 
-#include "dashboards.h"
-#include "live.h"
-
-static int path_is(const char *p, size_t n, const char *want)
+void dp_router_init(dp_router *rt)
 {
-    return n == strlen(want) && memcmp(p, want, n) == 0;
+    memset(rt, 0, sizeof(*rt));
+    rt->names[DP_ROUTE_NAME_PREFLIGHT] = "preflight";
+    rt->names[DP_ROUTE_NAME_OTHER] = "other";
+    rt->nnames = 2;
 }
 
-static void preflight(dp_conn *c, const char *headers)
+int dp_router_add(dp_router *rt, const dp_route *row)
 {
-    size_t olen;
-    const char *origin = dp_http_req_header(&c->req, "origin", &olen);
-    c->route = DP_ROUTE_PREFLIGHT;
-    if (origin == NULL) {
-        dp_conn_error(c, 400, "preflight without Origin");
-        return;
+    if (rt->n == DP_ROUTES_MAX) return -E2BIG;
+    int ix;
+    for (ix = 0; ix < rt->nnames; ix++)
+        if (strcmp(rt->names[ix], row->name) == 0) break;
+    if (ix == rt->nnames) {
+        if (rt->nnames == DP_ROUTE_NAMES_MAX) return -E2BIG;
+        rt->names[rt->nnames++] = row->name;
     }
-    /* dp_conn_respond adds Access-Control-Allow-Origin for allowed origins. */
-    dp_conn_respond(c, 204, NULL, headers, "", 0);
-}
-
-/* The report routes: "/v1/<collection>" or "/v1/<collection>/<id>", either
- * with an optional ".csv" for CSV (so an id that itself ends in ".csv" is
- * asked for with ?format=csv instead). */
-static int report(dp_conn *c, const char *path, size_t n, int get)
-{
-    static const struct {
-        const char *prefix;
-        void (*list)(dp_conn *);
-        void (*one)(dp_conn *, const char *, size_t);
-    } routes[] = {
-        {"/v1/materials", dp_route_materials, dp_route_material_get},
-        {"/v1/prospects", dp_route_prospects, dp_route_prospect},
-        {"/v1/accounts", NULL, dp_route_account},
-        {"/v1/presentations", NULL, dp_route_presentation},
-    };
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        size_t pl = strlen(routes[i].prefix);
-        if (n < pl || memcmp(path, routes[i].prefix, pl) != 0) continue;
-        const char *rest = path + pl;
-        size_t rn = n - pl;
-        int csv = rn >= 4 && !memcmp(rest + rn - 4, ".csv", 4);
-        if (csv) rn -= 4;
-        if (rn == 0 && routes[i].list == NULL) continue;
-        if (rn > 0 && (rest[0] != '/' || rn == 1)) continue;
-        c->route = DP_ROUTE_REPORT;
-        if (!get) {
-            dp_conn_error(c, 405, "use GET");
-            return 1;
-        }
-        c->want_csv = csv;
-        if (rn == 0)
-            routes[i].list(c);
-        else
-            routes[i].one(c, rest + 1, rn - 1);
-        return 1;
-    }
+    rt->name_ix[rt->n] = ix;
+    rt->routes[rt->n++] = *row;
     return 0;
 }
 
-void dp_route_request(dp_conn *c)
+static unsigned method_bit(int m)
 {
-    const char *path, *q;
-    size_t n, qn;
-    dp_http_req_path(&c->req, &path, &n, &q, &qn);
-    int m = c->req.method;
-    int get = m == HTTP_GET || m == HTTP_HEAD;
-
-    if (path_is(path, n, "/v1/events")) {
-        c->route = DP_ROUTE_EVENTS;
-        if (m == HTTP_POST)
-            dp_route_events(c);
-        else if (m == HTTP_OPTIONS)
-            preflight(c, "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
-                         "Access-Control-Allow-Headers: Content-Type, Content-Encoding\r\n"
-                         "Access-Control-Max-Age: 86400\r\n");
-        else
-            dp_conn_error(c, 405, "use POST");
-    } else if (path_is(path, n, "/v1/pixel.gif")) {
-        c->route = DP_ROUTE_PIXEL;
-        if (get)
-            dp_route_pixel(c);
-        else
-            dp_conn_error(c, 405, "use GET");
-    } else if (path_is(path, n, "/v1/links")) {
-        c->route = DP_ROUTE_LINKS;
-        if (m == HTTP_POST)
-            dp_route_links(c);
-        else if (m == HTTP_OPTIONS)
-            preflight(c, "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
-                         "Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
-                         "Access-Control-Max-Age: 86400\r\n");
-        else
-            dp_conn_error(c, 405, "use POST");
-    } else if (n > 14 && !memcmp(path, "/v1/prospects/", 14) && m == HTTP_DELETE) {
-        c->route = DP_ROUTE_REPORT;
-        dp_route_prospect_delete(c, path + 14, n - 14);
-    } else if (n > 14 && !memcmp(path, "/v1/materials/", 14) && m == HTTP_PUT) {
-        c->route = DP_ROUTE_CATALOG;
-        dp_route_material_put(c, path + 14, n - 14);
-    } else if (path_is(path, n, "/v1/live")) {
-        c->route = DP_ROUTE_LIVE;
-        if (get)
-            dp_route_live(c);
-        else
-            dp_conn_error(c, 405, "use GET");
-    } else if (report(c, path, n, get)) {
-        /* answered */
-    } else if (path_is(path, n, "/v1/catalog")) {
-        c->route = DP_ROUTE_CATALOG;
-        if (m == HTTP_POST)
-            dp_route_catalog(c);
-        else
-            dp_conn_error(c, 405, "use POST");
-    } else if (path_is(path, n, "/beacon.js") ||
-               (n == 19 && !memcmp(path, "/beacon.", 8) && !memcmp(path + 16, ".js", 3))) {
-        c->route = DP_ROUTE_BEACON;
-        if (get)
-            dp_route_beacon(c, path, n);
-        else
-            dp_conn_error(c, 405, "use GET");
-    } else if (path_is(path, n, "/healthz")) {
-        c->route = DP_ROUTE_HEALTHZ;
-        if (get)
-            dp_route_healthz(c);
-        else
-            dp_conn_error(c, 405, "use GET");
-    } else if (path_is(path, n, "/readyz")) {
-        c->route = DP_ROUTE_READYZ;
-        if (get)
-            dp_route_readyz(c);
-        else
-            dp_conn_error(c, 405, "use GET");
-    } else if (path_is(path, n, "/metrics")) {
-        c->route = DP_ROUTE_METRICS;
-        if (get)
-            dp_route_metrics(c);
-        else
-            dp_conn_error(c, 405, "use GET");
-    } else if (get && dp_dashboards_route(c, path, n)) {
-        /* a dashboard file */
-    } else {
-        c->route = DP_ROUTE_OTHER;
-        dp_conn_error(c, 404, "no such route");
+    switch (m) {
+    case HTTP_GET:
+    case HTTP_HEAD:
+        return DP_GET;
+    case HTTP_POST:
+        return DP_POST;
+    case HTTP_PUT:
+        return DP_PUT;
+    case HTTP_DELETE:
+        return DP_DELETE;
+    default:
+        return 0;
     }
+}
+
+/* Whether row takes this path; fills rest and csv. */
+static int path_matches(const dp_route *row, const char *p, size_t n, const char **rest,
+                        size_t *rest_len, int *csv)
+{
+    *csv = 0;
+    if ((row->flags & DP_ROUTE_CSV) && n >= 4 && memcmp(p + n - 4, ".csv", 4) == 0) {
+        n -= 4;
+        *csv = 1;
+    }
+    size_t pl = strlen(row->path);
+    if (row->flags & DP_ROUTE_PREFIX) {
+        if (n <= pl || memcmp(p, row->path, pl) != 0) return 0;
+        *rest = p + pl;
+        *rest_len = n - pl;
+        return 1;
+    }
+    *rest = p + n;
+    *rest_len = 0;
+    return n == pl && memcmp(p, row->path, pl) == 0;
+}
+
+static void not_allowed(dp_router *rt, dp_req *r, unsigned allowed, int preflight, int name_ix)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } m[] = {{DP_GET, "GET"}, {DP_POST, "POST"}, {DP_PUT, "PUT"}, {DP_DELETE, "DELETE"}};
+    char allow[96] = "Allow: ", msg[64] = "use ";
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+        if (!(allowed & m[i].bit)) continue;
+        if (msg[4]) strcat(msg, " or ");
+        strcat(msg, m[i].name);
+        if (allow[7]) strcat(allow, ", ");
+        strcat(allow, m[i].name);
+        if (m[i].bit == DP_GET) strcat(allow, ", HEAD");
+    }
+    if (preflight) strcat(allow, ", OPTIONS");
+    strcat(allow, "\r\n");
+    r->route = rt->names[name_ix];
+    r->route_ix = name_ix;
+    /* the error body, with the Allow line */
+    dp_buf b;
+    dp_buf_init(&b, 0);
+    dp_buf_puts(&b, "{\"error\":\"");
+    dp_buf_json_str(&b, msg, strlen(msg));
+    dp_buf_puts(&b, "\"}");
+    dp_req_respond(r, 405, "application/json", allow, b.data, b.len);
+    dp_buf_free(&b);
+}
+
+static void call(dp_router *rt, size_t i, dp_req *r, const char *rest, size_t rest_len, int csv)
+{
+    r->rest = rest;
+    r->rest_len = rest_len;
+    r->csv = csv;
+    r->ud = rt->routes[i].ud;
+    r->route = rt->names[rt->name_ix[i]];
+    r->route_ix = rt->name_ix[i];
+    rt->routes[i].handler(r);
+}
+
+void dp_router_dispatch(dp_router *rt, dp_req *r)
+{
+    unsigned bit = method_bit(r->method);
+    unsigned allowed = 0;
+    const char *preflight = NULL;
+    int first = -1;
+    for (size_t i = 0; i < rt->n; i++) {
+        const dp_route *row = &rt->routes[i];
+        const char *rest;
+        size_t rest_len;
+        int csv;
+        if (row->flags & DP_ROUTE_FALLBACK) continue;
+        if (!path_matches(row, r->path, r->path_len, &rest, &rest_len, &csv)) continue;
+        if (row->methods & bit) {
+            call(rt, i, r, rest, rest_len, csv);
+            return;
+        }
+        allowed |= row->methods;
+        if (row->preflight && preflight == NULL) preflight = row->preflight;
+        if (first < 0) first = (int)i;
+    }
+    if (first >= 0) {
+        if (r->method == HTTP_OPTIONS && preflight) {
+            r->route = rt->names[DP_ROUTE_NAME_PREFLIGHT];
+            r->route_ix = DP_ROUTE_NAME_PREFLIGHT;
+            size_t olen;
+            if (dp_req_header(r, "origin", &olen) == NULL)
+                dp_req_error(r, 400, "preflight without Origin");
+            else /* Access-Control-Allow-Origin comes with every answer to an allowed origin */
+                dp_req_respond(r, 204, NULL, preflight, "", 0);
+            return;
+        }
+        not_allowed(rt, r, allowed, preflight != NULL, rt->name_ix[first]);
+        return;
+    }
+    for (size_t i = 0; i < rt->n; i++) {
+        const dp_route *row = &rt->routes[i];
+        const char *rest;
+        size_t rest_len;
+        int csv;
+        if ((row->flags & DP_ROUTE_FALLBACK) && (row->methods & bit) &&
+            path_matches(row, r->path, r->path_len, &rest, &rest_len, &csv)) {
+            call(rt, i, r, rest, rest_len, csv);
+            return;
+        }
+    }
+    r->route = rt->names[DP_ROUTE_NAME_OTHER];
+    r->route_ix = DP_ROUTE_NAME_OTHER;
+    dp_req_error(r, 404, "no such route");
+}
+
+void dp_router_count(dp_router *rt, int name_ix, int status)
+{
+    int i;
+    for (i = 0; i < rt->nstatuses; i++)
+        if (rt->statuses[i] == status) break;
+    if (i == rt->nstatuses) {
+        if (rt->nstatuses == DP_STATUSES_MAX) return; /* cannot happen: we emit fewer */
+        rt->statuses[rt->nstatuses++] = status;
+    }
+    rt->requests[name_ix][i]++;
+}
+
+int dp_router_render(const dp_router *rt, dp_buf *o)
+{
+    int rc = dp_buf_puts(o, "# HELP dp_http_requests_total HTTP requests by route and status.\n"
+                            "# TYPE dp_http_requests_total counter\n");
+    for (int r = 0; r < rt->nnames; r++)
+        for (int s = 0; s < rt->nstatuses; s++)
+            if (rt->requests[r][s])
+                rc |= dp_buf_printf(o, "dp_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                                    rt->names[r], rt->statuses[s],
+                                    (unsigned long long)rt->requests[r][s]);
+    return rc ? -E2BIG : 0;
 }

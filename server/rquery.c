@@ -19,7 +19,7 @@ typedef struct rq_cmd {
 
 static void detach(void *p)
 {
-    ((dp_rq *)p)->conn = NULL;
+    ((dp_rq *)p)->req = NULL;
 }
 
 static void end_flight(dp_rq *q, int status, const char *ctype, const char *body, size_t len,
@@ -28,7 +28,7 @@ static void end_flight(dp_rq *q, int status, const char *ctype, const char *body
 static void rq_free(dp_rq *q)
 {
     if (q->in_flight) end_flight(q, 503, NULL, NULL, 0, "report computation stopped; retry");
-    if (q->conn) q->conn->pending = NULL;
+    if (q->req) dp_req_on_abort(q->req, NULL, NULL);
     if (q->destroy) q->destroy(q->state);
     dp_free(q->cache_key);
     dp_buf_free(&q->stamp);
@@ -46,43 +46,42 @@ const char *dp_reply_str(const redisReply *r, size_t *len)
     return "";
 }
 
-dp_rq *dp_rq_open(dp_conn *c, int roles, const char *what)
+dp_rq *dp_rq_open(dp_req *req, int roles, const char *what)
 {
     char action[64];
     snprintf(action, sizeof(action), "read %s", what);
-    if (dp_conn_authorize(c, roles, 0, action) == DP_ROLE_NONE) return NULL;
+    if (dp_req_authorize(req, &dp_srv(req)->keys, roles, 0, action) == DP_ROLE_NONE) return NULL;
     const char *path, *query;
     size_t plen, qlen, alen;
-    dp_http_req_path(&c->req, &path, &plen, &query, &qlen);
-    const char *accept = dp_http_req_header(&c->req, "accept", &alen);
+    dp_http_req_path(req->http, &path, &plen, &query, &qlen);
+    const char *accept = dp_http_req_header(req->http, "accept", &alen);
     dp_rq *q = dp_calloc(1, sizeof(*q));
     dp_err err;
     q->today = dp_now_ms() / 86400000;
     if (dp_report_params_parse(&q->p, query, qlen, accept, alen, q->today, &err) != 0) {
         dp_free(q);
-        dp_conn_error(c, 400, err.msg);
+        dp_req_error(req, 400, err.msg);
         return NULL;
     }
-    if (c->want_csv) q->p.format = DP_FORMAT_CSV;
-    q->conn = c;
-    q->srv = c->srv;
-    q->shards = (unsigned)c->srv->cfg->shards;
+    if (req->csv) q->p.format = DP_FORMAT_CSV;
+    q->req = req;
+    q->srv = dp_srv(req);
+    q->shards = (unsigned)dp_srv(req)->cfg->shards;
     dp_buf_init(&q->stamp, 0);
     dp_buf_init(&q->cmd, 0);
-    if (!c->srv->have_rredis || c->srv->rredis.state != DP_REDIS_UP) {
+    if (!dp_srv(req)->have_rredis || dp_srv(req)->rredis.state != DP_REDIS_UP) {
         rq_free(q);
-        dp_conn_error(c, 503, "reports unavailable: Redis is not reachable; retry later");
+        dp_req_error(req, 503, "reports unavailable: Redis is not reachable; retry later");
         return NULL;
     }
-    c->pending = q;
-    c->detach = detach;
+    dp_req_on_abort(req, detach, q);
     return q;
 }
 
 /* Nobody to answer and nothing to cache: stop. */
 static int orphan(const dp_rq *q)
 {
-    return q->conn == NULL && !q->background && q->nwaiters == 0;
+    return q->req == NULL && !q->background && q->nwaiters == 0;
 }
 
 static void round_done(dp_rq *q)
@@ -230,16 +229,16 @@ static void end_flight(dp_rq *q, int status, const char *ctype, const char *body
         q->cache_key && status == 200 ? dp_rcache_find(&s->rcache, q->cache_key) : NULL;
     for (size_t i = 0; i < q->nwaiters; i++) {
         dp_rq *w = q->waiters[i];
-        dp_conn *c = w->conn;
-        w->conn = NULL;
-        if (c != NULL) {
-            c->pending = NULL;
+        dp_req *req = w->req;
+        w->req = NULL;
+        if (req != NULL) {
+            dp_req_on_abort(req, NULL, NULL);
             if (status != 200)
-                dp_conn_error(c, status, msg);
+                dp_req_error(req, status, msg);
             else if (e != NULL)
-                dp_reply_cached(c, &s->rcache, e);
+                dp_reply_cached(req, &s->rcache, e);
             else
-                dp_reply(c, 200, ctype, body, len);
+                dp_reply(req, 200, ctype, body, len);
         }
         rq_free(w);
     }
@@ -285,10 +284,10 @@ static void after_gen(dp_rq *q)
         dp_rcache_get(rc, q->cache_key, q->stamp.data ? q->stamp.data : "", uv_now(q->srv->loop),
                       (uint64_t)q->srv->cfg->report_stale_ms, &fresh);
     if (e != NULL) {
-        dp_conn *c = q->conn;
-        c->pending = NULL;
-        q->conn = NULL;
-        dp_reply_cached(c, rc, e);
+        dp_req *req = q->req;
+        dp_req_on_abort(req, NULL, NULL);
+        q->req = NULL;
+        dp_reply_cached(req, rc, e);
         if (fresh || e->refreshing) {
             rq_free(q);
             return;
@@ -324,17 +323,17 @@ void dp_rq_finish(dp_rq *q, const char *ctype, dp_buf *body)
     if (q->cache_key)
         dp_rcache_put(&q->srv->rcache, q->cache_key, q->stamp.data ? q->stamp.data : "", ctype,
                       data, body->len, uv_now(q->srv->loop));
-    dp_conn *c = q->conn;
+    dp_req *req = q->req;
     q->background = 0;
     if (q->in_flight) end_flight(q, 200, ctype, data, body->len, NULL);
-    if (c) {
-        c->pending = NULL;
-        q->conn = NULL;
+    if (req) {
+        dp_req_on_abort(req, NULL, NULL);
+        q->req = NULL;
         dp_rcache_entry *e = q->cache_key ? dp_rcache_find(&q->srv->rcache, q->cache_key) : NULL;
         if (e != NULL)
-            dp_reply_cached(c, &q->srv->rcache, e);
+            dp_reply_cached(req, &q->srv->rcache, e);
         else
-            dp_reply(c, 200, ctype, data, body->len);
+            dp_reply(req, 200, ctype, data, body->len);
     }
     rq_free(q);
 }
@@ -348,7 +347,7 @@ void dp_rq_answer(dp_rq *q, dp_buf *out)
 
 void dp_rq_fail(dp_rq *q, int status, const char *msg)
 {
-    dp_conn *c = q->conn;
+    dp_req *req = q->req;
     if (q->background) {
         /* the served answer stays; the next request tries again */
         dp_rcache_entry *e = dp_rcache_find(&q->srv->rcache, q->cache_key);
@@ -356,21 +355,21 @@ void dp_rq_fail(dp_rq *q, int status, const char *msg)
         q->background = 0;
     }
     if (q->in_flight) end_flight(q, status, NULL, NULL, 0, msg);
-    if (c == NULL) {
+    if (req == NULL) {
         if (q->outstanding == 0) rq_free(q);
         return;
     }
-    c->pending = NULL;
-    q->conn = NULL;
+    dp_req_on_abort(req, NULL, NULL);
+    q->req = NULL;
     if (q->outstanding == 0) rq_free(q); /* else the answers still to come free it */
-    dp_conn_error(c, status, msg);
+    dp_req_error(req, status, msg);
 }
 
 int dp_rq_param(dp_rq *q, const char *name, char *out, size_t outlen)
 {
     const char *path, *query;
     size_t plen, qlen;
-    dp_http_req_path(&q->conn->req, &path, &plen, &query, &qlen);
+    dp_http_req_path(q->req->http, &path, &plen, &query, &qlen);
     return dp_http_query_get(query, qlen, name, out, outlen);
 }
 

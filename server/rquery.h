@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conn.h"
+#include "req.h"
+#include "server.h"
 #include "report_params.h"
 
 /* Redis commands one report may issue, in all: a report that would need
@@ -23,7 +24,7 @@ typedef void (*dp_rq_reply_fn)(dp_rq *q, const redisReply *r, void *tag, size_t 
 typedef void (*dp_rq_step_fn)(dp_rq *q);
 
 struct dp_rq {
-    dp_conn *conn; /* NULL once the client went away */
+    dp_req *req; /* NULL once the client went away */
     dp_server *srv;
     dp_report_params p;
     int64_t today; /* days since the epoch */
@@ -49,7 +50,7 @@ struct dp_rq {
 /* For a GET report route: 401 without a valid key, 403 unless the key's
  * role is admin or in `roles` (what: "reports", "prospects"), 400 naming a
  * bad parameter. NULL when it answered. */
-dp_rq *dp_rq_open(dp_conn *c, int roles, const char *what);
+dp_rq *dp_rq_open(dp_req *req, int roles, const char *what);
 /* Queues one command of the current round; fn (may be NULL) sees its
  * answer. */
 void dp_rq_cmd(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, size_t argc,

@@ -9,26 +9,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fs.h"
 #include "alloc.h"
-#include "conn.h"
+#include "auth.h"
+#include "links.h"
 #include "dashboards.h"
+#include "fs.h"
+#include "ingest.h"
 #include "live.h"
 #include "log.h"
-#include "router.h"
+#include "ops.h"
+#include "reports.h"
 #include "secrets.h"
 
 static void start_collector(dp_server *s, const char *redis_url);
-
-static void on_connection(uv_stream_t *l, int status)
-{
-    dp_server *s = l->data;
-    if (status < 0) {
-        dp_warn("accept: %s", uv_strerror(status));
-        return;
-    }
-    dp_conn_accept(s);
-}
+static void check_stopped(void *ud);
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -36,29 +30,6 @@ static void on_signal(uv_signal_t *h, int signum)
     dp_info("received %s: stopping (finishing requests in flight)",
             signum == SIGTERM ? "SIGTERM" : "SIGINT");
     dp_server_stop(s, s->on_stopped, s->stopped_ud);
-}
-
-static int parse_listen(const char *spec, struct sockaddr_storage *ss, dp_err *err)
-{
-    char host[256];
-    const char *colon = strrchr(spec, ':');
-    if (colon == NULL) return dp_err_set(err, -EINVAL, "listen: expected address:port");
-    size_t hn = (size_t)(colon - spec);
-    if (hn >= sizeof(host)) return dp_err_set(err, -EINVAL, "listen: address too long");
-    memcpy(host, spec, hn);
-    host[hn] = '\0';
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end != '\0' || end == colon + 1 || port < 0 || port > 65535)
-        return dp_err_set(err, -EINVAL, "listen: bad port in '%s'", spec);
-    if (host[0] == '[' && hn >= 2 && host[hn - 1] == ']') {
-        host[hn - 1] = '\0';
-        if (uv_ip6_addr(host + 1, (int)port, (struct sockaddr_in6 *)ss) != 0)
-            return dp_err_set(err, -EINVAL, "listen: bad IPv6 address in '%s'", spec);
-    } else if (uv_ip4_addr(hn ? host : "0.0.0.0", (int)port, (struct sockaddr_in *)ss) != 0) {
-        return dp_err_set(err, -EINVAL, "listen: bad IPv4 address in '%s'", spec);
-    }
-    return 0;
 }
 
 /* A redis-server left running by a supervisor that was killed outright
@@ -170,16 +141,11 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
 {
     s->loop = loop;
     s->cfg = cfg;
-    s->http_limits = (dp_http_limits){
-        .max_header_bytes = (size_t)cfg->max_header_bytes,
-        .max_headers = (size_t)cfg->max_headers,
-        .max_url_bytes = (size_t)cfg->max_url_bytes,
-        .max_body_bytes = (size_t)cfg->max_body_bytes,
-        .max_decompressed_bytes = (size_t)cfg->max_decompressed_bytes,
-    };
+    dp_http_init(&s->http, loop, cfg);
+    s->http.on_conn_closed = check_stopped;
+    s->http.ud = s;
     s->batch_limits = (dp_batch_limits){.max_events = (size_t)cfg->max_events,
                                         .max_depth = (size_t)cfg->max_json_depth};
-    s->rbuf = dp_malloc(DP_READ_BUF);
     dp_buf_init(&s->resp, 0);
     dp_rcache_init(&s->rcache, (size_t)cfg->report_cache_mb << 20);
     dp_strmap_init(&s->flights);
@@ -237,31 +203,12 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     dp_redis_start(&s->rredis);
     if (cfg->start_collector) start_collector(s, url);
 
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof(ss));
-    if ((rc = parse_listen(cfg->listen, &ss, err)) != 0) return rc;
-    uv_tcp_init(loop, &s->listener);
-    s->listener.data = s;
-    s->open_handles++;
-    s->have_listener = 1;
-    if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
-        (rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection)) != 0)
-        return dp_err_set(err, rc, "listen: cannot listen on %s: %s", cfg->listen, uv_strerror(rc));
-    struct sockaddr_storage bound;
-    int blen = sizeof(bound);
-    uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &blen);
-    char ip[64];
-    int port;
-    if (bound.ss_family == AF_INET6) {
-        uv_ip6_name((struct sockaddr_in6 *)&bound, ip, sizeof(ip));
-        port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
-        snprintf(s->listen_url, sizeof(s->listen_url), "http://[%s]:%d", ip, port);
-    } else {
-        uv_ip4_name((struct sockaddr_in *)&bound, ip, sizeof(ip));
-        port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
-        snprintf(s->listen_url, sizeof(s->listen_url), "http://%s:%d",
-                 strcmp(ip, "0.0.0.0") ? ip : "127.0.0.1", port);
-    }
+    /* the routes, each feature's rows */
+    if (dp_ingest_register(&s->http.router, s) != 0 || dp_links_register(&s->http.router, s) != 0 ||
+        dp_reports_register(&s->http.router, s) != 0 || dp_ops_register(&s->http.router, s) != 0)
+        return dp_err_set(err, -E2BIG, "routes: more than the router holds");
+    s->open_handles++; /* the listener */
+    if ((rc = dp_http_listen(&s->http, err)) != 0) return rc;
 
     uv_signal_init(loop, &s->sigterm);
     uv_signal_init(loop, &s->sigint);
@@ -281,10 +228,9 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
 
 int dp_server_check_config(const dp_config *cfg, dp_err *err)
 {
-    struct sockaddr_storage ss;
     dp_apikeys keys;
     dp_redis r;
-    int rc = parse_listen(cfg->listen, &ss, err);
+    int rc = dp_http_check_listen(cfg->listen, err);
     if (rc == 0 && cfg->api_keys[0]) rc = dp_apikeys_parse(&keys, cfg->api_keys, err);
     if (rc == 0 && cfg->redis[0]) {
         uv_loop_t loop;
@@ -313,7 +259,7 @@ static void abort_start(dp_server *s)
     if (s->have_redis_child) {
         dp_child_stop(&s->redis_child, 5000, NULL, NULL);
     }
-    if (s->have_listener) uv_close((uv_handle_t *)&s->listener, NULL);
+    if (s->http.have_listener) uv_close((uv_handle_t *)&s->http.listener, NULL);
     if (s->have_replay) dp_spool_replay_stop(&s->replay, NULL, NULL);
     if (s->have_spool) dp_spool_close(&s->spool, NULL, NULL);
     uv_run(s->loop, UV_RUN_DEFAULT);
@@ -386,30 +332,17 @@ static void maybe_done(dp_server *s)
     }
 }
 
+/* A part holding one of open_handles has closed. */
+static void released(void *ud)
+{
+    dp_server *s = ud;
+    s->open_handles--;
+    maybe_done(s);
+}
+
 static void on_closed(uv_handle_t *h)
 {
     dp_server *s = h->data;
-    s->open_handles--;
-    maybe_done(s);
-}
-
-static void on_child_stopped(void *ud)
-{
-    dp_server *s = ud;
-    s->open_handles--;
-    maybe_done(s);
-}
-
-static void on_spool_closed(void *ud)
-{
-    dp_server *s = ud;
-    s->open_handles--;
-    maybe_done(s);
-}
-
-static void on_xgroups_closed(void *ud)
-{
-    dp_server *s = ud;
     s->open_handles--;
     maybe_done(s);
 }
@@ -419,26 +352,19 @@ static void on_redis_closed(void *ud)
     dp_server *s = ud;
     if (s->have_xgroups && s->xgroups.check_open) {
         s->open_handles++;
-        dp_xgroups_close(&s->xgroups, on_xgroups_closed, s);
+        dp_xgroups_close(&s->xgroups, released, s);
     }
     /* every ingest has its answer by now: what they spooled gets written */
     if (s->have_spool && !s->spool.closing) {
         s->open_handles++;
-        dp_spool_close(&s->spool, on_spool_closed, s);
+        dp_spool_close(&s->spool, released, s);
     }
     if (s->have_redis_child)
-        dp_child_stop(&s->redis_child, 10000, on_child_stopped, s);
+        dp_child_stop(&s->redis_child, 10000, released, s);
     else
         s->open_handles--;
     if (!uv_is_closing((uv_handle_t *)&s->shutdown_timer))
         uv_close((uv_handle_t *)&s->shutdown_timer, on_closed);
-    maybe_done(s);
-}
-
-static void on_rredis_closed(void *ud)
-{
-    dp_server *s = ud;
-    s->open_handles--;
     maybe_done(s);
 }
 
@@ -447,12 +373,14 @@ static void on_collector_stopped(void *ud)
     dp_server *s = ud;
     s->collector_stopped = 1;
     s->open_handles--;
-    dp__server_check_stopped(s);
+    check_stopped(s);
 }
 
-void dp__server_check_stopped(dp_server *s)
+/* Once every connection has closed: the collector, then Redis. */
+static void check_stopped(void *ud)
 {
-    if (!s->stopping || s->nconns > 0 || s->redis.closing) return;
+    dp_server *s = ud;
+    if (!s->stopping || s->http.nconns > 0 || s->redis.closing) return;
     if (s->have_collector && !s->collector_stopped) {
         /* The collector first: it finishes its batch while Redis is up. */
         if (!s->collector_child.stopping) {
@@ -463,7 +391,7 @@ void dp__server_check_stopped(dp_server *s)
     }
     /* Every connection is gone; ingests still waiting get their answers
      * from Redis before it disconnects (unless the shutdown timer fired). */
-    s->open_handles++; /* redis + child, released in on_child_stopped / on_redis_closed */
+    s->open_handles++; /* redis + child: released after on_redis_closed */
     int force = !uv_is_active((uv_handle_t *)&s->shutdown_timer);
     if (s->have_xgroups) dp_xgroups_flush(&s->xgroups); /* the last batches, answered first */
     if (s->have_redis)
@@ -476,16 +404,15 @@ static void on_shutdown_timeout(uv_timer_t *t)
 {
     dp_server *s = t->data;
     dp_warn("shutdown: %llu connection(s) still open after shutdown_timeout_ms; closing them",
-            (unsigned long long)s->nconns);
-    while (s->conns)
-        dp_conn_close(s->conns);
+            (unsigned long long)s->http.nconns);
+    dp_http_close_all(&s->http);
     if (s->redis.closing && s->redis.ac) {
         /* still waiting for answers from Redis: give up on them */
         redisAsyncContext *ac = s->redis.ac;
         s->redis.ac = NULL;
         redisAsyncFree(ac);
     }
-    dp__server_check_stopped(s);
+    check_stopped(s);
 }
 
 void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud)
@@ -494,7 +421,6 @@ void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud)
     s->stopping = 1;
     s->on_stopped = on_stopped;
     s->stopped_ud = ud;
-    uv_close((uv_handle_t *)&s->listener, on_closed);
     uv_close((uv_handle_t *)&s->sigterm, on_closed);
     uv_close((uv_handle_t *)&s->sigint, on_closed);
     uv_timer_start(&s->shutdown_timer, on_shutdown_timeout, (uint64_t)s->cfg->shutdown_timeout_ms,
@@ -502,15 +428,15 @@ void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud)
     dp_live_stop(s, on_closed);
     if (s->have_replay) {
         s->open_handles++;
-        dp_spool_replay_stop(&s->replay, on_spool_closed, s);
+        dp_spool_replay_stop(&s->replay, released, s);
     }
     if (s->have_rredis) {
         /* reports in progress answer 503 (or, refreshing, just stop) */
         s->open_handles++;
-        dp_redis_close(&s->rredis, 1, on_rredis_closed, s);
+        dp_redis_close(&s->rredis, 1, released, s);
     }
-    dp_conn_shutdown_all(s);
-    dp__server_check_stopped(s);
+    dp_http_stop(&s->http, released); /* releases the listener's open_handles */
+    check_stopped(s);
 }
 
 void dp_server_free(dp_server *s)
@@ -524,7 +450,7 @@ void dp_server_free(dp_server *s)
     s->tokens = NULL;
     if (s->secret) sodium_memzero(s->secret, s->secret_len);
     dp_free(s->secret);
-    dp_free(s->rbuf);
+    dp_http_free(&s->http);
     if (s->have_spool) dp_spool_free(&s->spool);
     s->have_spool = 0;
     if (s->have_xgroups) dp_xgroups_free(&s->xgroups);
@@ -538,5 +464,4 @@ void dp_server_free(dp_server *s)
     dp_ratelimit_free(&s->rate_ip);
     dp_ratelimit_free(&s->rate_link);
     s->secret = NULL;
-    s->rbuf = NULL;
 }

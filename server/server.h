@@ -12,7 +12,8 @@
 #include "buf.h"
 #include "child.h"
 #include "deckpulse/config.h"
-#include "http_request.h"
+#include "http.h"
+#include "live.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "report_cache.h"
@@ -21,20 +22,13 @@
 #include "spool_replay.h"
 #include "xadd_group.h"
 
-#define DP_READ_BUF 65536
-
-typedef struct dp_conn dp_conn;
 typedef struct dp_ingest dp_ingest;
 
 typedef struct dp_server {
     uv_loop_t *loop;
     const dp_config *cfg;
-    dp_http_limits http_limits;
+    dp_http http; /* the listener, its connections and the route table */
     dp_batch_limits batch_limits;
-
-    uv_tcp_t listener;
-    int have_listener;
-    char listen_url[300];
 
     dp_redis redis;
     int have_redis;
@@ -71,15 +65,14 @@ typedef struct dp_server {
     int live_busy;
     char *live_last;
     uint64_t live_sent_at;
+    dp_req *live[DP_LIVE_LISTENERS]; /* the streams listening */
+    unsigned nlive;
     dp_ratelimit rate_ip, rate_link; /* ingest: ratelimit.h */
     dp_rcache rcache;                /* report answers */
     dp_strmap flights;               /* cache key -> the report computing it */
     unsigned reports_running;        /* report computations in progress */
     uint64_t reports_computed;       /* started, in all */
-    char *rbuf;                      /* shared read buffer: every read is parsed before the next */
     dp_buf resp;                     /* scratch for formatting Redis commands */
-    dp_conn *conns;                  /* doubly linked list of open connections */
-    uint64_t nconns;
 
     int stopping;
     uv_timer_t shutdown_timer;
@@ -101,7 +94,10 @@ void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud);
 void dp_server_free(dp_server *s);
 /* The checks of dp_server_start that need no I/O: listen, api_keys, redis. */
 int dp_server_check_config(const dp_config *cfg, dp_err *err);
-/* A batch's answer from its XADD group (dp_xgroup_cb, ingest.c). */
-void dp__ingest_stored(void *member, int status, const char *text, size_t len);
+/* The server a route's handler belongs to (every route's ud). */
+static inline dp_server *dp_srv(const dp_req *r)
+{
+    return r->ud;
+}
 
 #endif
