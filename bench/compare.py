@@ -266,7 +266,7 @@ def main():
 
 def run(a, tmp, st):
     rport, sport, n1, n2 = free_port(), free_port(), free_port(), free_port()
-    # set up as the private Redis is (server/server.c), AOF rewrites included
+    # set up as the private Redis is (server/app/server.c), AOF rewrites included
     redis = st.spawn(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--dir", tmp,
                       "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
                       "--auto-aof-rewrite-percentage", "100", "--auto-aof-rewrite-min-size", "1gb",

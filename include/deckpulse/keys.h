@@ -74,11 +74,11 @@
  *   dp:{0}:collectors                 HASH     "<consumer>|<counter>": batches events applied
  *                                              duplicates dead ended errors events_per_s updated
  *
- * The catalog (server/catalog.h), one hash tag for all: dp:{c}:material:<id>
+ * The catalog (server/reports/catalog.h), one hash tag for all: dp:{c}:material:<id>
  * HASH title, slides (JSON array in deck order); dp:{c}:catalog SET of ids;
  * dp:{c}:gen STRING bumped by every catalog change.
  *
- * The anonymous viewers' salt of a day (server/ingest.c): dp:salt:<YYYY-MM-DD>
+ * The anonymous viewers' salt of a day (server/ingest/ingest.c): dp:salt:<YYYY-MM-DD>
  * STRING, 64 hex digits, set once (SET NX) by whichever server needs it first
  * and destroyed DP_SALT_TTL_S (two days) after.
  *

@@ -420,7 +420,7 @@ with Env(**SETTINGS) as env:
 # register (PFCOUNT of the two says 1) still make the link forwarded. The
 # day's salt is set before the server hashes anything, so the test can
 # compute the viewer ids (keyed hash of IP, user agent and presentation:
-# server/ingest.c) and pick a user agent that collides with the first.
+# server/ingest/ingest.c) and pick a user agent that collides with the first.
 with Env(**SETTINGS) as env:
     from dp import SALES, batch, view
     salt = bytes(range(32))

@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "batch.h"
 #include "buf.h"
+#include "json_scan.h"
 
 static const dp_batch_limits lim = {.max_events = 5, .max_depth = 8};
 

@@ -1,0 +1,70 @@
+#include "auth.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "secrets.h"
+
+dp_role dp_req_authorize(dp_req *req, const dp_apikeys *keys, int roles, int allow_query,
+                         const char *action)
+{
+    size_t n;
+    const char *h = dp_http_req_header(req->http, "authorization", &n);
+    dp_role role = dp_apikeys_authorize(keys, h, n);
+    if (role == DP_ROLE_NONE && allow_query) {
+        const char *path, *query;
+        size_t plen, qlen;
+        char key[DP_APIKEY_MAX + 1];
+        dp_http_req_path(req->http, &path, &plen, &query, &qlen);
+        if (dp_http_query_get(query, qlen, "key", key, sizeof(key)) == 0)
+            role = dp_apikeys_lookup(keys, key, strlen(key));
+    }
+    if (role == DP_ROLE_NONE) {
+        dp_req_error_with(req, 401, "WWW-Authenticate: Bearer\r\n",
+                          allow_query
+                              ? "missing or invalid API key (Authorization: Bearer KEY or ?key=)"
+                              : "missing or invalid API key (Authorization: Bearer KEY)");
+        return DP_ROLE_NONE;
+    }
+    if (role != DP_ROLE_ADMIN && !(role & roles)) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "this API key's role may not %s (needs %s)", action,
+                 (roles & DP_ROLE_MARKETING) ? "marketing or admin"
+                 : (roles & DP_ROLE_SALES)   ? "sales or admin"
+                                             : "admin");
+        dp_req_error(req, 403, msg);
+        return DP_ROLE_NONE;
+    }
+    return role;
+}
+
+int dp_auth_open(dp_auth *a, const dp_config *cfg, dp_err *err)
+{
+    a->cfg = cfg;
+    int rc;
+    if (cfg->secret[0])
+        a->secret = dp_strdup(cfg->secret);
+    else if ((rc = dp_secret_file(cfg->data_dir, "secret", "", 32, &a->secret, err)) != 0)
+        return rc;
+    a->secret_len = strlen(a->secret);
+    a->tokens = dp_calloc(1, sizeof(*a->tokens));
+    if (cfg->api_keys[0]) return dp_apikeys_parse(&a->keys, cfg->api_keys, err);
+    char *key = NULL, spec[128];
+    if ((rc = dp_secret_file(cfg->data_dir, "admin.key", "dpk_", 20, &key, err)) != 0) return rc;
+    snprintf(a->admin_key, sizeof(a->admin_key), "%s", key);
+    snprintf(spec, sizeof(spec), "admin:%s", key);
+    dp_free(key);
+    return dp_apikeys_parse(&a->keys, spec, err);
+}
+
+void dp_auth_free(dp_auth *a)
+{
+    if (a->tokens) dp_token_cache_free(a->tokens);
+    dp_free(a->tokens);
+    a->tokens = NULL;
+    if (a->secret) sodium_memzero(a->secret, a->secret_len);
+    dp_free(a->secret);
+    a->secret = NULL;
+}

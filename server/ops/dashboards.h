@@ -1,0 +1,21 @@
+/* The dashboards: static files from dashboards_dir (index.html, *.js, *.css,
+ * *.svg at its top level, and Chart.js from its node_modules at
+ * /vendor/chart.umd.min.js), read once at start (at most DP_DASH_FILES
+ * files of DP_DASH_FILE_MAX bytes) and served from memory with an ETag and
+ * gzip. GET / is index.html; the pages talk to the report API. */
+#ifndef DP_DASHBOARDS_H
+#define DP_DASHBOARDS_H
+
+#include "req.h"
+#include "deckpulse/config.h"
+
+#define DP_DASH_FILES    64
+#define DP_DASH_FILE_MAX (4 << 20)
+
+/* Loads the files; a missing directory only logs (the API still works). */
+void dp_dashboards_load(const dp_config *cfg);
+void dp_dashboards_free(void);
+/* 1 if path is a dashboard file (answered), 0 if not ours. */
+void dp_dashboards_route(dp_req *req);
+
+#endif

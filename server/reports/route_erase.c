@@ -1,0 +1,129 @@
+/* DELETE /v1/prospects/{id} (admin): erases what deckpulse holds about one
+ * prospect — their hash, per-day counters, presentations, slides seen,
+ * timeline, their place in the hot list and in their account — on every
+ * shard, each shard in one script (atomic). Anonymous totals stay: material
+ * and slide counters never held the person, and the viewer HyperLogLogs
+ * hold only hashes. The link's sessions keep their state but lose the name.
+ * This server's report cache is emptied (others let theirs go stale within
+ * report_stale_ms). Shard 0's script also records the erasure in
+ * dp:{0}:erasures, from which every collector removes the prospect's rows
+ * from the raw archive at its next tick (collector/archive_erase.h).
+ * Answers {"prospect", "keys"} (keys removed). */
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "alloc.h"
+#include "deckpulse/event.h"
+#include "clock.h"
+#include "reports_routes.h"
+#include "reports.h"
+
+static const char erase_lua[] =
+    "local P, id = ARGV[1], ARGV[2]\n"
+    "local n = 0\n"
+    "local function del(k) n = n + redis.call('DEL', k) end\n"
+    "local acct = redis.call('HGET', P .. 'prospect:' .. id, 'account')\n"
+    "if acct and acct ~= '' then redis.call('SREM', P .. 'aprospects:' .. acct, id) end\n"
+    "for _, d in ipairs(redis.call('SMEMBERS', P .. 'pdays:' .. id)) do\n"
+    "  del(P .. 'pd:' .. id .. ':' .. d .. ':self'); del(P .. 'pd:' .. id .. ':' .. d .. ':live')\n"
+    "end\n"
+    "for _, m in ipairs(redis.call('SMEMBERS', P .. 'materials')) do\n"
+    "  del(P .. 'pseen:' .. id .. ':' .. m)\n"
+    "end\n"
+    "local function unname(sid)\n"
+    "  if sid and redis.call('HGET', P .. 'sess:' .. sid, 'prospect') == id then\n"
+    "    redis.call('HSET', P .. 'sess:' .. sid, 'prospect', '', 'account', '')\n"
+    "  end\n"
+    "end\n"
+    "for _, sid in ipairs(redis.call('SMEMBERS', P .. 'psess:' .. id)) do unname(sid) end\n"
+    "for _, e in ipairs(redis.call('ZRANGE', P .. 'ptl:' .. id, 0, -1)) do\n"
+    "  unname(string.match(e, '^[^|]*|([^|]*)|'))\n"
+    "end\n"
+    "for _, k in ipairs({'prospect:', 'pdays:', 'ppres:', 'ptl:', 'psess:'}) do del(P .. k .. id) "
+    "end\n"
+    "redis.call('ZREM', P .. 'prospects', id)\n"
+    "redis.call('HINCRBY', P .. 'gen', '*', 1)\n"
+    "if ARGV[3] ~= '' then redis.call('HSET', P .. 'erasures', id, ARGV[3]) end\n"
+    "return n\n";
+
+typedef struct erase_op {
+    dp_reports_ctx *srv;
+    dp_req *req;
+    char id[DP_ID_MAX + 1];
+    size_t outstanding;
+    int failed;
+    long long keys;
+} erase_op;
+
+static void detach(void *p)
+{
+    ((erase_op *)p)->req = NULL;
+}
+
+static void on_reply(dp_redis *r, redisReply *reply, void *priv)
+{
+    erase_op *op = priv;
+    if (op->srv) dp_rcache_clear(&op->srv->rcache); /* no cached answer may still name them */
+    (void)r;
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER)
+        op->failed = 1;
+    else
+        op->keys += reply->integer;
+    if (--op->outstanding > 0) return;
+    if (op->req) {
+        dp_req *req = op->req;
+        dp_req_on_abort(req, NULL, NULL);
+        if (op->failed) {
+            dp_req_error(req, 503, "erasure incomplete: Redis did not answer; retry (it is safe)");
+        } else {
+            char body[160];
+            int n = snprintf(body, sizeof(body), "{\"prospect\":\"%s\",\"keys\":%lld}", op->id,
+                             op->keys);
+            dp_req_respond(req, 200, "application/json", NULL, body, (size_t)n);
+        }
+    }
+    dp_free(op);
+}
+
+void dp_route_prospect_delete(dp_req *req)
+{
+    const char *id = req->rest;
+    size_t idlen = req->rest_len;
+    dp_reports_ctx *s = req->ud;
+    if (dp_req_authorize(req, ((dp_reports_ctx *)req->ud)->keys, 0, 0, "erase a prospect") ==
+        DP_ROLE_NONE)
+        return;
+    if (!dp_id_valid(id, idlen)) {
+        dp_req_error(req, 400, "prospect: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+        return;
+    }
+    if (s->redis == NULL || s->redis->state != DP_REDIS_UP) {
+        dp_req_error(req, 503, "erasure unavailable: Redis is not reachable; retry later");
+        return;
+    }
+    erase_op *op = dp_calloc(1, sizeof(*op));
+    op->req = req;
+    op->srv = s;
+    memcpy(op->id, id, idlen);
+    dp_req_on_abort(req, detach, op);
+    unsigned shards = (unsigned)s->cfg->shards;
+    for (unsigned k = 0; k < shards; k++) {
+        char prefix[32];
+        snprintf(prefix, sizeof(prefix), "dp:{%u}:", k);
+        char now[24] = "";
+        if (k == 0) snprintf(now, sizeof(now), "%lld", (long long)dp_now_ms());
+        const char *argv[] = {"EVAL", erase_lua, "0", prefix, op->id, now};
+        op->outstanding++;
+        if (dp_redis_command(s->redis, on_reply, op, 6, argv, NULL) != 0) {
+            op->outstanding--;
+            op->failed = 1;
+            break;
+        }
+    }
+    if (op->outstanding == 0) {
+        dp_req_on_abort(req, NULL, NULL);
+        dp_free(op);
+        dp_req_error(req, 503, "erasure unavailable: Redis is not reachable; retry later");
+    }
+}

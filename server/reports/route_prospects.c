@@ -1,0 +1,736 @@
+/* The sales reports, role sales or admin:
+ *
+ *   GET /v1/prospects          the hot list: prospects active in the range,
+ *                              by engagement score; ?owner= ?account=
+ *                              ?campaign= filter, ?limit= (default 100)
+ *   GET /v1/prospects/{id}     the pre-call brief: score and how it was
+ *                              made, temperature, first and last seen,
+ *                              sessions, materials with completion, slides
+ *                              by dwell, slides skipped, actions, the recent
+ *                              timeline, and what is new since ?since= (ms)
+ *   GET /v1/accounts/{id}      the same summed over the account's prospects
+ *
+ * Scores: score.h. Prospect loading: prospect_load.h. */
+#include <jansson.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "deckpulse/event.h"
+#include "apikey.h"
+#include "prospect_load.h"
+#include "reports_routes.h"
+#include "reports.h"
+#include "table.h"
+
+#define TIMELINE_MAX 200 /* kept per prospect and shard by the collector */
+#define LIMIT_MAX    1000
+
+typedef struct tl_event {
+    int64_t at;
+    char *member; /* at|session|seq|type|material|slide|version|value */
+} tl_event;
+
+typedef struct sales {
+    dp_pload load;
+    char id[DP_ID_MAX + 1];
+    char owner[DP_ID_MAX + 1], account[DP_ID_MAX + 1], campaign[DP_ID_MAX + 1];
+    long limit;
+    int64_t since; /* -1: not asked */
+    char table[16];
+    /* brief */
+    tl_event *tl;
+    size_t ntl;
+    json_t **catalog; /* per material of the prospect: catalog slides, or NULL */
+    char **titles;
+    json_t **seen; /* per material: array of slide ids seen */
+    /* account */
+    int64_t first_seen, last_seen;
+} sales;
+
+static void destroy(void *p)
+{
+    sales *s = p;
+    for (size_t i = 0; i < s->ntl; i++)
+        dp_free(s->tl[i].member);
+    dp_free(s->tl);
+    size_t nm = s->load.n ? s->load.v[0].nmats : 0;
+    for (size_t i = 0; s->catalog && i < nm; i++) {
+        if (s->catalog[i]) json_decref(s->catalog[i]);
+        dp_free(s->titles[i]);
+        if (s->seen[i]) json_decref(s->seen[i]);
+    }
+    dp_free(s->catalog);
+    dp_free(s->titles);
+    dp_free(s->seen);
+    dp_pload_free(&s->load);
+    dp_free(s);
+}
+
+static sales *open_sales(dp_req *req, dp_rq **qp)
+{
+    dp_rq *q = dp_rq_open(req, DP_ROLE_SALES, "prospect reports");
+    *qp = q;
+    if (q == NULL) return NULL;
+    sales *s = dp_calloc(1, sizeof(*s));
+    q->state = s;
+    q->destroy = destroy;
+    s->since = -1;
+    s->limit = 100;
+    return s;
+}
+
+static void write_id(dp_buf *out, const char *name, const char *v)
+{
+    if (v && v[0])
+        dp_buf_printf(out, ",\"%s\":\"%s\"", name, v);
+    else
+        dp_buf_printf(out, ",\"%s\":null", name);
+}
+
+static void write_ms(dp_buf *out, const char *name, int64_t v)
+{
+    if (v > 0)
+        dp_buf_printf(out, ",\"%s\":%lld", name, (long long)v);
+    else
+        dp_buf_printf(out, ",\"%s\":null", name);
+}
+
+static const char *const modes_names[] = {"all", "self", "live"};
+
+/* ---- hot list ---- */
+
+static const char *const hot_cols[] = {"prospect", "account",        "owner",     "campaign",
+                                       "score",    "temperature",    "last_seen", "sessions",
+                                       "views",    "dwell_ms_total", "actions"};
+
+static int by_score(const void *x, const void *y)
+{
+    const dp_prospect *a = *(dp_prospect *const *)x, *b = *(dp_prospect *const *)y;
+    if (a->score.score != b->score.score) return a->score.score > b->score.score ? -1 : 1;
+    if (a->last_seen != b->last_seen) return a->last_seen > b->last_seen ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+static void prospect_row(dp_table *t, const dp_prospect *p)
+{
+    dp_table_row(t);
+    dp_table_str(t, p->id);
+    dp_table_str(t, p->account[0] ? p->account : NULL);
+    dp_table_str(t, p->owner[0] ? p->owner : NULL);
+    dp_table_str(t, p->campaign[0] ? p->campaign : NULL);
+    dp_table_num(t, p->score.score);
+    dp_table_str(t, p->score.temperature);
+    dp_table_int(t, p->last_seen);
+    dp_table_int(t, p->sessions);
+    dp_table_int(t, p->views);
+    dp_table_int(t, p->dwell);
+    dp_table_int(t, dp_actions_total(&p->actions));
+}
+
+/* The prospects table (hot list, account) of v[0..n); frees v. */
+static void prospect_table(dp_rq *q, dp_buf *out, dp_prospect **v, size_t n)
+{
+    dp_table t;
+    dp_table_begin(&t, out, q->p.format, hot_cols, sizeof(hot_cols) / sizeof(*hot_cols));
+    for (size_t i = 0; i < n; i++)
+        prospect_row(&t, v[i]);
+    dp_table_end(&t);
+    dp_free(v);
+}
+
+/* Active prospects passing the filters, best first. */
+static size_t ranked(dp_rq *q, sales *s, dp_prospect ***out)
+{
+    dp_prospect **v = dp_calloc(s->load.n ? s->load.n : 1, sizeof(*v));
+    size_t n = 0;
+    (void)q;
+    for (size_t i = 0; i < s->load.n; i++) {
+        dp_prospect *p = &s->load.v[i];
+        if (!p->active) continue;
+        if (s->owner[0] && strcmp(s->owner, p->owner)) continue;
+        if (s->account[0] && strcmp(s->account, p->account)) continue;
+        if (s->campaign[0] && strcmp(s->campaign, p->campaign)) continue;
+        v[n++] = p;
+    }
+    if (n) qsort(v, n, sizeof(*v), by_score);
+    *out = v;
+    return n;
+}
+
+static void hot_answer(dp_rq *q)
+{
+    sales *s = q->state;
+    dp_prospect **v;
+    size_t n = ranked(q, s, &v);
+    size_t shown = n < (size_t)s->limit ? n : (size_t)s->limit;
+    dp_buf out;
+    dp_buf_init(&out, 0);
+    if (q->p.format == DP_FORMAT_JSON)
+        dp_buf_printf(&out,
+                      "{\"from\":\"%s\",\"to\":\"%s\",\"mode\":\"%s\",\"total\":%zu,"
+                      "\"truncated\":%s,\"prospects\":",
+                      q->p.from, q->p.to, modes_names[q->p.mode], n,
+                      s->load.truncated ? "true" : "false");
+    prospect_table(q, &out, v, shown);
+    if (q->p.format == DP_FORMAT_JSON) dp_buf_puts(&out, "}"); /* the envelope */
+    dp_rq_answer(q, &out);
+}
+
+static void on_candidates(dp_rq *q, const redisReply *r, void *tag, size_t itag)
+{
+    sales *s = q->state;
+    (void)tag;
+    (void)itag;
+    if (r->type != REDIS_REPLY_ARRAY) return;
+    for (size_t i = 0; i < r->elements; i++)
+        if (r->element[i]->type == REDIS_REPLY_STRING)
+            dp_pload_add(&s->load, r->element[i]->str, r->element[i]->len);
+}
+
+static void hot_load(dp_rq *q)
+{
+    sales *s = q->state;
+    dp_pload_run(q, &s->load, hot_answer);
+}
+
+static void hot_compute(dp_rq *q)
+{
+    char key[32], min[24];
+    snprintf(min, sizeof(min), "%lld", (long long)dp_day_ms(q->p.from_day));
+    for (unsigned n = 0; n < q->shards; n++) {
+        snprintf(key, sizeof(key), "dp:{%u}:prospects", n);
+        /* the most recently seen first, so a cut keeps the live ones */
+        const char *argv[] = {"ZRANGE", key, "+inf", min, "BYSCORE", "REV", "LIMIT", "0", "10000"};
+        dp_rq_cmd(q, on_candidates, NULL, 0, 9, argv);
+    }
+    dp_rq_run(q, hot_load);
+}
+
+static int id_param(dp_rq *q, const char *name, char *out)
+{
+    char v[DP_ID_MAX + 2];
+    int rc = dp_rq_param(q, name, v, sizeof(v));
+    if (rc == -ENOENT) return 0;
+    if (rc != 0 || !dp_id_valid(v, strlen(v))) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "%s: must be 1-64 characters of A-Z a-z 0-9 . _ : -", name);
+        dp_rq_fail(q, 400, msg);
+        return -1;
+    }
+    memcpy(out, v, strlen(v) + 1);
+    return 0;
+}
+
+void dp_route_prospects(dp_req *req)
+{
+    dp_rq *q;
+    sales *s = open_sales(req, &q);
+    if (s == NULL) return;
+    dp_pload_init(&s->load, 0);
+    if (id_param(q, "owner", s->owner) || id_param(q, "account", s->account) ||
+        id_param(q, "campaign", s->campaign))
+        return;
+    char v[32];
+    int rc = dp_rq_param(q, "limit", v, sizeof(v));
+    if (rc != -ENOENT) {
+        char *end;
+        s->limit = rc == 0 ? strtol(v, &end, 10) : 0;
+        if (rc != 0 || *end != '\0' || v[0] == '\0' || s->limit < 1 || s->limit > LIMIT_MAX) {
+            dp_rq_fail(q, 400, "limit: must be an integer between 1 and 1000");
+            return;
+        }
+    }
+    char ckey[400];
+    snprintf(ckey, sizeof(ckey), "prospects|%s|%s|%d|%d|%s|%s|%s|%ld|%lld", q->p.from, q->p.to,
+             (int)q->p.mode, (int)q->p.format, s->owner, s->account, s->campaign, s->limit,
+             (long long)q->today);
+    dp_rq_cached(q, ckey, "*", hot_compute);
+}
+
+/* ---- the brief ---- */
+
+static int by_at_desc(const void *x, const void *y)
+{
+    const tl_event *a = x, *b = y;
+    if (a->at != b->at) return a->at > b->at ? -1 : 1;
+    return -strcmp(a->member, b->member);
+}
+
+static int by_dwell(const void *x, const void *y)
+{
+    const dp_pslide *a = x, *b = y;
+    if (a->dwell != b->dwell) return a->dwell > b->dwell ? -1 : 1;
+    if (a->views != b->views) return a->views > b->views ? -1 : 1;
+    return strcmp(a->key, b->key);
+}
+
+/* "a|b|c|..." split into at most n fields (the string is modified). */
+static size_t split(char *s, char **f, size_t n)
+{
+    size_t k = 0;
+    f[k++] = s;
+    for (char *p = s; *p && k < n; p++)
+        if (*p == '|') {
+            *p = '\0';
+            f[k++] = p + 1;
+        }
+    return k;
+}
+
+static void timeline_event(dp_buf *out, const char *member, int first)
+{
+    char *m = dp_strdup(member), *f[8];
+    if (split(m, f, 8) == 8) {
+        dp_buf_printf(out, "%s{\"at\":%s,\"type\":\"%s\",\"session\":\"%s\",\"seq\":%s",
+                      first ? "" : ",", f[0], f[3], f[1], f[2]);
+        if (f[4][0]) dp_buf_printf(out, ",\"material\":\"%s\"", f[4]);
+        if (f[5][0])
+            dp_buf_printf(out, ",\"slide\":\"%s\",\"version\":%s", f[5], f[6][0] ? f[6] : "1");
+        if (!strcmp(f[3], "view"))
+            dp_buf_printf(out, ",\"index\":%s", f[7]);
+        else if (!strcmp(f[3], "dwell"))
+            dp_buf_printf(out, ",\"ms\":%s", f[7]);
+        else if (!strcmp(f[3], "action"))
+            dp_buf_printf(out, ",\"name\":\"%s\"", f[7]);
+        else if (!strcmp(f[3], "open") && f[7][0])
+            dp_buf_printf(out, ",\"slides\":%s", f[7]);
+        dp_buf_puts(out, "}");
+    }
+    dp_free(m);
+}
+
+static void new_since(dp_buf *out, sales *s)
+{
+    int64_t events = 0, views = 0, dwell = 0, oldest = -1;
+    dp_actions actions = {0};
+    json_t *sessions = json_object(), *mats = json_array();
+    for (size_t i = 0; i < s->ntl; i++) {
+        const tl_event *e = &s->tl[i];
+        if (oldest < 0 || e->at < oldest) oldest = e->at;
+        if (e->at <= s->since) continue;
+        char *m = dp_strdup(e->member), *f[8];
+        if (split(m, f, 8) == 8) {
+            events++;
+            json_object_set_new(sessions, f[1], json_true());
+            if (!strcmp(f[3], "view")) views++;
+            if (!strcmp(f[3], "dwell")) dwell += dp_stat_int(f[7], strlen(f[7]));
+            if (!strcmp(f[3], "action")) dp_actions_add(&actions, f[7], strlen(f[7]), 1);
+            if (f[4][0]) {
+                int dup = 0;
+                for (size_t k = 0; k < json_array_size(mats) && !dup; k++)
+                    dup = !strcmp(json_string_value(json_array_get(mats, k)), f[4]);
+                if (!dup) json_array_append_new(mats, json_string(f[4]));
+            }
+        }
+        dp_free(m);
+    }
+    /* the timeline keeps the last 200 events: older than that, it may miss some */
+    int complete = s->ntl < TIMELINE_MAX || (oldest >= 0 && oldest <= s->since);
+    dp_buf_printf(out,
+                  ",\"new_since\":{\"since\":%lld,\"events\":%lld,\"sessions\":%zu,\"views\":%lld,"
+                  "\"dwell_ms_total\":%lld,\"actions\":",
+                  (long long)s->since, (long long)events, json_object_size(sessions),
+                  (long long)views, (long long)dwell);
+    dp_actions_json(&actions, out);
+    char *mj = json_dumps(mats, JSON_COMPACT);
+    dp_buf_printf(out, ",\"materials\":%s,\"complete\":%s}", mj, complete ? "true" : "false");
+    free(mj);
+    json_decref(sessions);
+    json_decref(mats);
+    dp_actions_free(&actions);
+}
+
+static const char *const bslide_cols[] = {"material", "slide", "version",
+                                          "title",    "views", "dwell_ms_total"};
+static const char *const bmat_cols[] = {"material",    "title",        "dwell_ms_total",
+                                        "slides_seen", "slides_total", "completed"};
+
+/* the catalog title of a slide of material k, or NULL */
+static const char *slide_title(sales *s, size_t k, const char *slide)
+{
+    json_t *cat = s->catalog ? s->catalog[k] : NULL;
+    for (size_t i = 0; cat && i < json_array_size(cat); i++) {
+        json_t *e = json_array_get(cat, i);
+        const char *id = json_string_value(json_object_get(e, "slide"));
+        if (id && !strcmp(id, slide)) return json_string_value(json_object_get(e, "title"));
+    }
+    return NULL;
+}
+
+static size_t mat_index(const dp_prospect *p, const char *id, size_t n)
+{
+    for (size_t k = 0; k < p->nmats; k++)
+        if (strlen(p->mats[k].id) == n && !memcmp(p->mats[k].id, id, n)) return k;
+    return (size_t)-1;
+}
+
+static void write_brief_slides(dp_rq *q, sales *s, dp_prospect *p, dp_buf *out)
+{
+    dp_table t;
+    dp_table_begin(&t, out, q->p.format, bslide_cols, 6);
+    for (size_t i = 0; i < p->nslides; i++) {
+        char key[sizeof(p->slides[0].key)], *f[3];
+        memcpy(key, p->slides[i].key, sizeof(key));
+        if (split(key, f, 3) != 3) continue;
+        size_t k = mat_index(p, f[0], strlen(f[0]));
+        dp_table_row(&t);
+        dp_table_str(&t, f[0]);
+        dp_table_str(&t, f[1]);
+        dp_table_int(&t, dp_stat_int(f[2], strlen(f[2])));
+        dp_table_str(&t, k == (size_t)-1 ? NULL : slide_title(s, k, f[1]));
+        dp_table_int(&t, p->slides[i].views);
+        dp_table_int(&t, p->slides[i].dwell);
+    }
+    dp_table_end(&t);
+}
+
+static void write_brief_materials(dp_rq *q, sales *s, dp_prospect *p, dp_buf *out)
+{
+    dp_table t;
+    dp_table_begin(&t, out, q->p.format, bmat_cols, 6);
+    for (size_t k = 0; k < p->nmats; k++) {
+        dp_table_row(&t);
+        dp_table_str(&t, p->mats[k].id);
+        dp_table_str(&t, s->titles ? s->titles[k] : NULL);
+        dp_table_int(&t, p->mats[k].dwell);
+        dp_table_int(&t, s->seen && s->seen[k] ? (int64_t)json_array_size(s->seen[k]) : 0);
+        if (s->catalog && s->catalog[k])
+            dp_table_int(&t, (int64_t)json_array_size(s->catalog[k]));
+        else
+            dp_table_null(&t);
+        dp_table_int(&t, p->mats[k].completed);
+    }
+    dp_table_end(&t);
+}
+
+static void brief_answer(dp_rq *q)
+{
+    sales *s = q->state;
+    dp_prospect *p = &s->load.v[0];
+    if (p->nslides) qsort(p->slides, p->nslides, sizeof(dp_pslide), by_dwell);
+    /* the index no longer matches after sorting; nothing looks up again */
+    if (s->ntl) qsort(s->tl, s->ntl, sizeof(tl_event), by_at_desc);
+    dp_buf out;
+    dp_buf_init(&out, 0);
+    if (q->p.format == DP_FORMAT_CSV) {
+        if (!strcmp(s->table, "materials")) {
+            write_brief_materials(q, s, p, &out);
+        } else if (!strcmp(s->table, "timeline")) {
+            static const char *const cols[] = {"at", "event"};
+            dp_table t;
+            dp_table_begin(&t, &out, DP_FORMAT_CSV, cols, 2);
+            for (size_t i = 0; i < s->ntl; i++) {
+                dp_table_row(&t);
+                dp_table_int(&t, s->tl[i].at);
+                dp_table_str(&t, s->tl[i].member);
+            }
+            dp_table_end(&t);
+        } else {
+            write_brief_slides(q, s, p, &out);
+        }
+        dp_rq_answer(q, &out);
+        return;
+    }
+    dp_buf_printf(&out, "{\"prospect\":\"%s\"", p->id);
+    write_id(&out, "account", p->account);
+    write_id(&out, "owner", p->owner);
+    write_id(&out, "campaign", p->campaign);
+    dp_buf_printf(&out,
+                  ",\"from\":\"%s\",\"to\":\"%s\",\"mode\":\"%s\",\"score\":%.1f,"
+                  "\"temperature\":\"%s\",\"score_explained\":",
+                  q->p.from, q->p.to, modes_names[q->p.mode], p->score.score, p->score.temperature);
+    dp_score_json(q->srv->cfg, &p->in, &p->score, &out);
+    write_ms(&out, "first_seen", p->first_seen);
+    write_ms(&out, "last_seen", p->last_seen);
+    dp_buf_printf(
+        &out, ",\"sessions\":%lld,\"views\":%lld,\"dwell_ms_total\":%lld,\"forwarded\":%lld",
+        (long long)p->sessions, (long long)p->views, (long long)p->dwell, (long long)p->forwarded);
+    dp_buf_puts(&out, ",\"materials\":");
+    write_brief_materials(q, s, p, &out);
+    dp_buf_puts(&out, ",\"slides\":");
+    write_brief_slides(q, s, p, &out);
+    /* catalog slides of the materials read that the prospect never viewed */
+    dp_buf_puts(&out, ",\"skipped\":[");
+    int first = 1;
+    for (size_t k = 0; s->catalog && k < p->nmats; k++) {
+        json_t *cat = s->catalog[k];
+        for (size_t i = 0; cat && i < json_array_size(cat); i++) {
+            json_t *e = json_array_get(cat, i);
+            const char *id = json_string_value(json_object_get(e, "slide"));
+            const char *title = json_string_value(json_object_get(e, "title"));
+            int seen = 0;
+            for (size_t j = 0; s->seen[k] && j < json_array_size(s->seen[k]) && !seen; j++)
+                seen = !strcmp(json_string_value(json_array_get(s->seen[k], j)), id ? id : "");
+            if (seen || id == NULL) continue;
+            dp_buf_printf(&out,
+                          "%s{\"material\":\"%s\",\"slide\":\"%s\",\"position\":%zu,\"title\":\"",
+                          first ? "" : ",", p->mats[k].id, id, i);
+            dp_buf_json_str(&out, title ? title : "", title ? strlen(title) : 0);
+            dp_buf_puts(&out, "\"}");
+            first = 0;
+        }
+    }
+    dp_buf_puts(&out, "],\"actions\":");
+    dp_actions_json(&p->actions, &out);
+    /* the timeline of the range, newest first */
+    int64_t lo = dp_day_ms(q->p.from_day), hi = dp_day_ms(q->p.to_day + 1);
+    dp_buf_puts(&out, ",\"timeline\":[");
+    first = 1;
+    for (size_t i = 0; i < s->ntl; i++) {
+        if (s->tl[i].at < lo || s->tl[i].at >= hi) continue;
+        timeline_event(&out, s->tl[i].member, first);
+        first = 0;
+    }
+    dp_buf_puts(&out, "]");
+    if (s->since >= 0) new_since(&out, s);
+    dp_buf_puts(&out, "}");
+    dp_rq_answer(q, &out);
+}
+
+static void on_timeline(dp_rq *q, const redisReply *r, void *tag, size_t itag)
+{
+    sales *s = q->state;
+    (void)tag;
+    (void)itag;
+    if (r->type != REDIS_REPLY_ARRAY) return;
+    s->tl = dp_realloc(s->tl, (s->ntl + r->elements + 1) * sizeof(tl_event));
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_STRING) continue;
+        s->tl[s->ntl].member = dp_strndup(e->str, e->len);
+        s->tl[s->ntl].at = dp_stat_int(e->str, strcspn(s->tl[s->ntl].member, "|"));
+        s->ntl++;
+    }
+}
+
+static void on_mat_catalog(dp_rq *q, const redisReply *r, void *tag, size_t k)
+{
+    sales *s = q->state;
+    (void)tag;
+    if (r->type != REDIS_REPLY_ARRAY) return;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *f = r->element[i], *v = r->element[i + 1];
+        if (!strcmp(f->str, "title") && s->titles[k] == NULL)
+            s->titles[k] = dp_strndup(v->str, v->len);
+        else if (!strcmp(f->str, "slides") && s->catalog[k] == NULL)
+            s->catalog[k] = json_loadb(v->str, v->len, 0, NULL);
+    }
+}
+
+static void on_seen(dp_rq *q, const redisReply *r, void *tag, size_t k)
+{
+    sales *s = q->state;
+    (void)tag;
+    if (r->type != REDIS_REPLY_ARRAY) return;
+    if (s->seen[k] == NULL) s->seen[k] = json_array();
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        int dup = 0;
+        for (size_t j = 0; j < json_array_size(s->seen[k]) && !dup; j++)
+            dup = !strcmp(json_string_value(json_array_get(s->seen[k], j)), e->str);
+        if (!dup) json_array_append_new(s->seen[k], json_stringn(e->str, e->len));
+    }
+}
+
+static void brief_details(dp_rq *q)
+{
+    sales *s = q->state;
+    dp_prospect *p = &s->load.v[0];
+    if (!p->found) {
+        dp_rq_fail(q, 404, "no such prospect");
+        return;
+    }
+    s->catalog = dp_calloc(p->nmats + 1, sizeof(json_t *));
+    s->titles = dp_calloc(p->nmats + 1, sizeof(char *));
+    s->seen = dp_calloc(p->nmats + 1, sizeof(json_t *));
+    char key[256];
+    for (size_t k = 0; k < p->nmats; k++) {
+        snprintf(key, sizeof(key), "dp:{c}:material:%s", p->mats[k].id);
+        dp_rq_cmd2(q, on_mat_catalog, NULL, k, "HGETALL", key);
+        for (unsigned n = 0; n < q->shards; n++) {
+            snprintf(key, sizeof(key), "dp:{%u}:pseen:%s:%s", n, p->id, p->mats[k].id);
+            dp_rq_cmd2(q, on_seen, NULL, k, "SMEMBERS", key);
+        }
+    }
+    for (unsigned n = 0; n < q->shards; n++) {
+        snprintf(key, sizeof(key), "dp:{%u}:ptl:%s", n, p->id);
+        const char *argv[] = {"ZRANGE", key, "0", "-1"};
+        dp_rq_cmd(q, on_timeline, NULL, 0, 4, argv);
+    }
+    dp_rq_run(q, brief_answer);
+}
+
+static void brief_compute(dp_rq *q)
+{
+    sales *s = q->state;
+    dp_pload_run(q, &s->load, brief_details);
+}
+
+void dp_route_prospect(dp_req *req)
+{
+    const char *id = req->rest;
+    size_t idlen = req->rest_len;
+    dp_rq *q;
+    sales *s = open_sales(req, &q);
+    if (s == NULL) return;
+    dp_pload_init(&s->load, 1);
+    if (!dp_id_valid(id, idlen)) {
+        dp_rq_fail(q, 400, "prospect: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+        return;
+    }
+    memcpy(s->id, id, idlen);
+    dp_pload_add(&s->load, id, idlen);
+    char v[32];
+    int rc = dp_rq_param(q, "since", v, sizeof(v));
+    if (rc != -ENOENT) {
+        char *end;
+        long long since = rc == 0 ? strtoll(v, &end, 10) : -1;
+        if (rc != 0 || v[0] == '\0' || *end != '\0' || since < 0 || since > 253402300799999LL) {
+            dp_rq_fail(q, 400, "since: must be a time in epoch milliseconds");
+            return;
+        }
+        s->since = since;
+    }
+    snprintf(s->table, sizeof(s->table), "slides");
+    rc = dp_rq_param(q, "table", s->table, sizeof(s->table));
+    if (rc != -ENOENT && (rc != 0 || (strcmp(s->table, "slides") && strcmp(s->table, "materials") &&
+                                      strcmp(s->table, "timeline")))) {
+        dp_rq_fail(q, 400, "table: must be slides, materials or timeline");
+        return;
+    }
+    if (rc == -ENOENT) snprintf(s->table, sizeof(s->table), "slides");
+    char ckey[300];
+    snprintf(ckey, sizeof(ckey), "prospect|%s|%s|%s|%d|%d|%lld|%s|%lld", s->id, q->p.from, q->p.to,
+             (int)q->p.mode, (int)q->p.format, (long long)s->since, s->table, (long long)q->today);
+    dp_rq_cached(q, ckey, "*", brief_compute);
+}
+
+/* ---- account ---- */
+
+static void on_account(dp_rq *q, const redisReply *r, void *tag, size_t itag)
+{
+    sales *s = q->state;
+    (void)tag;
+    (void)itag;
+    if (r->type != REDIS_REPLY_ARRAY) return;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        int64_t v = dp_stat_int(r->element[i + 1]->str, r->element[i + 1]->len);
+        if (!strcmp(r->element[i]->str, "first_seen") && (s->first_seen == 0 || v < s->first_seen))
+            s->first_seen = v;
+        else if (!strcmp(r->element[i]->str, "last_seen") && v > s->last_seen)
+            s->last_seen = v;
+    }
+}
+
+static void account_answer(dp_rq *q)
+{
+    sales *s = q->state;
+    if (s->load.n == 0) {
+        dp_rq_fail(q, 404, "no such account");
+        return;
+    }
+    s->account[0] = '\0';
+    s->owner[0] = '\0';
+    s->campaign[0] = '\0';
+    dp_prospect **v;
+    size_t n = ranked(q, s, &v);
+    dp_buf out;
+    dp_buf_init(&out, 0);
+    if (q->p.format == DP_FORMAT_JSON) {
+        int64_t sessions = 0, views = 0, dwell = 0, forwarded = 0;
+        double score = 0;
+        dp_actions actions = {0};
+        dp_prospect sum;
+        memset(&sum, 0, sizeof(sum));
+        for (size_t i = 0; i < n; i++) {
+            sessions += v[i]->sessions;
+            views += v[i]->views;
+            dwell += v[i]->dwell;
+            forwarded += v[i]->forwarded;
+            score += v[i]->score.score;
+            dp_actions_merge(&actions, &v[i]->actions);
+            for (size_t k = 0; k < v[i]->nmats; k++) {
+                const dp_pmat *m = &v[i]->mats[k];
+                size_t at = mat_index(&sum, m->id, strlen(m->id));
+                if (at == (size_t)-1) {
+                    sum.mats = dp_realloc(sum.mats, (sum.nmats + 1) * sizeof(dp_pmat));
+                    sum.mats[sum.nmats] = *m;
+                    sum.nmats++;
+                } else {
+                    sum.mats[at].dwell += m->dwell;
+                    sum.mats[at].completed += m->completed;
+                }
+            }
+        }
+        const dp_config *cfg = q->srv->cfg;
+        score = (double)(int64_t)(score * 10 + 0.5) / 10;
+        const char *temp = score >= (double)cfg->score_hot    ? "hot"
+                           : score >= (double)cfg->score_warm ? "warm"
+                                                              : "cold";
+        dp_buf_printf(&out,
+                      "{\"account\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"mode\":\"%s\","
+                      "\"score\":%.1f,\"temperature\":\"%s\"",
+                      s->id, q->p.from, q->p.to, modes_names[q->p.mode], score, temp);
+        write_ms(&out, "first_seen", s->first_seen);
+        write_ms(&out, "last_seen", s->last_seen);
+        dp_buf_printf(&out,
+                      ",\"prospects_total\":%zu,\"prospects_active\":%zu,\"sessions\":%lld,"
+                      "\"views\":%lld,\"dwell_ms_total\":%lld,\"forwarded\":%lld,\"actions\":",
+                      s->load.n, n, (long long)sessions, (long long)views, (long long)dwell,
+                      (long long)forwarded);
+        dp_actions_json(&actions, &out);
+        dp_buf_puts(&out, ",\"materials\":[");
+        for (size_t k = 0; k < sum.nmats; k++)
+            dp_buf_printf(&out,
+                          "%s{\"material\":\"%s\",\"dwell_ms_total\":%lld,\"completed\":%lld}",
+                          k ? "," : "", sum.mats[k].id, (long long)sum.mats[k].dwell,
+                          (long long)sum.mats[k].completed);
+        dp_buf_puts(&out, "],\"prospects\":");
+        dp_free(sum.mats);
+        dp_actions_free(&actions);
+    }
+    prospect_table(q, &out, v, n);
+    if (q->p.format == DP_FORMAT_JSON) dp_buf_puts(&out, "}"); /* the envelope */
+    dp_rq_answer(q, &out);
+}
+
+static void account_load(dp_rq *q)
+{
+    sales *s = q->state;
+    dp_pload_run(q, &s->load, account_answer);
+}
+
+static void account_compute(dp_rq *q)
+{
+    sales *s = q->state;
+    char key[128];
+    for (unsigned n = 0; n < q->shards; n++) {
+        snprintf(key, sizeof(key), "dp:{%u}:aprospects:%s", n, s->id);
+        dp_rq_cmd2(q, on_candidates, NULL, 0, "SMEMBERS", key);
+        snprintf(key, sizeof(key), "dp:{%u}:account:%s", n, s->id);
+        dp_rq_cmd2(q, on_account, NULL, 0, "HGETALL", key);
+    }
+    dp_rq_run(q, account_load);
+}
+
+void dp_route_account(dp_req *req)
+{
+    const char *id = req->rest;
+    size_t idlen = req->rest_len;
+    dp_rq *q;
+    sales *s = open_sales(req, &q);
+    if (s == NULL) return;
+    dp_pload_init(&s->load, 0);
+    if (!dp_id_valid(id, idlen)) {
+        dp_rq_fail(q, 400, "account: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+        return;
+    }
+    memcpy(s->id, id, idlen);
+    char ckey[300];
+    snprintf(ckey, sizeof(ckey), "account|%s|%s|%s|%d|%d|%lld", s->id, q->p.from, q->p.to,
+             (int)q->p.mode, (int)q->p.format, (long long)q->today);
+    dp_rq_cached(q, ckey, "*", account_compute);
+}
