@@ -84,7 +84,7 @@ static int dead_letter(dp_collector *c, unsigned shard, const redisReply *entry,
 {
     char key[32], dead[32], times[24];
     dp_key_stream(key, sizeof(key), shard);
-    snprintf(dead, sizeof(dead), "dp:{%u}:dead", shard);
+    dp_key_dead(dead, sizeof(dead), shard);
     const char *argv[2 + 6 + 64];
     size_t lens[2 + 6 + 64];
     int argc = 0;
@@ -375,14 +375,16 @@ static int keep_file(const char *name, void *ud)
 
 static int erasures(dp_collector *c, int64_t now, dp_err *err)
 {
-    redisReply *r = cmd(c, err, "HGETALL dp:{0}:erasures");
+    char key[32];
+    dp_key_erasures(key, sizeof(key));
+    redisReply *r = cmd(c, err, "HGETALL %s", key);
     if (r == NULL) return -EIO;
     const char **ids = dp_calloc(r->elements / 2 + 1, sizeof(char *));
     size_t n = 0;
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
         const char *id = r->element[i]->str;
         if (now - strtoll(r->element[i + 1]->str, NULL, 10) > ERASURE_KEEP_MS) {
-            redisReply *d = cmd(c, err, "HDEL dp:{0}:erasures %s", id);
+            redisReply *d = cmd(c, err, "HDEL %s %s", key, id);
             if (d) freeReplyObject(d);
             continue;
         }
@@ -390,7 +392,9 @@ static int erasures(dp_collector *c, int64_t now, dp_err *err)
     }
     int rc = 0;
     if (n > 0) {
-        redisReply *peers = cmd(c, err, "HGETALL dp:{0}:collectors");
+        char ckey[32];
+        dp_key_collectors(ckey, sizeof(ckey));
+        redisReply *peers = cmd(c, err, "HGETALL %s", ckey);
         if (peers == NULL) {
             rc = -EIO;
         } else {
@@ -476,13 +480,15 @@ static int tick(dp_collector *c, dp_err *err)
     c->last_tick_ms = now;
     c->last_tick_events = c->events;
     const char *n = c->name;
+    char key[32];
+    dp_key_collectors(key, sizeof(key));
     redisReply *r =
         cmd(c, err,
-            "HSET dp:{0}:collectors %s|batches %lld %s|events %lld %s|applied %lld "
+            "HSET %s %s|batches %lld %s|events %lld %s|applied %lld "
             "%s|duplicates %lld %s|dead %lld %s|ended %lld %s|errors %lld "
             "%s|unplaced %lld %s|conflicts %lld %s|events_per_s %.1f %s|updated %lld",
-            n, c->batches, n, c->events, n, c->applied, n, c->duplicates, n, c->dead, n, c->ended,
-            n, c->errors, n, c->unplaced, n, c->conflicts, n, eps, n, (long long)now);
+            key, n, c->batches, n, c->events, n, c->applied, n, c->duplicates, n, c->dead, n,
+            c->ended, n, c->errors, n, c->unplaced, n, c->conflicts, n, eps, n, (long long)now);
     if (r == NULL) return -EIO;
     freeReplyObject(r);
     return 0;

@@ -48,7 +48,7 @@ static redisReply *run_mode(dp_rollup *ro, redisContext *rc, unsigned shard, con
 {
     char stream[32], prefix[24], ttl[24];
     dp_key_stream(stream, sizeof(stream), shard);
-    snprintf(prefix, sizeof(prefix), "dp:{%u}:", shard);
+    dp_key_prefix(prefix, sizeof(prefix), shard);
     snprintf(ttl, sizeof(ttl), "%lld", (long long)ro->ttl_ms);
     const char *argv[] = {"EVALSHA", ro->sha, "1", stream, prefix, ttl, "", mode, a, b};
     size_t lens[10];

@@ -31,13 +31,13 @@
 #define ATTEMPTS 8 /* EXECs refused because a watched key changed, then -EIO */
 
 /* One attempt: 0, 1 (a watched key changed: try again), or an error. */
-static int attempt(dp_rollup *ro, redisContext *rc, const char *P, const char *stream,
+static int attempt(dp_rollup *ro, redisContext *rc, unsigned shard, const char *stream,
                    const char *group, const dp_entry *e, size_t n, dp_rollup_counts *counts,
                    dp_err *err)
 {
     batch b;
     memset(&b, 0, sizeof(b));
-    b.P = P;
+    b.shard = shard;
     b.shards = ro->shards;
     b.ops.zadd_keep = DP_TIMELINE_MAX; /* the only ZADDs: timelines, trimmed to that */
     dp_buf_init(&b.out, 0);
@@ -51,8 +51,8 @@ static int attempt(dp_rollup *ro, redisContext *rc, const char *P, const char *s
         s->seqs = grow(s->seqs, s->nseqs, sizeof(char *));
         s->seqs[s->nseqs++] = seqstr[i];
         if (e[i].prospect) {
-            dp__rb_range(&b, KEY(&b, "prospect:", e[i].prospect));
-            if (e[i].account) dp__rb_range(&b, KEY(&b, "account:", e[i].account));
+            dp__rb_range(&b, KEY(&b, prospect, e[i].prospect));
+            if (e[i].account) dp__rb_range(&b, KEY(&b, account, e[i].account));
         }
         pvd *p = dp__rb_pvd(&b, e[i].presentation, e[i].day);
         p->viewers = grow(p->viewers, p->n, sizeof(char *));
@@ -142,13 +142,13 @@ static int attempt(dp_rollup *ro, redisContext *rc, const char *P, const char *s
  * them again, and the events already applied are duplicates, counted once
  * (the (session, seq) marks are written in the same transactions as the
  * counts). */
-static int apply_txn(dp_rollup *ro, redisContext *rc, const char *P, const char *stream,
+static int apply_txn(dp_rollup *ro, redisContext *rc, unsigned shard, const char *stream,
                      const char *group, const dp_entry *e, size_t n, dp_rollup_counts *counts,
                      dp_err *err)
 {
     int r = 1;
     for (int i = 0; i < ATTEMPTS && r > 0; i++) {
-        r = attempt(ro, rc, P, stream, group, e, n, counts, err);
+        r = attempt(ro, rc, shard, stream, group, e, n, counts, err);
         if (r > 0) counts->conflicts++;
     }
     if (r > 0)
@@ -195,9 +195,8 @@ int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char 
                     const dp_entry *e, size_t n, dp_rollup_counts *counts, size_t *done,
                     dp_err *err)
 {
-    char stream[32], prefix[24];
+    char stream[32];
     dp_key_stream(stream, sizeof(stream), shard);
-    snprintf(prefix, sizeof(prefix), "dp:{%u}:", shard);
     *done = 0;
     if (n == 0) return 0;
     size_t most = ro->txn_sessions ? ro->txn_sessions : SIZE_MAX;
@@ -218,7 +217,7 @@ int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char 
     dp_strmap_free(&ix);
     int r;
     if (nsess <= most) {
-        r = apply_txn(ro, rc, prefix, stream, group, e, n, counts, err);
+        r = apply_txn(ro, rc, shard, stream, group, e, n, counts, err);
     } else {
         /* the events of each transaction together, in stream order */
         size_t nparts = (nsess + most - 1) / most;
@@ -234,7 +233,7 @@ int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char 
             sorted[fill[part[i]]++] = e[i];
         r = 0;
         for (size_t k = 0; k < nparts && r == 0; k++)
-            r = apply_txn(ro, rc, prefix, stream, "", sorted + start[k], start[k + 1] - start[k],
+            r = apply_txn(ro, rc, shard, stream, "", sorted + start[k], start[k + 1] - start[k],
                           counts, err);
         if (r == 0 && *group) r = ack_all(rc, stream, group, e, n, err);
         dp_free(fill);

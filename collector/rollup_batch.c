@@ -3,6 +3,10 @@
  * (rollup_batch.h). */
 #include "rollup_batch.h"
 
+#include "deckpulse/keys.h"
+
+#include "log.h"
+
 #include "resp.h"
 
 const char *const dp__rollup_cache_prefix[3] = {"m:", "v:", "p:"};
@@ -34,9 +38,9 @@ sess *dp__rb_session(batch *b, const char *sid)
     if (s) return s;
     s = dp_calloc(1, sizeof(*s));
     s->sid = sid;
-    s->smat.key = KEY(b, "smat:", sid);
-    s->ssv.key = KEY(b, "ssv:", sid);
-    s->sseen.key = KEY(b, "sseen:", sid);
+    s->smat.key = KEY(b, smat, sid);
+    s->ssv.key = KEY(b, ssv, sid);
+    s->sseen.key = KEY(b, sseen, sid);
     dp_strmap_put(&b->sessions, sid, strlen(sid), s);
     b->sv = grow(b->sv, b->nsess, sizeof(sess *));
     b->sv[b->nsess++] = s;
@@ -55,9 +59,16 @@ seen_range *dp__rb_range(batch *b, const char *key)
     return r;
 }
 
+const char *dp__rb_key(batch *b, int len)
+{
+    /* ids are checked to DP_ID_MAX on the way in: every key fits kbuf */
+    dp_assert(len >= 0);
+    return dp_arena_strn(&b->a, b->kbuf, (size_t)len);
+}
+
 pvd *dp__rb_pvd(batch *b, const char *pres, const char *day)
 {
-    const char *key = KEY(b, "pvd:", pres, ":", day);
+    const char *key = KEY(b, pvd, pres, day);
     uintptr_t ix = (uintptr_t)dp_strmap_get(&b->pvd_ix, key, strlen(key));
     if (ix) return &b->pvds[ix - 1];
     b->pvds = grow(b->pvds, b->npvds, sizeof(pvd));

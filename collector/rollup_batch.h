@@ -21,6 +21,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "deckpulse/error.h"
+#include "deckpulse/keys.h"
 #include "entry.h"
 #include "rollup.h"
 #include "rollup_ops.h"
@@ -77,7 +78,8 @@ typedef struct pvd {
 typedef struct batch {
     dp_arena a;
     dp_ops ops;
-    const char *P;   /* "dp:{N}:" */
+    unsigned shard;  /* the batch's: its keys are dp:{shard}:... */
+    char kbuf[512];  /* where KEY builds a key before the arena keeps it */
     unsigned shards; /* of the streams: the presentation viewers of a day are on all */
     sess **sv;
     size_t nsess;
@@ -104,9 +106,13 @@ typedef struct batch {
 /* The prefixes of the session hash's fields that hold smat, ssv, sseen. */
 extern const char *const dp__rollup_cache_prefix[3];
 
-#define KEY(b, ...) dp_arena_cat(&(b)->a, (b)->P, __VA_ARGS__, (const char *)NULL)
-#define CAT(b, ...) dp_arena_cat(&(b)->a, __VA_ARGS__, (const char *)NULL)
-#define LIST_MAX    1000 /* values of a list per command (an even number: pairs stay whole) */
+/* A key of the batch's shard, made by its kind's builder (deckpulse/keys.h),
+ * in the arena: KEY(b, pd, prospect, day, mode), KEY0(b, open). */
+#define KEY(b, kind, ...)                                                                          \
+    dp__rb_key((b), dp_key_##kind((b)->kbuf, sizeof((b)->kbuf), (b)->shard, __VA_ARGS__))
+#define KEY0(b, kind) dp__rb_key((b), dp_key_##kind((b)->kbuf, sizeof((b)->kbuf), (b)->shard))
+#define CAT(b, ...)   dp_arena_cat(&(b)->a, __VA_ARGS__, (const char *)NULL)
+#define LIST_MAX      1000 /* values of a list per command (an even number: pairs stay whole) */
 
 static inline void *grow(void *p, size_t n, size_t size)
 {
@@ -183,6 +189,9 @@ sess *dp__rb_session(batch *b, const char *sid);
 seen_range *dp__rb_range(batch *b, const char *key);
 /* The viewers of presentation pres on day. */
 pvd *dp__rb_pvd(batch *b, const char *pres, const char *day);
+/* The key a builder just made in b->kbuf (its length, as the builder
+ * returned it), kept in the arena. */
+const char *dp__rb_key(batch *b, int len);
 /* Frees what the batch holds (not b itself). */
 void dp__rb_free(batch *b);
 /* The next reply of rc, or NULL with err set (-EIO). */

@@ -28,8 +28,8 @@ static void move_exit(batch *b, const char *old, const char *new)
             p = bar + 1;
         }
         if (k < 5) continue; /* not ours: written by a future version */
-        hincr(b, KEY(b, "slides:", part[0], ":", part[3], ":", part[4]),
-              CAT(b, part[1], "|", part[2], "|exits"), i == 0 ? -1 : 1);
+        hincr(b, KEY(b, slides, part[0], part[3], part[4]), CAT(b, part[1], "|", part[2], "|exits"),
+              i == 0 ? -1 : 1);
     }
 }
 
@@ -53,13 +53,13 @@ static void complete(batch *b, sess *s)
     s->dirty = 1;
     for (cval *v = s->smat.list; v; v = v->next) {
         if (strncmp(v->field, "x|", 2) == 0) continue;
-        hincr(b, KEY(b, "mat:", v->field, ":", v->value, ":", s->mode), "completed", 1);
+        hincr(b, KEY(b, mat, v->field, v->value, s->mode), "completed", 1);
         if (s->prospect && *s->prospect)
-            hincr(b, KEY(b, "pd:", s->prospect, ":", v->value, ":", s->mode),
+            hincr(b, KEY(b, pd, s->prospect, v->value, s->mode),
                   CAT(b, "m:", v->field, ":completed"), 1);
     }
-    hincr(b, KEY(b, "pres:", s->presentation), "completed", 1);
-    hincr(b, KEY(b, "presd:", s->presentation, ":", b->cur_day, ":", s->mode), "completed", 1);
+    hincr(b, KEY(b, pres, s->presentation), "completed", 1);
+    hincr(b, KEY(b, presd, s->presentation, b->cur_day, s->mode), "completed", 1);
 }
 
 static void check_complete(batch *b, sess *s)
@@ -83,10 +83,9 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
     int placed = s->slides == 0 || e->index < s->slides;
     if (!placed) b->k.unplaced++;
     hincr(b, sk, CAT(b, sv, "views"), 1);
-    add(b, DP_OP_PFADD, KEY(b, "sv:", m, ":", e->slide, ":", version, ":", e->day, ":", e->mode),
-        who);
+    add(b, DP_OP_PFADD, KEY(b, sv, m, e->slide, version, e->day, e->mode), who);
     hincr(b, mk, "views", 1);
-    add(b, DP_OP_PFADD, KEY(b, "mv:", m, ":", e->day, ":", e->mode), who);
+    add(b, DP_OP_PFADD, KEY(b, mv, m, e->day, e->mode), who);
     /* the session counts for the material on the day of its earliest view
      * of it; x<k>: sessions whose deepest position in the material is k */
     const char *xm = CAT(b, "x|", m);
@@ -95,11 +94,11 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
     if (had == NULL || strcmp(e->day, had) < 0) {
         day = e->day;
         cache_put(b, &s->smat, m, e->day, 1);
-        const char *msk = KEY(b, "mat:", m, ":", e->day, ":", s->mode);
+        const char *msk = KEY(b, mat, m, e->day, s->mode);
         hincr(b, msk, "sessions", 1);
         if (s->completed) hincr(b, msk, "completed", 1);
         if (had) {
-            const char *old = KEY(b, "mat:", m, ":", had, ":", s->mode);
+            const char *old = KEY(b, mat, m, had, s->mode);
             hincr(b, old, "sessions", -1);
             if (s->completed) hincr(b, old, "completed", -1);
             if (deep) {
@@ -109,13 +108,13 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
         }
         if (s->completed && prk) {
             const char *f = CAT(b, "m:", m, ":completed");
-            if (had) hincr(b, KEY(b, "pd:", pr, ":", had, ":", s->mode), f, -1);
+            if (had) hincr(b, KEY(b, pd, pr, had, s->mode), f, -1);
             hincr(b, pdk, f, 1);
         }
     }
     if (placed && (deep == NULL || e->index > strtoll(deep, NULL, 10))) {
         cache_put(b, &s->smat, xm, idx, 1);
-        const char *msk = KEY(b, "mat:", m, ":", day, ":", s->mode);
+        const char *msk = KEY(b, mat, m, day, s->mode);
         if (deep) hincr(b, msk, CAT(b, "x", deep), -1);
         hincr(b, msk, CAT(b, "x", idx), 1);
     }
@@ -125,13 +124,12 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
     if (shad == NULL || strcmp(e->day, shad) < 0) {
         cache_put(b, &s->ssv, svf, e->day, 1);
         hincr(b, sk, CAT(b, sv, "sessions"), 1);
-        if (shad)
-            hincr(b, KEY(b, "slides:", m, ":", shad, ":", e->mode), CAT(b, sv, "sessions"), -1);
+        if (shad) hincr(b, KEY(b, slides, m, shad, e->mode), CAT(b, sv, "sessions"), -1);
     }
     if (prk) {
         hincr(b, pdk, "views", 1);
         hincr(b, pdk, CAT(b, ps, ":views"), 1);
-        add(b, DP_OP_SADD, KEY(b, "pseen:", pr, ":", m), e->slide);
+        add(b, DP_OP_SADD, KEY(b, pseen, pr, m), e->slide);
     }
     /* exit slide: the view with the highest seq */
     if (e->seq > s->lastseq) {
@@ -160,8 +158,8 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
     const char *pr = e->prospect ? e->prospect : "";
     const char *acct = e->prospect && e->account ? e->account : "";
     const char *who = e->prospect ? e->prospect : e->viewer;
-    const char *prk = *pr ? KEY(b, "prospect:", pr) : NULL;
-    const char *ack = *acct ? KEY(b, "account:", acct) : NULL;
+    const char *prk = *pr ? KEY(b, prospect, pr) : NULL;
+    const char *ack = *acct ? KEY(b, account, acct) : NULL;
     if (s->isnew) {
         s->isnew = 0;
         s->started = 1;
@@ -171,18 +169,18 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
         s->mode = e->mode;
         s->maxidx = s->lastseq = -1;
         s->slides = s->completed = s->ended = 0;
-        hincr(b, KEY(b, "pres:", e->presentation), "sessions", 1);
-        hincr(b, KEY(b, "presd:", e->presentation, ":", e->day, ":", e->mode), "sessions", 1);
-        if (prk) hincr(b, KEY(b, "pd:", pr, ":", e->day, ":", s->mode), "sessions", 1);
+        hincr(b, KEY(b, pres, e->presentation), "sessions", 1);
+        hincr(b, KEY(b, presd, e->presentation, e->day, e->mode), "sessions", 1);
+        if (prk) hincr(b, KEY(b, pd, pr, e->day, s->mode), "sessions", 1);
     }
     s->lastrecv = e->received;
     s->dirty = 1;
 
     /* presentation: distinct browsers, forwarding */
     const char *pres = e->presentation;
-    add(b, DP_OP_SADD, KEY(b, "presentations"), pres);
-    add(b, DP_OP_PFADD, KEY(b, "pv:", pres), e->viewer);
-    add(b, DP_OP_SADD, KEY(b, "pvdays:", pres), e->day);
+    add(b, DP_OP_SADD, KEY0(b, presentations), pres);
+    add(b, DP_OP_PFADD, KEY(b, pv, pres), e->viewer);
+    add(b, DP_OP_SADD, KEY(b, pvdays, pres), e->day);
     dp__rb_pvd(b, pres, e->day)->applied = 1;
 
     if (prk) {
@@ -197,16 +195,16 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
         }
         if (ack) {
             minmax(b, ack, e->received);
-            add(b, DP_OP_SADD, KEY(b, "aprospects:", acct), pr);
+            add(b, DP_OP_SADD, KEY(b, aprospects, acct), pr);
         }
-        add(b, DP_OP_SADD, KEY(b, "pdays:", pr), e->day);
-        add(b, DP_OP_SADD, KEY(b, "ppres:", pr), pres);
+        add(b, DP_OP_SADD, KEY(b, pdays, pr), e->day);
+        add(b, DP_OP_SADD, KEY(b, ppres, pr), pres);
         if (once(b, CAT(b, "P|", pr))) {
             b->prospects = grow(b->prospects, b->nprospects, sizeof(char *));
             b->prospects[b->nprospects++] = pr;
         }
     }
-    const char *pdk = prk ? KEY(b, "pd:", pr, ":", e->day, ":", s->mode) : NULL;
+    const char *pdk = prk ? KEY(b, pd, pr, e->day, s->mode) : NULL;
     const char *m = "", *slide = "", *version = "", *value = "";
     switch (e->type) {
     case DP_EV_OPEN:
@@ -222,11 +220,11 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
         m = e->material;
         slide = e->slide;
         version = dp_arena_i64(&b->a, e->version);
-        const char *sk = KEY(b, "slides:", m, ":", e->day, ":", e->mode);
+        const char *sk = KEY(b, slides, m, e->day, e->mode);
         const char *sv = CAT(b, slide, "|", version, "|");
-        const char *mk = KEY(b, "mat:", m, ":", e->day, ":", e->mode);
-        add(b, DP_OP_SADD, KEY(b, "materials"), m);
-        add(b, DP_OP_SADD, KEY(b, "days:", m), e->day);
+        const char *mk = KEY(b, mat, m, e->day, e->mode);
+        add(b, DP_OP_SADD, KEY0(b, materials), m);
+        add(b, DP_OP_SADD, KEY(b, days, m), e->day);
         touch(b, m);
         const char *ps = CAT(b, "s:", m, "|", slide, "|", version);
         if (e->type == DP_EV_VIEW) {
@@ -262,7 +260,7 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
     }
     if (prk) {
         const char *at = dp_arena_i64(&b->a, e->at);
-        dp_ops_add(&b->ops, DP_OP_ZADD, KEY(b, "ptl:", pr),
+        dp_ops_add(&b->ops, DP_OP_ZADD, KEY(b, ptl, pr),
                    CAT(b, at, "|", s->sid, "|", dp_arena_i64(&b->a, e->seq), "|",
                        dp_event_type_names[e->type], "|", m, "|", slide, "|", version, "|", value),
                    at, 0);

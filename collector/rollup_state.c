@@ -92,7 +92,7 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
     size_t nk = 0;
     for (size_t i = 0; i < b->nsess; i++) {
         keys = grow(keys, nk, sizeof(char *));
-        keys[nk++] = KEY(b, "sess:", b->sv[i]->sid);
+        keys[nk++] = KEY(b, sess, b->sv[i]->sid);
     }
     for (size_t i = 0; i < b->nranges; i++) {
         keys = grow(keys, nk, sizeof(char *));
@@ -106,7 +106,7 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
         sess *s = b->sv[i];
         const char *a1[] = {"HGETALL", keys[i]};
         dp__rb_put_cmds(&q, &nq, a1, 2, NULL, 0);
-        const char *mis[] = {"SMISMEMBER", KEY(b, "seen:", s->sid)};
+        const char *mis[] = {"SMISMEMBER", KEY(b, seen, s->sid)};
         size_t before = nq;
         dp__rb_put_cmds(&q, &nq, mis, 2, s->seqs, s->nseqs);
         nmis[i] = nq - before;
@@ -129,15 +129,14 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
         const char *add[] = {"PFADD", p->key};
         dp__rb_put_cmds(&q, &nq, add, 2, p->viewers, p->n);
         const char *first[] = {
-            "SET", KEY(b, "pvf:", p->pres, ":", p->day), p->viewers[0], "NX", "EX", DP_SALT_TTL_S};
+            "SET", KEY(b, pvf, p->pres, p->day), p->viewers[0], "NX", "EX", DP_SALT_TTL_S};
         dp__rb_put_cmds(&q, &nq, first, 6, NULL, 0);
         const char *shard_keys[DP_SHARDS_MAX];
         unsigned ns = b->shards > 1 && b->shards <= DP_SHARDS_MAX ? b->shards : 1;
         for (unsigned k = 0; k < ns; k++)
-            shard_keys[k] = ns == 1
-                                ? first[1]
-                                : dp_arena_cat(&b->a, "dp:{", dp_arena_i64(&b->a, k),
-                                               "}:pvf:", p->pres, ":", p->day, (const char *)NULL);
+            shard_keys[k] =
+                ns == 1 ? first[1]
+                        : dp__rb_key(b, dp_key_pvf(b->kbuf, sizeof(b->kbuf), k, p->pres, p->day));
         const char *mget[] = {"MGET"};
         dp__rb_put_cmds(&q, &nq, mget, 1, shard_keys, ns);
     }

@@ -30,7 +30,7 @@ void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const 
     for (size_t i = 0; i < b->nsess; i++) {
         sess *s = b->sv[i];
         if (s->nfresh) {
-            const char *seen = KEY(b, "seen:", s->sid);
+            const char *seen = KEY(b, seen, s->sid);
             const char *head[] = {"SADD", seen};
             write_list(b, head, 2, s->fresh, s->nfresh);
             const char *pe[] = {"PEXPIRE", seen, ttl};
@@ -39,14 +39,14 @@ void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const 
         if (s->started && s->prospect && *s->prospect) {
             /* the prospect's sessions, so an erasure finds every one of them
              * (the timeline keeps only the newest events) */
-            const char *ps = KEY(b, "psess:", s->prospect);
+            const char *ps = KEY(b, psess, s->prospect);
             const char *sa[] = {"SADD", ps, s->sid};
             write_cmd(b, 3, sa);
             const char *pe[] = {"PEXPIRE", ps, ttl};
             write_cmd(b, 3, pe);
         }
         if (!s->dirty) continue;
-        const char *k = KEY(b, "sess:", s->sid);
+        const char *k = KEY(b, sess, s->sid);
         const char *lastrecv = dp_arena_i64(&b->a, s->lastrecv);
         /* the state and the dirty cache fields in one HSET, one PEXPIRE */
         const char *hs[] = {"f",
@@ -90,7 +90,7 @@ void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const 
         if (s->legacy) dp__rollup_drop_legacy(b, s);
         const char *pe[] = {"PEXPIRE", k, ttl};
         write_cmd(b, 3, pe);
-        const char *open = KEY(b, "open");
+        const char *open = KEY0(b, open);
         if (s->ended) {
             const char *z[] = {"ZREM", open, s->sid};
             write_cmd(b, 3, z);
@@ -116,24 +116,24 @@ void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const 
     }
     for (size_t i = 0; i < b->nprospects; i++) {
         const char *pr = b->prospects[i];
-        const char *prk = KEY(b, "prospect:", pr);
+        const char *prk = KEY(b, prospect, pr);
         seen_range *g = dp__rb_range(b, prk);
-        const char *z[] = {"ZADD", KEY(b, "prospects"), dp_arena_i64(&b->a, g->last), pr};
+        const char *z[] = {"ZADD", KEY0(b, prospects), dp_arena_i64(&b->a, g->last), pr};
         write_cmd(b, 4, z);
-        const char *t[] = {"ZREMRANGEBYRANK", KEY(b, "ptl:", pr), "0",
+        const char *t[] = {"ZREMRANGEBYRANK", KEY(b, ptl, pr), "0",
                            dp_arena_i64(&b->a, -1 - DP_TIMELINE_MAX)};
         write_cmd(b, 4, t);
     }
     for (size_t i = 0; i < b->npvds; i++) {
         pvd *p = &b->pvds[i];
         if (p->applied && p->forwarded) {
-            const char *a[] = {"HSET", KEY(b, "pres:", p->pres), "forwarded", "1"};
+            const char *a[] = {"HSET", KEY(b, pres, p->pres), "forwarded", "1"};
             write_cmd(b, 4, a);
         }
     }
     if (b->k.applied > 0) {
         /* report caches compare these to know whether what they hold is current */
-        const char *gen = KEY(b, "gen");
+        const char *gen = KEY0(b, gen);
         const char *a[] = {"HINCRBY", gen, "*", "1"};
         write_cmd(b, 4, a);
         for (size_t i = 0; i < b->ntouched; i++) {

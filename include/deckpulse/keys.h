@@ -73,6 +73,8 @@
  *                                              changed them (report caches check it)
  *   dp:{0}:collectors                 HASH     "<consumer>|<counter>": batches events applied
  *                                              duplicates dead ended errors events_per_s updated
+ *   dp:{0}:erasures                   HASH     prospect -> when it was erased (every collector
+ *                                              removes its rows from the archive)
  *
  * The catalog (server/reports/catalog.h), one hash tag for all: dp:{c}:material:<id>
  * HASH title, slides (JSON array in deck order); dp:{c}:catalog SET of ids;
@@ -86,9 +88,11 @@
 #ifndef DECKPULSE_KEYS_H
 #define DECKPULSE_KEYS_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define DP_GROUP        "rollup"
 #define DP_SHARDS_MAX   256
@@ -130,10 +134,132 @@ static inline void dp_key_salt(char *out, size_t n, const char *day)
     snprintf(out, n, "dp:salt:%s", day);
 }
 
-/* "dp:{N}:events" into out. */
-static inline void dp_key_stream(char *out, size_t n, unsigned shard)
+/* The keys of a shard, one builder per kind, each the only place its layout
+ * is written (the table above says what each holds; collector/rollup.lua,
+ * in Lua, follows it for the sweep and the retention). Each writes
+ * "dp:{shard}:<kind>[:<part>]..." into out (n bytes) and returns its length,
+ * or -E2BIG if it did not fit (ids are at most DP_ID_MAX bytes: 256 bytes
+ * hold any key). */
+static inline int dp__key_put(char *out, size_t n, size_t *len, const char *s, size_t l)
 {
-    snprintf(out, n, "dp:{%u}:events", shard);
+    if (*len + l >= n) return -E2BIG;
+    memcpy(out + *len, s, l);
+    *len += l;
+    return 0;
 }
+
+static inline int dp__key(char *out, size_t n, unsigned shard, const char *kind, const char *a,
+                          const char *b, const char *c, const char *d, const char *e)
+{
+    /* no printf: the collector builds a dozen keys per event */
+    char num[12];
+    size_t nl = sizeof(num), len = 0;
+    do
+        num[--nl] = (char)('0' + shard % 10);
+    while ((shard /= 10) != 0);
+    const char *parts[5] = {a, b, c, d, e};
+    if (dp__key_put(out, n, &len, "dp:{", 4) ||
+        dp__key_put(out, n, &len, num + nl, sizeof(num) - nl) ||
+        dp__key_put(out, n, &len, "}:", 2) || dp__key_put(out, n, &len, kind, strlen(kind)))
+        return -E2BIG;
+    for (int i = 0; i < 5 && parts[i]; i++)
+        if (dp__key_put(out, n, &len, ":", 1) ||
+            dp__key_put(out, n, &len, parts[i], strlen(parts[i])))
+            return -E2BIG;
+    out[len] = '\0';
+    return (int)len;
+}
+
+#define DP__KEY0(name, kind)                                                                       \
+    static inline int dp_key_##name(char *out, size_t n, unsigned shard)                           \
+    {                                                                                              \
+        return dp__key(out, n, shard, kind, NULL, NULL, NULL, NULL, NULL);                         \
+    }
+#define DP__KEY1(name, kind, a)                                                                    \
+    static inline int dp_key_##name(char *out, size_t n, unsigned shard, const char *a)            \
+    {                                                                                              \
+        return dp__key(out, n, shard, kind, a, NULL, NULL, NULL, NULL);                            \
+    }
+#define DP__KEY2(name, kind, a, b)                                                                 \
+    static inline int dp_key_##name(char *out, size_t n, unsigned shard, const char *a,            \
+                                    const char *b)                                                 \
+    {                                                                                              \
+        return dp__key(out, n, shard, kind, a, b, NULL, NULL, NULL);                               \
+    }
+#define DP__KEY3(name, kind, a, b, c)                                                              \
+    static inline int dp_key_##name(char *out, size_t n, unsigned shard, const char *a,            \
+                                    const char *b, const char *c)                                  \
+    {                                                                                              \
+        return dp__key(out, n, shard, kind, a, b, c, NULL, NULL);                                  \
+    }
+#define DP__KEY5(name, kind, a, b, c, d, e)                                                        \
+    static inline int dp_key_##name(char *out, size_t n, unsigned shard, const char *a,            \
+                                    const char *b, const char *c, const char *d, const char *e)    \
+    {                                                                                              \
+        return dp__key(out, n, shard, kind, a, b, c, d, e);                                        \
+    }
+
+DP__KEY0(stream, "events")
+DP__KEY0(dead, "dead")
+DP__KEY1(seen, "seen", session)
+DP__KEY1(sess, "sess", session)
+DP__KEY1(sseen, "sseen", session) /* earlier collectors' session sets */
+DP__KEY1(smat, "smat", session)
+DP__KEY1(ssv, "ssv", session)
+DP__KEY0(open, "open")
+DP__KEY3(slides, "slides", material, day, mode)
+DP__KEY5(sv, "sv", material, slide, version, day, mode)
+DP__KEY3(mat, "mat", material, day, mode)
+DP__KEY3(mv, "mv", material, day, mode)
+DP__KEY0(materials, "materials")
+DP__KEY1(days, "days", material)
+DP__KEY1(prospect, "prospect", id)
+DP__KEY3(pd, "pd", prospect, day, mode)
+DP__KEY1(pdays, "pdays", prospect)
+DP__KEY1(ppres, "ppres", prospect)
+DP__KEY1(psess, "psess", prospect)
+DP__KEY2(pseen, "pseen", prospect, material)
+DP__KEY1(ptl, "ptl", prospect)
+DP__KEY0(prospects, "prospects")
+DP__KEY1(account, "account", id)
+DP__KEY1(aprospects, "aprospects", account)
+DP__KEY1(pres, "pres", presentation)
+DP__KEY1(pv, "pv", presentation)
+DP__KEY2(pvd, "pvd", presentation, day)
+DP__KEY2(pvf, "pvf", presentation, day)
+DP__KEY3(presd, "presd", presentation, day, mode)
+DP__KEY1(pvdays, "pvdays", presentation)
+DP__KEY0(presentations, "presentations")
+DP__KEY0(gen, "gen")
+
+/* "dp:{N}:", the prefix of every key of a shard, for the Lua scripts that
+ * build keys from it (collector/rollup.lua, the erasure). */
+static inline int dp_key_prefix(char *out, size_t n, unsigned shard)
+{
+    int len = snprintf(out, n, "dp:{%u}:", shard);
+    return len < 0 || (size_t)len >= n ? -E2BIG : len;
+}
+
+/* "dp:{0}:collectors": the collectors' counters, on shard 0 whatever the shards. */
+static inline int dp_key_collectors(char *out, size_t n)
+{
+    return dp__key(out, n, 0, "collectors", NULL, NULL, NULL, NULL, NULL);
+}
+
+/* "dp:{0}:erasures": the prospects erased, for every collector's archive. */
+static inline int dp_key_erasures(char *out, size_t n)
+{
+    return dp__key(out, n, 0, "erasures", NULL, NULL, NULL, NULL, NULL);
+}
+
+/* The catalog, under one hash tag {c}: dp:{c}:material:<id>, dp:{c}:catalog,
+ * dp:{c}:gen. */
+static inline int dp_key_catalog_material(char *out, size_t n, const char *id)
+{
+    int len = snprintf(out, n, "dp:{c}:material:%s", id);
+    return len < 0 || (size_t)len >= n ? -E2BIG : len;
+}
+#define DP_KEY_CATALOG     "dp:{c}:catalog"
+#define DP_KEY_CATALOG_GEN "dp:{c}:gen"
 
 #endif

@@ -199,16 +199,18 @@ void dp_route_metrics(dp_req *req)
     dp_req_on_abort(req, metrics_detach, op);
     op->outstanding = 1;
     size_t k = 0;
+    char collectors[32];
+    dp_key_collectors(collectors, sizeof(collectors));
     for (unsigned sh = 0; sh <= n; sh++) {
         char stream[32], dead[32];
         dp_key_stream(stream, sizeof(stream), sh);
-        snprintf(dead, sizeof(dead), "dp:{%u}:dead", sh);
+        dp_key_dead(dead, sizeof(dead), sh);
         const char *cmds[3][3] = {
             {"XLEN", stream, NULL}, {"XINFO", "GROUPS", stream}, {"XLEN", dead, NULL}};
         int kinds[3] = {Q_LEN, Q_GROUPS, Q_DEAD}, argcs[3] = {2, 3, 2};
         if (sh == n) {
             cmds[0][0] = "HGETALL";
-            cmds[0][1] = "dp:{0}:collectors";
+            cmds[0][1] = collectors;
             kinds[0] = Q_COLLECTORS;
         }
         for (int j = 0; j < (sh == n ? 1 : 3); j++) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deckpulse/keys.h"
 #include "auth.h"
 #include "alloc.h"
 #include "deckpulse/event.h"
@@ -161,7 +162,7 @@ static void read_states(live_query *q)
     size_t sent = 0;
     for (size_t i = 0; i < q->n; i++) {
         char key[128];
-        snprintf(key, sizeof(key), "dp:{%u}:sess:%s", q->s[i].shard, q->s[i].id);
+        dp_key_sess(key, sizeof(key), q->s[i].shard, q->s[i].id);
         const char *argv[10] = {"HMGET", key};
         for (int k = 0; k < 8; k++)
             argv[2 + k] = sess_fields[k];
@@ -236,7 +237,7 @@ static void on_tick(uv_timer_t *t)
     unsigned shards = (unsigned)s->cfg->shards;
     for (unsigned n = 0; n < shards; n++) {
         char key[32], lim[16];
-        snprintf(key, sizeof(key), "dp:{%u}:open", n);
+        dp_key_open(key, sizeof(key), n);
         snprintf(lim, sizeof(lim), "%d", DP_LIVE_MAX);
         const char *argv[] = {"ZRANGE", key,     "+inf", min, "BYSCORE",
                               "REV",    "LIMIT", "0",    lim, "WITHSCORES"};

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deckpulse/keys.h"
 #include "alloc.h"
 #include "deckpulse/event.h"
 #include "report_params.h"
@@ -229,7 +230,7 @@ static void read_counters(dp_rq *q)
             dp_day_format(q->p.from_day + d, day);
             for (size_t k = 0; k < nm; k++)
                 for (unsigned s = 0; s < q->shards; s++) {
-                    snprintf(key, sizeof(key), "dp:{%u}:pd:%s:%s:%s", s, p->id, day, modes[k]);
+                    dp_key_pd(key, sizeof(key), s, p->id, day, modes[k]);
                     dp_rq_cmd2(q, on_counters, l, i, "HGETALL", key);
                 }
         }
@@ -237,7 +238,7 @@ static void read_counters(dp_rq *q)
         for (size_t k = 0; k < p->npres; k++) {
             /* forwarded is set on the shard of a session that saw the second
              * browser: ask each shard, count the presentation once */
-            snprintf(key, sizeof(key), "dp:{%u}:pres:%s", 0u, p->pres[k]);
+            dp_key_pres(key, sizeof(key), 0u, p->pres[k]);
             if (q->shards == 1) {
                 dp_rq_cmd3(q, on_forwarded, l, i, "HGET", key, "forwarded");
             } else {
@@ -250,7 +251,7 @@ static void read_counters(dp_rq *q)
                 snprintf(nk, sizeof(nk), "%u", q->shards);
                 argv[2] = nk;
                 for (unsigned s = 0; s < q->shards; s++) {
-                    snprintf(keys[s], sizeof(keys[s]), "dp:{%u}:pres:%s", s, p->pres[k]);
+                    dp_key_pres(keys[s], sizeof(keys[s]), s, p->pres[k]);
                     argv[3 + s] = keys[s];
                 }
                 dp_rq_cmd(q, on_forwarded, l, i, 3 + q->shards, argv);
@@ -270,11 +271,11 @@ void dp_pload_run(dp_rq *q, dp_pload *l, dp_rq_step_fn done)
         p->has = dp_calloc((size_t)ndays, 1);
         char key[128];
         for (unsigned s = 0; s < q->shards; s++) {
-            snprintf(key, sizeof(key), "dp:{%u}:prospect:%s", s, p->id);
+            dp_key_prospect(key, sizeof(key), s, p->id);
             dp_rq_cmd2(q, on_hash, l, i, "HGETALL", key);
-            snprintf(key, sizeof(key), "dp:{%u}:pdays:%s", s, p->id);
+            dp_key_pdays(key, sizeof(key), s, p->id);
             dp_rq_cmd2(q, on_days, l, i, "SMEMBERS", key);
-            snprintf(key, sizeof(key), "dp:{%u}:ppres:%s", s, p->id);
+            dp_key_ppres(key, sizeof(key), s, p->id);
             dp_rq_cmd2(q, on_pres, l, i, "SMEMBERS", key);
         }
     }

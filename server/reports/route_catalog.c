@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "deckpulse/keys.h"
 #include "auth.h"
 #include "alloc.h"
 #include "deckpulse/event.h"
@@ -85,7 +86,7 @@ static void store(dp_req *req, const dp_material *ms, size_t n)
     SEND();
     for (size_t i = 0; i < n && sent == 0; i++) {
         char key[96];
-        snprintf(key, sizeof(key), "dp:{c}:material:%s", ms[i].id);
+        dp_key_catalog_material(key, sizeof(key), ms[i].id);
         char *slides = dp_material_slides_json(&ms[i]);
         dp_resp_array(&b, 2);
         dp_resp_str(&b, "DEL");
@@ -101,7 +102,7 @@ static void store(dp_req *req, const dp_material *ms, size_t n)
         SEND();
         dp_resp_array(&b, 3);
         dp_resp_str(&b, "SADD");
-        dp_resp_str(&b, "dp:{c}:catalog");
+        dp_resp_str(&b, DP_KEY_CATALOG);
         dp_resp_str(&b, ms[i].id);
         SEND();
         op->slides += ms[i].nslides;
@@ -110,7 +111,7 @@ static void store(dp_req *req, const dp_material *ms, size_t n)
     if (sent == 0) {
         dp_resp_array(&b, 2);
         dp_resp_str(&b, "INCR");
-        dp_resp_str(&b, "dp:{c}:gen");
+        dp_resp_str(&b, DP_KEY_CATALOG_GEN);
         SEND();
     }
     dp_resp_array(&b, 1);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deckpulse/keys.h"
 #include "auth.h"
 #include "alloc.h"
 #include "deckpulse/event.h"
@@ -110,7 +111,7 @@ void dp_route_prospect_delete(dp_req *req)
     unsigned shards = (unsigned)s->cfg->shards;
     for (unsigned k = 0; k < shards; k++) {
         char prefix[32];
-        snprintf(prefix, sizeof(prefix), "dp:{%u}:", k);
+        dp_key_prefix(prefix, sizeof(prefix), k);
         char now[24] = "";
         if (k == 0) snprintf(now, sizeof(now), "%lld", (long long)dp_now_ms());
         const char *argv[] = {"EVAL", erase_lua, "0", prefix, op->id, now};

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deckpulse/keys.h"
 #include "alloc.h"
 #include "deckpulse/event.h"
 #include "apikey.h"
@@ -200,9 +201,10 @@ static void on_viewers(dp_rq *q, const redisReply *r, void *tag, size_t row)
         m->rows[row - 1].viewers = r->integer;
 }
 
-static void pfcount(dp_rq *q, mdetail *m, const char *middle, size_t row)
+static void pfcount(dp_rq *q, mdetail *m, const char *slide, const char *version, size_t row)
 {
-    dp_rq_pfcount_days(q, on_viewers, row, middle, q->p.from_day, m->has, 0, m->ndays);
+    dp_rq_pfcount_days(q, on_viewers, row, m->id, slide, version, q->p.from_day, m->has, 0,
+                       m->ndays);
 }
 
 static int64_t ratio_ms(int64_t sum, int64_t n)
@@ -402,13 +404,11 @@ static void read_viewers(dp_rq *q)
         answer(q);
         return;
     }
-    char middle[DP_ID_MAX * 2 + 64];
-    snprintf(middle, sizeof(middle), "mv:%s", m->id);
-    pfcount(q, m, middle, 0);
+    pfcount(q, m, NULL, NULL, 0);
     for (size_t i = 0; i < m->nrows; i++) {
-        snprintf(middle, sizeof(middle), "sv:%s:%s:%lld", m->id, m->rows[i].slide,
-                 (long long)m->rows[i].version);
-        pfcount(q, m, middle, i + 1);
+        char version[24];
+        snprintf(version, sizeof(version), "%lld", (long long)m->rows[i].version);
+        pfcount(q, m, m->rows[i].slide, version, i + 1);
     }
     dp_rq_run(q, answer);
 }
@@ -428,9 +428,9 @@ static void read_days(dp_rq *q)
         dp_day_format(q->p.from_day + d, day);
         for (size_t k = 0; k < nm; k++)
             for (unsigned s = 0; s < q->shards; s++) {
-                snprintf(key, sizeof(key), "dp:{%u}:slides:%s:%s:%s", s, m->id, day, modes[k]);
+                dp_key_slides(key, sizeof(key), s, m->id, day, modes[k]);
                 dp_rq_cmd2(q, on_slides, NULL, 0, "HGETALL", key);
-                snprintf(key, sizeof(key), "dp:{%u}:mat:%s:%s:%s", s, m->id, day, modes[k]);
+                dp_key_mat(key, sizeof(key), s, m->id, day, modes[k]);
                 dp_rq_cmd2(q, on_mat, NULL, (size_t)d, "HGETALL", key);
             }
     }
@@ -441,10 +441,10 @@ static void compute(dp_rq *q)
 {
     mdetail *m = q->state;
     char key[128];
-    snprintf(key, sizeof(key), "dp:{c}:material:%s", m->id);
+    dp_key_catalog_material(key, sizeof(key), m->id);
     dp_rq_cmd2(q, on_catalog, NULL, 0, "HGETALL", key);
     for (unsigned s = 0; s < q->shards; s++) {
-        snprintf(key, sizeof(key), "dp:{%u}:days:%s", s, m->id);
+        dp_key_days(key, sizeof(key), s, m->id);
         dp_rq_cmd2(q, on_days, NULL, 0, "SMEMBERS", key);
     }
     dp_rq_run(q, read_days);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deckpulse/keys.h"
 #include "alloc.h"
 #include "deckpulse/event.h"
 #include "apikey.h"
@@ -287,10 +288,9 @@ static void answer(dp_rq *q)
 
 static void pfcount(dp_rq *q, board *b, size_t row, int per)
 {
-    char middle[DP_ID_MAX + 8];
-    snprintf(middle, sizeof(middle), "mv:%s", b->rows[row].id);
-    dp_rq_pfcount_days(q, on_viewers, row * 2 + (size_t)per, middle, b->prev_from, b->rows[row].has,
-                       per == CUR ? b->period : 0, per == CUR ? b->ndays : b->period);
+    dp_rq_pfcount_days(q, on_viewers, row * 2 + (size_t)per, b->rows[row].id, NULL, NULL,
+                       b->prev_from, b->rows[row].has, per == CUR ? b->period : 0,
+                       per == CUR ? b->ndays : b->period);
 }
 
 static void read_data(dp_rq *q)
@@ -307,7 +307,7 @@ static void read_data(dp_rq *q)
             size_t per = d < b->period ? PREV : CUR;
             for (size_t k = 0; k < nm; k++)
                 for (unsigned s = 0; s < q->shards; s++) {
-                    snprintf(key, sizeof(key), "dp:{%u}:mat:%s:%s:%s", s, r->id, day, modes[k]);
+                    dp_key_mat(key, sizeof(key), s, r->id, day, modes[k]);
                     dp_rq_cmd2(q, on_mat, NULL, i * 2 + per, "HGETALL", key);
                 }
         }
@@ -322,10 +322,10 @@ static void read_titles(dp_rq *q)
     board *b = q->state;
     for (size_t i = 0; i < b->n; i++) {
         char key[128];
-        snprintf(key, sizeof(key), "dp:{c}:material:%s", b->rows[i].id);
+        dp_key_catalog_material(key, sizeof(key), b->rows[i].id);
         dp_rq_cmd3(q, on_title, NULL, i, "HGET", key, "title");
         for (unsigned s = 0; s < q->shards; s++) {
-            snprintf(key, sizeof(key), "dp:{%u}:days:%s", s, b->rows[i].id);
+            dp_key_days(key, sizeof(key), s, b->rows[i].id);
             dp_rq_cmd2(q, on_days, NULL, i, "SMEMBERS", key);
         }
     }
@@ -336,10 +336,10 @@ static void compute(dp_rq *q)
 {
     for (unsigned s = 0; s < q->shards; s++) {
         char key[32];
-        snprintf(key, sizeof(key), "dp:{%u}:materials", s);
+        dp_key_materials(key, sizeof(key), s);
         dp_rq_cmd2(q, add_ids, NULL, 0, "SMEMBERS", key);
     }
-    dp_rq_cmd2(q, add_ids, NULL, 0, "SMEMBERS", "dp:{c}:catalog");
+    dp_rq_cmd2(q, add_ids, NULL, 0, "SMEMBERS", DP_KEY_CATALOG);
     dp_rq_run(q, read_titles);
 }
 

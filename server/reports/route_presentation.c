@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deckpulse/keys.h"
 #include "alloc.h"
 #include "deckpulse/event.h"
 #include "apikey.h"
@@ -83,13 +84,17 @@ static void on_day(dp_rq *q, const redisReply *r, void *tag, size_t d)
     }
 }
 
-static void pfcount(dp_rq *q, const char *fmt_key, const char *id, const char *day, size_t itag)
+/* The union of every shard's pvd: keys of that day, or (day NULL) pv: keys. */
+static void pfcount(dp_rq *q, const char *id, const char *day, size_t itag)
 {
     const char *argv[1 + DP_SHARDS_MAX];
     char keys[DP_SHARDS_MAX][128];
     argv[0] = "PFCOUNT";
     for (unsigned s = 0; s < q->shards; s++) {
-        snprintf(keys[s], sizeof(keys[s]), fmt_key, s, id, day);
+        if (day)
+            dp_key_pvd(keys[s], sizeof(keys[s]), s, id, day);
+        else
+            dp_key_pv(keys[s], sizeof(keys[s]), s, id);
         argv[1 + s] = keys[s];
     }
     dp_rq_cmd(q, on_count, NULL, itag, 1 + q->shards, argv);
@@ -142,10 +147,10 @@ static void compute(dp_rq *q)
     pres *x = q->state;
     char key[128];
     for (unsigned s = 0; s < q->shards; s++) {
-        snprintf(key, sizeof(key), "dp:{%u}:pres:%s", s, x->id);
+        dp_key_pres(key, sizeof(key), s, x->id);
         dp_rq_cmd2(q, on_hash, NULL, 0, "HGETALL", key);
     }
-    pfcount(q, "dp:{%u}:pv:%s%s", x->id, "", 0);
+    pfcount(q, x->id, NULL, 0);
     const char *modes[2];
     size_t nm = dp_rq_modes(q, modes);
     /* the range's viewers: one union of every day's */
@@ -154,16 +159,15 @@ static void compute(dp_rq *q)
     size_t n = 0;
     argv[n++] = "PFCOUNT";
     for (int64_t d = 0; d < x->ndays; d++) {
-        char day[12];
-        day[0] = ':';
-        dp_day_format(q->p.from_day + d, day + 1);
-        pfcount(q, "dp:{%u}:pvd:%s%s", x->id, day, (size_t)d + 2);
+        char day[11];
+        dp_day_format(q->p.from_day + d, day);
+        pfcount(q, x->id, day, (size_t)d + 2);
         for (unsigned s = 0; s < q->shards; s++) {
-            snprintf(keys[n - 1], sizeof(keys[0]), "dp:{%u}:pvd:%s%s", s, x->id, day);
+            dp_key_pvd(keys[n - 1], sizeof(keys[0]), s, x->id, day);
             argv[n] = keys[n - 1];
             n++;
             for (size_t k = 0; k < nm; k++) {
-                snprintf(key, sizeof(key), "dp:{%u}:presd:%s%s:%s", s, x->id, day, modes[k]);
+                dp_key_presd(key, sizeof(key), s, x->id, day, modes[k]);
                 dp_rq_cmd2(q, on_day, NULL, (size_t)d, "HGETALL", key);
             }
         }

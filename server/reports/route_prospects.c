@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deckpulse/keys.h"
 #include "alloc.h"
 #include "deckpulse/event.h"
 #include "apikey.h"
@@ -201,7 +202,7 @@ static void hot_compute(dp_rq *q)
     char key[32], min[24];
     snprintf(min, sizeof(min), "%lld", (long long)dp_day_ms(q->p.from_day));
     for (unsigned n = 0; n < q->shards; n++) {
-        snprintf(key, sizeof(key), "dp:{%u}:prospects", n);
+        dp_key_prospects(key, sizeof(key), n);
         /* the most recently seen first, so a cut keeps the live ones */
         const char *argv[] = {"ZRANGE", key, "+inf", min, "BYSCORE", "REV", "LIMIT", "0", "10000"};
         dp_rq_cmd(q, on_candidates, NULL, 0, 9, argv);
@@ -548,15 +549,15 @@ static void brief_details(dp_rq *q)
     s->seen = dp_calloc(p->nmats + 1, sizeof(json_t *));
     char key[256];
     for (size_t k = 0; k < p->nmats; k++) {
-        snprintf(key, sizeof(key), "dp:{c}:material:%s", p->mats[k].id);
+        dp_key_catalog_material(key, sizeof(key), p->mats[k].id);
         dp_rq_cmd2(q, on_mat_catalog, NULL, k, "HGETALL", key);
         for (unsigned n = 0; n < q->shards; n++) {
-            snprintf(key, sizeof(key), "dp:{%u}:pseen:%s:%s", n, p->id, p->mats[k].id);
+            dp_key_pseen(key, sizeof(key), n, p->id, p->mats[k].id);
             dp_rq_cmd2(q, on_seen, NULL, k, "SMEMBERS", key);
         }
     }
     for (unsigned n = 0; n < q->shards; n++) {
-        snprintf(key, sizeof(key), "dp:{%u}:ptl:%s", n, p->id);
+        dp_key_ptl(key, sizeof(key), n, p->id);
         const char *argv[] = {"ZRANGE", key, "0", "-1"};
         dp_rq_cmd(q, on_timeline, NULL, 0, 4, argv);
     }
@@ -708,9 +709,9 @@ static void account_compute(dp_rq *q)
     sales *s = q->state;
     char key[128];
     for (unsigned n = 0; n < q->shards; n++) {
-        snprintf(key, sizeof(key), "dp:{%u}:aprospects:%s", n, s->id);
+        dp_key_aprospects(key, sizeof(key), n, s->id);
         dp_rq_cmd2(q, on_candidates, NULL, 0, "SMEMBERS", key);
-        snprintf(key, sizeof(key), "dp:{%u}:account:%s", n, s->id);
+        dp_key_account(key, sizeof(key), n, s->id);
         dp_rq_cmd2(q, on_account, NULL, 0, "HGETALL", key);
     }
     dp_rq_run(q, account_load);

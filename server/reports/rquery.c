@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deckpulse/keys.h"
 #include "auth.h"
 #include "alloc.h"
 #include "deckpulse/event.h"
@@ -176,8 +177,9 @@ void dp_rq_cmd3(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, const char 
     send_cmd(q, fn, tag, itag);
 }
 
-void dp_rq_pfcount_days(dp_rq *q, dp_rq_reply_fn fn, size_t itag, const char *middle,
-                        int64_t first_day, const unsigned char *has, int64_t lo, int64_t hi)
+void dp_rq_pfcount_days(dp_rq *q, dp_rq_reply_fn fn, size_t itag, const char *material,
+                        const char *slide, const char *version, int64_t first_day,
+                        const unsigned char *has, int64_t lo, int64_t hi)
 {
     const char *modes[2];
     size_t nm = dp_rq_modes(q, modes), nkeys = 0;
@@ -192,7 +194,10 @@ void dp_rq_pfcount_days(dp_rq *q, dp_rq_reply_fn fn, size_t itag, const char *mi
         dp_day_format(first_day + d, day);
         for (size_t k = 0; k < nm; k++)
             for (unsigned s = 0; s < q->shards; s++) {
-                snprintf(key, sizeof(key), "dp:{%u}:%s:%s:%s", s, middle, day, modes[k]);
+                if (slide)
+                    dp_key_sv(key, sizeof(key), s, material, slide, version, day, modes[k]);
+                else
+                    dp_key_mv(key, sizeof(key), s, material, day, modes[k]);
                 dp_resp_str(&q->cmd, key);
             }
     }
@@ -312,10 +317,10 @@ void dp_rq_cached(dp_rq *q, const char *key, const char *gen_field, dp_rq_step_f
     q->cache_key = dp_strdup(key);
     char k[32];
     for (unsigned n = 0; n < q->shards; n++) {
-        snprintf(k, sizeof(k), "dp:{%u}:gen", n);
+        dp_key_gen(k, sizeof(k), n);
         dp_rq_cmd3(q, on_gen, NULL, 0, "HGET", k, gen_field);
     }
-    dp_rq_cmd2(q, on_gen, NULL, 0, "GET", "dp:{c}:gen");
+    dp_rq_cmd2(q, on_gen, NULL, 0, "GET", DP_KEY_CATALOG_GEN);
     q->compute = compute;
     dp_rq_run(q, after_gen);
 }

@@ -60,12 +60,14 @@ void dp_rq_cmd2(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, const char 
                 const char *key);
 void dp_rq_cmd3(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, const char *verb,
                 const char *key, const char *arg);
-/* PFCOUNT (a union of HyperLogLogs) of "dp:{N}:<middle>:<day>:<mode>" over
- * every day first_day + d for d in [lo, hi) with has[d], the report's modes
- * and every shard; fn sees the count. Nothing is asked when no day has data
- * (the count is 0). */
-void dp_rq_pfcount_days(dp_rq *q, dp_rq_reply_fn fn, size_t itag, const char *middle,
-                        int64_t first_day, const unsigned char *has, int64_t lo, int64_t hi);
+/* PFCOUNT (a union of HyperLogLogs) of the viewers of a material (slide
+ * NULL: its mv: keys) or of one slide version (sv:) over every day
+ * first_day + d for d in [lo, hi) with has[d], the report's modes and every
+ * shard; fn sees the count. Nothing is asked when no day has data (the
+ * count is 0). */
+void dp_rq_pfcount_days(dp_rq *q, dp_rq_reply_fn fn, size_t itag, const char *material,
+                        const char *slide, const char *version, int64_t first_day,
+                        const unsigned char *has, int64_t lo, int64_t hi);
 /* Ends the round: next runs once every command of it has answered. */
 void dp_rq_run(dp_rq *q, dp_rq_step_fn next);
 /* Answers from the cache if key's entry is current for the generation of

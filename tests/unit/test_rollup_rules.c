@@ -22,7 +22,7 @@ static batch *new_batch(void)
 {
     nkept = 0;
     batch *b = calloc(1, sizeof(*b));
-    b->P = "dp:{0}:";
+    b->shard = 0;
     b->shards = 1;
     b->ops.zadd_keep = DP_TIMELINE_MAX;
     dp_buf_init(&b->out, 0);
