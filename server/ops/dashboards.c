@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "log.h"
+#include "ops_routes.h"
 #include "reply.h"
 
 typedef struct dash_file {

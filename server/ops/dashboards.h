@@ -6,7 +6,6 @@
 #ifndef DP_DASHBOARDS_H
 #define DP_DASHBOARDS_H
 
-#include "req.h"
 #include "deckpulse/config.h"
 
 #define DP_DASH_FILES    64
@@ -15,7 +14,5 @@
 /* Loads the files; a missing directory only logs (the API still works). */
 void dp_dashboards_load(const dp_config *cfg);
 void dp_dashboards_free(void);
-/* 1 if path is a dashboard file (answered), 0 if not ours. */
-void dp_dashboards_route(dp_req *req);
 
 #endif

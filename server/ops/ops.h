@@ -23,6 +23,4 @@ int dp_ops_register(dp_router *rt, dp_ops_ctx *o);
 /* The beacon's version: 8 hex digits of its hash, for /beacon.<version>.js. */
 const char *dp_beacon_version(void);
 
-void dp_route_beacon(dp_req *req);
-
 #endif

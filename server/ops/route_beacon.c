@@ -9,6 +9,7 @@
 #include "beacon_js.h"
 #include "reply.h"
 #include "ops.h"
+#include "ops_routes.h"
 
 const char *dp_beacon_version(void)
 {

@@ -5,17 +5,17 @@
 #include "alloc.h"
 #include "deckpulse/event.h"
 #include "deckpulse/keys.h"
-#include "dashboards.h"
 #include "ops.h"
+#include "ops_routes.h"
 
-void dp_route_healthz(dp_req *req)
+static void dp_route_healthz(dp_req *req)
 {
     static const char body[] = "{\"status\":\"ok\"}";
     dp_req_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body,
                    sizeof(body) - 1);
 }
 
-void dp_route_readyz(dp_req *req)
+static void dp_route_readyz(dp_req *req)
 {
     const dp_ops_ctx *o = req->ud;
     dp_redis_state st = o->redis ? o->redis->state : DP_REDIS_DOWN;
@@ -171,7 +171,7 @@ static void on_metrics_reply(dp_redis *rd, redisReply *r, void *priv)
     if (--op->outstanding == 0) metrics_done(op);
 }
 
-void dp_route_metrics(dp_req *req)
+static void dp_route_metrics(dp_req *req)
 {
     dp_ops_ctx *s = req->ud;
     if (s->redis == NULL || s->redis->state != DP_REDIS_UP) {
