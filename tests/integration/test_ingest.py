@@ -170,8 +170,13 @@ with Env(allowed_origins="https://decks.example,https://other.example") as env:
     # --- health, readiness, metrics, unknown routes
     eq((s.get("/healthz").status, s.get("/healthz").json()), (200, {"status": "ok"}), "healthz")
     eq(s.get("/readyz").json(), {"status": "ready", "redis": "up"}, "readyz")
-    eq(s.get("/nope").status, 404, "unknown route")
-    eq(s.get("/v1/events").status, 405, "GET /v1/events")
+    ans = s.get("/nope")
+    eq((ans.status, ans.json()), (404, {"error": "no such route"}), "unknown route")
+    ans = s.get("/v1/events")
+    eq((ans.status, ans.header("allow"), ans.json()), (405, "POST, OPTIONS", {"error": "use POST"}),
+       "GET /v1/events: 405 with Allow")
+    ans = s.request("PATCH", "/v1/links")
+    eq((ans.status, ans.header("allow")), (405, "POST, OPTIONS"), "PATCH /v1/links: 405 with Allow")
     m = s.get("/metrics")
     eq(m.status, 200, "metrics")
     text = m.body.decode()

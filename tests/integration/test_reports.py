@@ -506,7 +506,17 @@ with Env(**SETTINGS) as env:
     for path in ("/v1/materials/nope", "/v1/prospects/nobody", "/v1/accounts/none",
                  "/v1/presentations/none"):
         eq(srv.get(path, auth(ADMIN)).status, 404, path)
-    eq(srv.request("POST", "/v1/materials", "", auth(ADMIN)).status, 405, "POST a report: 405")
+    ans = srv.request("POST", "/v1/materials", "", auth(ADMIN))
+    eq((ans.status, ans.header("allow")), (405, "GET, HEAD"), "POST a report: 405 with Allow")
+    ans = srv.request("POST", "/v1/materials/q3", "", auth(ADMIN))
+    eq((ans.status, ans.header("allow"), ans.json()), (405, "GET, HEAD, PUT", {"error": "use GET or PUT"}),
+       "POST a material: 405, Allow lists GET and PUT")
+    ans = srv.request("POST", "/v1/prospects/jane", "", auth(ADMIN))
+    eq((ans.status, ans.header("allow")), (405, "GET, HEAD, DELETE"), "POST a prospect: 405")
+    ans = srv.request("GET", "/v1/links", "", auth(ADMIN))
+    eq(ans.header("www-authenticate"), None, "405 is not a 401")
+    ans = srv.get("/v1/materials/q3?" + RANGE)
+    eq((ans.status, ans.header("www-authenticate")), (401, "Bearer"), "a 401 names the scheme")
 
     # ---- erasure: a prospect's personal data goes, anonymous totals stay ----
     before = srv.get("/v1/materials/q3?" + RANGE, auth(MARKETING)).json()
