@@ -380,7 +380,7 @@ static void conn_stream_begin(dp_conn *c, const char *ctype, const char *extra)
     dp_buf_reset(o);
     dp_buf_puts(o, "HTTP/1.1 200 OK\r\n");
     dp_buf_puts(o, date_header());
-    dp_buf_printf(o, "Content-Type: %s\r\nCache-Control: no-store\r\nConnection: close\r\n", ctype);
+    dp_buf_printf(o, "Content-Type: %s\r\nConnection: close\r\n", ctype);
     cors_headers(c, o);
     if (extra) dp_buf_puts(o, extra);
     dp_buf_puts(o, "\r\n");
@@ -441,11 +441,17 @@ static void on_timer(uv_timer_t *t)
 static int on_head(dp_http_req *r, void *ud)
 {
     dp_conn *c = ud;
-    (void)r;
     c->state = DP_CONN_BODY;
     arm(c, c->http->cfg->body_timeout_ms);
-    if (r->expect_continue &&
-        !((r->parser.flags & F_CONTENTLENGTH) && r->parser.content_length == 0)) {
+    const char *path, *q;
+    size_t n, qn;
+    dp_http_req_path(r, &path, &n, &q, &qn);
+    /* 100 Continue only for a body a route will read: not on a GET, nor for
+     * a path or method that gets 404 or 405 (the client sends its body or
+     * not; the answer comes after it either way) */
+    if (r->expect_continue && (r->method == HTTP_POST || r->method == HTTP_PUT) &&
+        !((r->parser.flags & F_CONTENTLENGTH) && r->parser.content_length == 0) &&
+        dp_router_takes(&c->http->router, r->method, path, n)) {
         static char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         uv_buf_t b = uv_buf_init(cont, sizeof(cont) - 1);
         c->creq.data = c;

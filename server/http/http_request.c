@@ -81,12 +81,19 @@ static int value_is(const dp_http_req *r, const dp_http_hdr *h, const char *v)
 static int on_headers_complete(http_parser *p)
 {
     dp_http_req *r = p->data;
-    int ncl = 0, nte = 0, nce = 0;
-    if (p->http_major != 1)
-        return fail(r, 505, "HTTP version %s not supported", p->http_major ? "2+" : "0.9");
+    int ncl = 0, nte = 0, nce = 0, nhost = 0;
+    if (p->http_major != 1 || p->http_minor > 1)
+        return fail(r, 505, "HTTP version not supported: %s", "only HTTP/1.0 and HTTP/1.1 are");
     for (size_t i = 0; i < r->nhdrs; i++) {
         const dp_http_hdr *h = &r->hdrs[i];
-        if (header_is(r, h, "content-length"))
+        /* RFC 9112 5.1: no whitespace between a field name and its colon
+         * ("Content-Length : 4" would be framing only some parsers see) */
+        if (memchr(r->head.data + h->name_off, ' ', h->name_len) ||
+            memchr(r->head.data + h->name_off, '\t', h->name_len))
+            return fail(r, 400, "%s", "whitespace between a header name and its colon");
+        if (header_is(r, h, "host"))
+            nhost++;
+        else if (header_is(r, h, "content-length"))
             ncl++;
         else if (header_is(r, h, "transfer-encoding")) {
             nte++;
@@ -104,6 +111,7 @@ static int on_headers_complete(http_parser *p)
             r->expect_continue = 1;
         }
     }
+    if (nhost > 1) return fail(r, 400, "%s", "more than one Host header");
     if (ncl > 1) return fail(r, 400, "%s", "conflicting Content-Length headers");
     if (ncl && nte) return fail(r, 400, "%s", "Content-Length together with Transfer-Encoding");
     if (nte > 1) return fail(r, 400, "%s", "repeated Transfer-Encoding headers");

@@ -41,11 +41,16 @@ void dp_req_error_with(dp_req *r, int status, const char *extra, const char *msg
     dp_buf_free(&b);
 }
 
-void dp_req_stream_begin(dp_req *r, const char *ctype, const char *extra)
+int dp_req_stream_begin(dp_req *r, const char *ctype, const char *extra)
 {
-    if (r->answered) return;
+    if (r->answered) return -1;
+    if (r->method == HTTP_HEAD) {
+        dp_req_respond(r, 200, ctype, extra, "", 0);
+        return -1;
+    }
     r->answered = 1;
     r->io->stream_begin(r, ctype, extra);
+    return 0;
 }
 
 void dp_req_stream_write(dp_req *r, const char *data, size_t len)

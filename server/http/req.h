@@ -72,8 +72,9 @@ void dp_req_error(dp_req *r, int status, const char *msg);
 void dp_req_error_with(dp_req *r, int status, const char *extra, const char *msg);
 /* A 200 with no length that ends when the connection closes (Server-Sent
  * Events); then writes to it. The client's EOF, a client that does not read
- * or the server stopping ends it, and on_abort says so. */
-void dp_req_stream_begin(dp_req *r, const char *ctype, const char *extra);
+ * or the server stopping ends it, and on_abort says so. 0, or -1 when there
+ * is no stream: a HEAD request gets the head alone (answered). */
+int dp_req_stream_begin(dp_req *r, const char *ctype, const char *extra);
 void dp_req_stream_write(dp_req *r, const char *data, size_t len);
 /* fn(data) runs if the request goes away before its answer (the client
  * closed), or when a stream ends; NULL clears it. */

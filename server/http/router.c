@@ -155,6 +155,20 @@ void dp_router_dispatch(dp_router *rt, dp_req *r)
     dp_req_error(r, 404, "no such route");
 }
 
+int dp_router_takes(const dp_router *rt, int method, const char *path, size_t n)
+{
+    unsigned bit = method_bit(method);
+    for (size_t i = 0; i < rt->n; i++) {
+        const char *rest;
+        size_t rest_len;
+        int csv;
+        if ((rt->routes[i].methods & bit) &&
+            path_matches(&rt->routes[i], path, n, &rest, &rest_len, &csv))
+            return 1;
+    }
+    return 0;
+}
+
 void dp_router_count(dp_router *rt, int name_ix, int status)
 {
     int i;

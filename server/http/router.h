@@ -60,6 +60,8 @@ int dp_router_add(dp_router *rt, const dp_route *row);
 /* Finds the row for r->method and r->path, fills r->rest, r->csv, r->ud,
  * r->route and calls its handler; or answers 404, 405 or OPTIONS. */
 void dp_router_dispatch(dp_router *rt, dp_req *r);
+/* 1 if a row takes this method and path (no 404 or 405 for it). */
+int dp_router_takes(const dp_router *rt, int method, const char *path, size_t n);
 /* An answer with that status for the route name index. */
 void dp_router_count(dp_router *rt, int name_ix, int status);
 /* dp_http_requests_total: 0 or -E2BIG. */

@@ -282,7 +282,9 @@ void dp_route_live(dp_req *req)
         dp_req_error(req, 503, "too many live listeners; retry later");
         return;
     }
-    dp_req_stream_begin(req, "text/event-stream", "X-Accel-Buffering: no\r\n");
+    if (dp_req_stream_begin(req, "text/event-stream",
+                            "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n") != 0)
+        return; /* HEAD: the head alone */
     s->live[s->nlive++] = req;
     dp_req_on_abort(req, unlisten, req);
     /* what is known now, at once; then every change */

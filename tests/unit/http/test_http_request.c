@@ -232,6 +232,13 @@ static void test_smuggling(void **state)
                   "fffffffffffffffffffff\r\n",
                   400); /* chunk-size overflow */
     expect_status("GET / HTTP/2.0\r\n\r\n", 505);
+    expect_status("GET / HTTP/1.2\r\n\r\n", 505);
+    /* whitespace before the colon: framing only some parsers would see */
+    expect_status(
+        "GET /healthz HTTP/1.1\r\nContent-Length : 4\r\n\r\nXXXXGET /readyz HTTP/1.1\r\n\r\n", 400);
+    expect_status("POST / HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400);
+    expect_status("GET / HTTP/1.1\r\nHost\t: a\r\n\r\n", 400);
+    expect_status("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400);
     expect_status("POST / HTTP/1.1\r\nContent-Encoding: br\r\nContent-Length: 1\r\n\r\nx", 415);
     expect_status("GARBAGE\r\n\r\n", 400);
 }

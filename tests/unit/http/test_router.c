@@ -173,6 +173,18 @@ static void test_refusals(void **state)
     dp_buf_free(&out);
 }
 
+static void test_takes(void **state)
+{
+    (void)state;
+    dp_router rt;
+    setup_router(&rt);
+    assert_int_equal(dp_router_takes(&rt, HTTP_POST, "/v1/events", 10), 1);
+    assert_int_equal(dp_router_takes(&rt, HTTP_PUT, "/v1/events", 10), 0);
+    assert_int_equal(dp_router_takes(&rt, HTTP_PUT, "/v1/things/x", 12), 1);
+    assert_int_equal(dp_router_takes(&rt, HTTP_POST, "/nowhere", 8), 0);
+    assert_int_equal(dp_router_takes(&rt, HTTP_GET, "/nowhere", 8), 1); /* the fallback */
+}
+
 static void test_ceilings(void **state)
 {
     (void)state;
@@ -255,9 +267,8 @@ static void test_answers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_routes),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_ceilings),
+        cmocka_unit_test(test_routes),  cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_takes),   cmocka_unit_test(test_ceilings),
         cmocka_unit_test(test_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
