@@ -9,8 +9,9 @@ build_pkgs=(gcc libc6-dev make cmake pkg-config
             libjansson-dev libyajl-dev libsodium-dev redis-server)
 # Tests only: cmocka for unit tests, python3 (stdlib only) drives integration tests.
 # chromium: the browser of the end-to-end tests (driven by playwright-core).
+# curl: the README's examples run as written (tests/integration/test_readme.py).
 # clang + its runtime: the libFuzzer targets.
-test_pkgs=(libcmocka-dev python3 clang-format chromium clang libclang-rt-14-dev)
+test_pkgs=(libcmocka-dev python3 clang-format chromium clang libclang-rt-14-dev curl)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi

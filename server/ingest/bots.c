@@ -2,39 +2,39 @@
 
 #include <string.h>
 
-/* Case-insensitive substrings of User-Agent headers of known automata. */
-static const char *const agents[] = {"bot",
-                                     "crawler",
-                                     "spider",
-                                     "slurp",
-                                     "preview",
-                                     "scanner",
-                                     "headlesschrome",
-                                     "phantomjs",
-                                     "python-",
-                                     "curl/",
-                                     "wget/",
-                                     "go-http-client",
-                                     "java/",
-                                     "okhttp",
-                                     "libwww",
-                                     "facebookexternalhit",
-                                     "whatsapp",
-                                     "skypeuripreview",
-                                     "microsoft office",
-                                     "ms-office",
-                                     "barracuda",
-                                     "proofpoint",
-                                     "mimecast",
-                                     "symantec",
-                                     "trend micro",
-                                     "forcepoint",
-                                     "ironport",
-                                     "safelinks",
-                                     "urldefense",
-                                     "googleimageproxy",
-                                     "yahoomailproxy",
-                                     NULL};
+/* Case-insensitive substrings of User-Agent headers of automata that open
+ * links and pages by themselves: crawlers, link previews, mail scanners,
+ * headless browsers. */
+static const char *const automata[] = {"bot",
+                                       "crawler",
+                                       "spider",
+                                       "slurp",
+                                       "preview",
+                                       "scanner",
+                                       "headlesschrome",
+                                       "phantomjs",
+                                       "facebookexternalhit",
+                                       "whatsapp",
+                                       "skypeuripreview",
+                                       "microsoft office",
+                                       "ms-office",
+                                       "barracuda",
+                                       "proofpoint",
+                                       "mimecast",
+                                       "symantec",
+                                       "trend micro",
+                                       "forcepoint",
+                                       "ironport",
+                                       "safelinks",
+                                       "urldefense",
+                                       "googleimageproxy",
+                                       "yahoomailproxy",
+                                       NULL};
+
+/* ... and of HTTP libraries and command-line tools: a script, which is a
+ * person trying deckpulse when it sends a signed link token. */
+static const char *const scripts[] = {"python-", "curl/",  "wget/",  "go-http-client",
+                                      "java/",   "okhttp", "libwww", NULL};
 
 /* h lower-cased into buf (at most its size - 1 bytes): one pass, so each
  * pattern below is a plain strstr (this runs on every ingest request). */
@@ -57,12 +57,14 @@ const char *dp_bot_prefetch(const dp_http_req *r)
     return NULL;
 }
 
-const char *dp_bot_agent(const char *ua, size_t n)
+const char *dp_bot_agent(const char *ua, size_t n, int with_token)
 {
     char buf[512];
-    if (ua == NULL || n == 0) return "bot"; /* browsers always send one */
+    if (ua == NULL || n == 0) return with_token ? NULL : "bot"; /* browsers always send one */
     lower(ua, n, buf, sizeof(buf));
-    for (int i = 0; agents[i]; i++)
-        if (strstr(buf, agents[i])) return "bot";
+    for (int i = 0; automata[i]; i++)
+        if (strstr(buf, automata[i])) return "bot";
+    for (int i = 0; !with_token && scripts[i]; i++)
+        if (strstr(buf, scripts[i])) return "bot";
     return NULL;
 }

@@ -11,8 +11,10 @@
  *
  * "prefetch" when a Purpose or Sec-Purpose header says so, else NULL. */
 const char *dp_bot_prefetch(const dp_http_req *r);
-/* "bot" for a missing (ua NULL) or empty user agent or one of an
- * automaton's, else NULL. */
-const char *dp_bot_agent(const char *ua, size_t n);
+/* "bot" for the user agent of an automaton that opens links by itself
+ * (crawler, preview, mail scanner, headless browser); and, unless the
+ * request carries a valid link token (with_token), for a missing or empty
+ * one or a script's (curl, HTTP libraries). Else NULL. */
+const char *dp_bot_agent(const char *ua, size_t n, int with_token);
 
 #endif

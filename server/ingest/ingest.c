@@ -509,32 +509,55 @@ static int content_type_ok(const dp_http_req *r)
 }
 
 /* A crawler, preview, mail scanner or prefetch: answered as if stored (so
- * it does not retry), counted by reason in /metrics, not stored. */
-static int not_a_person(dp_req *req, int pixel)
+ * it does not retry, and saying plainly that nothing was stored), counted by
+ * reason in /metrics, not stored. A prefetch is any request the browser
+ * marks so; by User-Agent (bots.h), crawlers, previews, mail scanners and
+ * headless browsers always, and scripts (curl, HTTP libraries) unless the
+ * batch has a valid link token: a script with a signed token is someone
+ * trying deckpulse (README, "Try it with curl"). Pixel loads are screened
+ * as batches without a token (mail scanners fetch every image).
+ * 1 when the request has its answer. */
+#define BOT_MSG                                                                                    \
+    "not stored: the User-Agent is a crawler's, a link preview's, a mail scanner's or a "          \
+    "headless browser's, or a script's without a link token (drop_bots)"
+#define PREFETCH_MSG "not stored: a browser prefetch (drop_bots)"
+
+static int dropped(dp_req *req, const char *why, int pixel)
 {
     dp_ingest_ctx *s = req->ud;
-    if (!s->cfg->drop_bots) return 0;
-    const char *why = dp_bot_prefetch(req->http);
-    if (why == NULL) {
-        size_t n = 0;
-        const char *ua = dp_http_req_header(req->http, "user-agent", &n);
-        /* the user agent this connection's last stored batch came with
-         * passed this screen then (the viewer cache keeps it) */
-        const viewer_cache *vc = cache_of(req);
-        if (ua && vc && vc->ualen == n && memcmp(vc->ua, ua, n) == 0) return 0;
-        why = dp_bot_agent(ua, n);
-    }
-    if (why == NULL) return 0;
     dp_metrics_reject(&s->metrics, strcmp(why, "bot") ? DP_REJECT_PREFETCH : DP_REJECT_BOT, 0);
     if (pixel) {
         dp_req_respond(req, 200, "image/gif", "Cache-Control: no-store\r\n", (const char *)gif,
                        sizeof(gif));
-    } else {
-        char body[64];
-        int n = snprintf(body, sizeof(body), "{\"accepted\":0,\"dropped\":\"%s\"}", why);
-        dp_req_respond(req, 202, "application/json", NULL, body, (size_t)n);
+        return 1;
     }
+    char body[256];
+    int n = snprintf(body, sizeof(body), "{\"accepted\":0,\"dropped\":\"%s\",\"message\":\"%s\"}",
+                     why, strcmp(why, "bot") ? PREFETCH_MSG : BOT_MSG);
+    dp_req_respond(req, 202, "application/json", NULL, body, (size_t)n);
     return 1;
+}
+
+static int prefetch(dp_req *req, int pixel)
+{
+    dp_ingest_ctx *s = req->ud;
+    if (!s->cfg->drop_bots) return 0;
+    const char *why = dp_bot_prefetch(req->http);
+    return why ? dropped(req, why, pixel) : 0;
+}
+
+static int bot_agent(dp_req *req, int pixel, int with_token)
+{
+    dp_ingest_ctx *s = req->ud;
+    if (!s->cfg->drop_bots) return 0;
+    size_t n = 0;
+    const char *ua = dp_http_req_header(req->http, "user-agent", &n);
+    /* the user agent this connection's last stored batch came with passed
+     * this screen then (the viewer cache keeps it) */
+    const viewer_cache *vc = cache_of(req);
+    if (ua && vc && vc->ualen == n && memcmp(vc->ua, ua, n) == 0) return 0;
+    const char *why = dp_bot_agent(ua, n, with_token);
+    return why ? dropped(req, why, pixel) : 0;
 }
 
 /* 429 with Retry-After when key's bucket is empty. */
@@ -585,13 +608,12 @@ static int plausible(dp_ingest *in, dp_err *err)
     return 0;
 }
 
-/* Both ingest routes: crawlers and prefetches answered and dropped, then
- * the per-address rate limit. 1 when the request has its answer. */
+/* Both ingest routes: prefetches answered and dropped, then the
+ * per-address rate limit. 1 when the request has its answer. */
 static int screened_out(dp_req *req, int pixel)
 {
-    return not_a_person(req, pixel) ||
-           rate_limited(req, &((dp_ingest_ctx *)req->ud)->rate_ip, req->peer, strlen(req->peer),
-                        DP_REJECT_RATE_IP);
+    return prefetch(req, pixel) || rate_limited(req, &((dp_ingest_ctx *)req->ud)->rate_ip,
+                                                req->peer, strlen(req->peer), DP_REJECT_RATE_IP);
 }
 
 static void dp_route_events(dp_req *req)
@@ -639,10 +661,17 @@ static void dp_route_events(dp_req *req)
         }
         in->has_link = 1;
         in->presentation = in->link.presentation;
+        if (bot_agent(req, 0, 1)) {
+            ingest_free(in);
+            return;
+        }
         if (rate_limited(req, &s->rate_link, b->token, strlen(b->token), DP_REJECT_RATE_LINK)) {
             ingest_free(in);
             return;
         }
+    } else if (bot_agent(req, 0, 0)) {
+        ingest_free(in);
+        return;
     } else if (!s->cfg->allow_anonymous) {
         dp_err_set(&err, -EACCES, "token: required (anonymous reporting is off)");
         goto unauthorized;
@@ -680,7 +709,7 @@ static void dp_route_pixel(dp_req *req)
                      rc == -ENOENT ? "token: required" : "token: badly encoded or too long");
         return;
     }
-    if (screened_out(req, 1)) return;
+    if (screened_out(req, 1) || bot_agent(req, 1, 0)) return;
     dp_ingest *in = ingest_new(s, "pixel");
     in->received = dp_now_ms();
     if (dp_token_verify_cached(s->auth->tokens, s->auth->secret, s->auth->secret_len, token,

@@ -19,33 +19,53 @@ def metric(srv, line):
 with Env(drop_bots="true", allow_anonymous="true", rate_ip_per_s="0", rate_link_per_s="0") as env:
     srv, r = env.server, env.redis
     token = srv.mint("deck-a", "jane")
-    for ua, extra, why in (
-            ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", {}, "bot"),
-            ("Barracuda Sentinel (EE)", {}, "bot"),
-            ("Mozilla/4.0 (compatible; ms-office; MSOffice 16)", {}, "bot"),
-            (None, {}, "bot"),
-            (CHROME, {"Sec-Purpose": "prefetch"}, "prefetch")):
+    BOT = {"accepted": 0, "dropped": "bot",
+           "message": "not stored: the User-Agent is a crawler's, a link preview's, a mail "
+                      "scanner's or a headless browser's, or a script's without a link token "
+                      "(drop_bots)"}
+    PREFETCH = {"accepted": 0, "dropped": "prefetch",
+                "message": "not stored: a browser prefetch (drop_bots)"}
+    # automata that open links by themselves are dropped, token or not;
+    # scripts (curl, HTTP libraries, no User-Agent) only without a token
+    for ua, extra, tok, want in (
+            ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", {}, True, BOT),
+            ("Barracuda Sentinel (EE)", {}, True, BOT),
+            ("Mozilla/4.0 (compatible; ms-office; MSOffice 16)", {}, True, BOT),
+            ("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0", {}, True, BOT),
+            (None, {}, False, BOT),
+            ("curl/7.88.1", {}, False, BOT),
+            ("python-requests/2.31", {}, False, BOT),
+            (CHROME, {"Sec-Purpose": "prefetch"}, True, PREFETCH)):
         h = dict(extra)
         if ua:
             h["User-Agent"] = ua
-        resp = srv.post_json("/v1/events", batch("s-%s" % why, [view(1)], token), h)
-        eq((resp.status, resp.json()), (202, {"accepted": 0, "dropped": why}), "%s: %s" % (why, ua))
+        body = batch("s-%s" % want["dropped"], [view(1)], token if tok else None,
+                     presentation=None if tok else "public-deck")
+        resp = srv.post_json("/v1/events", body, h)
+        eq((resp.status, resp.json()), (202, want), "%s: %s" % (want["dropped"], ua))
     px = srv.get("/v1/pixel.gif?token=" + token, {"User-Agent": "Mimecast URL protect"})
     eq((px.status, px.header("content-type")), (200, "image/gif"), "a scanner gets its pixel")
+    px = srv.get("/v1/pixel.gif?token=" + token, {"User-Agent": "curl/7.88.1"})
+    eq((px.status, px.header("content-type")), (200, "image/gif"), "so does a script")
     eq(r.cmd("XLEN", "dp:{0}:events"), 0, "none of them stored")
-    check(metric(srv, 'dp_batches_rejected_total{reason="bot"} 5'), "bots counted")
+    check(metric(srv, 'dp_batches_rejected_total{reason="bot"} 9'), "bots counted")
     check(metric(srv, 'dp_batches_rejected_total{reason="prefetch"} 1'), "prefetch counted")
+    # a script with a link token is someone trying deckpulse (the README's example)
+    for ua in ("curl/7.88.1", None):
+        h = {"User-Agent": ua} if ua else {}
+        eq(srv.post_json("/v1/events", batch("script-%d" % len(h), [view(1)], token), h).json(),
+           {"accepted": 1}, "a script with a token is counted (%s)" % ua)
     eq(srv.post_json("/v1/events", batch("person", [view(1)], token), {"User-Agent": CHROME}).json(),
        {"accepted": 1}, "a person is counted")
-    eq(r.cmd("XLEN", "dp:{0}:events"), 1, "stored")
+    eq(r.cmd("XLEN", "dp:{0}:events"), 3, "stored")
     # one keep-alive connection: a person's user agent, then a bot's, then
     # the person's again (the screen's verdict is kept per connection, per
     # user agent)
     c = srv.conn()
     for i, (ua, want) in enumerate(((CHROME, {"accepted": 1}),
-                                    ("Barracuda Sentinel (EE)", {"accepted": 0, "dropped": "bot"}),
+                                    ("Barracuda Sentinel (EE)", BOT),
                                     (CHROME, {"accepted": 1}),
-                                    (None, {"accepted": 0, "dropped": "bot"}))):
+                                    ("Mozilla/5.0 (compatible; bingbot/2.0)", BOT))):
         body = json.dumps(batch("ka", [view(i + 1)], token)).encode()
         h = {"Content-Type": "application/json"}
         if ua:
@@ -53,8 +73,8 @@ with Env(drop_bots="true", allow_anonymous="true", rate_ip_per_s="0", rate_link_
         c.send(make_request("POST", "/v1/events", body, h))
         eq(c.response().json(), want, "keep-alive request %d (%s)" % (i + 1, ua))
     c.close()
-    eq(r.cmd("XLEN", "dp:{0}:events"), 3, "the person's two stored")
-    check(metric(srv, 'dp_batches_rejected_total{reason="bot"} 7'), "both bots counted")
+    eq(r.cmd("XLEN", "dp:{0}:events"), 5, "the person's two stored")
+    check(metric(srv, 'dp_batches_rejected_total{reason="bot"} 11'), "both bots counted")
 
 # per client address: a burst of 10, then 2 a second
 with Env(allow_anonymous="true", rate_ip_per_s="2", rate_ip_burst="10", rate_link_per_s="0",

@@ -106,10 +106,14 @@ static void test_screening(void **state)
 
     /* a crawler and a prefetch: answered as stored, counted, not stored */
     assert_int_equal(post(f, "User-Agent: Googlebot/2.1\r\n" JSON, ok, body, sizeof(body)), 202);
-    assert_string_equal(body, "{\"accepted\":0,\"dropped\":\"bot\"}");
+    assert_string_equal(body, "{\"accepted\":0,\"dropped\":\"bot\",\"message\":\"not stored: the "
+                              "User-Agent is a crawler's, a link preview's, a mail scanner's or a "
+                              "headless browser's, or a script's without a link token "
+                              "(drop_bots)\"}");
     assert_int_equal(post(f, JSON, ok, body, sizeof(body)), 202); /* no user agent: a bot */
     assert_int_equal(post(f, UA JSON "Sec-Purpose: prefetch\r\n", ok, body, sizeof(body)), 202);
-    assert_string_equal(body, "{\"accepted\":0,\"dropped\":\"prefetch\"}");
+    assert_string_equal(body, "{\"accepted\":0,\"dropped\":\"prefetch\",\"message\":\"not "
+                              "stored: a browser prefetch (drop_bots)\"}");
     assert_int_equal(f->ingest.metrics.batches_rejected[DP_REJECT_BOT], 2);
     assert_int_equal(f->ingest.metrics.batches_rejected[DP_REJECT_PREFETCH], 1);
 
