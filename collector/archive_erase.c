@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "fs.h"
 #include "log.h"
 
 #define LINE_MAX_BYTES 65536
@@ -109,6 +110,8 @@ static int erase_file(const char *path, const char *tmp, const char *const *ids,
         if (fd >= 0) close(fd);
         if (rc == 0 && rename(tmp, path) != 0)
             rc = dp_err_set(err, -EIO, "archive: rename %s: %s", tmp, strerror(errno));
+        if (rc == 0 && dp_fsync_parent(path) != 0)
+            rc = dp_err_set(err, -EIO, "archive: fsync the directory of %s", path);
     }
     if (rc != 0 || dropped == 0) unlink(tmp);
     *removed = rc == 0 ? dropped : 0;

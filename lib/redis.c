@@ -78,6 +78,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         dp_info("redis: connected to unix:%s", r->path);
     else
         dp_info("redis: connected to %s:%d", r->host, r->port);
+    if (r->on_up) r->on_up(r, r->up_ud);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)

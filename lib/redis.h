@@ -45,6 +45,9 @@ struct dp_redis {
 
     dp_redis_latency_cb on_latency;
     void *latency_ud;
+    /* called each time the connection comes up (after a reconnect too) */
+    void (*on_up)(dp_redis *r, void *ud);
+    void *up_ud;
 
     /* counters for /metrics */
     uint64_t connects, disconnects, timeouts;

@@ -10,8 +10,10 @@ build_pkgs=(gcc libc6-dev make cmake pkg-config
 # Tests only: cmocka for unit tests, python3 (stdlib only) drives integration tests.
 # chromium: the browser of the end-to-end tests (driven by playwright-core).
 # curl: the README's examples run as written (tests/integration/test_readme.py).
+# python3-fusepy: the power-loss test's file system (tests/faults/lazyfs.py).
 # clang + its runtime: the libFuzzer targets.
-test_pkgs=(libcmocka-dev python3 clang-format chromium clang libclang-rt-14-dev curl)
+test_pkgs=(libcmocka-dev python3 clang-format chromium clang libclang-rt-14-dev curl
+           python3-fusepy)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi

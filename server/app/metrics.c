@@ -37,11 +37,22 @@ static void render_redis(const dp_server *s, dp_buf *o)
         (unsigned long long)s->redis.timeouts, (unsigned long long)restarts);
 }
 
+static void render_durable(const dp_server *s, dp_buf *o)
+{
+    dp_buf_printf(o,
+                  "# HELP dp_redis_durable 1 when Redis runs appendonly yes and appendfsync always "
+                  "(a 202 survives a power loss), 0 when it does not, -1 when unknown.\n"
+                  "# TYPE dp_redis_durable gauge\n"
+                  "dp_redis_durable %d\n",
+                  s->redis_durable);
+}
+
 void dp__server_render_metrics(void *ud, dp_buf *out)
 {
     dp_server *s = ud;
     dp_http_render_metrics(&s->http, out);
     dp_ingest_render_metrics(&s->ingest, out);
     render_redis(s, out);
+    render_durable(s, out);
     dp_reports_render_metrics(&s->reports, out);
 }

@@ -16,6 +16,43 @@
 static void start_collector(dp_server *s, const char *redis_url);
 static void check_stopped(void *ud);
 
+/* A 202 survives a power loss only if Redis writes and fsyncs its AOF
+ * before it answers (docs/durability.md): checked each time the connection
+ * comes up, reported in /metrics (dp_redis_durable) and, when not, logged. */
+static void on_appendfsync(dp_redis *r, redisReply *reply, void *priv)
+{
+    dp_server *s = priv;
+    (void)r;
+    const char *aof = NULL, *fsync = NULL;
+    /* CONFIG GET answers name/value pairs in any order */
+    for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements;
+         i += 2) {
+        const redisReply *k = reply->element[i], *v = reply->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
+        if (!strcmp(k->str, "appendonly")) aof = v->str;
+        if (!strcmp(k->str, "appendfsync")) fsync = v->str;
+    }
+    if (aof == NULL || fsync == NULL) {
+        s->redis_durable = -1;
+        dp_warn("redis: CONFIG GET appendonly/appendfsync refused: cannot tell whether a 202 "
+                "survives a power loss (run Redis with appendonly yes, appendfsync always)");
+        return;
+    }
+    s->redis_durable = !strcmp(aof, "yes") && !strcmp(fsync, "always");
+    if (!s->redis_durable)
+        dp_warn("redis: appendonly %s, appendfsync %s: an acknowledged event is in Redis's memory "
+                "until its next fsync and a power loss can lose it (set appendonly yes, "
+                "appendfsync always; the private redis-server runs so)",
+                aof, fsync);
+}
+
+static void on_redis_up(dp_redis *r, void *ud)
+{
+    const char *argv[] = {"CONFIG", "GET", "append*"};
+    if (dp_redis_command(r, on_appendfsync, ud, 3, argv, NULL) != 0)
+        ((dp_server *)ud)->redis_durable = -1;
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     dp_server *s = h->data;
@@ -108,7 +145,7 @@ static int start_private_redis(dp_server *s, char *url, size_t urlsz, dp_err *er
                           "--appendonly",
                           "yes",
                           "--appendfsync",
-                          "everysec",
+                          "always",
                           "--auto-aof-rewrite-percentage",
                           "100",
                           "--auto-aof-rewrite-min-size",
@@ -159,6 +196,9 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     if ((rc = dp_redis_init(&s->redis, loop, url, (uint64_t)cfg->redis_timeout_ms, err)) != 0)
         return rc;
     s->have_redis = 1;
+    s->redis_durable = -1;
+    s->redis.on_up = on_redis_up;
+    s->redis.up_ud = s;
     s->ingest.redis = s->reports.redis = s->ops.redis = &s->redis;
     dp_redis_start(&s->redis);
     dp_xgroups_init(&s->ingest.xgroups, loop, &s->redis, (unsigned)cfg->shards,

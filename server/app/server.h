@@ -31,6 +31,7 @@ typedef struct dp_server {
 
     dp_redis redis; /* ingest's, and the writes of the catalog and erasure */
     int have_redis;
+    int redis_durable; /* appendonly yes + appendfsync always: 1, 0, -1 unknown */
     dp_child redis_child;
     int have_redis_child;
     dp_child collector_child; /* start_collector */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "fs.h"
 
 int dp_secret_file(const char *dir, const char *name, const char *prefix, size_t nbytes, char **out,
                    dp_err *err)
@@ -42,7 +43,7 @@ int dp_secret_file(const char *dir, const char *name, const char *prefix, size_t
     int ok = write(fd, buf, len + 1) == (ssize_t)(len + 1) && fsync(fd) == 0;
     close(fd);
     buf[len] = '\0';
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok || rename(tmp, path) != 0 || dp_fsync_parent(path) != 0) {
         unlink(tmp);
         return dp_err_set(err, -EIO, "%s: cannot write", path);
     }

@@ -49,6 +49,7 @@ int dp_salt_store(const char *data_dir, const char *day, const unsigned char sal
     if (rc == 0 && fsync(fd) != 0) rc = -errno;
     close(fd);
     if (rc == 0 && rename(tmp, path) != 0) rc = -errno;
+    if (rc == 0) rc = dp_fsync_parent(path); /* the new name survives a power loss too */
     if (rc != 0) unlink(tmp);
     sodium_memzero(hex, sizeof(hex));
     return rc;

@@ -21,6 +21,10 @@ def spool_empty(s):
 with Env(redis_timeout_ms=500, retry_after_s=3) as env:
     s, r = env.server, env.redis
     token = s.mint("deck", "pat")
+    # an external Redis with appendfsync everysec: reported, and said plainly
+    check(wait_until(lambda: metric(s, "dp_redis_durable") == 0, 5), "dp_redis_durable 0")
+    check("redis: appendonly yes, appendfsync everysec: an acknowledged event is in Redis's memory"
+          in s.log(), "the durability warning is logged")
     eq(s.post_json("/v1/events", batch("a", [view(1)], token)).status, 202, "before the outage")
     time.sleep(1.2)  # everysec: the AOF has it (see test_spool.py)
 
@@ -97,12 +101,15 @@ psock = os.path.join(srv.data_dir, "redis", "redis.sock")
 cfg = dict(zip(*[iter(resp_command(psock, ["CONFIG", "GET", "*"], socket.AF_UNIX))] * 2))
 eq((cfg["appendonly"], cfg["appendfsync"], cfg["maxmemory-policy"], cfg["port"],
     cfg["auto-aof-rewrite-percentage"], cfg["auto-aof-rewrite-min-size"]),
-   ("yes", "everysec", "noeviction", "0", "100", str(1024 << 20)), "private redis settings")
+   ("yes", "always", "noeviction", "0", "100", str(1024 << 20)), "private redis settings")
 eq(os.path.realpath(cfg["dir"]), os.path.realpath(os.path.join(srv.data_dir, "redis")),
    "private redis data under data_dir")
 token = srv.mint("deck", "pat")
+check(wait_until(lambda: metric(srv, "dp_redis_durable") == 1, 5),
+      "the private Redis is durable (appendfsync always), and /metrics says so")
+check("appendfsync" not in srv.log(), "no durability warning")
 eq(srv.post_json("/v1/events", batch("p", [view(1)], token)).status, 202, "202 (private redis)")
-time.sleep(1.2)  # everysec: the AOF has it (see test_spool.py)
+# appendfsync always: the 202 came after the AOF fsync; no waiting before the kill
 pid = int(open(os.path.join(srv.data_dir, "redis", "redis.pid")).read())
 os.kill(pid, signal.SIGKILL)
 check(wait_until(lambda: srv.get("/readyz").status == 503, 5), "not ready while it restarts")
