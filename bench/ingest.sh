@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ingest throughput, end to end: wrk posting 20-event batches to a release
 # build of deckpulse-server backed by a throwaway redis-server (AOF on,
-# appendfsync everysec, as in production), against GET /healthz on the same
+# appendfsync everysec; production runs always, 0.77 x this: bench/appendfsync.sh),
+# against GET /healthz on the same
 # server in the same run as the reference (HTTP and loop cost without Redis).
 #
 #   bench/ingest.sh [seconds] [connections]
