@@ -165,7 +165,9 @@
             cell('views', m.views, num) + cell('sessions', m.sessions, num) + cell('viewers', m.viewers, num) +
             cell('dwell_ms_total', m.dwell_ms_total, ms) + cell('dwell_ms_median', m.dwell_ms_median, ms) +
             cell('completion_rate', m.completion_rate, pct) + '<td>' + change(m.change.views) + '</td></tr>';
-        }).join('') + '</tbody></table></div>';
+        }).join('') + '</tbody></table></div>' +
+        (d.truncated ? '<p class="muted" id="leaderboard-cut">The first ' + num(d.materials.length) + ' of ' +
+          num(d.total) + ' materials, sorted over all of them; the CSV has every one.</p>' : '');
       onFilters(r);
       main.querySelectorAll('th[data-sort]').forEach(function (th) {
         th.addEventListener('click', function () {
@@ -237,7 +239,9 @@
             cell('score', p.score, function (v) { return v.toFixed(1); }) + '<td class="text">' + temp(p.temperature) + '</td>' +
             cell('sessions', p.sessions, num) + cell('dwell_ms_total', p.dwell_ms_total, ms) + cell('actions', p.actions, num) +
             '<td class="text">' + when(p.last_seen) + '</td></tr>';
-        }).join('') + '</tbody></table></div>' + (d.prospects.length ? '' : '<p class="muted">Nobody in this range yet.</p>');
+        }).join('') + '</tbody></table></div>' + (d.prospects.length ? '' : '<p class="muted">Nobody in this range yet.</p>') +
+        (d.truncated ? '<p class="muted" id="prospects-cut">Not every prospect active in the range could be read: the list may miss some.</p>' :
+          d.total > d.prospects.length ? '<p class="muted" id="prospects-cut">The first ' + num(d.prospects.length) + ' of ' + num(d.total) + '.</p>' : '');
       document.getElementById('pf').addEventListener('submit', function (e) {
         e.preventDefault();
         var nq = Object.assign({}, q);

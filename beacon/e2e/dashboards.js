@@ -48,7 +48,8 @@ async function main() {
         nav: [...document.querySelectorAll('nav a')].map((a) => a.textContent),
         overflow: document.documentElement.scrollWidth > window.innerWidth + 1,
         charts: document.querySelectorAll('canvas').length,
-        drawn: [...document.querySelectorAll('canvas')].filter((c) => c.width > 0).length
+        drawn: [...document.querySelectorAll('canvas')].filter((c) => c.width > 0).length,
+        cut: (document.querySelector('main [id$="-cut"]') || {}).textContent || null
       };
     });
     if (p.name === 'live' && opt.live) {

@@ -92,14 +92,21 @@ static void on_pres(dp_rq *q, const redisReply *r, void *tag, size_t i)
     dp_prospect *p = &((dp_pload *)tag)->v[i];
     (void)q;
     if (r->type != REDIS_REPLY_ARRAY) return;
-    for (size_t k = 0; k < r->elements && p->npres < DP_PROSPECT_ITEMS_MAX; k++) {
+    for (size_t k = 0; k < r->elements; k++) {
+        if (p->npres >= DP_PROSPECT_ITEMS_MAX) {
+            p->cut = 1;
+            break;
+        }
         const redisReply *e = r->element[k];
         if (e->type != REDIS_REPLY_STRING || e->len > DP_ID_MAX) continue;
         int dup = 0;
         for (size_t j = 0; j < p->npres && !dup; j++)
             dup = strlen(p->pres[j]) == e->len && !memcmp(p->pres[j], e->str, e->len);
         if (dup) continue;
-        p->pres = dp_realloc(p->pres, (p->npres + 1) * sizeof(*p->pres));
+        if (p->npres == p->pres_cap) {
+            p->pres_cap = p->pres_cap ? 2 * p->pres_cap : 8;
+            p->pres = dp_realloc(p->pres, p->pres_cap * sizeof(*p->pres));
+        }
         copy_id(p->pres[p->npres++], e);
     }
 }
@@ -110,8 +117,15 @@ static dp_pmat *mat_of(dp_prospect *p, const char *id, size_t n)
 {
     for (size_t i = 0; i < p->nmats; i++)
         if (strlen(p->mats[i].id) == n && !memcmp(p->mats[i].id, id, n)) return &p->mats[i];
-    if (p->nmats >= DP_PROSPECT_ITEMS_MAX || n > DP_ID_MAX) return NULL;
-    p->mats = dp_realloc(p->mats, (p->nmats + 1) * sizeof(dp_pmat));
+    if (n > DP_ID_MAX) return NULL;
+    if (p->nmats >= DP_PROSPECT_ITEMS_MAX) {
+        p->cut = 1;
+        return NULL;
+    }
+    if (p->nmats == p->mats_cap) { /* doubling: one element at a time was quadratic */
+        p->mats_cap = p->mats_cap ? 2 * p->mats_cap : 8;
+        p->mats = dp_realloc(p->mats, p->mats_cap * sizeof(dp_pmat));
+    }
     dp_pmat *m = &p->mats[p->nmats++];
     memset(m, 0, sizeof(*m));
     memcpy(m->id, id, n);
@@ -122,8 +136,15 @@ static dp_pslide *slide_of(dp_prospect *p, const char *key, size_t n)
 {
     size_t at = (size_t)(uintptr_t)dp_strmap_get(&p->slide_index, key, n);
     if (at) return &p->slides[at - 1];
-    if (p->nslides >= DP_PROSPECT_ITEMS_MAX || n >= sizeof(p->slides[0].key)) return NULL;
-    p->slides = dp_realloc(p->slides, (p->nslides + 1) * sizeof(dp_pslide));
+    if (n >= sizeof(p->slides[0].key)) return NULL;
+    if (p->nslides >= DP_PROSPECT_ITEMS_MAX) {
+        p->cut = 1;
+        return NULL;
+    }
+    if (p->nslides == p->slides_cap) {
+        p->slides_cap = p->slides_cap ? 2 * p->slides_cap : 16;
+        p->slides = dp_realloc(p->slides, p->slides_cap * sizeof(dp_pslide));
+    }
     dp_pslide *s = &p->slides[p->nslides++];
     memset(s, 0, sizeof(*s));
     memcpy(s->key, key, n);

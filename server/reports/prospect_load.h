@@ -37,13 +37,14 @@ typedef struct dp_prospect {
     int64_t sessions, views, dwell;
     dp_actions actions;
     dp_pmat *mats;
-    size_t nmats;
+    size_t nmats, mats_cap;
     dp_pslide *slides; /* only with detail */
-    size_t nslides;
+    size_t nslides, slides_cap;
     dp_strmap slide_index;
     char (*pres)[DP_ID_MAX + 1];
-    size_t npres;
+    size_t npres, pres_cap;
     int64_t forwarded;
+    int cut; /* a list above reached DP_PROSPECT_ITEMS_MAX: not all of it is here */
     dp_score_input in;
     dp_score score;
 } dp_prospect;

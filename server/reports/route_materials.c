@@ -1,7 +1,10 @@
 /* GET /v1/materials: the leaderboard. Per material over the date range and
  * mode: views, sessions, viewers, total and median dwell, completion rate,
  * and the same for the previous period of the same length with the change
- * against it. ?sort= any of those (or material, title), ?order=asc|desc.
+ * against it. ?sort= any of those (or material, title), ?order=asc|desc,
+ * ?limit= rows (JSON: 1000 by default; CSV: all). Sorted over every
+ * material the collectors or the catalog know, up to DP_BOARD_MAX (past
+ * it the answer says "truncated"); "total" says how many there are.
  * Role marketing or admin.
  *
  * Rounds: (1) material ids (collectors' and catalog's), (2) titles and days
@@ -22,6 +25,11 @@
 #include "strmap.h"
 #include "table.h"
 
+/* Materials one leaderboard reads (each row holds its dwell histograms and
+ * its days: up to ~2 KB over a two-year range). */
+#define DP_BOARD_MAX     25000
+#define DP_BOARD_DEFAULT 1000 /* rows of a JSON answer unless ?limit= */
+
 enum { SESSIONS, COMPLETED, VIEWS, NCOUNT };
 enum { CUR = 0, PREV = 1 };
 
@@ -41,6 +49,8 @@ typedef struct board {
     int64_t prev_from, ndays, period;
     int sort; /* column index in cols[] */
     int desc;
+    long limit; /* rows answered */
+    int cut;    /* more materials than DP_BOARD_MAX: not all read */
 } board;
 
 static const char *const sort_names[] = {"material",        "title",           "views",
@@ -69,7 +79,10 @@ static void add_ids(dp_rq *q, const redisReply *r, void *tag, size_t itag)
         const redisReply *e = r->element[i];
         if (e->type != REDIS_REPLY_STRING || !dp_id_valid(e->str, e->len)) continue;
         if (dp_strmap_get(&b->index, e->str, e->len)) continue;
-        if (b->n >= DP_CATALOG_MATERIALS_MAX) return;
+        if (b->n >= DP_BOARD_MAX) {
+            b->cut = 1;
+            return;
+        }
         if (b->n == b->cap) {
             b->cap = b->cap ? b->cap * 2 : 64;
             b->rows = dp_realloc(b->rows, b->cap * sizeof(lrow));
@@ -208,6 +221,7 @@ static void answer(dp_rq *q)
     g_sort = b->sort;
     g_desc = b->desc;
     if (b->n) qsort(b->rows, b->n, sizeof(lrow), cmp_rows);
+    size_t shown = b->n < (size_t)b->limit ? b->n : (size_t)b->limit;
     dp_buf out;
     dp_buf_init(&out, 0);
     if (q->p.format == DP_FORMAT_CSV) {
@@ -224,7 +238,7 @@ static void answer(dp_rq *q)
         }
         dp_table t;
         dp_table_begin(&t, &out, DP_FORMAT_CSV, cols, 2 + 3 * NMETRIC);
-        for (size_t i = 0; i < b->n; i++) {
+        for (size_t i = 0; i < shown; i++) {
             const lrow *r = &b->rows[i];
             dp_table_row(&t);
             dp_table_str(&t, r->id);
@@ -246,9 +260,10 @@ static void answer(dp_rq *q)
     static const char *const modes[] = {"all", "self", "live"};
     dp_buf_printf(&out,
                   "{\"from\":\"%s\",\"to\":\"%s\",\"mode\":\"%s\",\"previous_from\":\"%s\","
-                  "\"previous_to\":\"%s\",\"sort\":\"%s\",\"order\":\"%s\",\"materials\":",
+                  "\"previous_to\":\"%s\",\"sort\":\"%s\",\"order\":\"%s\",\"total\":%zu,"
+                  "\"truncated\":%s,\"materials\":",
                   q->p.from, q->p.to, modes[q->p.mode], pfrom, pto, sort_names[b->sort],
-                  b->desc ? "desc" : "asc");
+                  b->desc ? "desc" : "asc", b->n, shown < b->n || b->cut ? "true" : "false");
     static const char *const cols[] = {
         "material",        "title",           "views",     "sessions", "viewers", "dwell_ms_total",
         "dwell_ms_median", "completion_rate", "completed", "previous", "change"};
@@ -256,7 +271,7 @@ static void answer(dp_rq *q)
     dp_table_begin(&t, &out, DP_FORMAT_JSON, cols, 11);
     dp_buf obj;
     dp_buf_init(&obj, 0);
-    for (size_t i = 0; i < b->n; i++) {
+    for (size_t i = 0; i < shown; i++) {
         const lrow *r = &b->rows[i];
         dp_table_row(&t);
         dp_table_str(&t, r->id);
@@ -380,8 +395,18 @@ void dp_route_materials(dp_req *req)
             return;
         }
     }
+    b->limit = q->p.format == DP_FORMAT_CSV ? DP_BOARD_MAX : DP_BOARD_DEFAULT;
+    rc = dp_rq_param(q, "limit", v, sizeof(v));
+    if (rc != -ENOENT) {
+        char *end = NULL;
+        b->limit = rc == 0 ? strtol(v, &end, 10) : 0;
+        if (rc != 0 || *end != '\0' || v[0] == '\0' || b->limit < 1 || b->limit > DP_BOARD_MAX) {
+            dp_rq_fail(q, 400, "limit: must be an integer between 1 and 25000");
+            return;
+        }
+    }
     char ckey[160];
-    snprintf(ckey, sizeof(ckey), "materials|%s|%s|%d|%d|%d|%d", q->p.from, q->p.to, (int)q->p.mode,
-             (int)q->p.format, b->sort, b->desc);
+    snprintf(ckey, sizeof(ckey), "materials|%s|%s|%d|%d|%d|%d|%ld", q->p.from, q->p.to,
+             (int)q->p.mode, (int)q->p.format, b->sort, b->desc, b->limit);
     dp_rq_cached(q, ckey, "*", compute);
 }

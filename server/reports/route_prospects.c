@@ -199,12 +199,21 @@ static void hot_load(dp_rq *q)
 
 static void hot_compute(dp_rq *q)
 {
-    char key[32], min[24];
+    sales *s = q->state;
+    char key[DP_ID_MAX + 32], min[24], most[24];
     snprintf(min, sizeof(min), "%lld", (long long)dp_day_ms(q->p.from_day));
+    /* one more than the ceiling: a cut is then known, and said */
+    snprintf(most, sizeof(most), "%d", DP_PROSPECTS_MAX + 1);
     for (unsigned n = 0; n < q->shards; n++) {
+        if (s->account[0]) {
+            /* the account's own prospects: complete whatever the total */
+            dp_key_aprospects(key, sizeof(key), n, s->account);
+            dp_rq_cmd2(q, on_candidates, NULL, 0, "SMEMBERS", key);
+            continue;
+        }
         dp_key_prospects(key, sizeof(key), n);
         /* the most recently seen first, so a cut keeps the live ones */
-        const char *argv[] = {"ZRANGE", key, "+inf", min, "BYSCORE", "REV", "LIMIT", "0", "10000"};
+        const char *argv[] = {"ZRANGE", key, "+inf", min, "BYSCORE", "REV", "LIMIT", "0", most};
         dp_rq_cmd(q, on_candidates, NULL, 0, 9, argv);
     }
     dp_rq_run(q, hot_load);
@@ -449,6 +458,9 @@ static void brief_answer(dp_rq *q)
     dp_buf_printf(
         &out, ",\"sessions\":%lld,\"views\":%lld,\"dwell_ms_total\":%lld,\"forwarded\":%lld",
         (long long)p->sessions, (long long)p->views, (long long)p->dwell, (long long)p->forwarded);
+    /* a list of this brief (materials, slides, presentations) reached its
+     * ceiling: what is shown is not all of it */
+    dp_buf_printf(&out, ",\"truncated\":%s", p->cut ? "true" : "false");
     dp_buf_puts(&out, ",\"materials\":");
     write_brief_materials(q, s, p, &out);
     dp_buf_puts(&out, ",\"slides\":");

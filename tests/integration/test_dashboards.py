@@ -155,6 +155,15 @@ with Env(access_log="false") as env:
     eq(s["prospects-sales"]["nav"], ["Prospects", "Live"], "sales sees the sales pages")
     for f in ("materials", "material", "prospect", "live", "material-phone"):
         check(os.path.getsize(os.path.join(SHOTS, f + ".png")) > 10000, "screenshot " + f)
+    eq((pages["materials"]["cut"], pages["prospects"]["cut"]), (None, None),
+       "complete lists say nothing of a cut")
+    # past the 1 000 rows a leaderboard shows, the page says it is cut
+    env.redis.cmd("SADD", "dp:{0}:materials", *["extra-%04d" % i for i in range(1200)])
+    env.redis.cmd("HINCRBY", "dp:{0}:gen", "*", 1)  # as a collector does: cached answers are old
+    total = get("/v1/materials?limit=1")["total"]
+    m = drive(srv, MARKETING, [{"name": "materials-cut", "hash": "#/materials"}])
+    eq(m["materials-cut"]["cut"], "The first 1,000 of %s materials, sorted over all of them; the "
+       "CSV has every one." % format(total, ","), "the leaderboard says it shows a part")
     col.terminate()
     col.wait(20)
 
