@@ -62,7 +62,8 @@
       new URLSearchParams(h.slice(i + 1)).forEach(function (v, k) { q[k] = v; });
       h = h.slice(0, i);
     }
-    var parts = h.split('/').map(decodeURIComponent);
+    // a link cut or typed by hand (%E0%A4%A) is taken as it is, not thrown
+    var parts = h.split('/').map(function (p) { try { return decodeURIComponent(p); } catch (e) { return p; } });
     return { page: parts[0] || '', id: parts[1] || '', q: q };
   }
   function go(page, id, q) {

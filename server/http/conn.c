@@ -305,7 +305,7 @@ static void conn_respond(dp_conn *c, int status, const char *ctype, const char *
         dp_buf_puts(o, "Connection: close\r\n");
     else if (c->req.parser.http_minor == 0)
         dp_buf_puts(o, "Connection: keep-alive\r\n");
-    if (c->req.head_done) cors_headers(c, o);
+    if (c->req.head_done && c->r.cors) cors_headers(c, o);
     if (extra) dp_buf_puts(o, extra);
     dp_buf_puts(o, "\r\n");
     if (c->req.method != HTTP_HEAD || !c->req.head_done) dp_buf_append(o, body, len);
@@ -381,7 +381,7 @@ static void conn_stream_begin(dp_conn *c, const char *ctype, const char *extra)
     dp_buf_puts(o, "HTTP/1.1 200 OK\r\n");
     dp_buf_puts(o, date_header());
     dp_buf_printf(o, "Content-Type: %s\r\nConnection: close\r\n", ctype);
-    cors_headers(c, o);
+    if (c->r.cors) cors_headers(c, o);
     if (extra) dp_buf_puts(o, extra);
     dp_buf_puts(o, "\r\n");
     dp_router_count(&c->http->router, c->r.route_ix, 200);

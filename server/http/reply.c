@@ -1,12 +1,17 @@
 #include "reply.h"
 
 #include "alloc.h"
+#include "log.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
+
+/* snprintf into extra, which must hold it all: a header cut short would
+ * break the answer (the dashboards' policy once did, at 256 bytes) */
+#define EXTRA(...) dp_assert(snprintf(extra, sizeof(extra), __VA_ARGS__) < (int)sizeof(extra))
 
 #define GZIP_MIN 512                                    /* smaller bodies go as they are */
 #define PRIVATE  "Cache-Control: private, no-cache\r\n" /* reports: revalidate */
@@ -65,7 +70,7 @@ static void send_body(dp_req *req, const char *ctype, const char *body, size_t l
                       const char *plain_etag, const char *gzbody, size_t gzlen, dp_buf *keep,
                       const char *cache)
 {
-    char etag[24], extra[256];
+    char etag[24], extra[1024]; /* the caller's header lines (the dashboards' policy) fit */
     memcpy(etag, plain_etag, 19);
     int gz = len >= GZIP_MIN && accepts_gzip(req->http);
     /* the gzip representation gets its own tag, as it is other bytes */
@@ -73,7 +78,7 @@ static void send_body(dp_req *req, const char *ctype, const char *body, size_t l
     size_t n;
     const char *inm = dp_http_req_header(req->http, "if-none-match", &n);
     if (inm != NULL && ((n == 1 && inm[0] == '*') || memmem(inm, n, etag, strlen(etag)) != NULL)) {
-        snprintf(extra, sizeof(extra), "ETag: %s\r\nVary: Accept-Encoding\r\n", etag);
+        EXTRA("ETag: %s\r\nVary: Accept-Encoding\r\n", etag);
         dp_req_respond(req, 304, NULL, extra, "", 0);
         return;
     }
@@ -85,9 +90,7 @@ static void send_body(dp_req *req, const char *ctype, const char *body, size_t l
             gzlen = z.len;
         }
         if (gzbody != NULL) {
-            snprintf(extra, sizeof(extra),
-                     "ETag: %s\r\nVary: Accept-Encoding\r\nContent-Encoding: gzip\r\n%s", etag,
-                     cache);
+            EXTRA("ETag: %s\r\nVary: Accept-Encoding\r\nContent-Encoding: gzip\r\n%s", etag, cache);
             dp_req_respond(req, 200, ctype, extra, gzbody, gzlen);
             if (keep && z.data) {
                 *keep = z;
@@ -99,7 +102,7 @@ static void send_body(dp_req *req, const char *ctype, const char *body, size_t l
         dp_buf_free(&z);
         memcpy(etag + 17, "\"", 2);
     }
-    snprintf(extra, sizeof(extra), "ETag: %s\r\nVary: Accept-Encoding\r\n%s", etag, cache);
+    EXTRA("ETag: %s\r\nVary: Accept-Encoding\r\n%s", etag, cache);
     dp_req_respond(req, 200, ctype, extra, body, len);
 }
 

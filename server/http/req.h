@@ -46,7 +46,8 @@ struct dp_req {
     void *ud;                /* the route's */
     const char *route;       /* the route's name: metrics and the access log */
     int route_ix;            /* its index among the router's names */
-    size_t events;           /* events the request carried, for the access log */
+    int cors;      /* a route browsers call from decks: CORS headers for allowed origins */
+    size_t events; /* events the request carried, for the access log */
 
     /* the transport's */
     const dp_req_io *io;

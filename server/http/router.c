@@ -101,6 +101,7 @@ static void call(dp_router *rt, size_t i, dp_req *r, const char *rest, size_t re
     r->ud = rt->routes[i].ud;
     r->route = rt->names[rt->name_ix[i]];
     r->route_ix = rt->name_ix[i];
+    r->cors = rt->routes[i].preflight != NULL;
     rt->routes[i].handler(r);
 }
 
@@ -126,6 +127,7 @@ void dp_router_dispatch(dp_router *rt, dp_req *r)
         if (first < 0) first = (int)i;
     }
     if (first >= 0) {
+        r->cors = preflight != NULL;
         if (r->method == HTTP_OPTIONS && preflight) {
             r->route = rt->names[DP_ROUTE_NAME_PREFLIGHT];
             r->route_ix = DP_ROUTE_NAME_PREFLIGHT;

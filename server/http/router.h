@@ -33,7 +33,8 @@ typedef struct dp_route {
     dp_handler handler;
     void *ud;
     const char *name;      /* metrics label ("events", "report") */
-    const char *preflight; /* header lines answering OPTIONS (CORS), or NULL */
+    const char *preflight; /* header lines answering OPTIONS (CORS), or NULL: then
+                            * no Access-Control-Allow-Origin either */
 } dp_route;
 
 #define DP_ROUTES_MAX      48

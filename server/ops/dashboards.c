@@ -128,7 +128,8 @@ void dp_dashboards_route(dp_req *req)
     size_t n = req->path_len;
     for (size_t i = 0; i < dash.n; i++) {
         if (strlen(dash.files[i].url) == n && !memcmp(dash.files[i].url, path, n)) {
-            dp_reply_cached_with(req, NULL, &dash.files[i].entry, "Cache-Control: no-cache\r\n");
+            dp_reply_cached_with(req, NULL, &dash.files[i].entry,
+                                 "Cache-Control: no-cache\r\n" DP_DASH_HEADERS);
             return;
         }
     }

@@ -8,6 +8,15 @@
 
 #include "deckpulse/config.h"
 
+/* Every dashboard file: its own scripts, styles and API only, never in a
+ * frame, types as sent. */
+#define DP_DASH_HEADERS                                                                            \
+    "Content-Security-Policy: default-src 'self'; img-src 'self' data:; object-src 'none'; "       \
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n"                              \
+    "X-Frame-Options: DENY\r\n"                                                                    \
+    "X-Content-Type-Options: nosniff\r\n"                                                          \
+    "Referrer-Policy: same-origin\r\n"
+
 #define DP_DASH_FILES    64
 #define DP_DASH_FILE_MAX (4 << 20)
 

@@ -157,6 +157,22 @@ with Env(access_log="false") as env:
         check(os.path.getsize(os.path.join(SHOTS, f + ".png")) > 10000, "screenshot " + f)
     eq((pages["materials"]["cut"], pages["prospects"]["cut"]), (None, None),
        "complete lists say nothing of a cut")
+    # the dashboards' files: their own scripts and API only, never framed,
+    # types as sent; gzip or not, revalidated or not
+    for path, hdrs in (("/", {}), ("/app.js", {"Accept-Encoding": "gzip"}),
+                       ("/style.css", {})):
+        resp = srv.request("GET", path, b"", hdrs)
+        etag = resp.header("etag")
+        again = srv.request("GET", path, b"", dict(hdrs, **{"If-None-Match": etag}))
+        eq((resp.status, again.status), (200, 304), path + ": 200, then 304")
+        eq((resp.header("x-frame-options"), resp.header("x-content-type-options"),
+            resp.header("referrer-policy")), ("DENY", "nosniff", "same-origin"), path)
+        check("frame-ancestors 'none'" in (resp.header("content-security-policy") or "") and
+              "default-src 'self'" in resp.header("content-security-policy"), path + ": CSP")
+    # a malformed link (a cut percent-escape) shows the API's answer as an
+    # error page, with no script error (drive() fails on any)
+    bad = drive(srv, ADMIN, [{"name": "error-badlink", "hash": "#/material/%E0%A4%A"}])
+    check("error-badlink" in bad, "the page with a malformed link says what is wrong")
     # past the 1 000 rows a leaderboard shows, the page says it is cut
     env.redis.cmd("SADD", "dp:{0}:materials", *["extra-%04d" % i for i in range(1200)])
     env.redis.cmd("HINCRBY", "dp:{0}:gen", "*", 1)  # as a collector does: cached answers are old

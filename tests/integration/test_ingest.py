@@ -139,6 +139,14 @@ with Env(allowed_origins="https://decks.example,https://other.example") as env:
                      {"Content-Type": "text/plain", "Origin": "https://evil.example"})
     eq((resp.status, resp.json()), (403, {"error": "origin not allowed"}), "foreign origin")
     eq(resp.header("access-control-allow-origin"), None, "no ACAO for a foreign origin")
+    # CORS on the routes decks call (ingest, links) only, not on reports
+    # nor anything else, even for an allowed origin
+    for path in ("/v1/materials", "/healthz", "/beacon.js", "/v1/nothing"):
+        resp = s.request("GET", path, b"", {"Origin": "https://other.example",
+                                             "Authorization": "Bearer " + ADMIN})
+        eq((resp.header("access-control-allow-origin"), resp.header("vary") or ""),
+           (None, resp.header("vary") or ""), "no ACAO on %s" % path)
+        check("Origin" not in (resp.header("vary") or ""), "no Vary: Origin on %s" % path)
 
     # --- tokens: forged, expired, another presentation, none
     n_before = len(r.entries())
