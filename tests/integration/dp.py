@@ -95,19 +95,21 @@ def wait_until(pred, timeout=10.0, step=0.02):
 
 
 class Redis:
-    """A throwaway redis-server on a free TCP port, AOF on like production."""
+    """A throwaway redis-server on a free TCP port, AOF on and fsynced before
+    it answers (appendfsync always), like the private one in production."""
 
-    def __init__(self, tmp, port=None):
+    def __init__(self, tmp, port=None, appendfsync="always"):
         self.dir = os.path.join(tmp, "redis-%d" % time.time_ns())
         os.makedirs(self.dir)
         self.port = port or free_port()
+        self.appendfsync = appendfsync
         self.proc = None
         self.start()
 
     def start(self):
         self.proc = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+             "--appendonly", "yes", "--appendfsync", self.appendfsync, "--save", "",
              "--maxmemory-policy", "noeviction", "--daemonize", "no", "--logfile", "redis.log"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert wait_until(self._pingable), "redis-server did not start"
@@ -439,10 +441,10 @@ def forge_token(presentation, prospect, expires_ms, secret=SECRET, account="", c
 class Env:
     """A temporary directory with a Redis and a server, torn down after."""
 
-    def __init__(self, **settings):
+    def __init__(self, appendfsync="always", **settings):
         self.tmp = tempfile.mkdtemp(prefix="dp-it-")
         self.children = []
-        self.redis = Redis(self.tmp)
+        self.redis = Redis(self.tmp, appendfsync=appendfsync)
         self.server = Server(self.tmp, self.redis.url(), **settings)
         assert self.server.wait_ready(), "server never became ready:\n" + self.server.log()
 

@@ -18,7 +18,7 @@ def spool_empty(s):
     return "\ndp_spool_segments 0\n" in s.get("/metrics").body.decode()
 
 
-with Env(redis_timeout_ms=500, retry_after_s=3) as env:
+with Env(redis_timeout_ms=500, retry_after_s=3, appendfsync="everysec") as env:
     s, r = env.server, env.redis
     token = s.mint("deck", "pat")
     # an external Redis with appendfsync everysec: reported, and said plainly
