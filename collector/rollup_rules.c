@@ -197,6 +197,9 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
             minmax(b, ack, e->received);
             add(b, DP_OP_SADD, KEY(b, aprospects, acct), pr);
         }
+        /* the hot list's owner= and campaign= read these: complete at any size */
+        if (e->owner && *e->owner) add(b, DP_OP_SADD, KEY(b, oprospects, e->owner), pr);
+        if (e->campaign && *e->campaign) add(b, DP_OP_SADD, KEY(b, cprospects, e->campaign), pr);
         add(b, DP_OP_SADD, KEY(b, pdays, pr), e->day);
         add(b, DP_OP_SADD, KEY(b, ppres, pr), pres);
         if (once(b, CAT(b, "P|", pr))) {

@@ -59,6 +59,8 @@
  *   T prospects                       ZSET     prospect ids by last_seen
  *   T account:<id>                    HASH     first_seen last_seen (counters: its prospects')
  *   T aprospects:<id>                 SET      the account's prospects
+ *   T oprospects:<owner>              SET      prospects whose links named that owner
+ *   T cprospects:<campaign>           SET      prospects whose links named that campaign
  *   T pres:<id>                       HASH     sessions completed forwarded(0/1)
  *   T pv:<id>                         HLL      distinct viewers (browsers) of the presentation
  *   T pvd:<id>:<day>                  HLL      the same per day, per shard
@@ -223,6 +225,8 @@ DP__KEY1(ptl, "ptl", prospect)
 DP__KEY0(prospects, "prospects")
 DP__KEY1(account, "account", id)
 DP__KEY1(aprospects, "aprospects", account)
+DP__KEY1(oprospects, "oprospects", owner)
+DP__KEY1(cprospects, "cprospects", campaign)
 DP__KEY1(pres, "pres", presentation)
 DP__KEY1(pv, "pv", presentation)
 DP__KEY2(pvd, "pvd", presentation, day)

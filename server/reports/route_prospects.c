@@ -204,13 +204,22 @@ static void hot_compute(dp_rq *q)
     snprintf(min, sizeof(min), "%lld", (long long)dp_day_ms(q->p.from_day));
     /* one more than the ceiling: a cut is then known, and said */
     snprintf(most, sizeof(most), "%d", DP_PROSPECTS_MAX + 1);
-    for (unsigned n = 0; n < q->shards; n++) {
-        if (s->account[0]) {
-            /* the account's own prospects: complete whatever the total */
+    /* filtered: the account's, owner's or campaign's own prospects first,
+     * from every shard, so the ceiling never cuts them (complete whatever
+     * the total) */
+    for (unsigned n = 0; n < q->shards && (s->account[0] || s->owner[0] || s->campaign[0]); n++) {
+        if (s->account[0])
             dp_key_aprospects(key, sizeof(key), n, s->account);
-            dp_rq_cmd2(q, on_candidates, NULL, 0, "SMEMBERS", key);
-            continue;
-        }
+        else if (s->owner[0])
+            dp_key_oprospects(key, sizeof(key), n, s->owner);
+        else
+            dp_key_cprospects(key, sizeof(key), n, s->campaign);
+        dp_rq_cmd2(q, on_candidates, NULL, 0, "SMEMBERS", key);
+    }
+    /* the account sets are as old as accounts; the owner and campaign sets
+     * began with issue 19, so prospects not seen since are found among the
+     * most recently seen, as before */
+    for (unsigned n = 0; n < q->shards && !s->account[0]; n++) {
         dp_key_prospects(key, sizeof(key), n);
         /* the most recently seen first, so a cut keeps the live ones */
         const char *argv[] = {"ZRANGE", key, "+inf", min, "BYSCORE", "REV", "LIMIT", "0", most};

@@ -63,7 +63,7 @@ with Env(allow_anonymous="true") as env:
 with Env(allow_anonymous="true") as env:
     srv, r = env.server, env.redis
     env.collector("hot")
-    token = srv.mint("deck-hot", "hot-jane", account="acme", owner="olga")
+    token = srv.mint("deck-hot", "hot-jane", account="acme", owner="olga", campaign="spring")
     for i in range(4):
         eq(srv.post_json("/v1/events", {"session": "hj-%d" % i, "token": token, "events":
                                         [view(1, material="m", slide="s%d" % k, index=k)
@@ -82,6 +82,16 @@ with Env(allow_anonymous="true") as env:
        "filtered by account: complete, she is there")
     b = srv.get("/v1/prospects?account=acme&owner=olga", auth(SALES)).json()
     eq([p["prospect"] for p in b["prospects"]], ["hot-jane"], "and by her owner within it")
+    for q in ("owner=olga", "campaign=spring"):
+        b = srv.get("/v1/prospects?" + q, auth(SALES)).json()
+        eq([p["prospect"] for p in b["prospects"]], ["hot-jane"],
+           "filtered by %s: she is there, found through its own set" % q)
+    eq(sorted(r.cmd("SMEMBERS", "dp:{0}:oprospects:olga")), ["hot-jane"], "the owner's set")
+    # erasing her takes her out of the account's, owner's and campaign's sets
+    eq(srv.request("DELETE", "/v1/prospects/hot-jane", "", auth(ADMIN)).status, 200, "erased")
+    eq([r.cmd("SISMEMBER", "dp:{0}:%s" % k, "hot-jane") for k in
+        ("aprospects:acme", "oprospects:olga", "cprospects:spring")], [0, 0, 0],
+       "no set names her after the erasure")
 
 # The brief: a prospect with more distinct slides than it keeps says so.
 with Env(allow_anonymous="true", max_events="500") as env:
