@@ -23,6 +23,9 @@ const dp_config_setting dp_config_settings[] = {
     {"api_keys", DP_CFG_STRING, S(api_keys), 0, 8192, "",
      "role:key,role:key... (roles admin, marketing, sales); empty = an admin key generated "
      "into data_dir"},
+    {"metrics_token", DP_CFG_STRING, S(metrics_token), 0, 1024, "",
+     "when set, GET /metrics answers only with Authorization: Bearer <this token> (for the "
+     "scraper); empty = open, as on a private network"},
     {"allow_anonymous", DP_CFG_BOOL, offsetof(dp_config, allow_anonymous), 0, 1, "false",
      "accept events without a link token"},
     {"allowed_origins", DP_CFG_STRING, S(allowed_origins), 1, 8192, "*",

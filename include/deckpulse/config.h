@@ -21,6 +21,7 @@ typedef struct dp_config {
     char *data_dir;
     char *secret;
     char *api_keys;
+    char *metrics_token;
     int allow_anonymous;
     char *allowed_origins;
     /* ingest ceilings */

@@ -1,6 +1,8 @@
 /* GET /healthz, /readyz, /metrics. */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alloc.h"
 #include "deckpulse/event.h"
@@ -171,9 +173,25 @@ static void on_metrics_reply(dp_redis *rd, redisReply *r, void *priv)
     if (--op->outstanding == 0) metrics_done(op);
 }
 
+/* With metrics_token set, the scraper's "Authorization: Bearer <token>",
+ * compared in constant time. 1 when it may read /metrics (else answered). */
+static int may_read(dp_req *req, const dp_ops_ctx *s)
+{
+    const char *want = s->cfg->metrics_token;
+    if (want == NULL || want[0] == '\0') return 1;
+    size_t n, wn = strlen(want);
+    const char *h = dp_req_header(req, "authorization", &n);
+    if (h && n == 7 + wn && !strncasecmp(h, "Bearer ", 7) && sodium_memcmp(h + 7, want, wn) == 0)
+        return 1;
+    dp_req_error_with(req, 401, "WWW-Authenticate: Bearer\r\n",
+                      "missing or invalid metrics token (Authorization: Bearer TOKEN)");
+    return 0;
+}
+
 static void dp_route_metrics(dp_req *req)
 {
     dp_ops_ctx *s = req->ud;
+    if (!may_read(req, s)) return;
     if (s->redis == NULL || s->redis->state != DP_REDIS_UP) {
         dp_buf b;
         dp_buf_init(&b, 0);

@@ -70,8 +70,61 @@ static void test_health(void **state)
     dp_config_free(&cfg);
 }
 
+static void render(void *ud, dp_buf *out)
+{
+    (void)ud;
+    dp_buf_puts(out, "dp_test 1\n");
+}
+
+static int get_with(dp_router *rt, const char *path, const char *auth, dp_fake_req *f)
+{
+    char raw[256];
+    snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\n%s%s%s\r\n", path, auth ? "Authorization: " : "",
+             auth ? auth : "", auth ? "\r\n" : "");
+    assert_int_equal(dp_fake_req_open(f, raw, "::1"), 0);
+    dp_router_dispatch(rt, &f->req);
+    assert_int_equal(f->responses, 1);
+    return f->status;
+}
+
+static void test_metrics_token(void **state)
+{
+    (void)state;
+    dp_config cfg;
+    dp_config_init(&cfg);
+    int stopping = 0;
+    dp_ops_ctx ops = {.cfg = &cfg, .stopping = &stopping, .render = render};
+    dp_router rt;
+    dp_router_init(&rt);
+    assert_int_equal(dp_ops_register(&rt, &ops), 0);
+    dp_fake_req f;
+    /* open without metrics_token */
+    assert_int_equal(get_with(&rt, "/metrics", NULL, &f), 200);
+    assert_memory_equal(f.body.data, "dp_test 1\n", f.body.len);
+    dp_fake_req_close(&f);
+    dp_err err;
+    assert_int_equal(dp_config_set(&cfg, "metrics_token", "scrape-me-0123", "test", &err), 0);
+    const char *refused[] = {NULL, "Bearer scrape-me-012", "Bearer scrape-me-01234",
+                             "Basic scrape-me-0123", "Bearer SCRAPE-ME-0123"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        assert_int_equal(get_with(&rt, "/metrics", refused[i], &f), 401);
+        char v[32];
+        assert_int_equal(dp_fake_req_header(&f, "WWW-Authenticate", v, sizeof(v)), 0);
+        assert_string_equal(v, "Bearer");
+        dp_fake_req_close(&f);
+    }
+    assert_int_equal(get_with(&rt, "/metrics", "Bearer scrape-me-0123", &f), 200);
+    assert_memory_equal(f.body.data, "dp_test 1\n", f.body.len);
+    dp_fake_req_close(&f);
+    /* health stays open: load balancers probe it */
+    assert_int_equal(get_with(&rt, "/healthz", NULL, &f), 200);
+    dp_fake_req_close(&f);
+    dp_config_free(&cfg);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_health)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_health),
+                                       cmocka_unit_test(test_metrics_token)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
