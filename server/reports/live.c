@@ -116,6 +116,10 @@ static void publish(live_query *q)
         shown++;
     }
     dp_buf_puts(&b, "]}");
+    if (listeners(s) == 0) { /* they left while it was read: nobody to keep it for */
+        dp_buf_free(&b);
+        return;
+    }
     uint64_t now = uv_now(s->loop);
     int changed = s->live_last == NULL || strcmp(s->live_last, b.data) != 0;
     if (changed) {
@@ -225,7 +229,11 @@ static void on_tick(uv_timer_t *t)
 {
     dp_reports_ctx *s = t->data;
     if (listeners(s) == 0) {
+        /* nobody keeps the picture current now: the next listener waits
+         * for a fresh one (the timer starts at once) rather than get this */
         uv_timer_stop(t);
+        dp_free(s->live_last);
+        s->live_last = NULL;
         return;
     }
     if (s->live_busy || !s->have_rredis || s->rredis.state != DP_REDIS_UP) return;

@@ -107,6 +107,19 @@ with Env(access_log="false") as env:
     # a late listener gets the current picture at once
     late = Stream(srv.port, "/v1/live", {"Authorization": "Bearer " + ADMIN})
     check(late.next_event(3) is not None, "a new listener is told at once")
+    # with nobody listening the picture is not kept up to date, so a later
+    # listener is told the current one, not what the last listener saw
+    st.close()
+    late.close()
+    time.sleep(1.5)  # the next tick finds nobody and stops
+    eq(srv.post_json("/v1/events", batch("live-2", [
+        {"seq": 1, "type": "open", "at": 1763800000000, "slides": 5},
+        view(2, material="q3", slide="roi", version=2, index=1)], token)).status, 202, "ingest")
+    check(wait_until(lambda: settled(env.redis, sessions_ended=False), 10, 0.05), "rolled up")
+    later = Stream(srv.port, "/v1/live", {"Authorization": "Bearer " + SALES})
+    ev = later.next_event(5)
+    check(ev is not None and [v["session"] for v in ev["viewers"]] == ["live-2"],
+          "the first picture a later listener gets is the current one: %r" % ev)
     col.terminate()
     col.wait(20)
     # the Env stops the server with two listeners connected: exit 0, no leaks
