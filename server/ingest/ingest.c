@@ -81,8 +81,7 @@ static void respond_ok(dp_ingest *in)
     s->metrics.events_accepted += n;
     s->metrics.batches_accepted++;
     if (req == NULL) return;
-    dp_req_on_abort(req, NULL, NULL);
-    req->events = n;
+    req->events = n; /* answering clears the abort callback */
     if (in->batch.events == &in->pixel_event) {
         dp_req_respond(req, 200, "image/gif", "Cache-Control: no-store, max-age=0\r\n",
                        (const char *)gif, sizeof(gif));
@@ -101,7 +100,6 @@ static void respond_unavailable(dp_ingest *in, dp_reject why, const char *msg)
 {
     dp_metrics_reject(&in->srv->metrics, why, in->batch.nevents);
     if (in->req) {
-        dp_req_on_abort(in->req, NULL, NULL);
         dp_req_error(in->req, 503, msg);
     }
 }

@@ -395,16 +395,9 @@ void dp_route_materials(dp_req *req)
             return;
         }
     }
-    b->limit = q->p.format == DP_FORMAT_CSV ? DP_BOARD_MAX : DP_BOARD_DEFAULT;
-    rc = dp_rq_param(q, "limit", v, sizeof(v));
-    if (rc != -ENOENT) {
-        char *end = NULL;
-        b->limit = rc == 0 ? strtol(v, &end, 10) : 0;
-        if (rc != 0 || *end != '\0' || v[0] == '\0' || b->limit < 1 || b->limit > DP_BOARD_MAX) {
-            dp_rq_fail(q, 400, "limit: must be an integer between 1 and 25000");
-            return;
-        }
-    }
+    if (dp_rq_limit(q, q->p.format == DP_FORMAT_CSV ? DP_BOARD_MAX : DP_BOARD_DEFAULT, DP_BOARD_MAX,
+                    &b->limit) != 0)
+        return;
     char ckey[160];
     snprintf(ckey, sizeof(ckey), "materials|%s|%s|%d|%d|%d|%d|%ld", q->p.from, q->p.to,
              (int)q->p.mode, (int)q->p.format, b->sort, b->desc, b->limit);

@@ -252,16 +252,7 @@ void dp_route_prospects(dp_req *req)
     if (id_param(q, "owner", s->owner) || id_param(q, "account", s->account) ||
         id_param(q, "campaign", s->campaign))
         return;
-    char v[32];
-    int rc = dp_rq_param(q, "limit", v, sizeof(v));
-    if (rc != -ENOENT) {
-        char *end;
-        s->limit = rc == 0 ? strtol(v, &end, 10) : 0;
-        if (rc != 0 || *end != '\0' || v[0] == '\0' || s->limit < 1 || s->limit > LIMIT_MAX) {
-            dp_rq_fail(q, 400, "limit: must be an integer between 1 and 1000");
-            return;
-        }
-    }
+    if (dp_rq_limit(q, s->limit, LIMIT_MAX, &s->limit) != 0) return;
     char ckey[400];
     snprintf(ckey, sizeof(ckey), "prospects|%s|%s|%d|%d|%s|%s|%s|%ld|%lld", q->p.from, q->p.to,
              (int)q->p.mode, (int)q->p.format, s->owner, s->account, s->campaign, s->limit,

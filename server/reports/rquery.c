@@ -1,6 +1,7 @@
 #include "rquery.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "deckpulse/keys.h"
@@ -379,6 +380,23 @@ int dp_rq_param(dp_rq *q, const char *name, char *out, size_t outlen)
     size_t plen, qlen;
     dp_http_req_path(q->req->http, &path, &plen, &query, &qlen);
     return dp_http_query_get(query, qlen, name, out, outlen);
+}
+
+int dp_rq_limit(dp_rq *q, long dflt, long max, long *out)
+{
+    char v[32], *end = NULL;
+    *out = dflt;
+    int rc = dp_rq_param(q, "limit", v, sizeof(v));
+    if (rc == -ENOENT) return 0;
+    long n = rc == 0 ? strtol(v, &end, 10) : 0;
+    if (rc != 0 || *end != '\0' || v[0] == '\0' || n < 1 || n > max) {
+        char msg[80];
+        snprintf(msg, sizeof(msg), "limit: must be an integer between 1 and %ld", max);
+        dp_rq_fail(q, 400, msg);
+        return -1;
+    }
+    *out = n;
+    return 0;
 }
 
 void dp_rq_days(const redisReply *r, int64_t lo, int64_t hi, unsigned char *has)

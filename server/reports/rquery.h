@@ -84,6 +84,9 @@ const char *dp_reply_str(const redisReply *r, size_t *len);
 
 /* A query parameter of the request: 0, -ENOENT, or -E2BIG/-EINVAL. */
 int dp_rq_param(dp_rq *q, const char *name, char *out, size_t outlen);
+/* ?limit=: *out keeps dflt when absent; 0, or -1 once it answered 400
+ * ("limit: must be an integer between 1 and max"). */
+int dp_rq_limit(dp_rq *q, long dflt, long max, long *out);
 /* Days present in an SMEMBERS answer of YYYY-MM-DD members: has[d - lo]
  * set for lo <= d <= hi. */
 void dp_rq_days(const redisReply *r, int64_t lo, int64_t hi, unsigned char *has);
