@@ -17,6 +17,7 @@ so appendfsync, are the ones the server gives it.
 Exit 77 (skipped) only where FUSE cannot be mounted; scripts/deps.sh --test
 installs python3-fusepy."""
 
+import atexit
 import json
 import os
 import shutil
@@ -46,6 +47,21 @@ live, durable, mnt, run = (os.path.join(tmp, d) for d in ("live", "durable", "mn
 for d in (live, durable, mnt, run):
     os.makedirs(d)
 fs = None
+procs = []  # everything started, killed at exit whatever happened
+
+
+@atexit.register
+def cleanup():
+    for p in procs + ([fs] if fs else []):
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    try:  # the private redis-server outlives a server killed with SIGKILL
+        os.kill(int(open(os.path.join(run, "redis.pid")).read()), signal.SIGKILL)
+    except (OSError, ValueError):
+        pass
+    subprocess.run(["umount", "-l", mnt], stderr=subprocess.DEVNULL)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def mount():
@@ -78,11 +94,13 @@ SETTINGS = dict(redis="", redis_server=wrapper, allow_anonymous="true", session_
 
 def start():
     srv = Server(tmp, None, data_dir=data, **SETTINGS)
+    procs.append(srv.proc)
     check(srv.wait_ready(20), "server ready (private Redis on the lazy file system)")
     col = subprocess.Popen([COLLECTOR, "--redis", "unix:" + os.path.join(run, "redis.sock"),
                             "--data_dir", data, "--collector_name", "c", "--session_timeout_ms",
                             "1000", "--log_level", "warn"],
                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "c.log"), "ab"))
+    procs.append(col)
     return srv, col
 
 
