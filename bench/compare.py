@@ -276,7 +276,8 @@ def run(a, tmp, st):
                        "redis://127.0.0.1:%d" % rport, "--data_dir", os.path.join(tmp, "data"),
                        "--api_keys", "admin:" + KEY, "--access_log", "false",
                        "--start_collector", "false", "--rate_ip_per_s", "0",
-                       "--rate_link_per_s", "0"])
+                       "--rate_link_per_s", "0", "--rate_ip_events_per_s", "0",
+                       "--rate_link_events_per_s", "0"])
     wait_port(sport)
     time.sleep(0.3)
     collector_argv = [COLLECTOR, "--redis", "redis://127.0.0.1:%d" % rport, "--data_dir",

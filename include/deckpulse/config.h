@@ -63,6 +63,8 @@ typedef struct dp_config {
     int64_t max_deliveries;
     int64_t retention_days, retention_archive_days;
     int64_t rate_ip_per_s, rate_ip_burst, rate_link_per_s, rate_link_burst;
+    int64_t rate_ip_events_per_s, rate_ip_events_burst, rate_link_events_per_s,
+        rate_link_events_burst;
     int64_t spool_max_mb, spool_segment_kb, spool_fsync_ms;
     int drop_bots;
     char *dashboards_dir;
@@ -75,6 +77,7 @@ typedef struct dp_config {
     int64_t score_revisit;
     int64_t score_forward;
     int64_t score_action;
+    int64_t score_sessions_per_day, score_actions_per_day;
     int64_t score_half_life_days;
     int64_t score_warm;
     int64_t score_hot;

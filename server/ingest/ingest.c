@@ -10,6 +10,7 @@
  * An ingest outlives its connection if the client goes away while Redis is
  * answering: the connection detaches, the XADD callbacks still arrive, and
  * the ingest frees itself after the last one. */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -300,15 +301,49 @@ static void dispatch(dp_ingest *in)
     spool_batch(in);
 }
 
+/* The part of a client address that names its network: an IPv4 address
+ * whole, the /64 prefix of an IPv6 one (what one home or office is given,
+ * so rotating addresses inside it is one viewer), an IPv4-mapped one as
+ * IPv4. Bytes into out (16), their count; the text itself if unparsable. */
+static size_t network_of(const char *peer, unsigned char out[16])
+{
+    unsigned char a6[16];
+    if (inet_pton(AF_INET, peer, out) == 1) return 4;
+    if (inet_pton(AF_INET6, peer, a6) == 1) {
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(a6, mapped, sizeof(mapped)) == 0) {
+            memcpy(out, a6 + 12, 4);
+            return 4;
+        }
+        memcpy(out, a6, 8);
+        return 8;
+    }
+    size_t n = strnlen(peer, 16);
+    memcpy(out, peer, n);
+    return n;
+}
+
 static void make_viewer(dp_ingest *in)
 {
-    /* Keyed hash of (IP, user agent, presentation) under today's salt: the
-     * same viewer is the same id for a day, and the IP is never stored. */
+    /* Keyed hash under today's salt, so the same viewer is the same id for
+     * a day and the address is never stored. A link's viewer is a browser
+     * (address, user agent, presentation): two of them on one link is a
+     * forwarded link. An anonymous viewer is a network (address or IPv6
+     * /64, presentation) without the user agent, which anyone can change
+     * at will to count again (README, "What one link or page can do"). */
     crypto_auth_hmacsha256_state st;
     unsigned char h[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_init(&st, in->srv->salt, sizeof(in->srv->salt));
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)in->peer, strlen(in->peer) + 1);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)in->ua, strlen(in->ua) + 1);
+    if (in->has_link) {
+        crypto_auth_hmacsha256_update(&st, (const unsigned char *)in->peer, strlen(in->peer) + 1);
+        crypto_auth_hmacsha256_update(&st, (const unsigned char *)in->ua, strlen(in->ua) + 1);
+    } else {
+        unsigned char net[16];
+        size_t n = network_of(in->peer, net);
+        crypto_auth_hmacsha256_update(&st, (const unsigned char *)"net", 4);
+        crypto_auth_hmacsha256_update(&st, net, n);
+        sodium_memzero(net, sizeof(net));
+    }
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)in->presentation,
                                   strlen(in->presentation));
     crypto_auth_hmacsha256_final(&st, h);
@@ -414,6 +449,7 @@ typedef struct viewer_cache {
     char *ua;
     size_t ualen;
     uint64_t salt_gen;
+    int link; /* made for a link's batch (a browser) or an anonymous one (a network) */
     char pres[72];
     char viewer[40];
 } viewer_cache;
@@ -432,11 +468,12 @@ static const viewer_cache *cache_of(dp_req *req)
 }
 
 /* The viewer id this connection made last, if it is the same user agent,
- * presentation and salt: 1, in->viewer set; else 0. */
+ * presentation, kind (link or anonymous) and salt: 1, in->viewer set; else 0. */
 static int viewer_from_conn(dp_ingest *in, dp_req *req, const char *ua, size_t ualen)
 {
     const viewer_cache *vc = cache_of(req);
-    if (vc == NULL || vc->salt_gen != in->srv->salt_gen || vc->ualen != ualen ||
+    if (vc == NULL || vc->salt_gen != in->srv->salt_gen || vc->link != in->has_link ||
+        vc->ualen != ualen ||
         memcmp(vc->ua, ua, ualen) != 0 || strcmp(vc->pres, in->presentation) != 0)
         return 0;
     memcpy(in->viewer, vc->viewer, sizeof(in->viewer));
@@ -460,6 +497,7 @@ static void viewer_to_conn(const dp_ingest *in, dp_req *req, const char *ua, siz
     snprintf(vc->pres, sizeof(vc->pres), "%s", in->presentation);
     memcpy(vc->viewer, in->viewer, sizeof(vc->viewer));
     vc->salt_gen = in->srv->salt_gen;
+    vc->link = in->has_link;
 }
 
 static void start(dp_ingest *in, dp_req *req)
@@ -558,20 +596,46 @@ static int bot_agent(dp_req *req, int pixel, int with_token)
     return why ? dropped(req, why, pixel) : 0;
 }
 
-/* 429 with Retry-After when key's bucket is empty. */
-static int rate_limited(dp_req *req, dp_ratelimit *l, const char *key, size_t klen, dp_reject why)
+/* 429 with Retry-After when key's bucket has fewer than cost tokens:
+ * requests (cost 1) before the body is read, events once it is. */
+static int rate_limited_n(dp_req *req, dp_ratelimit *l, const char *key, size_t klen,
+                          dp_reject why, size_t cost)
 {
-    uint64_t wait = dp_ratelimit_take(l, key, klen, uv_now(((dp_ingest_ctx *)req->ud)->loop));
+    uint64_t wait = dp_ratelimit_take_n(l, key, klen, uv_now(((dp_ingest_ctx *)req->ud)->loop),
+                                        (double)cost);
     if (wait == 0) return 0;
-    dp_metrics_reject(&((dp_ingest_ctx *)req->ud)->metrics, why, 0);
+    int events = l == &((dp_ingest_ctx *)req->ud)->rate_ip_events ||
+                 l == &((dp_ingest_ctx *)req->ud)->rate_link_events;
+    dp_metrics_reject(&((dp_ingest_ctx *)req->ud)->metrics, why, events ? cost : 0);
     char extra[48];
     snprintf(extra, sizeof(extra), "Retry-After: %llu\r\n",
              (unsigned long long)(wait + 999) / 1000);
-    const char *body = why == DP_REJECT_RATE_IP
-                           ? "{\"error\":\"too many requests from this address; slow down\"}"
-                           : "{\"error\":\"too many batches for this link; slow down\"}";
+    const char *body =
+        why == DP_REJECT_RATE_IP
+            ? (events ? "{\"error\":\"too many events from this address; slow down\"}"
+                      : "{\"error\":\"too many requests from this address; slow down\"}")
+            : (events ? "{\"error\":\"too many events for this link; slow down\"}"
+                      : "{\"error\":\"too many batches for this link; slow down\"}");
     dp_req_respond(req, 429, "application/json", extra, body, strlen(body));
     return 1;
+}
+
+static int rate_limited(dp_req *req, dp_ratelimit *l, const char *key, size_t klen, dp_reject why)
+{
+    return rate_limited_n(req, l, key, klen, why, 1);
+}
+
+/* The event buckets of a decoded batch: its address's, then its link's
+ * (token: NULL for an anonymous batch). */
+static int events_limited(dp_req *req, const dp_ingest *in, const char *token)
+{
+    dp_ingest_ctx *s = req->ud;
+    size_t n = in->batch.nevents;
+    if (rate_limited_n(req, &s->rate_ip_events, req->peer, strlen(req->peer), DP_REJECT_RATE_IP,
+                       n))
+        return 1;
+    return token && rate_limited_n(req, &s->rate_link_events, token, strlen(token),
+                                   DP_REJECT_RATE_LINK, n);
 }
 
 /* RELIABILITY row 23, the stated rules for values that are well-formed but
@@ -681,6 +745,10 @@ static void dp_route_events(dp_req *req)
     } else {
         in->presentation = b->presentation;
     }
+    if (events_limited(req, in, in->has_link ? b->token : NULL)) {
+        ingest_free(in);
+        return;
+    }
     in->req = req;
     dp_req_on_abort(req, detach, in);
     start(in, req);
@@ -731,6 +799,10 @@ static void dp_route_pixel(dp_req *req)
     in->batch.mode = DP_MODE_SELF;
     in->batch.events = &in->pixel_event;
     in->batch.nevents = 1;
+    if (events_limited(req, in, token)) {
+        ingest_free(in);
+        return;
+    }
     in->req = req;
     dp_req_on_abort(req, detach, in);
     start(in, req);
@@ -760,6 +832,10 @@ void dp_ingest_init(dp_ingest_ctx *g, uv_loop_t *loop, const dp_config *cfg, dp_
     dp_buf_init(&g->resp, 0);
     dp_ratelimit_init(&g->rate_ip, (double)cfg->rate_ip_per_s, (double)cfg->rate_ip_burst);
     dp_ratelimit_init(&g->rate_link, (double)cfg->rate_link_per_s, (double)cfg->rate_link_burst);
+    dp_ratelimit_init(&g->rate_ip_events, (double)cfg->rate_ip_events_per_s,
+                      (double)cfg->rate_ip_events_burst);
+    dp_ratelimit_init(&g->rate_link_events, (double)cfg->rate_link_events_per_s,
+                      (double)cfg->rate_link_events_burst);
 }
 
 void dp_ingest_free(dp_ingest_ctx *g)
@@ -773,4 +849,6 @@ void dp_ingest_free(dp_ingest_ctx *g)
     dp_buf_free(&g->resp);
     dp_ratelimit_free(&g->rate_ip);
     dp_ratelimit_free(&g->rate_link);
+    dp_ratelimit_free(&g->rate_ip_events);
+    dp_ratelimit_free(&g->rate_link_events);
 }

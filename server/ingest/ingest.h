@@ -40,7 +40,8 @@ typedef struct dp_ingest_ctx {
     int have_replay;
 
     dp_metrics metrics;
-    dp_ratelimit rate_ip, rate_link;
+    dp_ratelimit rate_ip, rate_link;               /* requests, batches */
+    dp_ratelimit rate_ip_events, rate_link_events; /* events */
     dp_buf resp; /* scratch for formatting Redis commands */
 } dp_ingest_ctx;
 

@@ -50,7 +50,14 @@ static void sweep(dp_ratelimit *l, uint64_t now)
 
 uint64_t dp_ratelimit_take(dp_ratelimit *l, const char *key, size_t klen, uint64_t now_ms)
 {
+    return dp_ratelimit_take_n(l, key, klen, now_ms, 1);
+}
+
+uint64_t dp_ratelimit_take_n(dp_ratelimit *l, const char *key, size_t klen, uint64_t now_ms,
+                             double cost)
+{
     if (l->rate <= 0) return 0;
+    if (cost > l->burst) cost = l->burst; /* else it could never pass */
     bucket *b = dp_strmap_get(&l->buckets, key, klen);
     if (b == NULL) {
         if (l->buckets.n >= DP_RATE_KEYS) sweep(l, now_ms);
@@ -64,9 +71,9 @@ uint64_t dp_ratelimit_take(dp_ratelimit *l, const char *key, size_t klen, uint64
         }
     }
     refill(l, b, now_ms);
-    if (b->tokens >= 1) {
-        b->tokens -= 1;
+    if (b->tokens >= cost) {
+        b->tokens -= cost;
         return 0;
     }
-    return (uint64_t)ceil((1 - b->tokens) * 1000.0 / l->rate);
+    return (uint64_t)ceil((cost - b->tokens) * 1000.0 / l->rate);
 }

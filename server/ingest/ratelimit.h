@@ -22,5 +22,9 @@ void dp_ratelimit_init(dp_ratelimit *l, double rate, double burst);
 void dp_ratelimit_free(dp_ratelimit *l);
 /* 0 if a token was taken, else the milliseconds until one will be there. */
 uint64_t dp_ratelimit_take(dp_ratelimit *l, const char *key, size_t klen, uint64_t now_ms);
+/* The same for cost tokens at once (events of a batch; a cost above the
+ * burst costs the burst, so it can pass once the bucket is full). */
+uint64_t dp_ratelimit_take_n(dp_ratelimit *l, const char *key, size_t klen, uint64_t now_ms,
+                             double cost);
 
 #endif

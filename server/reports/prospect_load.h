@@ -35,6 +35,7 @@ typedef struct dp_prospect {
     int active;         /* counters in the range, of the mode(s) asked for */
     int counted;        /* a counter hash of the mode(s) answered */
     int64_t sessions, views, dwell;
+    int64_t *day_sessions, *day_actions; /* per day of the range, for the score's caps */
     dp_actions actions;
     dp_pmat *mats;
     size_t nmats, mats_cap;
@@ -55,6 +56,7 @@ typedef struct dp_pload {
     dp_strmap index;
     int detail; /* keep per-slide counters (the brief) */
     int truncated;
+    int64_t ndays; /* of the range */
     dp_rq_step_fn done;
 } dp_pload;
 

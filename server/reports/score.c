@@ -60,8 +60,10 @@ void dp_score_json(const dp_config *cfg, const dp_score_input *in, const dp_scor
                       i ? "," : "", names[i], v[i], (long long)w[i], s->parts[i]);
     dp_buf_printf(out,
                   "],\"points\":%.3f,\"age_days\":%lld,\"half_life_days\":%lld,\"decay\":%.4f,"
-                  "\"warm_at\":%lld,\"hot_at\":%lld}",
+                  "\"warm_at\":%lld,\"hot_at\":%lld,\"sessions_per_day_max\":%lld,"
+                  "\"actions_per_day_max\":%lld}",
                   s->points, (long long)(in->age_days > 0 ? in->age_days : 0),
                   (long long)cfg->score_half_life_days, s->decay, (long long)cfg->score_warm,
-                  (long long)cfg->score_hot);
+                  (long long)cfg->score_hot, (long long)cfg->score_sessions_per_day,
+                  (long long)cfg->score_actions_per_day);
 }

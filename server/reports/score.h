@@ -7,6 +7,10 @@
  *   score  = points * 0.5 ^ (days since last seen / score_half_life_days)
  *
  * rounded to one decimal; hot at score_hot, warm at score_warm, else cold.
+ * Sessions and actions count at most score_sessions_per_day and
+ * score_actions_per_day a day (prospect_load.c applies the caps), so one link
+ * opened twenty times in an afternoon, or a button pressed in a loop, does
+ * not make a prospect hot.
  * Days since last seen are whole UTC days, so a score is stable within a
  * day and anyone can recompute it from the brief. */
 #ifndef DP_SCORE_H
@@ -20,9 +24,9 @@
 typedef struct dp_score_input {
     int64_t dwell_ms;
     int64_t completions;
-    int64_t sessions;
+    int64_t sessions; /* each day's up to score_sessions_per_day */
     int64_t forwarded;
-    int64_t actions;
+    int64_t actions; /* each day's up to score_actions_per_day */
     int64_t age_days; /* today - the day of last seen, >= 0 */
 } dp_score_input;
 

@@ -242,7 +242,8 @@ class Server:
                 "redis_timeout_ms": "1000", "start_collector": "false",
                 # tests post hard from one address without browser headers:
                 # abuse controls are tested on their own (test_abuse.py)
-                "drop_bots": "false", "rate_ip_per_s": "0", "rate_link_per_s": "0"}
+                "drop_bots": "false", "rate_ip_per_s": "0", "rate_link_per_s": "0",
+                "rate_ip_events_per_s": "0", "rate_link_events_per_s": "0"}
         args.update({k: (None if v is None else str(v)) for k, v in settings.items()})
         self.argv = [SERVER]
         for k, v in args.items():
@@ -302,11 +303,11 @@ class Server:
         return wait_until(lambda: self.get("/readyz").status == 200, timeout, 0.05)
 
     # HTTP helpers
-    def conn(self, timeout=10):
-        return Conn(self.port, timeout)
+    def conn(self, timeout=10, source=None):
+        return Conn(self.port, timeout, source)
 
-    def request(self, method, path, body=b"", headers=None, timeout=10):
-        c = self.conn(timeout)
+    def request(self, method, path, body=b"", headers=None, timeout=10, source=None):
+        c = self.conn(timeout, source)
         try:
             c.send(make_request(method, path, body, headers))
             return c.response()
@@ -316,10 +317,10 @@ class Server:
     def get(self, path, headers=None):
         return self.request("GET", path, b"", headers)
 
-    def post_json(self, path, obj, headers=None):
+    def post_json(self, path, obj, headers=None, source=None):
         h = {"Content-Type": "application/json"}
         h.update(headers or {})
-        return self.request("POST", path, json.dumps(obj).encode(), h)
+        return self.request("POST", path, json.dumps(obj).encode(), h, source=source)
 
     def mint(self, presentation="p1", prospect="jane", key=ADMIN, **extra):
         body = {"presentation": presentation, "prospect": prospect}
@@ -363,8 +364,11 @@ class Response:
 class Conn:
     """One raw keep-alive connection."""
 
-    def __init__(self, port, timeout=10):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, timeout=10, source=None):
+        """source: the local address to connect from (any of 127.0.0.0/8,
+        so one test can be several client networks)."""
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.buf = b""
 
     def send(self, data):

@@ -219,10 +219,10 @@ class Traffic:
         for sid, pres, mode, ua, events in self.sessions:
             pr, deck = self.presentations[pres]
             acct = self.prospects.get(pr, "") if pr else ""
-            who = pr if pr else ("ua:" + ua)
+            who = pr if pr else ("net:" + anon_source(ua))
             slides = events[0]["slides"]
             exp["pres"][pres]["sessions"] += 1
-            exp["pv"][pres].add(ua)
+            exp["pv"][pres].add(ua if pr else anon_source(ua))
             prm = (pr, mode)
             if pr:
                 exp["prospect"][prm]["sessions"] += 1
@@ -299,18 +299,32 @@ class Traffic:
         return exp
 
 
+def anon_source(ua):
+    """The client address an anonymous viewer's requests come from: an
+    anonymous viewer is a network (README), whatever its User-Agent says."""
+    return "127.0.1.%d" % (int(ua.split("-")[1]) + 1)
+
+
 def post_all(server, requests, pipeline=32):
     """Posts every (body, ua) on keep-alive connections, pipelined; returns
-    the statuses."""
+    the statuses. Anonymous viewers ("anon-<n>") each post from an address
+    of their own, with a User-Agent that changes from request to request
+    (which must not make them more viewers)."""
     statuses = []
     for i in range(0, len(requests), pipeline):
-        chunk = requests[i:i + pipeline]
-        c = Conn(server.port, 30)
-        c.send(b"".join(make_request("POST", "/v1/events", body,
-                                     {"Content-Type": "text/plain", "User-Agent": ua})
-                        for body, ua in chunk))
-        statuses += [c.response().status for _ in chunk]
-        c.close()
+        groups = {}
+        for body, ua in requests[i:i + pipeline]:
+            anon = ua.startswith("anon-")
+            src = anon_source(ua) if anon else None
+            sent_ua = "%s-%d" % (ua, len(body)) if anon else ua
+            groups.setdefault(src, []).append((body, sent_ua))
+        for src, chunk in groups.items():
+            c = Conn(server.port, 30, src)
+            c.send(b"".join(make_request("POST", "/v1/events", body,
+                                         {"Content-Type": "text/plain", "User-Agent": ua})
+                            for body, ua in chunk))
+            statuses += [c.response().status for _ in chunk]
+            c.close()
     return statuses
 
 

@@ -101,4 +101,27 @@ with Env(rate_link_per_s="1", rate_link_burst="3", rate_ip_per_s="0", drop_bots=
     eq(srv.post_json("/v1/events", batch("lb", [view(1)], b)).status, 202, "another link goes on")
     check(metric(srv, 'dp_batches_rejected_total{reason="rate_link"} 2'), "counted")
 
+# events, not only requests: a link's burst of 1000 events is two full
+# batches, whatever the batch count allows; an address's bucket likewise
+with Env(rate_link_events_per_s="1", rate_link_events_burst="1000", drop_bots="false") as env:
+    srv, r = env.server, env.redis
+    a, b = srv.mint("deck-a", "ann"), srv.mint("deck-b", "bob")
+    full = lambda sid, tok: batch(sid, [view(i + 1) for i in range(500)], tok)
+    got = [srv.post_json("/v1/events", full("ea-%d" % i, a)) for i in range(3)]
+    eq([x.status for x in got], [202, 202, 429], "a link's 1000 events, then 429")
+    eq((got[2].json()["error"], got[2].header("retry-after")),
+       ("too many events for this link; slow down", "500"), "said, with the wait")
+    eq(srv.post_json("/v1/events", full("eb", b)).status, 202, "another link goes on")
+    check(metric(srv, 'dp_batches_rejected_total{reason="rate_link"} 1'), "counted")
+    check(metric(srv, 'dp_events_rejected_total{reason="rate_link"} 500'), "its events counted")
+    eq(r.cmd("XLEN", "dp:{0}:events"), 3, "what was let through is stored")
+with Env(allow_anonymous="true", rate_ip_events_per_s="1", rate_ip_events_burst="600",
+         drop_bots="false") as env:
+    srv = env.server
+    got = [srv.post_json("/v1/events", batch("ip-%d" % i, [view(k + 1) for k in range(250)],
+                                             presentation="pub")).status for i in range(3)]
+    eq(got, [202, 202, 429], "an address's 600 events, then 429")
+    eq(srv.post_json("/v1/events", batch("ip-x", [view(1)], presentation="pub"),
+                     source="127.0.0.2").status, 202, "another address goes on")
+
 finish()

@@ -212,15 +212,16 @@ with Env(allow_anonymous="true", access_log="false") as env:
                        {"User-Agent": "ua-1"})
     eq((resp.status, resp.json()), (202, {"accepted": 1}), "anonymous batch")
     resp = s.post_json("/v1/events", batch("anon2", [view(1)], presentation="public-deck"),
-                       {"User-Agent": "ua-1"})
-    resp = s.post_json("/v1/events", batch("anon3", [view(1)], presentation="public-deck"),
                        {"User-Agent": "ua-2"})
+    resp = s.post_json("/v1/events", batch("anon3", [view(1)], presentation="public-deck"),
+                       {"User-Agent": "ua-1"}, source="127.0.0.2")
     e = r.entries()
     eq(len(e), 3, "anonymous entries")
     check(all(x["viewer"].startswith("a:") and len(x["viewer"]) == 34 for x in e),
           "anonymous viewer ids")
-    eq(e[0]["viewer"], e[1]["viewer"], "same browser, same viewer id")
-    check(e[0]["viewer"] != e[2]["viewer"], "another browser, another viewer id")
+    eq(e[0]["viewer"], e[1]["viewer"],
+       "an anonymous viewer is a network: another User-Agent from it is the same viewer")
+    check(e[0]["viewer"] != e[2]["viewer"], "another address, another viewer id")
     check(all("prospect" not in x and "127.0.0.1" not in json.dumps(x) for x in e),
           "no prospect and no IP in anonymous entries")
     day = time.strftime("%Y-%m-%d", time.gmtime())

@@ -30,7 +30,8 @@ redis = Redis(tmp)
 # as scripts/run.sh starts it: the defaults (an admin key made in
 # data/admin.key, drop_bots, rate limits), the collector supervised
 srv = Server(tmp, redis.url(), data_dir=os.path.join(tmp, "data"), api_keys=None, secret=None,
-             drop_bots=None, rate_ip_per_s=None, rate_link_per_s=None, start_collector="true")
+             drop_bots=None, rate_ip_per_s=None, rate_link_per_s=None,
+             rate_ip_events_per_s=None, rate_link_events_per_s=None, start_collector="true")
 check(srv.wait_ready(), "server ready")
 try:
     script = block.replace("localhost:8080", "127.0.0.1:%d" % srv.port)

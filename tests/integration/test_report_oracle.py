@@ -215,7 +215,8 @@ class World:
 
     def prospect(self, pr, days, modes):
         out = {"sessions": 0, "views": 0, "dwell": 0, "actions": {}, "mats": {}, "slides": {},
-               "seen": defaultdict(set), "completions": 0, "active": False, "pres": set()}
+               "seen": defaultdict(set), "completions": 0, "active": False, "pres": set(),
+               "day_sessions": defaultdict(int), "day_actions": defaultdict(int)}
         for sid, pres, mode, ua, events in self.t.sessions:
             if self.t.presentations[pres][0] != pr:
                 continue
@@ -230,6 +231,7 @@ class World:
                 out["active"] = True
             if min(self.dayof(sid, e) for e in events) in days:
                 out["sessions"] += 1
+                out["day_sessions"][min(self.dayof(sid, e) for e in events)] += 1
             completed = self.completed_at(sid) is not None
             views = [e for e in events if e["type"] == "view"]
             for m in {e["material"] for e in views}:
@@ -252,6 +254,7 @@ class World:
                     out["mats"][e["material"]]["dwell"] += e["ms"]
                 else:
                     out["actions"][e["name"]] = out["actions"].get(e["name"], 0) + 1
+                    out["day_actions"][self.dayof(sid, e)] += 1
         return out
 
     # ---- the recount, by the rules of docs/metrics.md ----
@@ -448,11 +451,13 @@ with Env(allow_anonymous="true", access_log="false", shards=SHARDS, max_dwell_ms
 
             def score(pr):
                 e = want_p[pr]
-                # completions: materials read to the last slide
+                # completions: materials read to the last slide; of each day
+                # at most 3 sessions and 5 actions count (the defaults)
+                sessions = sum(min(n, 3) for n in e["day_sessions"].values())
+                actions = sum(min(n, 5) for n in e["day_actions"].values())
                 pts = (2 * e["dwell"] / 60000.0 + 10 * sum(1 for v in e["mats"].values()
                                                            if v["completed"]) +
-                       5 * max(0, e["sessions"] - 1) + 15 * forwarded[pr] +
-                       8 * sum(e["actions"].values()))
+                       5 * max(0, sessions - 1) + 15 * forwarded[pr] + 8 * actions)
                 age = TODAY - seen[pr][3] // DAYMS  # whole days since last seen
                 return pts * 0.5 ** (age / 14.0)
 

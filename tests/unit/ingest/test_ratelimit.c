@@ -36,6 +36,22 @@ static void test_buckets(void **state)
     dp_ratelimit_free(&off);
 }
 
+/* events: a batch costs its events; one larger than the burst costs the
+ * burst (it passes on a full bucket and empties it) */
+static void test_cost(void **state)
+{
+    (void)state;
+    dp_ratelimit l;
+    dp_ratelimit_init(&l, 10, 100); /* 10 events a second, burst 100 */
+    assert_int_equal(dp_ratelimit_take_n(&l, "k", 1, 0, 60), 0);
+    assert_int_equal(dp_ratelimit_take_n(&l, "k", 1, 0, 60), 2000); /* 20 missing: 2 s */
+    assert_int_equal(dp_ratelimit_take_n(&l, "k", 1, 0, 40), 0);
+    assert_int_equal(dp_ratelimit_take_n(&l, "k", 1, 0, 1), 100);
+    assert_int_equal(dp_ratelimit_take_n(&l, "k", 1, 10000, 500), 0); /* full: the burst */
+    assert_int_equal(dp_ratelimit_take_n(&l, "k", 1, 10000, 500), 10000);
+    dp_ratelimit_free(&l);
+}
+
 static void test_full_table(void **state)
 {
     (void)state;
@@ -58,7 +74,7 @@ static void test_full_table(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_buckets),
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_buckets), cmocka_unit_test(test_cost),
                                        cmocka_unit_test(test_full_table)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
