@@ -181,7 +181,7 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
     for (size_t i = 0; i < ng && rc == 0; i++)
         rc = dp_archive_append(&c->ar, &good[i], err);
     if (rc == 0) rc = dp_archive_flush(&c->ar, err);
-    dp_rollup_counts counts = {0, 0, 0, 0};
+    dp_rollup_counts counts = {0};
     if (rc == 0 && ng > 0) {
         size_t done = 0;
         rc = dp_rollup_apply(&c->ro, c->rc, shard, DP_GROUP, good, ng, &counts, &done, err);
@@ -223,6 +223,8 @@ static int process(dp_collector *c, unsigned shard, const redisReply *list, int 
         c->applied += counts.applied;
         c->duplicates += counts.dups;
         c->unplaced += counts.unplaced;
+        c->refused_slides += counts.refused_slides;
+        c->refused_actions += counts.refused_actions;
     }
     c->conflicts += counts.conflicts;
     dp_entry_list_free(&events);
@@ -486,9 +488,11 @@ static int tick(dp_collector *c, dp_err *err)
         cmd(c, err,
             "HSET %s %s|batches %lld %s|events %lld %s|applied %lld "
             "%s|duplicates %lld %s|dead %lld %s|ended %lld %s|errors %lld "
-            "%s|unplaced %lld %s|conflicts %lld %s|events_per_s %.1f %s|updated %lld",
+            "%s|unplaced %lld %s|conflicts %lld %s|refused_slides %lld %s|refused_actions %lld "
+            "%s|events_per_s %.1f %s|updated %lld",
             key, n, c->batches, n, c->events, n, c->applied, n, c->duplicates, n, c->dead, n,
-            c->ended, n, c->errors, n, c->unplaced, n, c->conflicts, n, eps, n, (long long)now);
+            c->ended, n, c->errors, n, c->unplaced, n, c->conflicts, n, c->refused_slides, n,
+            c->refused_actions, n, eps, n, (long long)now);
     if (r == NULL) return -EIO;
     freeReplyObject(r);
     return 0;
@@ -551,6 +555,8 @@ int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_
     c->ro.ttl_ms = cfg->dedup_ttl_s * 1000;
     c->ro.txn_sessions = (size_t)cfg->collector_txn_sessions;
     c->ro.shards = (unsigned)cfg->shards;
+    c->ro.max_slides = cfg->max_slides_per_presentation;
+    c->ro.max_actions = cfg->max_actions_per_presentation;
     dp_strmap_init(&c->erased);
     if (cfg->collector_name[0]) {
         snprintf(c->name, sizeof(c->name), "%s", cfg->collector_name);

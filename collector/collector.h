@@ -27,6 +27,7 @@ typedef struct dp_collector {
     /* counters (also written to the hash dp:{0}:collectors as "<name>|<counter>"
      * every second, for the server's /metrics) */
     long long batches, events, applied, duplicates, dead, ended, errors, unplaced, conflicts;
+    long long refused_slides, refused_actions;
     /* entries the next read of new ones asks for: collector_batch while
      * keeping up; doubled after each full read (a backlog), up to
      * DP_COLLECTOR_BATCH_GROWTH times it */

@@ -32,7 +32,7 @@ static int flush_shard(replay *r, unsigned s)
 {
     pending *p = &r->shards[s];
     if (p->n == 0) return 0;
-    dp_rollup_counts k = {0, 0, 0, 0};
+    dp_rollup_counts k = {0};
     size_t done;
     int rc = dp_rollup_apply(&r->ro, r->rc, s, "", p->e, p->n, &k, &done, &r->err);
     r->applied += k.applied;
@@ -90,6 +90,8 @@ int dp_replay(const dp_config *cfg, const char *dir, dp_err *err)
     r.ro.ttl_ms = cfg->dedup_ttl_s * 1000;
     r.ro.txn_sessions = (size_t)cfg->collector_txn_sessions;
     r.ro.shards = (unsigned)cfg->shards;
+    r.ro.max_slides = cfg->max_slides_per_presentation;
+    r.ro.max_actions = cfg->max_actions_per_presentation;
     r.rc = dp_collector_connect(cfg, err);
     if (r.rc == NULL) return -EIO;
     int rc = dp_rollup_load(&r.ro, r.rc, err);

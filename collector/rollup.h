@@ -16,16 +16,20 @@ typedef struct dp_rollup {
     int64_t ttl_ms;
     size_t txn_sessions; /* sessions per MULTI/EXEC (collector_txn_sessions) */
     unsigned shards;     /* the streams' shards (a presentation's viewers are on all of them) */
+    long long max_slides, max_actions; /* per presentation (rollup_caps.h) */
 } dp_rollup;
 
 /* SCRIPT LOAD: 0 or -EIO with err. */
 int dp_rollup_load(dp_rollup *ro, redisContext *rc, dp_err *err);
 /* What one call applied: events counted, duplicates dropped, views past
  * the slides their session announced (counted as views of their slide, not
- * as positions: RELIABILITY row 23), and attempts started again because
+ * as positions: RELIABILITY row 23), events not counted because their
+ * presentation had named all the slides or actions it may (rollup_caps.h;
+ * marked applied, so never retried), and attempts started again because
  * state the batch read changed before its writes (another collector). */
 typedef struct dp_rollup_counts {
     long long applied, dups, unplaced, conflicts;
+    long long refused_slides, refused_actions; /* past a presentation's ceilings */
 } dp_rollup_counts;
 
 /* Applies e[0..n) (all of shard `shard`) and XACKs their ids in `group`

@@ -24,6 +24,7 @@
 #include "deckpulse/keys.h"
 #include "log.h"
 #include "rollup_batch.h"
+#include "rollup_caps.h"
 #include "rollup_rules.h"
 #include "rollup_state.h"
 #include "rollup_write.h"
@@ -39,6 +40,8 @@ static int attempt(dp_rollup *ro, redisContext *rc, unsigned shard, const char *
     memset(&b, 0, sizeof(b));
     b.shard = shard;
     b.shards = ro->shards;
+    b.max_slides = ro->max_slides;
+    b.max_actions = ro->max_actions;
     b.ops.zadd_keep = DP_TIMELINE_MAX; /* the only ZADDs: timelines, trimmed to that */
     dp_buf_init(&b.out, 0);
     const char **acks = dp_malloc((n ? n : 1) * sizeof(char *));
@@ -57,6 +60,7 @@ static int attempt(dp_rollup *ro, redisContext *rc, unsigned shard, const char *
         pvd *p = dp__rb_pvd(&b, e[i].presentation, e[i].day);
         p->viewers = grow(p->viewers, p->n, sizeof(char *));
         p->viewers[p->n++] = e[i].viewer;
+        dp__caps_note(&b, &e[i]);
     }
     int rc2 = dp__rollup_read_state(&b, rc, err);
     if (rc2 == 0) {
@@ -69,8 +73,15 @@ static int attempt(dp_rollup *ro, redisContext *rc, unsigned shard, const char *
                 dp_strmap_put(&s->known, seq, strlen(seq), (void *)1);
                 s->fresh = grow(s->fresh, s->nfresh, sizeof(char *));
                 s->fresh[s->nfresh++] = seq;
-                dp__rollup_apply_event(&b, s, &e[i]);
-                b.k.applied++;
+                dp_cap_verdict v = dp__caps_admit(&b, &e[i]);
+                if (v == DP_CAP_OK) {
+                    dp__rollup_apply_event(&b, s, &e[i]);
+                    b.k.applied++;
+                } else if (v == DP_CAP_SLIDES) {
+                    b.k.refused_slides++;
+                } else {
+                    b.k.refused_actions++;
+                }
             } else {
                 b.k.dups++;
             }
@@ -113,6 +124,8 @@ static int attempt(dp_rollup *ro, redisContext *rc, unsigned shard, const char *
                 counts->applied += b.k.applied;
                 counts->dups += b.k.dups;
                 counts->unplaced += b.k.unplaced;
+                counts->refused_slides += b.k.refused_slides;
+                counts->refused_actions += b.k.refused_actions;
             }
             freeReplyObject(r);
         }

@@ -8,6 +8,7 @@
  *                     writes (pure: no Redis)
  *   rollup_state.c    reading the state a batch depends on (under WATCH)
  *   rollup_migrate.c  sessions written by an earlier collector, moved
+ *   rollup_caps.c     what one presentation may name
  *   rollup_write.c    the session state, marks and acknowledgements written
  *   rollup_apply.c    the transaction: read, apply, write, EXEC, retry
  */
@@ -75,6 +76,16 @@ typedef struct pvd {
     int forwarded; /* more than one browser that day, on any shard (rollup_state.c) */
 } pvd;
 
+/* the names a presentation's events bring, and what is known of them
+ * (rollup_caps.h) */
+typedef struct pcap {
+    const char *pres, *tri_key, *act_key;
+    dp_strmap tri, act; /* triple "material|slide|version" / action name -> state */
+    const char **tris, **acts;
+    size_t ntris, nacts;
+    long long ntri_known, nact_known; /* in every shard's sets, plus admitted now */
+} pcap;
+
 typedef struct batch {
     dp_arena a;
     dp_ops ops;
@@ -89,9 +100,13 @@ typedef struct batch {
     dp_strmap range_ix; /* key -> seen_range index + 1 */
     pvd *pvds;
     size_t npvds;
-    dp_strmap pvd_ix;  /* key -> pvd index + 1 */
-    dp_strmap once;    /* prospects whose link fields were set, timelines */
-    dp_strmap touched; /* materials */
+    dp_strmap pvd_ix; /* key -> pvd index + 1 */
+    pcap *pcaps;
+    size_t npcaps;
+    dp_strmap pcap_ix;                 /* presentation -> pcap index + 1 */
+    long long max_slides, max_actions; /* per presentation (rollup_caps.h) */
+    dp_strmap once;                    /* prospects whose link fields were set, timelines */
+    dp_strmap touched;                 /* materials */
     const char **touched_list;
     size_t ntouched;
     const char **prospects; /* with events applied: re-ranked, timeline trimmed */

@@ -7,6 +7,7 @@
 
 #include "deckpulse/keys.h"
 #include "rollup_batch.h"
+#include "rollup_caps.h"
 #include "rollup_state.h"
 #include "rollup_migrate.h"
 
@@ -140,6 +141,7 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
         const char *mget[] = {"MGET"};
         dp__rb_put_cmds(&q, &nq, mget, 1, shard_keys, ns);
     }
+    dp__caps_read(b, &q, &nq);
     int rc2 = 0;
     if (redisAppendFormattedCommand(rc, q.data, q.len) != REDIS_OK)
         rc2 = dp_err_set(err, -EIO, "redis: %s", rc->errstr);
@@ -187,6 +189,7 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
         at += (p->n + LIST_MAX - 1) / LIST_MAX + 1; /* the PFADDs and the SET NX */
         p->forwarded = forwarded(p, rs[at++]);
     }
+    if (rc2 == 0) dp__caps_load(b, rs, &at);
     for (size_t i = 0; i < got; i++)
         if (rs[i]) freeReplyObject(rs[i]);
     dp_free(rs);

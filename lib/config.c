@@ -113,6 +113,12 @@ const dp_config_setting dp_config_settings[] = {
      "events a second for one link token, sustained (0 = no limit)"},
     {"rate_link_events_burst", DP_CFG_INT, S(rate_link_events_burst), 1, 1000000000, "1000",
      "events one link token may send at once before rate_link_events_per_s applies"},
+    {"max_slides_per_presentation", DP_CFG_INT, S(max_slides_per_presentation), 1, 1000000, "500",
+     "distinct material/slide/version triples one presentation's events may name; events "
+     "naming more are not counted (collector: refused_slides)"},
+    {"max_actions_per_presentation", DP_CFG_INT, S(max_actions_per_presentation), 1, 1000000, "50",
+     "distinct action names one presentation's events may name; more are not counted "
+     "(collector: refused_actions)"},
     {"max_dwell_ms", DP_CFG_INT, S(max_dwell_ms), 1000, 86400000, "3600000",
      "one dwell event counts at most this long; longer ones are clamped and counted"},
     {"spool_max_mb", DP_CFG_INT, S(spool_max_mb), 1, 1048576, "1024",

@@ -33,6 +33,7 @@ typedef struct dp_config {
     int64_t max_events;
     int64_t max_json_depth;
     int64_t max_dwell_ms;
+    int64_t max_slides_per_presentation, max_actions_per_presentation;
     int64_t max_connections;
     /* timeouts, milliseconds */
     int64_t header_timeout_ms;

@@ -71,6 +71,10 @@
  *                                              (on the completing event's day)
  *   T pvdays:<id>                     SET      days with a pvd: key (for retention)
  *   T presentations                   SET      presentation ids
+ *   T ptri:<id>                       SET      "<material>|<slide>|<version>" the presentation's
+ *                                              events named on this shard, at most
+ *                                              max_slides_per_presentation over all shards
+ *   T pact:<id>                       SET      action names, likewise (max_actions_per_presentation)
  *   T gen                             HASH     "*" and <material>: bumped by every batch that
  *                                              changed them (report caches check it)
  *   dp:{0}:collectors                 HASH     "<consumer>|<counter>": batches events applied
@@ -233,6 +237,8 @@ DP__KEY2(pvd, "pvd", presentation, day)
 DP__KEY2(pvf, "pvf", presentation, day)
 DP__KEY3(presd, "presd", presentation, day, mode)
 DP__KEY1(pvdays, "pvdays", presentation)
+DP__KEY1(ptri, "ptri", presentation)
+DP__KEY1(pact, "pact", presentation)
 DP__KEY0(presentations, "presentations")
 DP__KEY0(gen, "gen")
 

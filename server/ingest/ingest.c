@@ -473,8 +473,8 @@ static int viewer_from_conn(dp_ingest *in, dp_req *req, const char *ua, size_t u
 {
     const viewer_cache *vc = cache_of(req);
     if (vc == NULL || vc->salt_gen != in->srv->salt_gen || vc->link != in->has_link ||
-        vc->ualen != ualen ||
-        memcmp(vc->ua, ua, ualen) != 0 || strcmp(vc->pres, in->presentation) != 0)
+        vc->ualen != ualen || memcmp(vc->ua, ua, ualen) != 0 ||
+        strcmp(vc->pres, in->presentation) != 0)
         return 0;
     memcpy(in->viewer, vc->viewer, sizeof(in->viewer));
     return 1;
@@ -598,11 +598,11 @@ static int bot_agent(dp_req *req, int pixel, int with_token)
 
 /* 429 with Retry-After when key's bucket has fewer than cost tokens:
  * requests (cost 1) before the body is read, events once it is. */
-static int rate_limited_n(dp_req *req, dp_ratelimit *l, const char *key, size_t klen,
-                          dp_reject why, size_t cost)
+static int rate_limited_n(dp_req *req, dp_ratelimit *l, const char *key, size_t klen, dp_reject why,
+                          size_t cost)
 {
-    uint64_t wait = dp_ratelimit_take_n(l, key, klen, uv_now(((dp_ingest_ctx *)req->ud)->loop),
-                                        (double)cost);
+    uint64_t wait =
+        dp_ratelimit_take_n(l, key, klen, uv_now(((dp_ingest_ctx *)req->ud)->loop), (double)cost);
     if (wait == 0) return 0;
     int events = l == &((dp_ingest_ctx *)req->ud)->rate_ip_events ||
                  l == &((dp_ingest_ctx *)req->ud)->rate_link_events;
@@ -631,11 +631,10 @@ static int events_limited(dp_req *req, const dp_ingest *in, const char *token)
 {
     dp_ingest_ctx *s = req->ud;
     size_t n = in->batch.nevents;
-    if (rate_limited_n(req, &s->rate_ip_events, req->peer, strlen(req->peer), DP_REJECT_RATE_IP,
-                       n))
+    if (rate_limited_n(req, &s->rate_ip_events, req->peer, strlen(req->peer), DP_REJECT_RATE_IP, n))
         return 1;
-    return token && rate_limited_n(req, &s->rate_link_events, token, strlen(token),
-                                   DP_REJECT_RATE_LINK, n);
+    return token &&
+           rate_limited_n(req, &s->rate_link_events, token, strlen(token), DP_REJECT_RATE_LINK, n);
 }
 
 /* RELIABILITY row 23, the stated rules for values that are well-formed but

@@ -42,7 +42,7 @@ typedef struct dp_ingest_ctx {
     dp_metrics metrics;
     dp_ratelimit rate_ip, rate_link;               /* requests, batches */
     dp_ratelimit rate_ip_events, rate_link_events; /* events */
-    dp_buf resp; /* scratch for formatting Redis commands */
+    dp_buf resp;                                   /* scratch for formatting Redis commands */
 } dp_ingest_ctx;
 
 /* Limits, rate limits and buffers from cfg; the spool, the XADD groups

@@ -108,6 +108,12 @@ static void collector_lines(metrics_op *op, const redisReply *r)
         {"ended", "dp_collector_sessions_ended_total", "counter", "Sessions ended by timeout."},
         {"unplaced", "dp_collector_unplaced_views_total", "counter",
          "Views past the slides their session announced: counted as views, not positions."},
+        {"refused_slides", "dp_collector_refused_slides_total", "counter",
+         "Events not counted: their presentation had named max_slides_per_presentation "
+         "slide versions."},
+        {"refused_actions", "dp_collector_refused_actions_total", "counter",
+         "Events not counted: their presentation had named max_actions_per_presentation "
+         "action names."},
         {"conflicts", "dp_collector_conflicts_total", "counter",
          "Batches started again: state they read changed before their writes."},
         {"events_per_s", "dp_collector_events_per_second", "gauge",

@@ -267,8 +267,7 @@ static void read_counters(dp_rq *q)
             for (size_t k = 0; k < nm; k++)
                 for (unsigned s = 0; s < q->shards; s++) {
                     dp_key_pd(key, sizeof(key), s, p->id, day, modes[k]);
-                    dp_rq_cmd2(q, on_counters, l, i * (size_t)ndays + (size_t)d, "HGETALL",
-                               key);
+                    dp_rq_cmd2(q, on_counters, l, i * (size_t)ndays + (size_t)d, "HGETALL", key);
                 }
         }
         if (!p->active) continue;

@@ -26,7 +26,7 @@ typedef struct dp_score_input {
     int64_t completions;
     int64_t sessions; /* each day's up to score_sessions_per_day */
     int64_t forwarded;
-    int64_t actions; /* each day's up to score_actions_per_day */
+    int64_t actions;  /* each day's up to score_actions_per_day */
     int64_t age_days; /* today - the day of last seen, >= 0 */
 } dp_score_input;
 

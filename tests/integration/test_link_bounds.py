@@ -4,9 +4,15 @@ hold (issue 19), each rule as the README states it:
 - the score: one day of a prospect counts at most score_sessions_per_day
   sessions and score_actions_per_day actions (20 sessions through one link
   made a prospect hot);
+- a presentation names at most max_slides_per_presentation slide versions
+  and max_actions_per_presentation action names: events naming more are
+  not counted, and counted as refused (70 anonymous requests turned a
+  material's 4 slide rows into 10 004);
+- an anonymous viewer is a network: another User-Agent is not another
+  viewer;
 """
 
-from dp import SALES, Env, check, eq, finish, settled, utc_day_for, view, wait_until
+from dp import MARKETING, SALES, Env, metrics, check, eq, finish, settled, utc_day_for, view, wait_until
 
 DAY = utc_day_for(120)
 
@@ -45,5 +51,61 @@ with Env() as env:
     b = srv.get("/v1/prospects/viewer?from=%s&to=%s" % (DAY, DAY), auth(SALES)).json()
     eq((b["sessions"], b["score"], b["temperature"]), (20, 10.0, "cold"),
        "20 view-only sessions of one day are not a hot prospect")
+
+# a presentation's slide versions and action names
+with Env(allow_anonymous="true") as env:
+    srv, r = env.server, env.redis
+    env.collector("caps", extra=["--max_slides_per_presentation", "5",
+                                 "--max_actions_per_presentation", "2"])
+    link = srv.mint("deck", "pat")
+    # the real deck: 3 slides of q3 (one in two versions), 2 actions
+    real = [view(1, slide="a"), view(2, slide="b"), view(3, slide="b", version=2),
+            view(4, slide="c"), action(5, "book-demo", slide="a"), action(6, "download", slide="a")]
+    eq(srv.post_json("/v1/events", {"session": "real", "token": link, "events": real}).status, 202,
+       "the deck")
+    check(wait_until(lambda: settled(r, sessions_ended=False), 20, 0.1), "rolled up")
+    # then someone with the link names 40 more slides and 10 more actions
+    junk = [view(i + 1, slide="junk-%d" % i) for i in range(40)]
+    junk += [action(100 + i, "junk-%d" % i, slide="a") for i in range(10)]
+    junk += [view(200, slide="d"), action(201, "book-demo", slide="c")]
+    eq(srv.post_json("/v1/events", {"session": "junk", "token": link, "events": junk}).status, 202,
+       "accepted (the ceiling is the collector's)")
+    check(wait_until(lambda: settled(r, sessions_ended=False), 20, 0.1), "rolled up")
+    m = srv.get("/v1/materials/q3-pricing?from=%s&to=%s" % (DAY, DAY), auth(MARKETING)).json()
+    rows = {(x["slide"], x["version"]): (x["views"], x["actions"]) for x in m["slides"]}
+    eq(rows, {("a", 1): (1, {"book-demo": 1, "download": 1}), ("b", 1): (1, {}),
+              ("b", 2): (1, {}), ("c", 1): (1, {"book-demo": 1}), ("junk-0", 1): (1, {})},
+       "the first 5 slide versions named, and the first 2 action names, are all there is")
+    eq(m["views"], 5, "views of slides past the ceiling are not counted")
+    series = lambda name: metrics(srv.get("/metrics").body.decode()).get(
+        '%s{collector="caps"}' % name)
+    check(wait_until(lambda: series("dp_collector_refused_slides_total") == 40, 10, 0.2),
+          "39 junk slides and slide d refused: %r" % series("dp_collector_refused_slides_total"))
+    check(wait_until(lambda: series("dp_collector_refused_actions_total") == 10, 10, 0.2),
+          "10 junk action names refused: %r" % series("dp_collector_refused_actions_total"))
+    eq(r.cmd("SCARD", "dp:{0}:ptri:deck"), 5, "what the presentation named, kept")
+    # another presentation has its own
+    other = srv.mint("deck-2", "pat")
+    eq(srv.post_json("/v1/events", {"session": "o", "token": other, "events": [view(1, slide="d")]}
+                     ).status, 202, "another deck")
+    check(wait_until(lambda: settled(r, sessions_ended=False), 20, 0.1), "rolled up")
+    d_views = lambda: [x["views"] for x in srv.get("/v1/materials/q3-pricing?from=%s&to=%s" % (
+        DAY, DAY), auth(MARKETING)).json()["slides"] if x["slide"] == "d"]
+    check(wait_until(lambda: d_views() == [1], 10, 0.2), "its slide d is counted")
+    # an anonymous page: 70 requests with 70 User-Agents from one address
+    for i in range(70):
+        eq(srv.post_json("/v1/events", {"session": "anon-%d" % i, "presentation": "public",
+                                        "events": [view(1, material="pub", slide="s1")]},
+                         {"User-Agent": "Mozilla/5.0 agent-%d" % i}).status, 202, "anonymous")
+    for n in range(2, 4):
+        srv.post_json("/v1/events", {"session": "net-%d" % n, "presentation": "public",
+                                     "events": [view(1, material="pub", slide="s1")]},
+                      source="127.0.0.%d" % n)
+    check(wait_until(lambda: settled(r, sessions_ended=False), 20, 0.1), "rolled up")
+    pub = lambda: srv.get("/v1/materials/pub?from=%s&to=%s" % (DAY, DAY), auth(MARKETING)).json()
+    wait_until(lambda: pub().get("views") == 72, 10, 0.2)
+    m = pub()
+    eq((m["views"], m["viewers"]), (72, 3),
+       "72 views, but three viewers: one address whatever its User-Agents, and two more")
 
 finish()
