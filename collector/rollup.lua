@@ -89,8 +89,10 @@ local function write_back()
       call('PEXPIRE', k, ttl)
       if s.ended == '1' then
         call('ZREM', P .. 'open', sid)
+        call('ZREM', P .. 'openl', sid)
       else
         call('ZADD', P .. 'open', s.lastrecv, sid)
+        if (s.prospect or '') ~= '' then call('ZADD', P .. 'openl', s.lastrecv, sid) end
       end
     end
   end
@@ -154,6 +156,7 @@ if n < 0 then
     local s = session(sid)
     if s.isnew then
       call('ZREM', P .. 'open', sid) -- expired state: nothing left to end
+      call('ZREM', P .. 'openl', sid)
       sessions[sid] = nil
     else
       end_session(sid, s)

@@ -135,6 +135,7 @@ static int attempt(dp_rollup *ro, redisContext *rc, unsigned shard, const char *
     }
     dp_free(acks);
     dp_free(seqstr);
+    dp__caps_free(&b);
     dp__rb_free(&b);
     return rc2;
 }

@@ -4,7 +4,6 @@
 #include "rollup_batch.h"
 
 #include "deckpulse/keys.h"
-#include "rollup_caps.h"
 
 #include "log.h"
 
@@ -102,7 +101,6 @@ void dp__rb_free(batch *b)
         dp_free(b->pvds[i].viewers);
     dp_free(b->pvds);
     dp_strmap_free(&b->pvd_ix);
-    dp__caps_free(b);
     dp_strmap_free(&b->once);
     dp_strmap_free(&b->touched);
     dp_free(b->touched_list);

@@ -90,13 +90,17 @@ void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const 
         if (s->legacy) dp__rollup_drop_legacy(b, s);
         const char *pe[] = {"PEXPIRE", k, ttl};
         write_cmd(b, 3, pe);
-        const char *open = KEY0(b, open);
-        if (s->ended) {
-            const char *z[] = {"ZREM", open, s->sid};
-            write_cmd(b, 3, z);
-        } else {
-            const char *z[] = {"ZADD", open, lastrecv, s->sid};
-            write_cmd(b, 4, z);
+        /* open sessions, and those with a link token apart (live.h) */
+        const char *opens[2] = {KEY0(b, open), KEY0(b, openl)};
+        int n = s->prospect && *s->prospect ? 2 : 1;
+        for (int o = 0; o < n; o++) {
+            if (s->ended) {
+                const char *z[] = {"ZREM", opens[o], s->sid};
+                write_cmd(b, 3, z);
+            } else {
+                const char *z[] = {"ZADD", opens[o], lastrecv, s->sid};
+                write_cmd(b, 4, z);
+            }
         }
     }
     if (dp_ops_emit(&b->ops, &b->out, &b->ncmds) != 0) b->out_err = 1;

@@ -127,6 +127,9 @@ const dp_config_setting dp_config_settings[] = {
      "spool segment files are this large; each is removed once replayed into Redis"},
     {"spool_fsync_ms", DP_CFG_INT, S(spool_fsync_ms), 0, 1000, "2",
      "spooled batches are gathered this long into one write and fsync before their 202"},
+    {"catalog_strict", DP_CFG_BOOL, S(catalog_strict), 0, 1, "false",
+     "a material the catalog knows is closed: events naming a slide it does not list (or a "
+     "higher version) are refused, counted and named in the 202 answer"},
     {"drop_bots", DP_CFG_BOOL, S(drop_bots), 0, 1, "true",
      "answer but do not count crawlers, link previews, mail scanners and prefetches"},
     {"dashboards_dir", DP_CFG_STRING, S(dashboards_dir), 0, 4000, "",

@@ -68,6 +68,7 @@ typedef struct dp_config {
         rate_link_events_burst;
     int64_t spool_max_mb, spool_segment_kb, spool_fsync_ms;
     int drop_bots;
+    int catalog_strict;
     char *dashboards_dir;
     /* reports */
     int64_t report_cache_mb;

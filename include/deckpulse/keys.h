@@ -30,6 +30,8 @@
  *     (sessions without f keep those in sseen:/smat:/ssv:<session>, as collectors before
  *     wrote them; the next batch of the session moves them into the hash)
  *   T open                            ZSET     sessions not yet ended, by last receive time
+ *   T openl                           ZSET     those of them with a link token (a prospect):
+ *                                              the live panel shows them first
  *
  *   T slides:<material>:<day>:<mode>  HASH     per slide version, field "<slide>|<version>|<stat>":
  *                                              views, sessions, dwell_sum, dwell_n, h<bucket>,
@@ -213,6 +215,7 @@ DP__KEY1(sseen, "sseen", session) /* earlier collectors' session sets */
 DP__KEY1(smat, "smat", session)
 DP__KEY1(ssv, "ssv", session)
 DP__KEY0(open, "open")
+DP__KEY0(openl, "openl")
 DP__KEY3(slides, "slides", material, day, mode)
 DP__KEY5(sv, "sv", material, slide, version, day, mode)
 DP__KEY3(mat, "mat", material, day, mode)

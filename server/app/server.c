@@ -48,6 +48,7 @@ static void on_appendfsync(dp_redis *r, redisReply *reply, void *priv)
 
 static void on_redis_up(dp_redis *r, void *ud)
 {
+    dp_closed_refresh(&((dp_server *)ud)->ingest.closed, r, 1); /* catalog_strict's copy */
     const char *argv[] = {"CONFIG", "GET", "append*"};
     if (dp_redis_command(r, on_appendfsync, ud, 3, argv, NULL) != 0)
         ((dp_server *)ud)->redis_durable = -1;

@@ -45,6 +45,8 @@ struct dp_ingest {
     char *ua;        /* user agent, until the viewer hash is made */
     char peer[64];
     int64_t received;
+    size_t refused;        /* events taken out of the batch (catalog_strict) */
+    char refused_why[200]; /* the first of them, named */
     dp_event pixel_event;
     char pixel_session[24];
 };
@@ -74,6 +76,19 @@ static const unsigned char gif[] = {
     0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
     0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
 
+/* 202 for a batch some of whose events were refused (catalog_strict). */
+static void respond_refused(dp_ingest *in)
+{
+    dp_buf b;
+    dp_buf_init(&b, 0);
+    dp_buf_printf(&b, "{\"accepted\":%zu,\"refused\":%zu,\"message\":\"", in->batch.nevents,
+                  in->refused);
+    dp_buf_json_str(&b, in->refused_why, strlen(in->refused_why));
+    dp_buf_puts(&b, "\"}");
+    dp_req_respond(in->req, 202, "application/json", NULL, b.data, b.len);
+    dp_buf_free(&b);
+}
+
 static void respond_ok(dp_ingest *in)
 {
     dp_ingest_ctx *s = in->srv;
@@ -86,6 +101,8 @@ static void respond_ok(dp_ingest *in)
     if (in->batch.events == &in->pixel_event) {
         dp_req_respond(req, 200, "image/gif", "Cache-Control: no-store, max-age=0\r\n",
                        (const char *)gif, sizeof(gif));
+    } else if (in->refused) {
+        respond_refused(in);
     } else {
         char body[48], num[24];
         size_t nlen;
@@ -669,6 +686,33 @@ static int plausible(dp_ingest *in, dp_err *err)
     return 0;
 }
 
+/* catalog_strict (closed.h): the events naming a slide a closed material
+ * does not have are taken out of the batch, counted, the first one named. */
+static void refuse_unknown_slides(dp_ingest *in)
+{
+    dp_ingest_ctx *s = in->srv;
+    if (!s->closed.enabled) return;
+    dp_closed_refresh(&s->closed, s->redis, 0);
+    dp_batch *b = &in->batch;
+    size_t kept = 0;
+    for (size_t i = 0; i < b->nevents; i++) {
+        dp_event *ev = &b->events[i];
+        int names = ev->type == DP_EV_VIEW || ev->type == DP_EV_DWELL || ev->type == DP_EV_ACTION;
+        if (names && dp_closed_refuses(&s->closed, ev->material, ev->slide, ev->version)) {
+            if (in->refused++ == 0)
+                snprintf(in->refused_why, sizeof(in->refused_why),
+                         "events[%zu].slide: material %s has no slide %s version %lld in the "
+                         "catalog (catalog_strict)",
+                         i, ev->material, ev->slide, (long long)ev->version);
+            continue;
+        }
+        if (kept != i) b->events[kept] = *ev;
+        kept++;
+    }
+    b->nevents = kept;
+    s->metrics.refused_catalog += in->refused;
+}
+
 /* Both ingest routes: prefetches answered and dropped, then the
  * per-address rate limit. 1 when the request has its answer. */
 static int screened_out(dp_req *req, int pixel)
@@ -748,7 +792,13 @@ static void dp_route_events(dp_req *req)
         ingest_free(in);
         return;
     }
+    refuse_unknown_slides(in);
     in->req = req;
+    if (b->nevents == 0) { /* every one refused: nothing to store */
+        respond_refused(in);
+        ingest_free(in);
+        return;
+    }
     dp_req_on_abort(req, detach, in);
     start(in, req);
     return;
@@ -835,6 +885,7 @@ void dp_ingest_init(dp_ingest_ctx *g, uv_loop_t *loop, const dp_config *cfg, dp_
                       (double)cfg->rate_ip_events_burst);
     dp_ratelimit_init(&g->rate_link_events, (double)cfg->rate_link_events_per_s,
                       (double)cfg->rate_link_events_burst);
+    dp_closed_init(&g->closed, loop, cfg->catalog_strict);
 }
 
 void dp_ingest_free(dp_ingest_ctx *g)
@@ -850,4 +901,5 @@ void dp_ingest_free(dp_ingest_ctx *g)
     dp_ratelimit_free(&g->rate_link);
     dp_ratelimit_free(&g->rate_ip_events);
     dp_ratelimit_free(&g->rate_link_events);
+    dp_closed_free(&g->closed);
 }

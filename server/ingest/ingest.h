@@ -12,6 +12,7 @@
 #include "deckpulse/config.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "closed.h"
 #include "redis.h"
 #include "router.h"
 #include "spool.h"
@@ -42,6 +43,7 @@ typedef struct dp_ingest_ctx {
     dp_metrics metrics;
     dp_ratelimit rate_ip, rate_link;               /* requests, batches */
     dp_ratelimit rate_ip_events, rate_link_events; /* events */
+    dp_closed closed;                              /* catalog_strict */
     dp_buf resp;                                   /* scratch for formatting Redis commands */
 } dp_ingest_ctx;
 

@@ -35,21 +35,25 @@ void dp_metrics_reject(dp_metrics *m, dp_reject why, uint64_t events)
 int dp_metrics_render(const dp_metrics *m, dp_buf *o)
 {
     int rc = 0;
-    rc |=
-        dp_buf_printf(o,
-                      "# HELP dp_events_accepted_total Events made durable, in Redis or the "
-                      "spool (202).\n"
-                      "# TYPE dp_events_accepted_total counter\n"
-                      "dp_events_accepted_total %llu\n"
-                      "# HELP dp_events_spooled_total Of those, events written to the local "
-                      "spool because Redis could not take them.\n"
-                      "# TYPE dp_events_spooled_total counter\n"
-                      "dp_events_spooled_total %llu\n"
-                      "# HELP dp_batches_accepted_total Batches answered 202.\n"
-                      "# TYPE dp_batches_accepted_total counter\n"
-                      "dp_batches_accepted_total %llu\n",
-                      (unsigned long long)m->events_accepted, (unsigned long long)m->events_spooled,
-                      (unsigned long long)m->batches_accepted);
+    rc |= dp_buf_printf(
+        o,
+        "# HELP dp_events_accepted_total Events made durable, in Redis or the "
+        "spool (202).\n"
+        "# TYPE dp_events_accepted_total counter\n"
+        "dp_events_accepted_total %llu\n"
+        "# HELP dp_events_spooled_total Of those, events written to the local "
+        "spool because Redis could not take them.\n"
+        "# TYPE dp_events_spooled_total counter\n"
+        "dp_events_spooled_total %llu\n"
+        "# HELP dp_events_refused_total Events taken out of accepted batches: "
+        "slides a closed material does not have (catalog_strict).\n"
+        "# TYPE dp_events_refused_total counter\n"
+        "dp_events_refused_total{reason=\"catalog\"} %llu\n"
+        "# HELP dp_batches_accepted_total Batches answered 202.\n"
+        "# TYPE dp_batches_accepted_total counter\n"
+        "dp_batches_accepted_total %llu\n",
+        (unsigned long long)m->events_accepted, (unsigned long long)m->events_spooled,
+        (unsigned long long)m->refused_catalog, (unsigned long long)m->batches_accepted);
     rc |= dp_buf_printf(o,
                         "# HELP dp_events_clamped_total Events accepted with a value clamped: "
                         "at more than a day ahead, dwell over max_dwell_ms.\n"

@@ -27,6 +27,7 @@ typedef struct dp_metrics {
     uint64_t events_accepted;        /* in Redis or in the spool */
     uint64_t events_spooled;         /* of those, through the spool */
     uint64_t clamped_at, clamped_ms; /* implausible values clamped (ingest.c) */
+    uint64_t refused_catalog;        /* events of closed materials' unknown slides */
     uint64_t batches_accepted;
     uint64_t events_rejected[DP_REJECT__COUNT]; /* events of rejected batches, when known */
     uint64_t batches_rejected[DP_REJECT__COUNT];

@@ -24,7 +24,8 @@ typedef struct live_query {
         long long score; /* its last event's receive time */
         char id[DP_ID_MAX + 1];
         char *fields[8];
-    } s[DP_LIVE_MAX];
+    } s[2 * DP_LIVE_MAX]; /* the newest sessions with a link, then the newest of all */
+    size_t nk[2];         /* how many of each */
 } live_query;
 
 static const char *const sess_fields[] = {"presentation", "prospect", "account", "mode",
@@ -79,16 +80,30 @@ static void query_free(live_query *q)
     dp_free(q);
 }
 
-/* The snapshot, newest first; sent if it changed. */
+static int has_link(char *const *f)
+{
+    return f[1] != NULL && f[1][0] != '\0'; /* its prospect: it came with a link token */
+}
+
+/* Link sessions before anonymous ones, each newest first. */
+static int before(char *const *a, char *const *b)
+{
+    if (has_link(a) != has_link(b)) return has_link(a);
+    long long x = a[5] ? atoll(a[5]) : 0, y = b[5] ? atoll(b[5]) : 0;
+    return x > y;
+}
+
+/* The snapshot, sent if it changed: every session with a link token first
+ * (a real prospect is never pushed off by a burst of anonymous pages), then
+ * anonymous ones, at most DP_LIVE_ANONYMOUS_MAX of them, each group newest
+ * first; DP_LIVE_MAX rows in all. */
 static void publish(live_query *q)
 {
     dp_reports_ctx *s = q->srv;
-    /* newest first: insertion sort by lastrecv (at most DP_LIVE_MAX) */
+    /* insertion sort (at most 2 * DP_LIVE_MAX) */
     for (size_t i = 1; i < q->n; i++)
         for (size_t j = i; j > 0; j--) {
-            const char *a = q->s[j - 1].fields[5], *b = q->s[j].fields[5];
-            long long x = a ? atoll(a) : 0, y = b ? atoll(b) : 0;
-            if (x >= y) break;
+            if (!before(q->s[j].fields, q->s[j - 1].fields)) break;
             __typeof__(q->s[0]) t = q->s[j - 1];
             q->s[j - 1] = q->s[j];
             q->s[j] = t;
@@ -96,10 +111,11 @@ static void publish(live_query *q)
     dp_buf b;
     dp_buf_init(&b, 0);
     dp_buf_puts(&b, "{\"viewers\":[");
-    size_t shown = 0;
-    for (size_t i = 0; i < q->n; i++) {
+    size_t shown = 0, anonymous = 0;
+    for (size_t i = 0; i < q->n && shown < DP_LIVE_MAX; i++) {
         char **f = q->s[i].fields;
         if (f[0] == NULL) continue; /* state expired */
+        if (!has_link(f) && anonymous++ >= DP_LIVE_ANONYMOUS_MAX) break;
         /* last = material|slide|version|day|mode */
         char m[DP_ID_MAX + 1] = "", sl[DP_ID_MAX + 1] = "", ver[16] = "";
         if (f[4]) sscanf(f[4], "%64[^|]|%64[^|]|%15[^|]", m, sl, ver);
@@ -189,38 +205,51 @@ static void on_open(dp_redis *r, redisReply *reply, void *priv)
 {
     live_query *q = priv;
     (void)r;
-    unsigned shard = (unsigned)q->round++;
+    /* replies in order: per shard, its link sessions, then all its sessions */
+    unsigned shard = (unsigned)q->round / 2, kind = (unsigned)q->round % 2;
+    q->round++;
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
         q->failed = 1;
     } else {
         /* each shard's newest, newest first: keep the DP_LIVE_MAX newest of
          * all the shards, not the first shards' */
+        __typeof__(q->s[0]) *v = q->s + kind * DP_LIVE_MAX;
+        size_t *n = &q->nk[kind];
         for (size_t k = 0; k + 1 < reply->elements; k += 2) {
             const redisReply *e = reply->element[k], *sc = reply->element[k + 1];
             if (e->type != REDIS_REPLY_STRING || e->len > DP_ID_MAX ||
                 sc->type != REDIS_REPLY_STRING)
                 continue;
             long long score = atoll(sc->str);
-            size_t at = q->n;
-            if (q->n == DP_LIVE_MAX) {
+            size_t at = *n;
+            if (*n == DP_LIVE_MAX) {
                 size_t min = 0;
-                for (size_t i = 1; i < q->n; i++)
-                    if (q->s[i].score < q->s[min].score) min = i;
-                if (score <= q->s[min].score) break; /* the rest of this shard is older */
+                for (size_t i = 1; i < *n; i++)
+                    if (v[i].score < v[min].score) min = i;
+                if (score <= v[min].score) break; /* the rest of this shard is older */
                 at = min;
             } else {
-                q->n++;
+                (*n)++;
             }
-            q->s[at].shard = shard;
-            q->s[at].score = score;
-            memcpy(q->s[at].id, e->str, e->len);
-            q->s[at].id[e->len] = '\0';
+            v[at].shard = shard;
+            v[at].score = score;
+            memcpy(v[at].id, e->str, e->len);
+            v[at].id[e->len] = '\0';
         }
     }
     if (--q->outstanding > 0) return;
     if (q->failed || *q->srv->stopping) {
         query_free(q);
         return;
+    }
+    /* one array: the link sessions, then the others not among them */
+    q->n = q->nk[0];
+    for (size_t i = 0; i < q->nk[1]; i++) {
+        const __typeof__(q->s[0]) *o = &q->s[DP_LIVE_MAX + i];
+        size_t j = 0;
+        while (j < q->nk[0] && (q->s[j].shard != o->shard || strcmp(q->s[j].id, o->id) != 0))
+            j++;
+        if (j == q->nk[0]) q->s[q->n++] = *o;
     }
     read_states(q);
 }
@@ -243,9 +272,12 @@ static void on_tick(uv_timer_t *t)
     char min[24];
     snprintf(min, sizeof(min), "%lld", (long long)(dp_now_ms() - DP_LIVE_WINDOW_MS));
     unsigned shards = (unsigned)s->cfg->shards;
-    for (unsigned n = 0; n < shards; n++) {
+    for (unsigned n = 0; n < 2 * shards && !q->failed; n++) {
         char key[32], lim[16];
-        dp_key_open(key, sizeof(key), n);
+        if (n % 2 == 0)
+            dp_key_openl(key, sizeof(key), n / 2);
+        else
+            dp_key_open(key, sizeof(key), n / 2);
         snprintf(lim, sizeof(lim), "%d", DP_LIVE_MAX);
         const char *argv[] = {"ZRANGE", key,     "+inf", min, "BYSCORE",
                               "REV",    "LIMIT", "0",    lim, "WITHSCORES"};
@@ -253,7 +285,6 @@ static void on_tick(uv_timer_t *t)
         if (dp_redis_command(&s->rredis, on_open, q, 10, argv, NULL) != 0) {
             q->outstanding--;
             q->failed = 1;
-            break;
         }
     }
     if (q->outstanding == 0) query_free(q);

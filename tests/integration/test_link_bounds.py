@@ -10,9 +10,14 @@ hold (issue 19), each rule as the README states it:
   material's 4 slide rows into 10 004);
 - an anonymous viewer is a network: another User-Agent is not another
   viewer;
+- catalog_strict: a material the catalog knows is closed, and events
+  naming a slide it does not list are refused (named in the answer);
 """
 
-from dp import MARKETING, SALES, Env, metrics, check, eq, finish, settled, utc_day_for, view, wait_until
+import json
+import time
+
+from dp import ADMIN, MARKETING, SALES, Env, metric, metrics, check, eq, finish, settled, utc_day_for, view, wait_until
 
 DAY = utc_day_for(120)
 
@@ -107,5 +112,43 @@ with Env(allow_anonymous="true") as env:
     m = pub()
     eq((m["views"], m["viewers"]), (72, 3),
        "72 views, but three viewers: one address whatever its User-Agents, and two more")
+
+# catalog_strict: closed materials
+with Env(catalog_strict="true") as env:
+    srv, r = env.server, env.redis
+    env.collector("strict")
+    link = srv.mint("deck", "pat")
+    put = lambda slides: srv.request("PUT", "/v1/materials/q3", json.dumps(
+        {"title": "Q3", "slides": slides}).encode(),
+        {"Authorization": "Bearer " + ADMIN, "Content-Type": "application/json"}).status
+    eq(put([{"slide": "a", "title": "A"}, {"slide": "b", "title": "B", "version": 2}]), 200,
+       "the catalog knows q3")
+    post = lambda sid, events: srv.post_json("/v1/events", {"session": sid, "token": link,
+                                                            "events": events}).json()
+    # a catalog change takes effect within about a second
+    check(wait_until(lambda: post("probe", [view(1, material="q3", slide="zz")]).get("refused") == 1,
+                     5, 0.2), "the server has read the catalog")
+    got = post("s1", [view(1, material="q3", slide="a"), view(2, material="q3", slide="b", version=2),
+                      view(3, material="q3", slide="b", version=3), view(4, material="q3", slide="x"),
+                      view(5, material="open-deck", slide="z")])
+    eq(got, {"accepted": 3, "refused": 2,
+             "message": "events[2].slide: material q3 has no slide b version 3 in the catalog "
+                        "(catalog_strict)"},
+       "slides q3 does not have are refused, the first named; another material is open")
+    eq(post("s2", [view(1, material="q3", slide="x")]),
+       {"accepted": 0, "refused": 1, "message": "events[0].slide: material q3 has no slide x "
+                                                "version 1 in the catalog (catalog_strict)"},
+       "a batch of refused events only")
+    refused = metric(srv, 'dp_events_refused_total{reason="catalog"}')
+    check(refused >= 3, "counted: %r" % refused)
+    eq(put([{"slide": "a", "title": "A"}, {"slide": "b", "title": "B", "version": 2},
+            {"slide": "x", "title": "X"}]), 200, "slide x added to the catalog")
+    check(wait_until(lambda: post("s3-%f" % time.time(), [view(1, material="q3", slide="x")]) ==
+                     {"accepted": 1}, 5, 0.2), "then x is counted")
+    check(wait_until(lambda: settled(r, sessions_ended=False), 20, 0.1), "rolled up")
+    m = srv.get("/v1/materials/q3?from=%s&to=%s" % (DAY, DAY), auth(MARKETING)).json()
+    # (the probes sent before the server had read the catalog were counted)
+    eq(sorted((x["slide"], x["version"]) for x in m["slides"] if x["views"] and x["slide"] != "zz"),
+       [("a", 1), ("b", 2), ("x", 1)], "only the catalog's slides have views")
 
 finish()

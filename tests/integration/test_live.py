@@ -124,10 +124,13 @@ with Env(access_log="false") as env:
     col.wait(20)
     # the Env stops the server with two listeners connected: exit 0, no leaks
 
-# The window, the cap and the order: 240 sessions seen in the last two
-# minutes (lastrecv a second apart), 20 seen three minutes ago, 5 recent but
-# closed, over two shards. The panel holds the 200 newest open ones of the
-# window, newest first, whichever shard they are on.
+# The window, the cap and the order: 150 sessions with a link seen in the
+# last two minutes (lastrecv 0.4 s apart), 20 seen three minutes ago, 5
+# recent but closed, and then a burst of 80 anonymous sessions, newer than
+# all of them, over two shards. The panel shows every open link session of
+# the window first, newest first, whichever shard it is on, then the 50
+# newest anonymous ones: a burst of anonymous pages does not push a real
+# prospect off (it did, for two minutes).
 import hashlib
 with Env(access_log="false", shards=2) as env:
     srv, r = env.server, env.redis
@@ -135,31 +138,35 @@ with Env(access_log="false", shards=2) as env:
     check(wait_until(lambda: all(r.cmd("EXISTS", "dp:{%d}:events" % n) for n in (0, 1)), 10, 0.05),
           "groups made")
     now = int(time.time() * 1000)
-    sessions = [("old-%d" % k, now - 180000 - k * 1000, False) for k in range(20)]
-    sessions += [("win-%03d" % k, now - 5000 - k * 400, False) for k in range(240)]
-    sessions += [("closed-%d" % k, now - 1000 - k, True) for k in range(5)]
-    for sid, at, closed in sessions:
+    sessions = [("old-%d" % k, now - 180000 - k * 1000, False, True) for k in range(20)]
+    sessions += [("win-%03d" % k, now - 5000 - k * 400, False, True) for k in range(150)]
+    sessions += [("closed-%d" % k, now - 1000 - k, True, True) for k in range(5)]
+    sessions += [("anon-%02d" % k, now - 500 - k * 5, False, False) for k in range(80)]
+    for sid, at, closed, link in sessions:
         viewer = "a:" + hashlib.md5(sid.encode()).hexdigest()
-        lines = ["%d beacon %s self deck-%s %s %s    " % (at, sid, sid, viewer, "p-" + sid)
-                 + ("3" if closed else "2"),
-                 "1 open %d 4" % at, "2 view %d q3 roi 1 1" % at] + (
-                     ["3 close %d" % at] if closed else [])
+        head = [str(at), "beacon", sid, "self", "deck-" + sid if link else "public", viewer,
+                "p-" + sid if link else "", "", "", "", "3" if closed else "2"]
+        lines = [" ".join(head), "1 open %d 4" % at, "2 view %d q3 roi 1 1" % at] + (
+            ["3 close %d" % at] if closed else [])
         shard = int(hashlib.md5(sid.encode()).hexdigest(), 16) % 2
         r.cmd("XADD", "dp:{%d}:events" % shard, "*", "v", "3", "k", "1", "n", str(len(lines) - 1),
               "batches", "\n".join(lines))
     check(wait_until(lambda: settled(r, sessions_ended=False, shards=2), 20, 0.05),
           "the collector applied every entry")
     st = Stream(srv.port, "/v1/live", {"Authorization": "Bearer " + SALES})
-    want = [sid for sid, at, closed in sessions if sid.startswith("win-")][:200]
+    want = [sid for sid, at, closed, link in sessions if sid.startswith("win-")]
+    want += ["anon-%02d" % k for k in range(50)]
     ev = wait_for(st, lambda e: len(e["viewers"]) == 200, 15)
     check(ev is not None, "the panel filled up")
     if ev:
         got = [v["session"] for v in ev["viewers"]]
-        eq(got, want, "the 200 newest open sessions of the last two minutes, newest first")
-        eq([v["last_seen"] for v in ev["viewers"]],
-           sorted((v["last_seen"] for v in ev["viewers"]), reverse=True), "by last_seen")
+        eq(got, want, "the open link sessions of the last two minutes, newest first, then the "
+                      "50 newest anonymous ones")
+        eq([v["last_seen"] for v in ev["viewers"][:150]],
+           sorted((v["last_seen"] for v in ev["viewers"][:150]), reverse=True), "by last_seen")
         eq({(v["prospect"], v["material"], v["slide"], v["slides"], v["seen"])
             for v in ev["viewers"][:1]}, {("p-win-000", "q3", "roi", 4, 1)}, "a row's fields")
+        eq(ev["viewers"][150]["prospect"], None, "an anonymous row")
     st.close()
 
 finish()
