@@ -69,6 +69,9 @@ const dp_config_setting dp_config_settings[] = {
      "the redis-server binary started when redis is empty"},
     {"redis_aof_rewrite_mb", DP_CFG_INT, S(redis_aof_rewrite_mb), 64, 1048576, "1024",
      "the private redis-server rewrites its AOF once it is this large and has doubled"},
+    {"redis_maxmemory_mb", DP_CFG_INT, S(redis_maxmemory_mb), 0, 16777216, "0",
+     "the private redis-server's maxmemory (noeviction): past it the ingest spools; "
+     "0 = a quarter of this machine's memory, at least 256"},
     {"public_url", DP_CFG_STRING, S(public_url), 0, 1023, "",
      "the URL browsers reach this server at (for the printed snippet); empty = http://listen"},
     {"shards", DP_CFG_INT, S(shards), 1, 256, "1",

@@ -48,6 +48,7 @@ typedef struct dp_config {
     char *log_level;
     char *redis_server;
     int64_t redis_aof_rewrite_mb;
+    int64_t redis_maxmemory_mb;
     char *public_url;
     int64_t shards;
     /* collector */

@@ -119,6 +119,17 @@ static int start_private_redis(dp_server *s, char *url, size_t urlsz, dp_err *er
      * on a small box at 60 k events/s the default 64 MB had one every ~3 s,
      * and ingest p99 went from 9 ms to 150-260 ms (bench/RESULTS.md). */
     snprintf(rewrite, sizeof(rewrite), "%lldmb", (long long)s->cfg->redis_aof_rewrite_mb);
+    /* A ceiling on what the data can take of the machine: past it Redis
+     * refuses writes (noeviction), the ingest spools (RELIABILITY row 3)
+     * and the collector waits, so nothing acknowledged is lost, and the
+     * machine does not swap or kill Redis. 0: a quarter of the memory. */
+    char maxmem[32];
+    uint64_t mb = (uint64_t)s->cfg->redis_maxmemory_mb;
+    if (mb == 0) {
+        mb = uv_get_total_memory() / 4 >> 20;
+        if (mb < 256) mb = 256;
+    }
+    snprintf(maxmem, sizeof(maxmem), "%llumb", (unsigned long long)mb);
     if (realpath(s->cfg->data_dir, abs) == NULL)
         return dp_err_set(err, -errno, "data_dir: %s", strerror(errno));
     snprintf(dir, sizeof(dir), "%s/redis", abs);
@@ -153,6 +164,8 @@ static int start_private_redis(dp_server *s, char *url, size_t urlsz, dp_err *er
                           rewrite,
                           "--maxmemory-policy",
                           "noeviction",
+                          "--maxmemory",
+                          maxmem,
                           "--save",
                           "",
                           "--daemonize",

@@ -93,6 +93,20 @@ eq(srv.stop(), 0, "exit code")
 rp.kill()
 rp.wait()
 
+def count_events(sock):
+    """Events in the stream: the sum of its entries' n fields."""
+    total, last = 0, "-"
+    while True:
+        entries = resp_command(sock, ["XRANGE", "dp:{0}:events", last, "+", "COUNT", "1000"],
+                               socket.AF_UNIX)
+        if not entries:
+            return total
+        for eid, fields in entries:
+            f = dict(zip(fields[::2], fields[1::2]))
+            total += int(f.get("n", "1"))
+        last = "(" + entries[-1][0]
+
+
 # Private redis-server: started with AOF under data_dir, restarted when it
 # dies, stopped on exit.
 srv = Server(tmp, None, redis="")
@@ -102,6 +116,9 @@ cfg = dict(zip(*[iter(resp_command(psock, ["CONFIG", "GET", "*"], socket.AF_UNIX
 eq((cfg["appendonly"], cfg["appendfsync"], cfg["maxmemory-policy"], cfg["port"],
     cfg["auto-aof-rewrite-percentage"], cfg["auto-aof-rewrite-min-size"]),
    ("yes", "always", "noeviction", "0", "100", str(1024 << 20)), "private redis settings")
+quarter = max(256, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4 >> 20)
+check(abs(int(cfg["maxmemory"]) - (quarter << 20)) <= 1 << 20,
+      "private redis maxmemory: a quarter of the machine's memory (%s)" % cfg["maxmemory"])
 eq(os.path.realpath(cfg["dir"]), os.path.realpath(os.path.join(srv.data_dir, "redis")),
    "private redis data under data_dir")
 token = srv.mint("deck", "pat")
@@ -121,6 +138,33 @@ newpid = int(open(os.path.join(srv.data_dir, "redis", "redis.pid")).read())
 eq(srv.stop(), 0, "exit code")
 check(wait_until(lambda: not os.path.exists("/proc/%d" % newpid), 10),
       "private redis-server stopped with the server")
+
+# The private Redis at its maxmemory: Redis refuses writes, the spool takes
+# every batch (202), and once there is room again all of it is in Redis.
+srv = Server(tmp, None, redis="", redis_maxmemory_mb="8", data_dir=os.path.join(tmp, "small"))
+check(srv.wait_ready(15), "ready with a small private redis-server")
+psock = os.path.join(srv.data_dir, "redis", "redis.sock")
+eq(resp_command(psock, ["CONFIG", "GET", "maxmemory"], socket.AF_UNIX)[1], str(8 << 20),
+   "redis_maxmemory_mb")
+token = srv.mint("deck", "pat")
+sent = 0
+for i in range(2000):
+    resp = srv.post_json("/v1/events", batch("full-%d" % i, [view(k + 1) for k in range(500)], token))
+    eq(resp.status, 202, "202 while Redis fills up")
+    sent += 500
+    if metric(srv, "dp_events_spooled_total") > 0:
+        break
+spooled = metric(srv, "dp_events_spooled_total")
+print("Redis full after %d events; %d spooled" % (sent, spooled))
+check(spooled > 0, "Redis full: batches go to the spool (%d events sent)" % sent)
+for i in range(3):
+    eq(srv.post_json("/v1/events", batch("more-%d" % i, [view(1)], token)).status, 202,
+       "still 202 at maxmemory")
+    sent += 1
+resp_command(psock, ["CONFIG", "SET", "maxmemory", "0"], socket.AF_UNIX)
+check(wait_until(lambda: count_events(psock) == sent, 20, 0.2),
+      "room again: every acknowledged event is in Redis (%d of %d)" % (count_events(psock), sent))
+eq(srv.stop(), 0, "exit code")
 shutil.rmtree(tmp, ignore_errors=True)
 
 finish()
