@@ -44,6 +44,9 @@ const dp_config_setting dp_config_settings[] = {
      "ceiling on the events of one batch (413 past it)"},
     {"max_json_depth", DP_CFG_INT, S(max_json_depth), 3, 1000, "16",
      "ceiling on JSON nesting depth (400 past it)"},
+    {"max_write_queue_mb", DP_CFG_INT, S(max_write_queue_mb), 1, 1048576, "256",
+     "memory for copies of answers being written to clients (shared cached answers are not "
+     "copied); an answer that would pass it gets 503"},
     {"max_connections", DP_CFG_INT, S(max_connections), 1, 1000000, "4096",
      "open client connections; past it new ones get 503 and are closed"},
     {"header_timeout_ms", DP_CFG_INT, S(header_timeout_ms), 100, 600000, "10000",

@@ -35,6 +35,7 @@ typedef struct dp_config {
     int64_t max_dwell_ms;
     int64_t max_slides_per_presentation, max_actions_per_presentation;
     int64_t max_connections;
+    int64_t max_write_queue_mb;
     /* timeouts, milliseconds */
     int64_t header_timeout_ms;
     int64_t body_timeout_ms;

@@ -18,6 +18,8 @@ static void process(dp_conn *c, const char *data, size_t len);
 static void conn_respond(dp_conn *c, int status, const char *ctype, const char *extra,
                          const char *body, size_t len);
 static void conn_error(dp_conn *c, int status, const char *msg);
+static void conn_respond_with(dp_conn *c, int status, const char *ctype, const char *extra,
+                              const char *body, size_t len, dp_body *shared);
 static void conn_stream_begin(dp_conn *c, const char *ctype, const char *extra);
 static void conn_stream_write(dp_conn *c, const char *data, size_t len);
 
@@ -26,6 +28,12 @@ static void io_respond(dp_req *r, int status, const char *ctype, const char *ext
                        const char *body, size_t len)
 {
     conn_respond(r->io_ud, status, ctype, extra, body, len);
+}
+
+static void io_respond_shared(dp_req *r, int status, const char *ctype, const char *extra,
+                              dp_body *body)
+{
+    conn_respond_with(r->io_ud, status, ctype, extra, body->data, body->len, body);
 }
 
 static void io_stream_begin(dp_req *r, const char *ctype, const char *extra)
@@ -38,7 +46,7 @@ static void io_stream_write(dp_req *r, const char *data, size_t len)
     conn_stream_write(r->io_ud, data, len);
 }
 
-static const dp_req_io conn_io = {io_respond, io_stream_begin, io_stream_write};
+static const dp_req_io conn_io = {io_respond, io_stream_begin, io_stream_write, io_respond_shared};
 
 /* The handler's view of the next request, empty until it is complete. */
 static void req_reset(dp_conn *c)
@@ -106,7 +114,9 @@ static void on_handle_closed(uv_handle_t *h)
     dp_conn *c = h->data;
     if (--c->handles_open > 0) return;
     dp_http_req_free(&c->req);
+    c->http->queued -= c->queued;
     dp_buf_free(&c->out);
+    dp_body_unref(c->shared);
     dp_free(c->pend);
     if (c->slot.data && c->slot.free_fn) c->slot.free_fn(c->slot.data);
     dp_free(c);
@@ -230,6 +240,14 @@ static void write_done(dp_conn *c, int status)
         return;
     }
     disarm(c);
+    /* what the answer held goes back: the shared body's reference, the
+     * copy's count, and a large copy's buffer (an idle keep-alive
+     * connection kept a 4 MB answer's buffer until it closed) */
+    dp_body_unref(c->shared);
+    c->shared = NULL;
+    c->http->queued -= c->queued;
+    c->queued = 0;
+    if (c->out.cap > DP_CONN_OUT_KEEP) dp_buf_free(&c->out);
     if (c->peer_eof && c->pend == NULL)
         dp_conn_close(c); /* nothing more can come */
     else if (c->close_after)
@@ -273,10 +291,30 @@ static void cors_headers(dp_conn *c, dp_buf *o)
 static void conn_respond(dp_conn *c, int status, const char *ctype, const char *extra,
                          const char *body, size_t len)
 {
+    conn_respond_with(c, status, ctype, extra, body, len, NULL);
+}
+
+/* The answer: its head (and a body without shared, copied) in c->out, a
+ * shared body by reference. */
+static void conn_respond_with(dp_conn *c, int status, const char *ctype, const char *extra,
+                              const char *body, size_t len, dp_body *shared)
+{
     if (c->state == DP_CONN_CLOSING || c->state == DP_CONN_WRITING ||
         c->state == DP_CONN_DRAINING || c->state == DP_CONN_STREAMING)
         return;
     dp_http *h = c->http;
+    int with_body = c->req.method != HTTP_HEAD || !c->req.head_done;
+    if (with_body && shared == NULL && len > DP_CONN_OUT_KEEP &&
+        h->queued + len > (uint64_t)h->cfg->max_write_queue_mb << 20) {
+        /* copies of answers waiting for clients that read slowly (or not)
+         * are bounded in all: this one would pass it */
+        h->queue_full++;
+        static const char busy[] = "{\"error\":\"server busy: too many answers waiting for "
+                                   "slow clients (max_write_queue_mb); retry shortly\"}";
+        c->close_after = 1;
+        conn_respond_with(c, 503, "application/json", h->retry_after, busy, sizeof(busy) - 1, NULL);
+        return;
+    }
     if (!c->req.head_done || !c->req.keep_alive || h->stopping) c->close_after = 1;
     c->status = status;
 
@@ -308,35 +346,54 @@ static void conn_respond(dp_conn *c, int status, const char *ctype, const char *
     if (c->req.head_done && c->r.cors) cors_headers(c, o);
     if (extra) dp_buf_puts(o, extra);
     dp_buf_puts(o, "\r\n");
-    if (c->req.method != HTTP_HEAD || !c->req.head_done) dp_buf_append(o, body, len);
+    if (with_body && shared == NULL) dp_buf_append(o, body, len);
 
     dp_router_count(&h->router, c->r.route_ix, status);
     access_log(c);
 
     c->state = DP_CONN_WRITING;
-    uv_buf_t b = uv_buf_init(o->data, (unsigned)o->len);
+    uv_buf_t b[2] = {uv_buf_init(o->data, (unsigned)o->len), uv_buf_init(NULL, 0)};
+    unsigned nb = 1;
+    if (with_body && shared != NULL && len > 0) {
+        b[nb++] = uv_buf_init(shared->data, (unsigned)len);
+        c->shared = dp_body_ref(shared);
+    }
     if (c->pend == NULL) {
         /* Usually the whole answer fits in the socket: written now, and
          * the connection goes straight on (no write request, no change to
          * what epoll watches). With pipelined bytes waiting, the answer goes
          * through uv_write so the next request is parsed from the loop, not
          * from inside this call. */
-        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-        if (n == (int)b.len) {
+        int n = uv_try_write((uv_stream_t *)&c->tcp, b, nb);
+        if (n == (int)(b[0].len + b[1].len)) {
             write_done(c, 0);
             return;
         }
-        if (n > 0) {
-            b.base += n;
-            b.len -= (unsigned)n;
-        } else if (n != UV_EAGAIN) {
+        if (n == UV_EAGAIN) {
+            n = 0;
+        } else if (n < 0) {
             dp_conn_close(c);
             return;
         }
+        /* what is left of the two */
+        size_t done = (size_t)n;
+        if (done >= b[0].len) {
+            done -= b[0].len;
+            b[0] = b[1];
+            nb = 1;
+        }
+        b[0].base += done;
+        b[0].len -= (unsigned)done;
     }
-    arm(c, h->cfg->body_timeout_ms); /* a client that never reads is dropped */
+    if (shared == NULL) {
+        c->queued = o->len;
+        h->queued += c->queued;
+    }
+    /* a client that reads nothing for DP_WRITE_STALL_MS is dropped */
+    c->wq_left = (size_t)-1;
+    arm(c, DP_WRITE_STALL_MS);
     c->wreq.data = c;
-    if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) dp_conn_close(c);
+    if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, b, nb, on_write) != 0) dp_conn_close(c);
 }
 
 typedef struct stream_write {
@@ -431,8 +488,21 @@ static void on_timer(uv_timer_t *t)
         break;
     case DP_CONN_BUSY:
         break;
-    default: /* idle keep-alive, a client that does not read, the end of a drain */
-        if (c->state == DP_CONN_WRITING) c->http->timeouts++;
+    case DP_CONN_WRITING: {
+        /* an answer being written: dropped once the client has read
+         * nothing of it for DP_WRITE_STALL_MS */
+        size_t left = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+        if (left < c->wq_left) {
+            c->wq_left = left;
+            arm(c, DP_WRITE_STALL_MS);
+            break;
+        }
+        c->http->timeouts++;
+        c->http->write_stalls++;
+        dp_conn_close(c);
+        break;
+    }
+    default: /* idle keep-alive, the end of a drain */
         dp_conn_close(c);
         break;
     }

@@ -49,6 +49,9 @@ struct dp_conn {
     size_t drained;
 
     dp_buf out;
+    dp_body *shared; /* the answer's body when shared (body.h), held until written */
+    size_t queued;   /* bytes of out counted in http->queued while being written */
+    size_t wq_left;  /* bytes the write had left at the last check (stalls) */
     int close_after;
     int status;
     uint64_t started_ns;
@@ -62,6 +65,12 @@ void dp_conn_accept(dp_http *h);
 /* A stream's client that does not read (over this many bytes queued) is
  * dropped. */
 #define DP_STREAM_QUEUE_MAX (1024 * 1024)
+/* A client that reads nothing of an answer for this long is dropped (it
+ * was only after body_timeout_ms, and each held its own copy meanwhile). */
+#define DP_WRITE_STALL_MS 5000
+/* c->out is freed after an answer when it grew past this: an idle
+ * keep-alive connection does not keep a large answer's buffer. */
+#define DP_CONN_OUT_KEEP (64 * 1024)
 /* Closes idle connections and marks the others to close after their answer. */
 void dp_conn_shutdown_all(dp_http *h);
 void dp_conn_close(dp_conn *c);

@@ -142,5 +142,20 @@ int dp_http_render_metrics(const dp_http *h, dp_buf *o)
                       "dp_http_timeouts_total %llu\n",
                       (unsigned long long)h->nconns, (unsigned long long)h->connections_total,
                       (unsigned long long)h->connections_refused, (unsigned long long)h->timeouts);
+    rc |= dp_buf_printf(o,
+                        "# HELP dp_http_write_queue_bytes Copies of answers being written to "
+                        "clients now (shared cached answers are not copied).\n"
+                        "# TYPE dp_http_write_queue_bytes gauge\n"
+                        "dp_http_write_queue_bytes %llu\n"
+                        "# HELP dp_http_write_queue_full_total Answers refused with 503: their "
+                        "copy would pass max_write_queue_mb.\n"
+                        "# TYPE dp_http_write_queue_full_total counter\n"
+                        "dp_http_write_queue_full_total %llu\n"
+                        "# HELP dp_http_write_stalls_total Connections dropped: their client read "
+                        "nothing of an answer for 5 s.\n"
+                        "# TYPE dp_http_write_stalls_total counter\n"
+                        "dp_http_write_stalls_total %llu\n",
+                        (unsigned long long)h->queued, (unsigned long long)h->queue_full,
+                        (unsigned long long)h->write_stalls);
     return rc ? -E2BIG : 0;
 }

@@ -41,6 +41,9 @@ typedef struct dp_http {
     uint64_t connections_total;
     uint64_t connections_refused;
     uint64_t timeouts;
+    uint64_t queued;       /* bytes of copied answers being written to clients */
+    uint64_t queue_full;   /* answers refused with 503 because of max_write_queue_mb */
+    uint64_t write_stalls; /* connections dropped: their client read nothing for 5 s */
 } dp_http;
 
 /* Limits and buffers from cfg; routes are added to h->router after. */

@@ -64,11 +64,11 @@ static int accepts_gzip(const dp_http_req *r)
     return 0;
 }
 
-/* body with its plain ETag; *gz/gzlen the gzip bytes if already made (else
- * made here when wanted, into keep if given so a cache can hold them). */
-static void send_body(dp_req *req, const char *ctype, const char *body, size_t len,
-                      const char *plain_etag, const char *gzbody, size_t gzlen, dp_buf *keep,
-                      const char *cache)
+/* body with its plain ETag, by reference when shared (body.h); gzshared
+ * the gzip bytes if already made (else made here when wanted, and handed
+ * to *keep if given, so a cache can hold them). */
+static void send_body(dp_req *req, const char *ctype, const char *body, size_t len, dp_body *shared,
+                      const char *plain_etag, dp_body *gzshared, dp_body **keep, const char *cache)
 {
     char etag[24], extra[1024]; /* the caller's header lines (the dashboards' policy) fit */
     memcpy(etag, plain_etag, 19);
@@ -83,27 +83,29 @@ static void send_body(dp_req *req, const char *ctype, const char *body, size_t l
         return;
     }
     if (gz) {
-        dp_buf z;
-        dp_buf_init(&z, 0);
-        if (gzbody == NULL && dp_gzip(body, len, &z) == 0) {
-            gzbody = z.data;
-            gzlen = z.len;
+        dp_body *z = dp_body_ref(gzshared);
+        if (z == NULL) {
+            dp_buf zb;
+            dp_buf_init(&zb, 0);
+            if (dp_gzip(body, len, &zb) == 0) z = dp_body_new(zb.data, zb.len);
+            dp_buf_free(&zb);
         }
-        if (gzbody != NULL) {
+        if (z != NULL) {
             EXTRA("ETag: %s\r\nVary: Accept-Encoding\r\nContent-Encoding: gzip\r\n%s", etag, cache);
-            dp_req_respond(req, 200, ctype, extra, gzbody, gzlen);
-            if (keep && z.data) {
-                *keep = z;
-                return;
-            }
-            dp_buf_free(&z);
+            dp_req_respond_shared(req, 200, ctype, extra, z);
+            if (keep && gzshared == NULL)
+                *keep = z; /* our reference goes to the keeper */
+            else
+                dp_body_unref(z);
             return;
         }
-        dp_buf_free(&z);
         memcpy(etag + 17, "\"", 2);
     }
     EXTRA("ETag: %s\r\nVary: Accept-Encoding\r\n%s", etag, cache);
-    dp_req_respond(req, 200, ctype, extra, body, len);
+    if (shared)
+        dp_req_respond_shared(req, 200, ctype, extra, shared);
+    else
+        dp_req_respond(req, 200, ctype, extra, body, len);
 }
 
 void dp_reply(dp_req *req, int status, const char *ctype, const char *body, size_t len)
@@ -114,7 +116,7 @@ void dp_reply(dp_req *req, int status, const char *ctype, const char *body, size
         return;
     }
     dp_etag(body, len, etag);
-    send_body(req, ctype, body, len, etag, NULL, 0, NULL, PRIVATE);
+    send_body(req, ctype, body, len, NULL, etag, NULL, NULL, PRIVATE);
 }
 
 void dp_reply_cached(dp_req *req, dp_rcache *rc, dp_rcache_entry *e)
@@ -124,15 +126,14 @@ void dp_reply_cached(dp_req *req, dp_rcache *rc, dp_rcache_entry *e)
 
 void dp_reply_cached_with(dp_req *req, dp_rcache *rc, dp_rcache_entry *e, const char *cache)
 {
-    if (e->etag[0] == '\0') dp_etag(e->body, e->len, e->etag);
-    dp_buf keep;
-    dp_buf_init(&keep, 0);
-    send_body(req, e->ctype, e->body, e->len, e->etag, e->gz, e->gzlen, e->gz ? NULL : &keep,
-              cache);
-    if (keep.data) {
+    if (e->etag[0] == '\0') dp_etag(e->body->data, e->body->len, e->etag);
+    dp_body *keep = NULL;
+    send_body(req, e->ctype, e->body->data, e->body->len, e->body, e->etag, e->gz,
+              e->gz ? NULL : &keep, cache);
+    if (keep) {
         /* keep the gzip bytes with the entry: later clients skip deflate */
-        e->gz = dp_buf_steal(&keep, &e->gzlen);
-        e->bytes += e->gzlen;
-        if (rc) rc->bytes += e->gzlen; /* NULL: an entry of no cache */
+        e->gz = keep;
+        e->bytes += keep->len;
+        if (rc) rc->bytes += keep->len; /* NULL: an entry of no cache */
     }
 }

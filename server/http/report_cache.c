@@ -40,8 +40,8 @@ static void drop(dp_rcache *c, dp_rcache_entry *e)
     c->bytes -= e->bytes;
     dp_free(e->key);
     dp_free(e->stamp);
-    dp_free(e->body);
-    dp_free(e->gz);
+    dp_body_unref(e->body);
+    dp_body_unref(e->gz);
     dp_free(e);
 }
 
@@ -93,15 +93,13 @@ void dp_rcache_put(dp_rcache *c, const char *key, const char *stamp, const char 
     e->key = dp_strdup(key);
     e->stamp = dp_strdup(stamp);
     e->ctype = ctype;
-    e->body = dp_malloc(len ? len : 1);
-    memcpy(e->body, body, len);
-    e->len = len;
+    e->body = dp_body_new(body, len);
     e->bytes = bytes;
     e->made_ms = now_ms;
     if (dp_strmap_put(&c->index, e->key, klen, e) != 0) {
         dp_free(e->key);
         dp_free(e->stamp);
-        dp_free(e->body);
+        dp_body_unref(e->body);
         dp_free(e);
         return;
     }

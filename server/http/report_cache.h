@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "body.h"
 #include "strmap.h"
 
 typedef struct dp_rcache_entry {
@@ -20,14 +21,12 @@ typedef struct dp_rcache_entry {
     char *key;
     char *stamp;
     const char *ctype; /* a static string */
-    char *body;
-    size_t len;
+    dp_body *body;     /* shared with the connections writing it */
     size_t bytes;
     uint64_t made_ms; /* loop time when computed */
     char etag[24];    /* "" until made (reply.c) */
-    char *gz;         /* gzip of body once a client asked for it, or NULL */
-    size_t gzlen;
-    int refreshing; /* a newer answer is being computed */
+    dp_body *gz;      /* gzip of body once a client asked for it, or NULL */
+    int refreshing;   /* a newer answer is being computed */
 } dp_rcache_entry;
 
 typedef struct dp_rcache {

@@ -25,6 +25,20 @@ void dp_req_respond(dp_req *r, int status, const char *ctype, const char *extra,
     r->io->respond(r, status, ctype, extra, body, len);
 }
 
+void dp_req_respond_shared(dp_req *r, int status, const char *ctype, const char *extra,
+                           dp_body *body)
+{
+    if (r->io->respond_shared == NULL) {
+        dp_req_respond(r, status, ctype, extra, body->data, body->len);
+        return;
+    }
+    if (r->answered) return;
+    r->answered = 1;
+    r->on_abort = NULL;
+    r->abort_data = NULL;
+    r->io->respond_shared(r, status, ctype, extra, body);
+}
+
 void dp_req_error(dp_req *r, int status, const char *msg)
 {
     dp_req_error_with(r, status, status == 503 ? r->retry_after : NULL, msg);

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "body.h"
 #include "http_request.h"
 
 typedef struct dp_req dp_req;
@@ -22,6 +23,9 @@ typedef struct dp_req_io {
                     size_t len);
     void (*stream_begin)(dp_req *r, const char *ctype, const char *extra);
     void (*stream_write)(dp_req *r, const char *data, size_t len);
+    /* a shared body (body.h); NULL: respond is given a pointer to its bytes */
+    void (*respond_shared)(dp_req *r, int status, const char *ctype, const char *extra,
+                           dp_body *body);
 } dp_req_io;
 
 /* One opaque pointer a handler may keep with the connection (the ingest's
@@ -67,6 +71,10 @@ const char *dp_req_body(const dp_req *r, size_t *len);
  * each ending in \r\n, or NULL. Clears on_abort. */
 void dp_req_respond(dp_req *r, int status, const char *ctype, const char *extra, const char *body,
                     size_t len);
+/* The same with a shared body: the transport takes a reference for as long
+ * as it writes it, instead of a copy. */
+void dp_req_respond_shared(dp_req *r, int status, const char *ctype, const char *extra,
+                           dp_body *body);
 /* {"error": msg} with that status (and Retry-After on 503). */
 void dp_req_error(dp_req *r, int status, const char *msg);
 /* The same with other header lines (WWW-Authenticate on a 401). */

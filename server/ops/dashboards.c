@@ -59,8 +59,8 @@ static void add(const char *url, const char *path, const char *ctype)
     dash_file *d = &dash.files[dash.n++];
     memset(d, 0, sizeof(*d));
     snprintf(d->url, sizeof(d->url), "%s", url);
-    d->entry.body = dp_realloc(body, len ? len : 1);
-    d->entry.len = len;
+    d->entry.body = dp_body_new(body, len);
+    dp_free(body);
     d->entry.ctype = ctype;
 }
 
@@ -116,8 +116,8 @@ void dp_dashboards_load(const dp_config *cfg)
 void dp_dashboards_free(void)
 {
     for (size_t i = 0; i < dash.n; i++) {
-        dp_free(dash.files[i].entry.body);
-        dp_free(dash.files[i].entry.gz);
+        dp_body_unref(dash.files[i].entry.body);
+        dp_body_unref(dash.files[i].entry.gz);
     }
     dash.n = 0;
 }

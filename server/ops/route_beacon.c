@@ -38,9 +38,8 @@ void dp_route_beacon(dp_req *req)
         return;
     }
     static dp_rcache_entry entry;
-    if (entry.body == NULL) {
-        entry.body = (char *)dp_beacon_js;
-        entry.len = sizeof(dp_beacon_js);
+    if (entry.body == NULL) { /* kept for the process's life */
+        entry.body = dp_body_new((const char *)dp_beacon_js, sizeof(dp_beacon_js));
         entry.ctype = "application/javascript; charset=utf-8";
     }
     dp_reply_cached_with(req, NULL, &entry,

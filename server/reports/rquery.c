@@ -236,6 +236,14 @@ static void end_flight(dp_rq *q, int status, const char *ctype, const char *body
     if (q->cache_key) dp_strmap_del(&s->flights, q->cache_key, strlen(q->cache_key));
     dp_rcache_entry *e =
         q->cache_key && status == 200 ? dp_rcache_find(&s->rcache, q->cache_key) : NULL;
+    /* not cached (too large, or no cache): one shared copy for all waiters */
+    dp_rcache_entry once;
+    if (e == NULL && status == 200 && q->nwaiters > 0) {
+        memset(&once, 0, sizeof(once));
+        once.body = dp_body_new(body, len);
+        once.ctype = ctype;
+        e = &once;
+    }
     for (size_t i = 0; i < q->nwaiters; i++) {
         dp_rq *w = q->waiters[i];
         dp_req *req = w->req;
@@ -244,12 +252,18 @@ static void end_flight(dp_rq *q, int status, const char *ctype, const char *body
             dp_req_on_abort(req, NULL, NULL);
             if (status != 200)
                 dp_req_error(req, status, msg);
+            else if (e == &once)
+                dp_reply_cached_with(req, NULL, e, "Cache-Control: private, no-cache\r\n");
             else if (e != NULL)
                 dp_reply_cached(req, &s->rcache, e);
             else
                 dp_reply(req, 200, ctype, body, len);
         }
         rq_free(w);
+    }
+    if (e == &once) {
+        dp_body_unref(once.body);
+        dp_body_unref(once.gz);
     }
     dp_free(q->waiters);
     q->waiters = NULL;

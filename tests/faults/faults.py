@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from dp import (Conn, Env, archive_text, check, eq, fill_disk, make_request,  # noqa: E402
                 read_spool, settled, utc_day_for, wait_until)
 import dp  # noqa: E402
-from oracle import Traffic, compare, compare_sessions  # noqa: E402
+from oracle import Traffic, anon_source, compare, compare_sessions  # noqa: E402
 
 DAY = None  # the UTC day of the row being run (run_row)
 BASE = dict(allow_anonymous="true", access_log="false", start_collector="false",
@@ -89,20 +89,30 @@ class Load:
             except queue.Empty:
                 break
             ids = {(json.loads(body)["session"], e["seq"]) for e in json.loads(body)["events"]}
+            # an anonymous viewer is a network: its own address (oracle.py)
+            anon = ua.startswith("anon-")
             while True:
                 t0 = time.time()
                 req = make_request("POST", "/v1/events", body,
                                    {"Content-Type": "text/plain", "User-Agent": ua})
                 try:
-                    if conn is None:
-                        conn = Conn(self.port(), 5)
-                    conn.send(req)
-                    status = conn.response().status
+                    if anon:
+                        one = Conn(self.port(), 5, anon_source(ua))
+                        try:
+                            one.send(req)
+                            status = one.response().status
+                        finally:
+                            one.close()
+                    else:
+                        if conn is None:
+                            conn = Conn(self.port(), 5)
+                        conn.send(req)
+                        status = conn.response().status
                 except (OSError, EOFError, ValueError, IndexError):
                     status = 0
-                    if conn:
+                    if conn and not anon:
                         conn.close()
-                    conn = None
+                        conn = None
                 took = time.time() - t0
                 with self.lock:
                     self.sent |= ids

@@ -33,7 +33,7 @@ static void fake_stream_write(dp_req *r, const char *data, size_t len)
     if (f->streaming) dp_buf_append(&f->stream, data, len);
 }
 
-static const dp_req_io fake_io = {fake_respond, fake_stream_begin, fake_stream_write};
+static const dp_req_io fake_io = {fake_respond, fake_stream_begin, fake_stream_write, NULL};
 
 int dp_fake_req_open(dp_fake_req *f, const char *raw, const char *peer)
 {

@@ -55,7 +55,9 @@ static void test_cache(void **state)
     dp_rcache_entry *e = dp_rcache_get(&c, "a", "1,", 5000, 0, &fresh);
     assert_non_null(e);
     assert_int_equal(fresh, 1);
-    assert_memory_equal(e->body, "{\"x\":1}", 7);
+    assert_memory_equal(e->body->data, "{\"x\":1}", 7);
+    /* a connection writing the answer holds it past the entry's eviction */
+    dp_body *writing = dp_body_ref(e->body);
     /* newer data: served while at most stale_ms old, marked not fresh */
     e = dp_rcache_get(&c, "a", "2,", 2900, 2000, &fresh);
     assert_non_null(e);
@@ -85,6 +87,9 @@ static void test_cache(void **state)
     dp_rcache_put(&c, "big", "g", "text/csv", big, sizeof(big), 0);
     assert_null(dp_rcache_find(&c, "big"));
     dp_rcache_free(&c);
+    assert_int_equal(writing->refs, 1);
+    assert_memory_equal(writing->data, "{\"x\":1}", 7);
+    dp_body_unref(writing);
 }
 
 int main(void)
