@@ -110,7 +110,7 @@ if n == -2 then
           local sk = P .. 'slides:' .. m .. ':' .. d .. ':' .. mode
           for _, f in ipairs(call('HKEYS', sk)) do
             local sl, v, st = string.match(f, '^([^|]+)|([^|]+)|(.+)$')
-            if st == 'views' then call('DEL', P .. 'sv:' .. m .. ':' .. sl .. ':' .. v .. ':' .. d .. ':' .. mode) end
+            if st == 'views' then call('DEL', P .. 'sv:' .. m .. ':' .. string.gsub(sl, ':', '|') .. ':' .. v .. ':' .. d .. ':' .. mode) end
           end
           call('DEL', sk, P .. 'mat:' .. m .. ':' .. d .. ':' .. mode, P .. 'mv:' .. m .. ':' .. d .. ':' .. mode)
         end

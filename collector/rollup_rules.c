@@ -130,6 +130,7 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
         hincr(b, pdk, "views", 1);
         hincr(b, pdk, CAT(b, ps, ":views"), 1);
         add(b, DP_OP_SADD, KEY(b, pseen, pr, m), e->slide);
+        add(b, DP_OP_SADD, KEY(b, pmats, pr), m); /* what an erasure deletes */
     }
     /* exit slide: the view with the highest seq */
     if (e->seq > s->lastseq) {
@@ -186,12 +187,24 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
     if (prk) {
         minmax(b, prk, e->received);
         /* the link's account, campaign and owner, for filters (latest link wins) */
-        if (once(b, CAT(b, "A|", pr))) {
-            const char *argv[] = {"HSET",     prk,
-                                  "account",  acct,
-                                  "campaign", e->campaign ? e->campaign : "",
-                                  "owner",    e->owner ? e->owner : ""};
-            write_cmd(b, 8, argv);
+        if (once(b, CAT(b, "A|", pr, "|", acct, "|", e->owner ? e->owner : "", "|",
+                        e->campaign ? e->campaign : ""))) {
+            /* for each link of the batch (the last written wins: the
+             * latest link); and every account, owner and campaign its
+             * links ever named
+             * ("a:<id>", "o:<id>", "c:<id>"), whose sets an erasure leaves */
+            const char *argv[14] = {"HSET",     prk,
+                                    "account",  acct,
+                                    "campaign", e->campaign ? e->campaign : "",
+                                    "owner",    e->owner ? e->owner : ""};
+            int argc = 8;
+            const char *tags[3][2] = {{"a:", acct}, {"o:", e->owner}, {"c:", e->campaign}};
+            for (int t = 0; t < 3; t++)
+                if (tags[t][1] && *tags[t][1]) {
+                    argv[argc++] = CAT(b, tags[t][0], tags[t][1]);
+                    argv[argc++] = "1";
+                }
+            write_cmd(b, argc, argv);
         }
         if (ack) {
             minmax(b, ack, e->received);

@@ -36,7 +36,8 @@
  *   T slides:<material>:<day>:<mode>  HASH     per slide version, field "<slide>|<version>|<stat>":
  *                                              views, sessions, dwell_sum, dwell_n, h<bucket>,
  *                                              exits, a:<action name>
- *   T sv:<material>:<slide>:<version>:<day>:<mode>  HLL  viewers of one slide version
+ *   T sv:<material>:<slide*>:<version>:<day>:<mode>  HLL  viewers of one slide version
+ *     (* the second id of a key is written with ':' as '|': dp__key_put_id)
  *   T mat:<material>:<day>:<mode>     HASH     sessions, completed, views, dwell_sum, dwell_n,
  *                                              h<bucket>, x<k> (sessions whose deepest position
  *                                              in the material is k: the funnel)
@@ -54,7 +55,8 @@
  *   T ppres:<id>                      SET      the prospect's presentations
  *   T psess:<id>                      SET      the prospect's sessions (for erasure; expires
  *                                              dedup_ttl_s after its newest, like their state)
- *   T pseen:<prospect>:<material>     SET      slide ids the prospect viewed
+ *   T pseen:<prospect>:<material*>    SET      slide ids the prospect viewed
+ *   T pmats:<prospect>                SET      materials the prospect viewed (erasure)
  *   T ptl:<prospect>                  ZSET     last DP_TIMELINE_MAX (200) events by client time
  *                                              ("at", then member), member
  *                                              "at|session|seq|type|material|slide|version|value"
@@ -156,8 +158,24 @@ static inline int dp__key_put(char *out, size_t n, size_t *len, const char *s, s
     return 0;
 }
 
-static inline int dp__key(char *out, size_t n, unsigned shard, const char *kind, const char *a,
-                          const char *b, const char *c, const char *d, const char *e)
+/* Ids may hold ':', the separator: a key with two ids (pseen:, sv:) would
+ * be ambiguous (prospect "acme" viewing "jane:q3" and "acme:jane" viewing
+ * "q3" wrote one key, and erasing "acme" deleted the other's set). The
+ * second id of such a key is written with each ':' as '|' (not an id
+ * character): then the first id is what precedes the ':' before it, and
+ * every key names one tuple. Keys of ids without ':' are unchanged. */
+static inline int dp__key_put_id(char *out, size_t n, size_t *len, const char *s, size_t l)
+{
+    if (*len + l >= n) return -E2BIG;
+    for (size_t i = 0; i < l; i++)
+        out[*len + i] = s[i] == ':' ? '|' : s[i];
+    *len += l;
+    return 0;
+}
+
+static inline int dp__key_enc(char *out, size_t n, unsigned shard, const char *kind, const char *a,
+                              const char *b, const char *c, const char *d, const char *e,
+                              unsigned encoded)
 {
     /* no printf: the collector builds a dozen keys per event */
     char num[12];
@@ -172,10 +190,17 @@ static inline int dp__key(char *out, size_t n, unsigned shard, const char *kind,
         return -E2BIG;
     for (int i = 0; i < 5 && parts[i]; i++)
         if (dp__key_put(out, n, &len, ":", 1) ||
-            dp__key_put(out, n, &len, parts[i], strlen(parts[i])))
+            ((encoded >> i) & 1u ? dp__key_put_id(out, n, &len, parts[i], strlen(parts[i]))
+                                 : dp__key_put(out, n, &len, parts[i], strlen(parts[i]))))
             return -E2BIG;
     out[len] = '\0';
     return (int)len;
+}
+
+static inline int dp__key(char *out, size_t n, unsigned shard, const char *kind, const char *a,
+                          const char *b, const char *c, const char *d, const char *e)
+{
+    return dp__key_enc(out, n, shard, kind, a, b, c, d, e, 0);
 }
 
 #define DP__KEY0(name, kind)                                                                       \
@@ -217,7 +242,13 @@ DP__KEY1(ssv, "ssv", session)
 DP__KEY0(open, "open")
 DP__KEY0(openl, "openl")
 DP__KEY3(slides, "slides", material, day, mode)
-DP__KEY5(sv, "sv", material, slide, version, day, mode)
+/* sv:<material>:<slide, ':' as '|'>:<version>:<day>:<mode> */
+static inline int dp_key_sv(char *out, size_t n, unsigned shard, const char *material,
+                            const char *slide, const char *version, const char *day,
+                            const char *mode)
+{
+    return dp__key_enc(out, n, shard, "sv", material, slide, version, day, mode, 1u << 1);
+}
 DP__KEY3(mat, "mat", material, day, mode)
 DP__KEY3(mv, "mv", material, day, mode)
 DP__KEY0(materials, "materials")
@@ -226,8 +257,14 @@ DP__KEY1(prospect, "prospect", id)
 DP__KEY3(pd, "pd", prospect, day, mode)
 DP__KEY1(pdays, "pdays", prospect)
 DP__KEY1(ppres, "ppres", prospect)
+DP__KEY1(pmats, "pmats", prospect)
 DP__KEY1(psess, "psess", prospect)
-DP__KEY2(pseen, "pseen", prospect, material)
+/* pseen:<prospect>:<material, ':' as '|'> */
+static inline int dp_key_pseen(char *out, size_t n, unsigned shard, const char *prospect,
+                               const char *material)
+{
+    return dp__key_enc(out, n, shard, "pseen", prospect, material, NULL, NULL, NULL, 1u << 1);
+}
 DP__KEY1(ptl, "ptl", prospect)
 DP__KEY0(prospects, "prospects")
 DP__KEY1(account, "account", id)

@@ -21,6 +21,16 @@ static void test_layout(void **state)
     assert_string_equal(k, "dp:{3}:sv:deck:roi:2:2026-12-03:live");
     dp_key_pseen(k, sizeof(k), 255, "jane", "deck");
     assert_string_equal(k, "dp:{255}:pseen:jane:deck");
+    /* two ids with ':' in them: each key names one pair (issue 19) */
+    char k2[256];
+    dp_key_pseen(k, sizeof(k), 0, "acme", "jane:q3");
+    dp_key_pseen(k2, sizeof(k2), 0, "acme:jane", "q3");
+    assert_string_equal(k, "dp:{0}:pseen:acme:jane|q3");
+    assert_string_equal(k2, "dp:{0}:pseen:acme:jane:q3");
+    dp_key_sv(k, sizeof(k), 0, "deck", "a:b", "1", "2026-12-03", "self");
+    dp_key_sv(k2, sizeof(k2), 0, "deck:a", "b", "1", "2026-12-03", "self");
+    assert_string_equal(k, "dp:{0}:sv:deck:a|b:1:2026-12-03:self");
+    assert_string_equal(k2, "dp:{0}:sv:deck:a:b:1:2026-12-03:self");
     dp_key_pvf(k, sizeof(k), 1, "p1", "2026-12-03");
     assert_string_equal(k, "dp:{1}:pvf:p1:2026-12-03");
     dp_key_collectors(k, sizeof(k));
