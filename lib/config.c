@@ -147,6 +147,11 @@ const dp_config_setting dp_config_settings[] = {
      "memory for cached report answers (checked against the data's generation; 0 = off)"},
     {"report_concurrency", DP_CFG_INT, S(report_concurrency), 1, 1000, "4",
      "report computations at once (more answer 503; requests for one answer share it)"},
+    {"report_concurrency_per_key", DP_CFG_INT, S(report_concurrency_per_key), 1, 1000, "2",
+     "report computations one API key may have at once (more answer 503), so one key cannot "
+     "keep every other on 503"},
+    {"live_streams_per_key", DP_CFG_INT, S(live_streams_per_key), 1, 256, "32",
+     "GET /v1/live streams one API key may hold open at once (of 256)"},
     {"report_stale_ms", DP_CFG_INT, S(report_stale_ms), 0, 3600000, "2000",
      "serve a cached report computed at most this long ago while newer data is computed "
      "(0 = always wait for the newest)"},

@@ -46,24 +46,29 @@ int dp_apikeys_parse(dp_apikeys *k, const char *spec, dp_err *err)
     return 0;
 }
 
-dp_role dp_apikeys_lookup(const dp_apikeys *k, const char *key, size_t len)
+dp_role dp_apikeys_lookup(const dp_apikeys *k, const char *key, size_t len, int *ix)
 {
     unsigned char h[32];
     crypto_hash_sha256(h, (const unsigned char *)key, len);
     unsigned role = DP_ROLE_NONE;
+    int found = -1;
     for (size_t i = 0; i < k->n; i++) {
         /* No early exit: every entry is compared. */
         unsigned match = (unsigned)(sodium_memcmp(h, k->keys[i].hash, 32) == 0);
         role |= (unsigned)k->keys[i].role & (0u - match);
+        if (match && found < 0) found = (int)i;
     }
+    if (ix) *ix = -1;
     if (len < DP_APIKEY_MIN || len > DP_APIKEY_MAX) return DP_ROLE_NONE;
+    if (ix) *ix = found;
     /* Two keys with the same text and different roles: the widest wins. */
     if (role & DP_ROLE_ADMIN) return DP_ROLE_ADMIN;
     return (dp_role)(role & DP_ROLE_MARKETING ? DP_ROLE_MARKETING : role & DP_ROLE_SALES);
 }
 
-dp_role dp_apikeys_authorize(const dp_apikeys *k, const char *h, size_t len)
+dp_role dp_apikeys_authorize(const dp_apikeys *k, const char *h, size_t len, int *ix)
 {
+    if (ix) *ix = -1;
     if (h == NULL || len < 7 || strncasecmp(h, "Bearer ", 7) != 0) return DP_ROLE_NONE;
     h += 7;
     len -= 7;
@@ -71,5 +76,5 @@ dp_role dp_apikeys_authorize(const dp_apikeys *k, const char *h, size_t len)
         h++;
         len--;
     }
-    return dp_apikeys_lookup(k, h, len);
+    return dp_apikeys_lookup(k, h, len, ix);
 }

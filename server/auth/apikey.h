@@ -30,9 +30,11 @@ typedef struct dp_apikeys {
 
 /* 0 or -EINVAL with err naming the entry ("api_keys: entry 2: ..."). */
 int dp_apikeys_parse(dp_apikeys *k, const char *spec, dp_err *err);
-/* The role of the key, or DP_ROLE_NONE. */
-dp_role dp_apikeys_lookup(const dp_apikeys *k, const char *key, size_t len);
+/* The role of the key, or DP_ROLE_NONE; *ix (may be NULL) its entry's
+ * index (the first entry with that text), -1 if none: what per-key
+ * limits count by. */
+dp_role dp_apikeys_lookup(const dp_apikeys *k, const char *key, size_t len, int *ix);
 /* From an "Authorization: Bearer KEY" header value (NULL allowed). */
-dp_role dp_apikeys_authorize(const dp_apikeys *k, const char *header, size_t len);
+dp_role dp_apikeys_authorize(const dp_apikeys *k, const char *header, size_t len, int *ix);
 
 #endif

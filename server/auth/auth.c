@@ -12,14 +12,14 @@ dp_role dp_req_authorize(dp_req *req, const dp_apikeys *keys, int roles, int all
 {
     size_t n;
     const char *h = dp_http_req_header(req->http, "authorization", &n);
-    dp_role role = dp_apikeys_authorize(keys, h, n);
+    dp_role role = dp_apikeys_authorize(keys, h, n, &req->key_ix);
     if (role == DP_ROLE_NONE && allow_query) {
         const char *path, *query;
         size_t plen, qlen;
         char key[DP_APIKEY_MAX + 1];
         dp_http_req_path(req->http, &path, &plen, &query, &qlen);
         if (dp_http_query_get(query, qlen, "key", key, sizeof(key)) == 0)
-            role = dp_apikeys_lookup(keys, key, strlen(key));
+            role = dp_apikeys_lookup(keys, key, strlen(key), &req->key_ix);
     }
     if (role == DP_ROLE_NONE) {
         dp_req_error_with(req, 401, "WWW-Authenticate: Bearer\r\n",

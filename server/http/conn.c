@@ -55,6 +55,7 @@ static void req_reset(dp_conn *c)
                     .peer = c->peer,
                     .route = "other",
                     .route_ix = DP_ROUTE_NAME_OTHER,
+                    .key_ix = -1,
                     .io = &conn_io,
                     .io_ud = c,
                     .slot = &c->slot,

@@ -52,6 +52,7 @@ struct dp_req {
     int route_ix;            /* its index among the router's names */
     int cors;      /* a route browsers call from decks: CORS headers for allowed origins */
     size_t events; /* events the request carried, for the access log */
+    int key_ix;    /* the API key's index once authorized (auth), else -1: per-key limits */
 
     /* the transport's */
     const dp_req_io *io;

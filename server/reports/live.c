@@ -321,6 +321,13 @@ void dp_route_live(dp_req *req)
         dp_req_error(req, 503, "too many live listeners; retry later");
         return;
     }
+    unsigned mine = 0;
+    for (unsigned i = 0; i < s->nlive; i++)
+        mine += s->live[i]->key_ix == req->key_ix;
+    if (mine >= (unsigned)s->cfg->live_streams_per_key) {
+        dp_req_error(req, 503, "too many live listeners with this API key (live_streams_per_key)");
+        return;
+    }
     if (dp_req_stream_begin(req, "text/event-stream",
                             "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n") != 0)
         return; /* HEAD: the head alone */

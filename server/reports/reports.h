@@ -26,10 +26,11 @@ struct dp_reports_ctx {
     dp_redis rredis;     /* reads: their own, so an XADD never waits behind a report */
     int have_rredis;
 
-    dp_rcache rcache;          /* report answers */
-    dp_strmap flights;         /* cache key -> the report computing it */
-    unsigned reports_running;  /* report computations in progress */
-    uint64_t reports_computed; /* started, in all */
+    dp_rcache rcache;                        /* report answers */
+    dp_strmap flights;                       /* cache key -> the report computing it */
+    unsigned reports_running;                /* report computations in progress */
+    unsigned running_by_key[DP_APIKEYS_MAX]; /* of them, per API key (its index) */
+    uint64_t reports_computed;               /* started, in all */
 
     uv_timer_t live_timer; /* GET /v1/live: live.h */
     int live_busy;

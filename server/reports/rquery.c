@@ -69,6 +69,7 @@ dp_rq *dp_rq_open(dp_req *req, int roles, const char *what)
     }
     if (req->csv) q->p.format = DP_FORMAT_CSV;
     q->req = req;
+    q->key_ix = req->key_ix;
     q->srv = ((dp_reports_ctx *)req->ud);
     q->shards = (unsigned)((dp_reports_ctx *)req->ud)->cfg->shards;
     dp_buf_init(&q->stamp, 0);
@@ -233,6 +234,7 @@ static void end_flight(dp_rq *q, int status, const char *ctype, const char *body
     dp_reports_ctx *s = q->srv;
     q->in_flight = 0;
     s->reports_running--;
+    if (q->key_ix >= 0 && q->key_ix < DP_APIKEYS_MAX) s->running_by_key[q->key_ix]--;
     if (q->cache_key) dp_strmap_del(&s->flights, q->cache_key, strlen(q->cache_key));
     dp_rcache_entry *e =
         q->cache_key && status == 200 ? dp_rcache_find(&s->rcache, q->cache_key) : NULL;
@@ -292,6 +294,15 @@ static int take_flight(dp_rq *q)
         dp_rq_fail(q, 503, "reports busy: too many being computed at once; retry shortly");
         return 1;
     }
+    int by_key = q->key_ix >= 0 && q->key_ix < DP_APIKEYS_MAX;
+    if (by_key && !q->background &&
+        s->running_by_key[q->key_ix] >= (unsigned)s->cfg->report_concurrency_per_key) {
+        dp_rq_fail(q, 503,
+                   "reports busy for this API key: report_concurrency_per_key being computed "
+                   "for it already; retry shortly");
+        return 1;
+    }
+    if (by_key) s->running_by_key[q->key_ix]++;
     s->reports_running++;
     s->reports_computed++;
     q->in_flight = 1;

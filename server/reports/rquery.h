@@ -35,6 +35,7 @@ struct dp_rq {
     int too_big;     /* DP_RQ_COMMANDS_MAX */
     int background;  /* refreshing a cached answer already served */
     int in_flight;   /* computing, counted in reports_running */
+    int key_ix;      /* the API key that asked (its index), counted in running_by_key */
     dp_rq **waiters; /* requests for the same answer, answered with it */
     size_t nwaiters;
     dp_rq_step_fn next;

@@ -19,16 +19,22 @@ static void test_parse_and_lookup(void **state)
                                       &err),
                      0);
     assert_int_equal(k.n, 3);
-    assert_int_equal(dp_apikeys_lookup(&k, "aaaaaaaaaaaaaaaa1", 17), DP_ROLE_ADMIN);
-    assert_int_equal(dp_apikeys_lookup(&k, "mmmmmmmmmmmmmmmm1", 17), DP_ROLE_MARKETING);
-    assert_int_equal(dp_apikeys_lookup(&k, "ssssssssssssssss1", 17), DP_ROLE_SALES);
-    assert_int_equal(dp_apikeys_lookup(&k, "ssssssssssssssss2", 17), DP_ROLE_NONE);
-    assert_int_equal(dp_apikeys_lookup(&k, "", 0), DP_ROLE_NONE);
+    assert_int_equal(dp_apikeys_lookup(&k, "aaaaaaaaaaaaaaaa1", 17, NULL), DP_ROLE_ADMIN);
+    assert_int_equal(dp_apikeys_lookup(&k, "mmmmmmmmmmmmmmmm1", 17, NULL), DP_ROLE_MARKETING);
+    assert_int_equal(dp_apikeys_lookup(&k, "ssssssssssssssss1", 17, NULL), DP_ROLE_SALES);
+    assert_int_equal(dp_apikeys_lookup(&k, "ssssssssssssssss2", 17, NULL), DP_ROLE_NONE);
+    assert_int_equal(dp_apikeys_lookup(&k, "", 0, NULL), DP_ROLE_NONE);
     const char *h = "Bearer ssssssssssssssss1";
-    assert_int_equal(dp_apikeys_authorize(&k, h, strlen(h)), DP_ROLE_SALES);
+    assert_int_equal(dp_apikeys_authorize(&k, h, strlen(h), NULL), DP_ROLE_SALES);
     h = "Basic ssssssssssssssss1";
-    assert_int_equal(dp_apikeys_authorize(&k, h, strlen(h)), DP_ROLE_NONE);
-    assert_int_equal(dp_apikeys_authorize(&k, NULL, 0), DP_ROLE_NONE);
+    assert_int_equal(dp_apikeys_authorize(&k, h, strlen(h), NULL), DP_ROLE_NONE);
+    assert_int_equal(dp_apikeys_authorize(&k, NULL, 0, NULL), DP_ROLE_NONE);
+    /* which key it was: per-key limits count by it */
+    int ix = 7;
+    assert_int_equal(dp_apikeys_lookup(&k, "mmmmmmmmmmmmmmmm1", 17, &ix), DP_ROLE_MARKETING);
+    assert_int_equal(ix, 1);
+    assert_int_equal(dp_apikeys_lookup(&k, "ssssssssssssssss2", 17, &ix), DP_ROLE_NONE);
+    assert_int_equal(ix, -1);
 }
 
 static void test_parse_errors(void **state)

@@ -56,6 +56,7 @@ int dp_fake_req_open(dp_fake_req *f, const char *raw, const char *peer)
     r->peer = peer;
     r->route = "other";
     r->io = &fake_io;
+    r->key_ix = -1;
     r->io_ud = f;
     r->slot = &f->slot;
     r->retry_after = "Retry-After: 7\r\n";
