@@ -20,6 +20,9 @@ const dp_config_setting dp_config_settings[] = {
      "spool, archive, private Redis, generated secrets"},
     {"secret", DP_CFG_STRING, S(secret), 0, 1024, "",
      "HMAC key for link tokens (at least 32 characters); generated into data_dir if empty"},
+    {"old_secrets", DP_CFG_STRING, S(old_secrets), 0, 4000, "",
+     "retired link-token secrets, comma separated: links minted with them still verify "
+     "(rotate: the old secret here, a new one in secret)"},
     {"api_keys", DP_CFG_STRING, S(api_keys), 0, 8192, "",
      "role:key,role:key... (roles admin, marketing, sales); empty = an admin key generated "
      "into data_dir"},

@@ -20,6 +20,7 @@ typedef struct dp_config {
     char *redis;
     char *data_dir;
     char *secret;
+    char *old_secrets;
     char *api_keys;
     char *metrics_token;
     int allow_anonymous;

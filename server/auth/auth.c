@@ -49,6 +49,16 @@ int dp_auth_open(dp_auth *a, const dp_config *cfg, dp_err *err)
     else if ((rc = dp_secret_file(cfg->data_dir, "secret", "", 32, &a->secret, err)) != 0)
         return rc;
     a->secret_len = strlen(a->secret);
+    dp_token_keys_add(&a->token_keys, a->secret, a->secret_len);
+    /* retired secrets: links minted with them still verify */
+    a->old_secrets = dp_strdup(cfg->old_secrets ? cfg->old_secrets : "");
+    for (char *save = NULL, *s = strtok_r(a->old_secrets, ",", &save); s;
+         s = strtok_r(NULL, ",", &save)) {
+        if (strlen(s) < 32)
+            return dp_err_set(err, -EINVAL, "old_secrets: each must be at least 32 characters");
+        if (dp_token_keys_add(&a->token_keys, s, strlen(s)) != 0)
+            return dp_err_set(err, -E2BIG, "old_secrets: at most %d", DP_TOKEN_KEYS_MAX - 1);
+    }
     a->tokens = dp_calloc(1, sizeof(*a->tokens));
     if (cfg->api_keys[0]) return dp_apikeys_parse(&a->keys, cfg->api_keys, err);
     char *key = NULL, spec[128];
@@ -67,4 +77,8 @@ void dp_auth_free(dp_auth *a)
     if (a->secret) sodium_memzero(a->secret, a->secret_len);
     dp_free(a->secret);
     a->secret = NULL;
+    if (a->old_secrets) sodium_memzero(a->old_secrets, strlen(a->old_secrets));
+    dp_free(a->old_secrets);
+    a->old_secrets = NULL;
+    dp_token_keys_clear(&a->token_keys);
 }

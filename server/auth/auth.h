@@ -15,13 +15,16 @@ typedef struct dp_auth {
     const dp_config *cfg;
     dp_apikeys keys;
     char admin_key[80]; /* generated admin key, "" if api_keys was set */
-    char *secret;       /* HMAC key for link tokens */
+    char *secret;       /* link tokens' current secret */
     size_t secret_len;
-    dp_token_cache *tokens; /* verified tokens */
+    char *old_secrets;        /* retired ones still verifying (comma separated, split) */
+    dp_token_keys token_keys; /* the ring: secret, then old_secrets */
+    dp_token_cache *tokens;   /* verified tokens */
 } dp_auth;
 
 /* The keys from cfg->api_keys (or an admin key generated once in
- * data_dir/admin.key) and the secret from cfg->secret (or data_dir/secret).
+ * data_dir/admin.key), the secret from cfg->secret (or data_dir/secret) and
+ * the retired ones from cfg->old_secrets.
  * 0 or a negative errno with err; dp_auth_free either way. */
 int dp_auth_open(dp_auth *a, const dp_config *cfg, dp_err *err);
 void dp_auth_free(dp_auth *a);

@@ -52,7 +52,7 @@ static void mint(dp_req *req)
     link.expires_ms = dp_now_ms() + ttl * 86400000LL;
 
     char token[DP_TOKEN_MAX];
-    if (dp_token_mint(s->secret, s->secret_len, &link, token, sizeof(token)) != 0) {
+    if (dp_token_mint(&s->token_keys, &link, token, sizeof(token)) != 0) {
         dp_req_error(req, 500, "cannot mint token");
         return;
     }

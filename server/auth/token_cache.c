@@ -14,9 +14,8 @@ static size_t slot_of(const char *s, size_t n)
     return (size_t)(h ^ (h >> 32)) & (DP_TOKEN_CACHE_SLOTS - 1);
 }
 
-int dp_token_verify_cached(dp_token_cache *tc, const char *secret, size_t secret_len,
-                           const char *token, size_t len, int64_t now_ms, dp_link *link,
-                           dp_err *err)
+int dp_token_verify_cached(dp_token_cache *tc, const dp_token_keys *ks, const char *token,
+                           size_t len, int64_t now_ms, dp_link *link, dp_err *err)
 {
     dp_token_cache_slot *s = &tc->slots[slot_of(token, len)];
     /* constant time: the stored token is a valid one */
@@ -27,7 +26,7 @@ int dp_token_verify_cached(dp_token_cache *tc, const char *secret, size_t secret
         return 0;
     }
     tc->misses++;
-    int rc = dp_token_verify(secret, secret_len, token, len, now_ms, link, err);
+    int rc = dp_token_verify(ks, token, len, now_ms, link, err);
     if (rc != 0) return rc;
     dp_free(s->token);
     s->token = dp_strndup(token, len);

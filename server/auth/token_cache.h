@@ -27,9 +27,8 @@ typedef struct dp_token_cache {
 } dp_token_cache;
 
 /* dp_token_verify through the cache: the same return value, link and err. */
-int dp_token_verify_cached(dp_token_cache *tc, const char *secret, size_t secret_len,
-                           const char *token, size_t len, int64_t now_ms, dp_link *link,
-                           dp_err *err);
+int dp_token_verify_cached(dp_token_cache *tc, const dp_token_keys *ks, const char *token,
+                           size_t len, int64_t now_ms, dp_link *link, dp_err *err);
 void dp_token_cache_free(dp_token_cache *tc);
 
 #endif

@@ -757,7 +757,7 @@ static void dp_route_events(dp_req *req)
         return;
     }
     if (b->token) {
-        if (dp_token_verify_cached(s->auth->tokens, s->auth->secret, s->auth->secret_len, b->token,
+        if (dp_token_verify_cached(s->auth->tokens, &s->auth->token_keys, b->token,
                                    strlen(b->token), in->received, &in->link, &err) != 0)
             goto unauthorized;
         if (b->presentation && strcmp(b->presentation, in->link.presentation) != 0) {
@@ -827,8 +827,8 @@ static void dp_route_pixel(dp_req *req)
     if (screened_out(req, 1) || bot_agent(req, 1, 0)) return;
     dp_ingest *in = ingest_new(s, "pixel");
     in->received = dp_now_ms();
-    if (dp_token_verify_cached(s->auth->tokens, s->auth->secret, s->auth->secret_len, token,
-                               strlen(token), in->received, &in->link, &err) != 0) {
+    if (dp_token_verify_cached(s->auth->tokens, &s->auth->token_keys, token, strlen(token),
+                               in->received, &in->link, &err) != 0) {
         dp_metrics_reject(&s->metrics, DP_REJECT_UNAUTHORIZED, 1);
         dp_req_error(req, 401, err.msg);
         ingest_free(in);

@@ -1,4 +1,5 @@
-/* Link tokens: mint, verify, tamper, expiry. */
+/* Link tokens: mint, verify, tamper, expiry; sealed (nothing readable),
+ * verified with old secrets (rotation), version 1 tokens still verified. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,15 @@
 
 static const char secret[] = "0123456789abcdef0123456789abcdef";
 static const int64_t now = 1763800000000LL;
+
+static dp_token_keys ring(const char *a, const char *b)
+{
+    dp_token_keys ks;
+    memset(&ks, 0, sizeof(ks));
+    dp_token_keys_add(&ks, a, strlen(a));
+    if (b) dp_token_keys_add(&ks, b, strlen(b));
+    return ks;
+}
 
 static dp_link sample(void)
 {
@@ -30,8 +40,9 @@ static void test_round_trip(void **state)
     dp_link l = sample(), got;
     char tok[DP_TOKEN_MAX];
     dp_err err;
-    assert_int_equal(dp_token_mint(secret, 32, &l, tok, sizeof(tok)), 0);
-    assert_int_equal(dp_token_verify(secret, 32, tok, strlen(tok), now, &got, &err), 0);
+    dp_token_keys ks = ring(secret, NULL);
+    assert_int_equal(dp_token_mint(&ks, &l, tok, sizeof(tok)), 0);
+    assert_int_equal(dp_token_verify(&ks, tok, strlen(tok), now, &got, &err), 0);
     assert_string_equal(got.presentation, "p-1");
     assert_string_equal(got.prospect, "jane.doe");
     assert_string_equal(got.account, "acme");
@@ -46,9 +57,9 @@ static void test_expired(void **state)
     dp_link l = sample(), got;
     char tok[DP_TOKEN_MAX];
     dp_err err;
-    assert_int_equal(dp_token_mint(secret, 32, &l, tok, sizeof(tok)), 0);
-    assert_int_equal(dp_token_verify(secret, 32, tok, strlen(tok), now + 1000, &got, &err),
-                     -EACCES);
+    dp_token_keys ks = ring(secret, NULL);
+    assert_int_equal(dp_token_mint(&ks, &l, tok, sizeof(tok)), 0);
+    assert_int_equal(dp_token_verify(&ks, tok, strlen(tok), now + 1000, &got, &err), -EACCES);
     assert_string_equal(err.msg, "token: expired");
 }
 
@@ -58,7 +69,8 @@ static void test_tampered(void **state)
     dp_link l = sample(), got;
     char tok[DP_TOKEN_MAX];
     dp_err err;
-    assert_int_equal(dp_token_mint(secret, 32, &l, tok, sizeof(tok)), 0);
+    dp_token_keys ks = ring(secret, NULL);
+    assert_int_equal(dp_token_mint(&ks, &l, tok, sizeof(tok)), 0);
     size_t n = strlen(tok);
     /* Every single-character change of every position is refused. */
     const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.|";
@@ -67,22 +79,22 @@ static void test_tampered(void **state)
         for (const char *a = alphabet; *a; a++) {
             if (*a == orig) continue;
             tok[i] = *a;
-            int rc = dp_token_verify(secret, 32, tok, n, now, &got, &err);
+            int rc = dp_token_verify(&ks, tok, n, now, &got, &err);
             if (rc != -EACCES) fail_msg("accepted a token changed at %zu to %c", i, *a);
             assert_string_equal(err.msg, "token: invalid");
         }
         tok[i] = orig;
     }
     /* Another secret, truncation, garbage, an over-long token. */
-    assert_int_equal(
-        dp_token_verify("another-secret-another-secret-xx", 32, tok, n, now, &got, &err), -EACCES);
-    assert_int_equal(dp_token_verify(secret, 32, tok, n - 1, now, &got, &err), -EACCES);
-    assert_int_equal(dp_token_verify(secret, 32, "abc", 3, now, &got, &err), -EACCES);
-    assert_int_equal(dp_token_verify(secret, 32, "", 0, now, &got, &err), -EACCES);
+    dp_token_keys other = ring("another-secret-another-secret-xx", NULL);
+    assert_int_equal(dp_token_verify(&other, tok, n, now, &got, &err), -EACCES);
+    assert_int_equal(dp_token_verify(&ks, tok, n - 1, now, &got, &err), -EACCES);
+    assert_int_equal(dp_token_verify(&ks, "abc", 3, now, &got, &err), -EACCES);
+    assert_int_equal(dp_token_verify(&ks, "2.", 2, now, &got, &err), -EACCES);
+    assert_int_equal(dp_token_verify(&ks, "", 0, now, &got, &err), -EACCES);
     char longtok[DP_TOKEN_MAX + 10];
     memset(longtok, 'a', sizeof(longtok));
-    assert_int_equal(dp_token_verify(secret, 32, longtok, sizeof(longtok), now, &got, &err),
-                     -EACCES);
+    assert_int_equal(dp_token_verify(&ks, longtok, sizeof(longtok), now, &got, &err), -EACCES);
 }
 
 static void test_forged_payload(void **state)
@@ -103,8 +115,67 @@ static void test_forged_payload(void **state)
     sodium_bin2base64(tok + at, 100, mac, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     dp_link got;
     dp_err err;
-    assert_int_equal(dp_token_verify(secret, 32, tok, strlen(tok), now, &got, &err), -EACCES);
+    dp_token_keys ks = ring(secret, NULL);
+    assert_int_equal(dp_token_verify(&ks, tok, strlen(tok), now, &got, &err), -EACCES);
     assert_string_equal(err.msg, "token: invalid");
+}
+
+/* A version 1 token (signed, readable), as minted before: still verified,
+ * with the current secret or an old one. */
+static void v1_token(const char *key, const char *payload, char *tok)
+{
+    unsigned char mac[32];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, strlen(key));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)payload, strlen(payload));
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2base64(tok, 200, (const unsigned char *)payload, strlen(payload),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    size_t at = strlen(tok);
+    tok[at++] = '.';
+    sodium_bin2base64(tok + at, 100, mac, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static void test_opaque_and_rotation(void **state)
+{
+    (void)state;
+    static const char newer[] = "fedcba9876543210fedcba9876543210";
+    dp_link l = sample(), got;
+    char tok[DP_TOKEN_MAX], again[DP_TOKEN_MAX];
+    dp_err err;
+    dp_token_keys old = ring(secret, NULL);
+    assert_int_equal(dp_token_mint(&old, &l, tok, sizeof(tok)), 0);
+    /* sealed: no field can be read from it, decoded or not */
+    assert_int_equal(strncmp(tok, "2.", 2), 0);
+    assert_int_equal(tok[10], '.');
+    unsigned char raw[DP_TOKEN_MAX];
+    size_t rn = 0;
+    assert_int_equal(sodium_base642bin(raw, sizeof(raw), tok + 11, strlen(tok) - 11, NULL, &rn,
+                                       NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                     0);
+    assert_null(memmem(raw, rn, "jane", 4));
+    assert_null(memmem(raw, rn, "acme", 4));
+    assert_null(strstr(tok, "jane"));
+    /* two tokens of one link differ (a random nonce) */
+    assert_int_equal(dp_token_mint(&old, &l, again, sizeof(again)), 0);
+    assert_true(strcmp(tok, again) != 0);
+    /* rotation: the new secret mints, the old one still verifies its links */
+    dp_token_keys rotated = ring(newer, secret);
+    assert_int_equal(dp_token_verify(&rotated, tok, strlen(tok), now, &got, &err), 0);
+    assert_string_equal(got.prospect, "jane.doe");
+    assert_int_equal(dp_token_mint(&rotated, &l, again, sizeof(again)), 0);
+    assert_true(strncmp(again + 2, tok + 2, 8) != 0); /* another key id */
+    assert_int_equal(dp_token_verify(&rotated, again, strlen(again), now, &got, &err), 0);
+    /* the old secret retired for good: its links no longer verify */
+    dp_token_keys only_new = ring(newer, NULL);
+    assert_int_equal(dp_token_verify(&only_new, tok, strlen(tok), now, &got, &err), -EACCES);
+    /* version 1 tokens: with the current secret or an old one */
+    char v1[400];
+    v1_token(secret, "1|p-1|jane.doe|acme||bob|1763800001000", v1);
+    assert_int_equal(dp_token_verify(&old, v1, strlen(v1), now, &got, &err), 0);
+    assert_int_equal(dp_token_verify(&rotated, v1, strlen(v1), now, &got, &err), 0);
+    assert_string_equal(got.account, "acme");
+    assert_int_equal(dp_token_verify(&only_new, v1, strlen(v1), now, &got, &err), -EACCES);
 }
 
 int main(void)
@@ -114,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_expired),
         cmocka_unit_test(test_tampered),
         cmocka_unit_test(test_forged_payload),
+        cmocka_unit_test(test_opaque_and_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

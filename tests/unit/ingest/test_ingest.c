@@ -45,6 +45,7 @@ static fixture *open_fixture(const char *rate_ip_burst, const char *anonymous)
     set(f, "allow_anonymous", anonymous);
     f->auth.secret = strdup(SECRET);
     f->auth.secret_len = strlen(SECRET);
+    dp_token_keys_add(&f->auth.token_keys, f->auth.secret, f->auth.secret_len);
     f->auth.tokens = calloc(1, sizeof(*f->auth.tokens));
     dp_ingest_init(&f->ingest, &f->loop, &f->cfg, &f->auth);
     dp_router_init(&f->rt);
