@@ -317,8 +317,9 @@ static void start_collector(dp_server *s, const char *redis_url)
     argv[argc++] = path;
     /* two arguments and at most two of vals[] per setting */
     for (const dp_config_setting *st = dp_config_settings; st->name && nv < 254; st++) {
-        if (!strcmp(st->name, "secret") || !strcmp(st->name, "old_secrets") || !strcmp(st->name, "api_keys") ||
-            !strcmp(st->name, "metrics_token") || !strcmp(st->name, "redis"))
+        if (!strcmp(st->name, "secret") || !strcmp(st->name, "old_secrets") ||
+            !strcmp(st->name, "api_keys") || !strcmp(st->name, "metrics_token") ||
+            !strcmp(st->name, "redis"))
             continue;
         const char *base = (const char *)s->cfg;
         const char *v;
