@@ -311,8 +311,25 @@
   function livePage() {
     main.innerHTML = '<h1><span class="live-dot"></span>Viewing now</h1><p class="muted" id="livecount">Connecting…</p>' +
       '<div class="scroll"><table id="live"><thead><tr><th class="text">Prospect</th><th class="text">Presentation</th><th class="text">Slide</th><th>Slides seen</th><th class="text">Mode</th><th class="text">Last event</th></tr></thead><tbody></tbody></table></div>';
-    live = new EventSource('/v1/live?key=' + encodeURIComponent(key()));
-    live.addEventListener('viewers', function (e) {
+    // a short-lived ticket in the URL, never the key (proxies log URLs);
+    // a new one whenever the stream has to be opened again
+    var gen = shown;
+    var open = function () {
+      fetch('/v1/live/ticket', { method: 'POST', headers: { Authorization: 'Bearer ' + key() } })
+        .then(function (res) { return res.json(); })
+        .then(function (t) {
+          if (gen !== shown || !t.ticket) return;
+          live = new EventSource('/v1/live?ticket=' + encodeURIComponent(t.ticket));
+          live.addEventListener('viewers', onViewers);
+          live.onerror = function () {
+            if (live && live.readyState === EventSource.CLOSED && gen === shown) {
+              live.close();
+              setTimeout(open, 2000);
+            }
+          };
+        });
+    };
+    var onViewers = function (e) {
       var d = JSON.parse(e.data);
       document.getElementById('livecount').textContent = d.viewers.length + ' viewing now · updated ' + when(d.at);
       document.querySelector('#live tbody').innerHTML = d.viewers.map(function (v) {
@@ -321,7 +338,8 @@
           '<td class="text">' + esc(v.material || '') + (v.slide ? ' / ' + esc(v.slide) : '') + '</td>' + cell('seen', v.seen) +
           '<td class="text">' + esc(v.mode) + '</td><td class="text">' + when(v.last_seen) + '</td></tr>';
       }).join('');
-    });
+    };
+    open();
     return Promise.resolve();
   }
 

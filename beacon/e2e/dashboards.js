@@ -21,11 +21,12 @@ async function main() {
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
   });
-  const out = { pages: {}, errors: [] };
+  const out = { pages: {}, errors: [], urls: [] };
   for (const p of opt.pages) {
     const ctx = await browser.newContext({ viewport: { width: p.width || 1280, height: p.height || 900 } });
     const page = await ctx.newPage();
     page.on('pageerror', (e) => out.errors.push(p.name + ': ' + e));
+    page.on('request', (r) => out.urls.push(r.url()));
     await page.goto(opt.url + '/');
     if (p.signin !== false) {
       await page.fill('input[name=key]', opt.key);

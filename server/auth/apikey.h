@@ -21,6 +21,7 @@ typedef enum dp_role {
 #define DP_APIKEYS_MAX 256
 
 typedef struct dp_apikeys {
+    unsigned char ticket_key[32]; /* live tickets (ticket.h); set from the secret */
     size_t n;
     struct {
         unsigned char hash[32];

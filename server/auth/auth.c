@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "secrets.h"
+#include "ticket.h"
 
 dp_role dp_req_authorize(dp_req *req, const dp_apikeys *keys, int roles, int allow_query,
                          const char *action)
@@ -18,14 +20,18 @@ dp_role dp_req_authorize(dp_req *req, const dp_apikeys *keys, int roles, int all
         size_t plen, qlen;
         char key[DP_APIKEY_MAX + 1];
         dp_http_req_path(req->http, &path, &plen, &query, &qlen);
-        if (dp_http_query_get(query, qlen, "key", key, sizeof(key)) == 0)
+        char ticket[DP_TICKET_MAX];
+        if (dp_http_query_get(query, qlen, "ticket", ticket, sizeof(ticket)) == 0)
+            role = dp_ticket_verify(keys->ticket_key, ticket, strlen(ticket), dp_now_ms(),
+                                    &req->key_ix);
+        else if (dp_http_query_get(query, qlen, "key", key, sizeof(key)) == 0)
             role = dp_apikeys_lookup(keys, key, strlen(key), &req->key_ix);
     }
     if (role == DP_ROLE_NONE) {
         dp_req_error_with(req, 401, "WWW-Authenticate: Bearer\r\n",
-                          allow_query
-                              ? "missing or invalid API key (Authorization: Bearer KEY or ?key=)"
-                              : "missing or invalid API key (Authorization: Bearer KEY)");
+                          allow_query ? "missing or invalid API key or ticket (Authorization: "
+                                        "Bearer KEY, or ?ticket= from POST /v1/live/ticket)"
+                                      : "missing or invalid API key (Authorization: Bearer KEY)");
         return DP_ROLE_NONE;
     }
     if (role != DP_ROLE_ADMIN && !(role & roles)) {
@@ -39,6 +45,8 @@ dp_role dp_req_authorize(dp_req *req, const dp_apikeys *keys, int roles, int all
     }
     return role;
 }
+
+static int open_admin_key(dp_auth *a, dp_err *err);
 
 int dp_auth_open(dp_auth *a, const dp_config *cfg, dp_err *err)
 {
@@ -60,7 +68,17 @@ int dp_auth_open(dp_auth *a, const dp_config *cfg, dp_err *err)
             return dp_err_set(err, -E2BIG, "old_secrets: at most %d", DP_TOKEN_KEYS_MAX - 1);
     }
     a->tokens = dp_calloc(1, sizeof(*a->tokens));
-    if (cfg->api_keys[0]) return dp_apikeys_parse(&a->keys, cfg->api_keys, err);
+    /* api_keys parsing starts the table afresh: the ticket key after it */
+    rc = cfg->api_keys[0] ? dp_apikeys_parse(&a->keys, cfg->api_keys, err) : open_admin_key(a, err);
+    dp_ticket_key(a->secret, a->secret_len, a->keys.ticket_key);
+    return rc;
+}
+
+/* No api_keys: an admin key generated once into data_dir/admin.key. */
+static int open_admin_key(dp_auth *a, dp_err *err)
+{
+    int rc;
+    const dp_config *cfg = a->cfg;
     char *key = NULL, spec[128];
     if ((rc = dp_secret_file(cfg->data_dir, "admin.key", "dpk_", 20, &key, err)) != 0) return rc;
     snprintf(a->admin_key, sizeof(a->admin_key), "%s", key);

@@ -28,11 +28,13 @@ typedef struct dp_auth {
  * 0 or a negative errno with err; dp_auth_free either way. */
 int dp_auth_open(dp_auth *a, const dp_config *cfg, dp_err *err);
 void dp_auth_free(dp_auth *a);
-/* POST /v1/links. */
+/* POST /v1/links and POST /v1/live/ticket. */
 int dp_auth_register(dp_router *rt, dp_auth *a);
+void dp__route_ticket(dp_req *req); /* route_ticket.c */
 
 /* The caller's role from "Authorization: Bearer KEY" (or, with allow_query,
- * the ?key= parameter: EventSource cannot send headers). Answers 401 without
+ * a ?ticket= from POST /v1/live/ticket, or the deprecated ?key=: EventSource
+ * cannot send headers). Answers 401 without
  * a valid key, and 403 unless the role is admin or one of roles, saying
  * what it may not do ("mint links"). The role, or DP_ROLE_NONE once it has
  * answered. */

@@ -77,5 +77,10 @@ int dp_auth_register(dp_router *rt, dp_auth *a)
                               "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
                               "Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
                               "Access-Control-Max-Age: 86400\r\n"};
-    return dp_router_add(rt, &row);
+    const dp_route ticket = {.methods = DP_POST,
+                             .path = "/v1/live/ticket",
+                             .handler = dp__route_ticket,
+                             .ud = a,
+                             .name = "live_ticket"};
+    return dp_router_add(rt, &row) || dp_router_add(rt, &ticket) ? -E2BIG : 0;
 }

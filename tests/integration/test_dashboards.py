@@ -28,6 +28,10 @@ def drive(srv, key, pages, live=None):
     eq(p.returncode, 0, "the dashboards ran in the browser (%s)" % p.stderr[-3000:])
     out = json.loads(p.stdout.strip().splitlines()[-1])
     eq(out["errors"], [], "no script errors on the pages")
+    eq([u for u in out["urls"] if key in u or "key=" in u], [],
+       "no URL the pages asked for carries the API key (proxies log URLs)")
+    if live:
+        check(any("/v1/live?ticket=" in u for u in out["urls"]), "the live panel used a ticket")
     return out["pages"]
 
 

@@ -77,8 +77,23 @@ with Env(access_log="false") as env:
     eq((st.status, st.headers.get("content-type")), (200, "text/event-stream"), "a stream")
     first = st.next_event()
     check(first is not None and first["viewers"] == [], "nobody is viewing yet: %r" % first)
-    by_key = Stream(srv.port, "/v1/live?key=" + ADMIN)
-    eq(by_key.status, 200, "EventSource style: ?key=")
+    # EventSource style: a short-lived ticket in the URL, not the key
+    resp = srv.request("POST", "/v1/live/ticket", b"", {"Authorization": "Bearer " + ADMIN})
+    eq((resp.status, resp.header("cache-control")), (201, "no-store"), "a ticket")
+    ticket = resp.json()["ticket"]
+    check(ADMIN not in ticket and 0 < resp.json()["expires"] - time.time() * 1000 <= 60000,
+          "it names no key and lasts a minute: %r" % resp.json())
+    by_key = Stream(srv.port, "/v1/live?ticket=" + ticket)
+    eq(by_key.status, 200, "EventSource style: ?ticket=")
+    eq(srv.request("POST", "/v1/live/ticket", b"", {"Authorization": "Bearer " + MARKETING}).status,
+       403, "marketing gets no ticket")
+    eq(srv.request("POST", "/v1/live/ticket", b"").status, 401, "nor does anyone without a key")
+    forged = ticket[:-3] + ("AAA" if ticket[-3:] != "AAA" else "BBB")
+    eq(Stream(srv.port, "/v1/live?ticket=" + forged).status, 401, "a changed ticket: 401")
+    head = ticket.rsplit(".", 1)[0].split(".")
+    eq(Stream(srv.port, "/v1/live?ticket=t1.%s.%s.1.%s" % (head[1], head[2], ticket.rsplit(".", 1)[1])
+              ).status, 401, "an expired one: 401")
+    eq(Stream(srv.port, "/v1/live?key=" + SALES).status, 200, "?key= still works (deprecated)")
 
     token = srv.mint("deck-live", "jane", account="acme")
     eq(srv.post_json("/v1/events", batch("live-1", [
@@ -102,7 +117,7 @@ with Env(access_log="false") as env:
     check(wait_for(st, lambda e: e["viewers"] == []) is not None, "a closed session leaves")
     by_key.close()
     m = srv.get("/metrics").body.decode()
-    check('dp_http_requests_total{route="live",status="200"} 2' in m,
+    check('dp_http_requests_total{route="live",status="200"} 3' in m,
           "streams counted: %s" % [l for l in m.splitlines() if 'route="live"' in l])
     # a late listener gets the current picture at once
     late = Stream(srv.port, "/v1/live", {"Authorization": "Bearer " + ADMIN})
