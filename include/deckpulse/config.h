@@ -78,6 +78,7 @@ typedef struct dp_config {
     int64_t report_stale_ms;
     int64_t report_concurrency;
     int64_t report_concurrency_per_key, live_streams_per_key;
+    int64_t report_prospects_max;
     int64_t score_dwell;
     int64_t score_completion;
     int64_t score_revisit;

@@ -110,13 +110,21 @@ static void send_body(dp_req *req, const char *ctype, const char *body, size_t l
 
 void dp_reply(dp_req *req, int status, const char *ctype, const char *body, size_t len)
 {
-    char etag[24];
+    dp_reply_with(req, status, ctype, body, len, NULL);
+}
+
+void dp_reply_with(dp_req *req, int status, const char *ctype, const char *body, size_t len,
+                   const char *headers)
+{
+    char etag[24], cache[256];
     if (status != 200) {
-        dp_req_respond(req, status, ctype, NULL, body, len);
+        dp_req_respond(req, status, ctype, headers, body, len);
         return;
     }
     dp_etag(body, len, etag);
-    send_body(req, ctype, body, len, NULL, etag, NULL, NULL, PRIVATE);
+    dp_assert(snprintf(cache, sizeof(cache), "%s%s", PRIVATE, headers ? headers : "") <
+              (int)sizeof(cache));
+    send_body(req, ctype, body, len, NULL, etag, NULL, NULL, cache);
 }
 
 void dp_reply_cached(dp_req *req, dp_rcache *rc, dp_rcache_entry *e)
@@ -127,6 +135,11 @@ void dp_reply_cached(dp_req *req, dp_rcache *rc, dp_rcache_entry *e)
 void dp_reply_cached_with(dp_req *req, dp_rcache *rc, dp_rcache_entry *e, const char *cache)
 {
     if (e->etag[0] == '\0') dp_etag(e->body->data, e->body->len, e->etag);
+    char both[512];
+    if (e->extra[0]) {
+        dp_assert(snprintf(both, sizeof(both), "%s%s", cache, e->extra) < (int)sizeof(both));
+        cache = both;
+    }
     dp_body *keep = NULL;
     send_body(req, e->ctype, e->body->data, e->body->len, e->body, e->etag, e->gz,
               e->gz ? NULL : &keep, cache);

@@ -14,6 +14,9 @@ void dp_etag(const char *body, size_t len, char out[24]);
 /* gzip of in into out: 0 or -EIO. */
 int dp_gzip(const char *in, size_t len, dp_buf *out);
 void dp_reply(dp_req *req, int status, const char *ctype, const char *body, size_t len);
+/* The same with more header lines (each ending in \r\n), or NULL. */
+void dp_reply_with(dp_req *req, int status, const char *ctype, const char *body, size_t len,
+                   const char *headers);
 /* A cached answer: its ETag and gzip bytes are made once and kept with it. */
 void dp_reply_cached(dp_req *req, dp_rcache *rc, dp_rcache_entry *e);
 /* The same with another Cache-Control header line ("Cache-Control: …\r\n");

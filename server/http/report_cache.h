@@ -27,6 +27,7 @@ typedef struct dp_rcache_entry {
     char etag[24];    /* "" until made (reply.c) */
     dp_body *gz;      /* gzip of body once a client asked for it, or NULL */
     int refreshing;   /* a newer answer is being computed */
+    char extra[96];   /* header lines of the answer ("X-Total-Count: ...\r\n"), "" if none */
 } dp_rcache_entry;
 
 typedef struct dp_rcache {

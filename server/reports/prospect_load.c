@@ -8,11 +8,12 @@
 #include "deckpulse/event.h"
 #include "report_params.h"
 
-void dp_pload_init(dp_pload *l, int detail)
+void dp_pload_init(dp_pload *l, int detail, size_t max)
 {
     memset(l, 0, sizeof(*l));
     dp_strmap_init(&l->index);
     l->detail = detail;
+    l->max = max;
 }
 
 void dp_pload_free(dp_pload *l)
@@ -20,8 +21,6 @@ void dp_pload_free(dp_pload *l)
     for (size_t i = 0; i < l->n; i++) {
         dp_prospect *p = &l->v[i];
         dp_free(p->has);
-        dp_free(p->day_sessions);
-        dp_free(p->day_actions);
         dp_actions_free(&p->actions);
         dp_free(p->mats);
         dp_free(p->slides);
@@ -29,13 +28,14 @@ void dp_pload_free(dp_pload *l)
         dp_free(p->pres);
     }
     dp_free(l->v);
+    dp_free(l->days);
     dp_strmap_free(&l->index);
 }
 
 void dp_pload_add(dp_pload *l, const char *id, size_t len)
 {
     if (!dp_id_valid(id, len) || dp_strmap_get(&l->index, id, len)) return;
-    if (l->n >= DP_PROSPECTS_MAX) {
+    if (l->n >= l->max) {
         l->truncated = 1;
         return;
     }
@@ -157,9 +157,9 @@ static dp_pslide *slide_of(dp_prospect *p, const char *key, size_t n)
 static void on_counters(dp_rq *q, const redisReply *r, void *tag, size_t i)
 {
     dp_pload *l = tag;
-    /* i: the prospect and the day of the range (read_counters) */
-    dp_prospect *p = &l->v[i / (size_t)l->ndays];
-    size_t d = i % (size_t)l->ndays;
+    /* i: the (prospect, day) slot (read_counters) */
+    struct dp_pday *day = &l->days[i];
+    dp_prospect *p = &l->v[day->prospect];
     (void)q;
     if (r->type != REDIS_REPLY_ARRAY) return;
     if (r->elements > 0) p->counted = 1;
@@ -169,14 +169,14 @@ static void on_counters(dp_rq *q, const redisReply *r, void *tag, size_t i)
         int64_t v = dp_stat_int(r->element[k + 1]->str, r->element[k + 1]->len);
         if (fn == 8 && !memcmp(f, "sessions", 8)) {
             p->sessions += v;
-            p->day_sessions[d] += v;
+            day->sessions += v;
         } else if (fn == 5 && !memcmp(f, "views", 5)) {
             p->views += v;
         } else if (fn == 5 && !memcmp(f, "dwell", 5)) {
             p->dwell += v;
         } else if (fn > 2 && f[0] == 'a' && f[1] == ':') {
             dp_actions_add(&p->actions, f + 2, fn - 2, v);
-            p->day_actions[d] += v;
+            day->actions += v;
         } else if (fn > 2 && f[0] == 'm' && f[1] == ':') {
             /* m:<material>:dwell | m:<material>:completed */
             const char *end = f + fn;
@@ -222,6 +222,17 @@ static void on_forwarded(dp_rq *q, const redisReply *r, void *tag, size_t i)
 static void scored(dp_rq *q)
 {
     dp_pload *l = q->aux;
+    /* what one day can add to the score (score.h): a link opened again and
+     * again, or one button pressed in a loop, is not more interest */
+    const dp_config *cfg = q->srv->cfg;
+    for (size_t k = 0; k < l->ndays_used; k++) {
+        const struct dp_pday *d = &l->days[k];
+        dp_prospect *p = &l->v[d->prospect];
+        p->capped_sessions +=
+            d->sessions < cfg->score_sessions_per_day ? d->sessions : cfg->score_sessions_per_day;
+        p->capped_actions +=
+            d->actions < cfg->score_actions_per_day ? d->actions : cfg->score_actions_per_day;
+    }
     for (size_t i = 0; i < l->n; i++) {
         dp_prospect *p = &l->v[i];
         /* seen in the range, but not in the mode asked for: not active */
@@ -230,20 +241,11 @@ static void scored(dp_rq *q)
         int64_t completions = 0;
         for (size_t k = 0; k < p->nmats; k++)
             completions += p->mats[k].completed > 0;
-        /* what one day can add to the score (score.h): a link opened again
-         * and again, or one button pressed in a loop, is not more interest */
-        const dp_config *cfg = q->srv->cfg;
-        int64_t sessions = 0, actions = 0;
-        for (int64_t d = 0; d < l->ndays; d++) {
-            int64_t sd = p->day_sessions[d], ad = p->day_actions[d];
-            sessions += sd < cfg->score_sessions_per_day ? sd : cfg->score_sessions_per_day;
-            actions += ad < cfg->score_actions_per_day ? ad : cfg->score_actions_per_day;
-        }
         p->in = (dp_score_input){.dwell_ms = p->dwell,
                                  .completions = completions,
-                                 .sessions = sessions,
+                                 .sessions = p->capped_sessions,
                                  .forwarded = p->forwarded,
-                                 .actions = actions,
+                                 .actions = p->capped_actions,
                                  .age_days = q->today - p->last_seen / 86400000};
         dp_score_compute(q->srv->cfg, &p->in, &p->score);
     }
@@ -263,11 +265,16 @@ static void read_counters(dp_rq *q)
         for (int64_t d = 0; d < ndays; d++) {
             if (!p->has[d]) continue;
             p->active = 1;
+            size_t used = l->ndays_used; /* 16, then doubling at powers of two */
+            if (used == 0 || (used >= 16 && (used & (used - 1)) == 0))
+                l->days = dp_realloc(l->days, (used ? 2 * used : 16) * sizeof(*l->days));
+            size_t slot = l->ndays_used++;
+            l->days[slot] = (struct dp_pday){.prospect = i};
             dp_day_format(q->p.from_day + d, day);
             for (size_t k = 0; k < nm; k++)
                 for (unsigned s = 0; s < q->shards; s++) {
                     dp_key_pd(key, sizeof(key), s, p->id, day, modes[k]);
-                    dp_rq_cmd2(q, on_counters, l, i * (size_t)ndays + (size_t)d, "HGETALL", key);
+                    dp_rq_cmd2(q, on_counters, l, slot, "HGETALL", key);
                 }
         }
         if (!p->active) continue;
@@ -302,12 +309,9 @@ void dp_pload_run(dp_rq *q, dp_pload *l, dp_rq_step_fn done)
     l->done = done;
     q->aux = l;
     int64_t ndays = q->p.to_day - q->p.from_day + 1;
-    l->ndays = ndays;
     for (size_t i = 0; i < l->n; i++) {
         dp_prospect *p = &l->v[i];
         p->has = dp_calloc((size_t)ndays, 1);
-        p->day_sessions = dp_calloc((size_t)ndays, sizeof(int64_t));
-        p->day_actions = dp_calloc((size_t)ndays, sizeof(int64_t));
         char key[128];
         for (unsigned s = 0; s < q->shards; s++) {
             dp_key_prospect(key, sizeof(key), s, p->id);

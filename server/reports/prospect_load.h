@@ -13,8 +13,7 @@
 #include "stats.h"
 #include "strmap.h"
 
-#define DP_PROSPECTS_MAX      10000 /* prospects one report reads */
-#define DP_PROSPECT_ITEMS_MAX 4096  /* materials, slides, presentations per prospect */
+#define DP_PROSPECT_ITEMS_MAX 4096 /* materials, slides, presentations per prospect */
 
 typedef struct dp_pmat {
     char id[DP_ID_MAX + 1];
@@ -35,7 +34,7 @@ typedef struct dp_prospect {
     int active;         /* counters in the range, of the mode(s) asked for */
     int counted;        /* a counter hash of the mode(s) answered */
     int64_t sessions, views, dwell;
-    int64_t *day_sessions, *day_actions; /* per day of the range, for the score's caps */
+    int64_t capped_sessions, capped_actions; /* each day's up to the score's caps */
     dp_actions actions;
     dp_pmat *mats;
     size_t nmats, mats_cap;
@@ -55,14 +54,22 @@ typedef struct dp_pload {
     size_t n, cap;
     dp_strmap index;
     int detail; /* keep per-slide counters (the brief) */
+    size_t max; /* prospects read at most */
     int truncated;
-    int64_t ndays; /* of the range */
+    /* one per (prospect, day with counters): what the day adds, for the
+     * score's per-day caps (24 bytes each, not a range-long array each) */
+    struct dp_pday {
+        size_t prospect;
+        int64_t sessions, actions;
+    } * days;
+    size_t ndays_used;
     dp_rq_step_fn done;
 } dp_pload;
 
-void dp_pload_init(dp_pload *l, int detail);
+/* At most max prospects (report_prospects_max) are read. */
+void dp_pload_init(dp_pload *l, int detail, size_t max);
 void dp_pload_free(dp_pload *l);
-/* Adds a prospect id (ignored past DP_PROSPECTS_MAX, or if invalid). */
+/* Adds a prospect id (ignored past its max, or if invalid). */
 void dp_pload_add(dp_pload *l, const char *id, size_t len);
 /* Reads every prospect added (q->aux = l while it runs), scores them, then
  * runs done. */

@@ -167,6 +167,9 @@ static void hot_answer(dp_rq *q)
     dp_prospect **v;
     size_t n = ranked(q, s, &v);
     size_t shown = n < (size_t)s->limit ? n : (size_t)s->limit;
+    /* what the JSON envelope says, as headers (a CSV has no room for it) */
+    snprintf(q->extra, sizeof(q->extra), "X-Total-Count: %zu\r\nX-Truncated: %s\r\n", n,
+             s->load.truncated ? "true" : "false");
     dp_buf out;
     dp_buf_init(&out, 0);
     if (q->p.format == DP_FORMAT_JSON)
@@ -203,7 +206,7 @@ static void hot_compute(dp_rq *q)
     char key[DP_ID_MAX + 32], min[24], most[24];
     snprintf(min, sizeof(min), "%lld", (long long)dp_day_ms(q->p.from_day));
     /* one more than the ceiling: a cut is then known, and said */
-    snprintf(most, sizeof(most), "%d", DP_PROSPECTS_MAX + 1);
+    snprintf(most, sizeof(most), "%zu", s->load.max + 1);
     /* filtered: the account's, owner's or campaign's own prospects first,
      * from every shard, so the ceiling never cuts them (complete whatever
      * the total) */
@@ -248,7 +251,7 @@ void dp_route_prospects(dp_req *req)
     dp_rq *q;
     sales *s = open_sales(req, &q);
     if (s == NULL) return;
-    dp_pload_init(&s->load, 0);
+    dp_pload_init(&s->load, 0, (size_t)q->srv->cfg->report_prospects_max);
     if (id_param(q, "owner", s->owner) || id_param(q, "account", s->account) ||
         id_param(q, "campaign", s->campaign))
         return;
@@ -589,7 +592,7 @@ void dp_route_prospect(dp_req *req)
     dp_rq *q;
     sales *s = open_sales(req, &q);
     if (s == NULL) return;
-    dp_pload_init(&s->load, 1);
+    dp_pload_init(&s->load, 1, (size_t)q->srv->cfg->report_prospects_max);
     if (!dp_id_valid(id, idlen)) {
         dp_rq_fail(q, 400, "prospect: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
         return;
@@ -736,7 +739,7 @@ void dp_route_account(dp_req *req)
     dp_rq *q;
     sales *s = open_sales(req, &q);
     if (s == NULL) return;
-    dp_pload_init(&s->load, 0);
+    dp_pload_init(&s->load, 0, (size_t)q->srv->cfg->report_prospects_max);
     if (!dp_id_valid(id, idlen)) {
         dp_rq_fail(q, 400, "account: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
         return;

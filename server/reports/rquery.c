@@ -244,6 +244,7 @@ static void end_flight(dp_rq *q, int status, const char *ctype, const char *body
         memset(&once, 0, sizeof(once));
         once.body = dp_body_new(body, len);
         once.ctype = ctype;
+        memcpy(once.extra, q->extra, sizeof(once.extra));
         e = &once;
     }
     for (size_t i = 0; i < q->nwaiters; i++) {
@@ -259,7 +260,7 @@ static void end_flight(dp_rq *q, int status, const char *ctype, const char *body
             else if (e != NULL)
                 dp_reply_cached(req, &s->rcache, e);
             else
-                dp_reply(req, 200, ctype, body, len);
+                dp_reply_with(req, 200, ctype, body, len, q->extra);
         }
         rq_free(w);
     }
@@ -354,9 +355,12 @@ void dp_rq_cached(dp_rq *q, const char *key, const char *gen_field, dp_rq_step_f
 void dp_rq_finish(dp_rq *q, const char *ctype, dp_buf *body)
 {
     const char *data = body->data ? body->data : "";
-    if (q->cache_key)
+    if (q->cache_key) {
         dp_rcache_put(&q->srv->rcache, q->cache_key, q->stamp.data ? q->stamp.data : "", ctype,
                       data, body->len, uv_now(q->srv->loop));
+        dp_rcache_entry *e = dp_rcache_find(&q->srv->rcache, q->cache_key);
+        if (e) memcpy(e->extra, q->extra, sizeof(e->extra));
+    }
     dp_req *req = q->req;
     q->background = 0;
     if (q->in_flight) end_flight(q, 200, ctype, data, body->len, NULL);
@@ -367,7 +371,7 @@ void dp_rq_finish(dp_rq *q, const char *ctype, dp_buf *body)
         if (e != NULL)
             dp_reply_cached(req, &q->srv->rcache, e);
         else
-            dp_reply(req, 200, ctype, data, body->len);
+            dp_reply_with(req, 200, ctype, data, body->len, q->extra);
     }
     rq_free(q);
 }

@@ -44,6 +44,7 @@ struct dp_rq {
     void (*destroy)(void *state);
     void *aux; /* a helper's state while it runs (prospect_load.h) */
     char *cache_key;
+    char extra[96]; /* header lines the answer carries (a list's X-Total-Count), "" if none */
     dp_buf stamp;
     dp_buf cmd; /* scratch */
 };

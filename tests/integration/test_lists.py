@@ -48,18 +48,29 @@ with Env(allow_anonymous="true") as env:
     b = srv.get("/v1/materials", auth(MARKETING)).json()
     eq((len(b["materials"]), b["total"], b["truncated"]), (1000, total, True),
        "JSON: 1000 rows unless ?limit=")
-    rows = list(csv.reader(io.StringIO(srv.get("/v1/materials.csv?sort=views", auth(MARKETING))
-                                       .body.decode())))
+    resp = srv.get("/v1/materials.csv?sort=views", auth(MARKETING))
+    rows = list(csv.reader(io.StringIO(resp.body.decode())))
     eq((len(rows) - 1, rows[1][0], rows[2][0]), (total, "top", "second"), "CSV: every material")
+    eq((resp.header("x-total-count"), resp.header("x-truncated")), (str(total), "false"),
+       "CSV: the count and that nothing was cut, in headers")
+    resp = srv.get("/v1/materials.csv?sort=views&limit=5", auth(MARKETING))
+    eq((resp.header("x-total-count"), resp.header("x-truncated")), (str(total), "true"),
+       "CSV: a cut said in X-Truncated")
     b = srv.get("/v1/materials?limit=%d" % total, auth(MARKETING)).json()
     eq((len(b["materials"]), b["truncated"]), (total, False), "all of them: not truncated")
     resp = srv.get("/v1/materials?limit=0", auth(MARKETING))
     eq((resp.status, resp.json()), (400, {"error": "limit: must be an integer between 1 and 25000"}),
        "limit checked")
+    # past DP_BOARD_MAX ids even the CSV is cut, and says so
+    r.cmd("SADD", "dp:{0}:materials", *["n%05d" % i for i in range(14000)])
+    r.cmd("HINCRBY", "dp:{0}:gen", "*", 1)
+    check(wait_until(lambda: srv.get("/v1/materials.csv", auth(MARKETING)).header("x-truncated")
+                     == "true", 10, 0.3), "CSV past 25 000 materials: X-Truncated: true")
 
 # The hot list: 10 500 prospects seen more recently than a hot one (an
-# ordinary newsletter's pixel opens). The list says it could not read them
-# all; filtered by her account it is complete.
+# ordinary newsletter's pixel opens): she is first (she was missing, read
+# past a ceiling of 10 000). Past report_prospects_max (50 000) the list
+# says it could not read them all; filtered by her account it is complete.
 with Env(allow_anonymous="true") as env:
     srv, r = env.server, env.redis
     env.collector("hot")
@@ -76,7 +87,16 @@ with Env(allow_anonymous="true") as env:
     r.cmd("ZADD", "dp:{0}:prospects", *args)
     r.cmd("HINCRBY", "dp:{0}:gen", "*", 1)
     b = srv.get("/v1/prospects?limit=1000", auth(SALES)).json()
-    eq(b["truncated"], True, "the hot list says it did not read every prospect")
+    eq(([p["prospect"] for p in b["prospects"]][:1], b["total"], b["truncated"]),
+       (["hot-jane"], 1, False), "after a newsletter's 10 500 opens she is on the hot list")
+    args = []
+    for i in range(10500, 60500):
+        args += [later + i, "reader-%05d" % i]
+    r.cmd("ZADD", "dp:{0}:prospects", *args)
+    r.cmd("HINCRBY", "dp:{0}:gen", "*", 1)
+    # (the answer before may be served while this one is computed: report_stale_ms)
+    check(wait_until(lambda: srv.get("/v1/prospects?limit=1000", auth(SALES)).json()["truncated"],
+                     10, 0.3), "past report_prospects_max the list says it did not read everyone")
     b = srv.get("/v1/prospects?account=acme", auth(SALES)).json()
     eq(([p["prospect"] for p in b["prospects"]], b["truncated"]), (["hot-jane"], False),
        "filtered by account: complete, she is there")
