@@ -139,13 +139,14 @@ with Env(access_log="false") as env:
     col.wait(20)
     # the Env stops the server with two listeners connected: exit 0, no leaks
 
-# The window, the cap and the order: 150 sessions with a link seen in the
+# The window, the cap and the order: 240 sessions with a link seen in the
 # last two minutes (lastrecv 0.4 s apart), 20 seen three minutes ago, 5
 # recent but closed, and then a burst of 80 anonymous sessions, newer than
-# all of them, over two shards. The panel shows every open link session of
-# the window first, newest first, whichever shard it is on, then the 50
-# newest anonymous ones: a burst of anonymous pages does not push a real
-# prospect off (it did, for two minutes).
+# all of them, over two shards. The panel holds the 200 newest open link
+# sessions of the window, newest first, whichever shard they are on: a
+# burst of anonymous pages does not push a real prospect off (it did, for
+# two minutes). Then 120 of the link sessions close: the other 120 come
+# first, then the 50 newest anonymous ones.
 import hashlib
 with Env(access_log="false", shards=2) as env:
     srv, r = env.server, env.redis
@@ -154,34 +155,47 @@ with Env(access_log="false", shards=2) as env:
           "groups made")
     now = int(time.time() * 1000)
     sessions = [("old-%d" % k, now - 180000 - k * 1000, False, True) for k in range(20)]
-    sessions += [("win-%03d" % k, now - 5000 - k * 400, False, True) for k in range(150)]
+    sessions += [("win-%03d" % k, now - 5000 - k * 400, False, True) for k in range(240)]
     sessions += [("closed-%d" % k, now - 1000 - k, True, True) for k in range(5)]
     sessions += [("anon-%02d" % k, now - 500 - k * 5, False, False) for k in range(80)]
-    for sid, at, closed, link in sessions:
+
+    def shard_of(sid):
+        return int(hashlib.md5(sid.encode()).hexdigest(), 16) % 2
+
+    def head(sid, at, link, n):
         viewer = "a:" + hashlib.md5(sid.encode()).hexdigest()
-        head = [str(at), "beacon", sid, "self", "deck-" + sid if link else "public", viewer,
-                "p-" + sid if link else "", "", "", "", "3" if closed else "2"]
-        lines = [" ".join(head), "1 open %d 4" % at, "2 view %d q3 roi 1 1" % at] + (
-            ["3 close %d" % at] if closed else [])
-        shard = int(hashlib.md5(sid.encode()).hexdigest(), 16) % 2
-        r.cmd("XADD", "dp:{%d}:events" % shard, "*", "v", "3", "k", "1", "n", str(len(lines) - 1),
-              "batches", "\n".join(lines))
+        return " ".join([str(at), "beacon", sid, "self", "deck-" + sid if link else "public",
+                         viewer, "p-" + sid if link else "", "", "", "", str(n)])
+
+    for sid, at, closed, link in sessions:
+        lines = [head(sid, at, link, 3 if closed else 2), "1 open %d 4" % at,
+                 "2 view %d q3 roi 1 1" % at] + (["3 close %d" % at] if closed else [])
+        r.cmd("XADD", "dp:{%d}:events" % shard_of(sid), "*", "v", "3", "k", "1",
+              "n", str(len(lines) - 1), "batches", "\n".join(lines))
     check(wait_until(lambda: settled(r, sessions_ended=False, shards=2), 20, 0.05),
           "the collector applied every entry")
     st = Stream(srv.port, "/v1/live", {"Authorization": "Bearer " + SALES})
-    want = [sid for sid, at, closed, link in sessions if sid.startswith("win-")]
-    want += ["anon-%02d" % k for k in range(50)]
+    wins = [sid for sid, at, closed, link in sessions if sid.startswith("win-")]
     ev = wait_for(st, lambda e: len(e["viewers"]) == 200, 15)
     check(ev is not None, "the panel filled up")
     if ev:
         got = [v["session"] for v in ev["viewers"]]
-        eq(got, want, "the open link sessions of the last two minutes, newest first, then the "
-                      "50 newest anonymous ones")
-        eq([v["last_seen"] for v in ev["viewers"][:150]],
-           sorted((v["last_seen"] for v in ev["viewers"][:150]), reverse=True), "by last_seen")
+        eq(got, wins[:200], "the 200 newest open link sessions of the last two minutes, newest "
+                            "first, none of the newer anonymous ones")
+        eq([v["last_seen"] for v in ev["viewers"]],
+           sorted((v["last_seen"] for v in ev["viewers"]), reverse=True), "by last_seen")
         eq({(v["prospect"], v["material"], v["slide"], v["slides"], v["seen"])
             for v in ev["viewers"][:1]}, {("p-win-000", "q3", "roi", 4, 1)}, "a row's fields")
-        eq(ev["viewers"][150]["prospect"], None, "an anonymous row")
+    for sid, at, closed, link in sessions:
+        if sid.startswith("win-") and int(sid[4:]) >= 120:
+            lines = [head(sid, at, True, 1), "3 close %d" % at]
+            r.cmd("XADD", "dp:{%d}:events" % shard_of(sid), "*", "v", "3", "k", "1", "n", "1",
+                  "batches", "\n".join(lines))
+    want = wins[:120] + ["anon-%02d" % k for k in range(50)]
+    ev = wait_for(st, lambda e: [v["session"] for v in e["viewers"]] == want, 15)
+    check(ev is not None, "120 link sessions first, then the 50 newest anonymous ones")
+    if ev:
+        eq(ev["viewers"][120]["prospect"], None, "an anonymous row")
     st.close()
 
 finish()
