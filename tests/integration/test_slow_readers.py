@@ -1,5 +1,5 @@
 """Clients that never read their answers (issue 19): 200 of them asking for
-one cached 2 MB report held 200 copies of it (each connection copied the
+one cached 4 MB report held 200 copies of it (each connection copied the
 body, and kept the copy's buffer afterwards); now they share the cached
 answer by reference. A client that reads nothing of an answer for 5 s is
 disconnected. Copies of uncached answers waiting for slow clients are
@@ -63,18 +63,20 @@ with Env() as env:
     body = srv.get(path, {"Authorization": "Bearer " + MARKETING}).body
     check(len(body) > 3800000, "a large answer: %d bytes" % len(body))
     rss0 = rss_kb(srv)
-    clients = [idle_client(srv.port, path) for _ in range(200)]
+    # 60 clients (the kernel takes ~2.8 MB of each answer into its socket
+    # buffers: 200 of them put the machine under memory pressure)
+    clients = [idle_client(srv.port, path) for _ in range(60)]
     check(wait_until(lambda: metric(srv, 'dp_http_requests_total{route="report",status="200"}')
-                     >= 201, 20, 0.1), "all 200 answered")
+                     >= 61, 30, 0.1), "all 60 answered")
     grown = rss_kb(srv) - rss0
-    print("200 idle clients of a %d-byte cached answer: RSS +%d KB" % (len(body), grown))
-    check(grown < 40 * 1024, "they share one copy: RSS grew %d KB (200 copies: ~400 MB)" % grown)
+    print("60 idle clients of a %d-byte cached answer: RSS +%d KB" % (len(body), grown))
+    check(grown < 40 * 1024, "they share one copy: RSS grew %d KB (60 copies: ~260 MB)" % grown)
     t0 = time.time()
     # (watched from the server's side: reading here would be progress)
-    check(wait_until(lambda: metric(srv, "dp_open_connections") <= 1, 15, 0.2),
+    check(wait_until(lambda: metric(srv, "dp_open_connections") <= 1, 20, 0.2),
           "clients that read nothing for 5 s are disconnected")
     print("disconnected after %.1f s" % (time.time() - t0))
-    eq(metric(srv, "dp_http_write_stalls_total"), 200, "counted as write stalls")
+    eq(metric(srv, "dp_http_write_stalls_total"), 60, "counted as write stalls")
     check(all(closed(c) for c in clients), "closed, as the clients see it")
     for c in clients:
         c.close()
