@@ -618,6 +618,7 @@ static int bot_agent(dp_req *req, int pixel, int with_token)
 static int rate_limited_n(dp_req *req, dp_ratelimit *l, const char *key, size_t klen, dp_reject why,
                           size_t cost)
 {
+    if (l->rate <= 0) return 0; /* off: not even the clock read */
     uint64_t wait =
         dp_ratelimit_take_n(l, key, klen, uv_now(((dp_ingest_ctx *)req->ud)->loop), (double)cost);
     if (wait == 0) return 0;
