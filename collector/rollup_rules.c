@@ -193,11 +193,13 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
              * latest link); and every account, owner and campaign its
              * links ever named
              * ("a:<id>", "o:<id>", "c:<id>"), whose sets an erasure leaves */
-            const char *argv[14] = {"HSET",     prk,
+            /* "pm": its materials are listed in pmats: (what an erasure reads) */
+            const char *argv[16] = {"HSET",     prk,
                                     "account",  acct,
                                     "campaign", e->campaign ? e->campaign : "",
-                                    "owner",    e->owner ? e->owner : ""};
-            int argc = 8;
+                                    "owner",    e->owner ? e->owner : "",
+                                    "pm",       "1"};
+            int argc = 10;
             const char *tags[3][2] = {{"a:", acct}, {"o:", e->owner}, {"c:", e->campaign}};
             for (int t = 0; t < 3; t++)
                 if (tags[t][1] && *tags[t][1]) {

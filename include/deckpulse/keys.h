@@ -46,7 +46,9 @@
  *   T days:<material>                 SET      days (YYYY-MM-DD) with data
  *
  *   T prospect:<id>                   HASH     first_seen last_seen account campaign owner
- *                                              (of the latest link)
+ *                                              (of the latest link); a:<account> o:<owner>
+ *                                              c:<campaign> of every link; pm = 1 once its
+ *                                              materials are in pmats:
  *   T pd:<id>:<day>:<mode>            HASH     the prospect's counters that day: sessions dwell
  *                                              views m:<material>:dwell m:<material>:completed
  *                                              s:<material>|<slide>|<version>:dwell  ...:views

@@ -24,9 +24,12 @@
  * (pmats:, pdays:, psess:, the timeline) and hash (every account, owner and
  * campaign its links named): never a loop over every material (38 ms at
  * 22 000 materials, 215 ms at 122 000, past redis_timeout_ms at 1.7 M).
- * Prospects whose data predates pmats: have their materials read from
- * their per-day counters instead. Second ids of keys are written with ':'
- * as '|' (keys.h). */
+ * A prospect whose hash lacks "pm" was last written before pmats: existed:
+ * for it every material is tried, as before (a legacy cost, once), plus
+ * what its per-day counters name. Second ids of keys are written with ':'
+ * as '|' (keys.h); a legacy slides-seen key of a material with ':' was
+ * written without (ambiguous, see keys.h) and is left: deleting it could
+ * delete another prospect's. */
 static const char erase_lua[] =
     "local P, id = ARGV[1], ARGV[2]\n"
     "local n = 0\n"
@@ -42,6 +45,10 @@ static const char erase_lua[] =
     "end\n"
     "local mats = {}\n"
     "for _, m in ipairs(redis.call('SMEMBERS', P .. 'pmats:' .. id)) do mats[m] = true end\n"
+    "local legacy = redis.call('HGET', P .. 'prospect:' .. id, 'pm') ~= '1'\n"
+    "if legacy then\n"
+    "  for _, m in ipairs(redis.call('SMEMBERS', P .. 'materials')) do mats[m] = true end\n"
+    "end\n"
     "for _, d in ipairs(redis.call('SMEMBERS', P .. 'pdays:' .. id)) do\n"
     "  for _, mode in ipairs({'self', 'live'}) do\n"
     "    local k = P .. 'pd:' .. id .. ':' .. d .. ':' .. mode\n"

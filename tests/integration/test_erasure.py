@@ -63,5 +63,15 @@ with Env() as env:
        "out of every account, owner and campaign set its links ever named")
     eq([r.cmd("SISMEMBER", "dp:{0}:%s" % k, "acme:jane") for k in
         ("aprospects:acct-new", "oprospects:pete")], [1, 1], "the other prospect stays in hers")
+    # a prospect last written by an earlier version (no pmats:, no "pm"),
+    # whose day counters are gone (retention): its slides seen still go
+    r.cmd("HSET", "dp:{0}:prospect:old-olga", "first_seen", "1", "last_seen", "2")
+    r.cmd("SADD", "dp:{0}:pseen:old-olga:bulk-000123", "s1")
+    r.cmd("ZADD", "dp:{0}:prospects", "2", "old-olga")
+    eq(srv.request("DELETE", "/v1/prospects/old-olga", b"", auth(ADMIN)).status, 200, "erased")
+    eq(r.cmd("EXISTS", "dp:{0}:pseen:old-olga:bulk-000123", "dp:{0}:prospect:old-olga"), 0,
+       "an earlier version's prospect: every material tried, its slides seen gone")
+    check(r.cmd("HGET", "dp:{0}:prospect:acme:jane", "pm") == "1",
+          "this version marks the prospects whose materials it lists")
 
 finish()
