@@ -155,9 +155,9 @@ const dp_config_setting dp_config_settings[] = {
      "keep every other on 503"},
     {"live_streams_per_key", DP_CFG_INT, S(live_streams_per_key), 1, 256, "32",
      "GET /v1/live streams one API key may hold open at once (of 256)"},
-    {"report_prospects_max", DP_CFG_INT, S(report_prospects_max), 100, 10000000, "50000",
-     "prospects one hot list or account reads and scores (~2 KB of memory each while it is "
-     "computed); past it the answer says it is cut"},
+    {"report_prospects_max", DP_CFG_INT, S(report_prospects_max), 100, 10000000, "1000000",
+     "prospects one unfiltered hot list reads and scores, 10 000 at a time (memory stays "
+     "bounded, time grows); past it the answer says it is cut"},
     {"report_stale_ms", DP_CFG_INT, S(report_stale_ms), 0, 3600000, "2000",
      "serve a cached report computed at most this long ago while newer data is computed "
      "(0 = always wait for the newest)"},

@@ -13,7 +13,8 @@
 #include "stats.h"
 #include "strmap.h"
 
-#define DP_PROSPECT_ITEMS_MAX 4096 /* materials, slides, presentations per prospect */
+#define DP_PLOAD_MAX          50000 /* prospects one set-based list reads (an account's) */
+#define DP_PROSPECT_ITEMS_MAX 4096  /* materials, slides, presentations per prospect */
 
 typedef struct dp_pmat {
     char id[DP_ID_MAX + 1];

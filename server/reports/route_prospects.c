@@ -12,6 +12,7 @@
  *
  * Scores: score.h. Prospect loading: prospect_load.h. */
 #include <jansson.h>
+#include <sodium.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,11 +50,17 @@ typedef struct sales {
     json_t **seen; /* per material: array of slide ids seen */
     /* account */
     int64_t first_seen, last_seen;
+    /* the unfiltered hot list, read in chunks (hot_page) */
+    struct hot_row *top;
+    size_t ntop, active, offset, asked;
+    int cut;
+    char src[64]; /* the sorted set paged through */
 } sales;
 
 static void destroy(void *p)
 {
     sales *s = p;
+    dp_free(s->top);
     for (size_t i = 0; i < s->ntl; i++)
         dp_free(s->tl[i].member);
     dp_free(s->tl);
@@ -200,9 +207,191 @@ static void hot_load(dp_rq *q)
     dp_pload_run(q, &s->load, hot_answer);
 }
 
+/* ---- the unfiltered hot list: every prospect seen since `from`, read and
+ * scored HOT_CHUNK at a time (about 2 KB each while a chunk is scored), only
+ * the best `limit` of them kept, up to report_prospects_max (then the
+ * answer says it is cut). Memory does not grow with the number of
+ * prospects; time does (1 M: some seconds, then served from the cache). */
+
+#define HOT_CHUNK 10000
+
+typedef struct hot_row {
+    char id[DP_ID_MAX + 1], account[DP_ID_MAX + 1], owner[DP_ID_MAX + 1], campaign[DP_ID_MAX + 1];
+    double score;
+    const char *temperature;
+    int64_t last_seen, sessions, views, dwell, actions;
+} hot_row;
+
+static int row_by_score(const void *x, const void *y)
+{
+    const hot_row *a = x, *b = y;
+    if (a->score != b->score) return a->score > b->score ? -1 : 1;
+    if (a->last_seen != b->last_seen) return a->last_seen > b->last_seen ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+/* keeps the best s->limit of the rows so far */
+static void trim_top(sales *s)
+{
+    if (s->ntop) qsort(s->top, s->ntop, sizeof(*s->top), row_by_score);
+    if (s->ntop > (size_t)s->limit) s->ntop = (size_t)s->limit;
+}
+
+static void hot_page(dp_rq *q);
+
+static void hot_finish(dp_rq *q)
+{
+    sales *s = q->state;
+    trim_top(s);
+    snprintf(q->extra, sizeof(q->extra), "X-Total-Count: %zu\r\nX-Truncated: %s\r\n", s->active,
+             s->cut ? "true" : "false");
+    dp_buf out;
+    dp_buf_init(&out, 0);
+    if (q->p.format == DP_FORMAT_JSON)
+        dp_buf_printf(&out,
+                      "{\"from\":\"%s\",\"to\":\"%s\",\"mode\":\"%s\",\"total\":%zu,"
+                      "\"truncated\":%s,\"prospects\":",
+                      q->p.from, q->p.to, modes_names[q->p.mode], s->active,
+                      s->cut ? "true" : "false");
+    dp_table t;
+    dp_table_begin(&t, &out, q->p.format, hot_cols, sizeof(hot_cols) / sizeof(*hot_cols));
+    for (size_t i = 0; i < s->ntop; i++) {
+        const hot_row *r = &s->top[i];
+        dp_table_row(&t);
+        dp_table_str(&t, r->id);
+        dp_table_str(&t, r->account[0] ? r->account : NULL);
+        dp_table_str(&t, r->owner[0] ? r->owner : NULL);
+        dp_table_str(&t, r->campaign[0] ? r->campaign : NULL);
+        dp_table_num(&t, r->score);
+        dp_table_str(&t, r->temperature);
+        dp_table_int(&t, r->last_seen);
+        dp_table_int(&t, r->sessions);
+        dp_table_int(&t, r->views);
+        dp_table_int(&t, r->dwell);
+        dp_table_int(&t, r->actions);
+    }
+    dp_table_end(&t);
+    if (q->p.format == DP_FORMAT_JSON) dp_buf_puts(&out, "}"); /* the envelope */
+    dp_rq_answer(q, &out);
+}
+
+/* Whether anyone is left past the ceiling: then the answer is cut. */
+static void on_past_ceiling(dp_rq *q, const redisReply *r, void *tag, size_t itag)
+{
+    (void)tag;
+    (void)itag;
+    ((sales *)q->state)->cut = r->type == REDIS_REPLY_ARRAY && r->elements > 0;
+}
+
+/* A chunk scored: its active prospects counted, the best kept. */
+static void hot_chunk_done(dp_rq *q)
+{
+    sales *s = q->state;
+    size_t got = s->load.n, max = (size_t)q->srv->cfg->report_prospects_max;
+    for (size_t i = 0; i < s->load.n; i++) {
+        const dp_prospect *p = &s->load.v[i];
+        if (!p->active) continue;
+        s->active++;
+        if ((s->ntop & (s->ntop - 1)) == 0) /* doubling at powers of two */
+            s->top = dp_realloc(s->top, (s->ntop ? 2 * s->ntop : 1) * sizeof(*s->top));
+        hot_row *r = &s->top[s->ntop++];
+        memcpy(r->id, p->id, sizeof(r->id));
+        memcpy(r->account, p->account, sizeof(r->account));
+        memcpy(r->owner, p->owner, sizeof(r->owner));
+        memcpy(r->campaign, p->campaign, sizeof(r->campaign));
+        r->score = p->score.score;
+        r->temperature = p->score.temperature;
+        r->last_seen = p->last_seen;
+        r->sessions = p->sessions;
+        r->views = p->views;
+        r->dwell = p->dwell;
+        r->actions = dp_actions_total(&p->actions);
+        if (s->ntop >= 2 * (size_t)s->limit + HOT_CHUNK) trim_top(s);
+    }
+    dp_pload_free(&s->load);
+    dp_pload_init(&s->load, 0, HOT_CHUNK);
+    s->offset += got;
+    if (got < s->asked) {
+        hot_finish(q);
+        return;
+    }
+    if (s->offset >= max) {
+        char off[24], min[24];
+        snprintf(off, sizeof(off), "%zu", s->offset);
+        snprintf(min, sizeof(min), "%lld", (long long)dp_day_ms(q->p.from_day));
+        const char *argv[] = {"ZRANGE", s->src, "+inf", min, "BYSCORE", "REV", "LIMIT", off, "1"};
+        dp_rq_cmd(q, on_past_ceiling, NULL, 0, 9, argv);
+        dp_rq_run(q, hot_finish);
+        return;
+    }
+    hot_page(q);
+}
+
+static void hot_chunk_load(dp_rq *q)
+{
+    sales *s = q->state;
+    dp_pload_run(q, &s->load, hot_chunk_done);
+}
+
+/* The next HOT_CHUNK prospects seen since `from`, most recent first. */
+static void hot_page(dp_rq *q)
+{
+    sales *s = q->state;
+    size_t max = (size_t)q->srv->cfg->report_prospects_max;
+    size_t n = max - s->offset < HOT_CHUNK ? max - s->offset : HOT_CHUNK;
+    char off[24], cnt[24], min[24];
+    snprintf(off, sizeof(off), "%zu", s->offset);
+    snprintf(cnt, sizeof(cnt), "%zu", n);
+    s->asked = n;
+    snprintf(min, sizeof(min), "%lld", (long long)dp_day_ms(q->p.from_day));
+    dp_rq_reset_commands(q); /* each chunk is its own bounded computation */
+    const char *argv[] = {"ZRANGE", s->src, "+inf", min, "BYSCORE", "REV", "LIMIT", off, cnt};
+    dp_rq_cmd(q, on_candidates, NULL, 0, 9, argv);
+    dp_rq_run(q, hot_chunk_load);
+}
+
+static void hot_paged(dp_rq *q)
+{
+    sales *s = q->state;
+    dp_pload_free(&s->load);
+    dp_pload_init(&s->load, 0, HOT_CHUNK);
+    if (q->shards == 1) {
+        dp_key_prospects(s->src, sizeof(s->src), 0);
+        hot_page(q);
+        return;
+    }
+    /* a prospect is on every shard its sessions were: page through the
+     * union (the latest last_seen), kept two minutes */
+    unsigned char rnd[8];
+    char hex[17], nk[16];
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+    snprintf(s->src, sizeof(s->src), "dp:{0}:tmp:hot:%s", hex);
+    snprintf(nk, sizeof(nk), "%u", q->shards);
+    const char *argv[4 + DP_SHARDS_MAX + 2];
+    char keys[DP_SHARDS_MAX][32];
+    size_t argc = 0;
+    argv[argc++] = "ZUNIONSTORE";
+    argv[argc++] = s->src;
+    argv[argc++] = nk;
+    for (unsigned k = 0; k < q->shards; k++) {
+        dp_key_prospects(keys[k], sizeof(keys[k]), k);
+        argv[argc++] = keys[k];
+    }
+    argv[argc++] = "AGGREGATE";
+    argv[argc++] = "MAX";
+    dp_rq_cmd(q, NULL, NULL, 0, argc, argv);
+    dp_rq_cmd3(q, NULL, NULL, 0, "EXPIRE", s->src, "120");
+    dp_rq_run(q, hot_page);
+}
+
 static void hot_compute(dp_rq *q)
 {
     sales *s = q->state;
+    if (!s->account[0] && !s->owner[0] && !s->campaign[0]) {
+        hot_paged(q);
+        return;
+    }
     char key[DP_ID_MAX + 32], min[24], most[24];
     snprintf(min, sizeof(min), "%lld", (long long)dp_day_ms(q->p.from_day));
     /* one more than the ceiling: a cut is then known, and said */
@@ -251,7 +440,7 @@ void dp_route_prospects(dp_req *req)
     dp_rq *q;
     sales *s = open_sales(req, &q);
     if (s == NULL) return;
-    dp_pload_init(&s->load, 0, (size_t)q->srv->cfg->report_prospects_max);
+    dp_pload_init(&s->load, 0, DP_PLOAD_MAX);
     if (id_param(q, "owner", s->owner) || id_param(q, "account", s->account) ||
         id_param(q, "campaign", s->campaign))
         return;
@@ -592,7 +781,7 @@ void dp_route_prospect(dp_req *req)
     dp_rq *q;
     sales *s = open_sales(req, &q);
     if (s == NULL) return;
-    dp_pload_init(&s->load, 1, (size_t)q->srv->cfg->report_prospects_max);
+    dp_pload_init(&s->load, 1, DP_PLOAD_MAX);
     if (!dp_id_valid(id, idlen)) {
         dp_rq_fail(q, 400, "prospect: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
         return;
@@ -739,7 +928,7 @@ void dp_route_account(dp_req *req)
     dp_rq *q;
     sales *s = open_sales(req, &q);
     if (s == NULL) return;
-    dp_pload_init(&s->load, 0, (size_t)q->srv->cfg->report_prospects_max);
+    dp_pload_init(&s->load, 0, DP_PLOAD_MAX);
     if (!dp_id_valid(id, idlen)) {
         dp_rq_fail(q, 400, "account: must be 1-64 characters of A-Z a-z 0-9 . _ : -");
         return;

@@ -53,6 +53,12 @@ struct dp_rq {
  * role is admin or in `roles` (what: "reports", "prospects"), 400 naming a
  * bad parameter. NULL when it answered. */
 dp_rq *dp_rq_open(dp_req *req, int roles, const char *what);
+/* A computation of several bounded parts (the hot list's chunks) starts
+ * each part's DP_RQ_COMMANDS_MAX afresh. */
+static inline void dp_rq_reset_commands(dp_rq *q)
+{
+    q->commands = 0;
+}
 /* Queues one command of the current round; fn (may be NULL) sees its
  * answer. */
 void dp_rq_cmd(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, size_t argc,
