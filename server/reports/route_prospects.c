@@ -842,6 +842,9 @@ static void account_answer(dp_rq *q)
     s->campaign[0] = '\0';
     dp_prospect **v;
     size_t n = ranked(q, s, &v);
+    /* an account with more than DP_PLOAD_MAX prospects: said (CSV: headers) */
+    snprintf(q->extra, sizeof(q->extra), "X-Total-Count: %zu\r\nX-Truncated: %s\r\n", n,
+             s->load.truncated ? "true" : "false");
     dp_buf out;
     dp_buf_init(&out, 0);
     if (q->p.format == DP_FORMAT_JSON) {
@@ -882,10 +885,11 @@ static void account_answer(dp_rq *q)
         write_ms(&out, "first_seen", s->first_seen);
         write_ms(&out, "last_seen", s->last_seen);
         dp_buf_printf(&out,
-                      ",\"prospects_total\":%zu,\"prospects_active\":%zu,\"sessions\":%lld,"
-                      "\"views\":%lld,\"dwell_ms_total\":%lld,\"forwarded\":%lld,\"actions\":",
-                      s->load.n, n, (long long)sessions, (long long)views, (long long)dwell,
-                      (long long)forwarded);
+                      ",\"prospects_total\":%zu,\"prospects_active\":%zu,\"truncated\":%s,"
+                      "\"sessions\":%lld,\"views\":%lld,\"dwell_ms_total\":%lld,"
+                      "\"forwarded\":%lld,\"actions\":",
+                      s->load.n, n, s->load.truncated ? "true" : "false", (long long)sessions,
+                      (long long)views, (long long)dwell, (long long)forwarded);
         dp_actions_json(&actions, &out);
         dp_buf_puts(&out, ",\"materials\":[");
         for (size_t k = 0; k < sum.nmats; k++)

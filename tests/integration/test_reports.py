@@ -405,8 +405,8 @@ with Env(**SETTINGS) as env:
 
     # account and presentation
     a = srv.get("/v1/accounts/acme?" + RANGE, auth(SALES)).json()
-    eq((a["prospects_active"], a["sessions"], a["views"], a["dwell_ms_total"], a["forwarded"]),
-       (2, 4, 6 + 3, 34000 + 32000, 1), "account sums its prospects")
+    eq((a["prospects_active"], a["sessions"], a["views"], a["dwell_ms_total"], a["forwarded"],
+        a["truncated"]), (2, 4, 6 + 3, 34000 + 32000, 1, False), "account sums its prospects")
     eq(a["score"], round(want_scores["jane"] + want_scores["bob"], 1), "account score")
     eq(a["actions"], {"book-demo": 1}, "account actions")
     eq([p["prospect"] for p in a["prospects"]], ["jane", "bob"], "account prospects by score")
