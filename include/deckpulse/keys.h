@@ -88,6 +88,10 @@
  *   dp:{0}:erasures                   HASH     prospect -> when it was erased (every collector
  *                                              removes its rows from the archive)
  *
+ * Deal outcomes (server/reports/route_outcomes.c), one hash tag for all,
+ * dp:{d}: deal:<deal> HASH (current stage), dealh:<deal> ZSET (history),
+ * dealv:<deal> HASH, deals ZSET, pdeals:/adeals:/odeals:/cdeals:<id> SETs.
+ *
  * The catalog (server/reports/catalog.h), one hash tag for all: dp:{c}:material:<id>
  * HASH title, slides (JSON array in deck order); dp:{c}:catalog SET of ids;
  * dp:{c}:gen STRING bumped by every catalog change.

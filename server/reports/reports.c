@@ -17,6 +17,7 @@ int dp_reports_register(dp_router *rt, dp_reports_ctx *s)
          "report", NULL},
         {DP_PUT, "/v1/materials/", DP_ROUTE_PREFIX, dp_route_material_put, s, "catalog", NULL},
         {DP_POST, "/v1/catalog", 0, dp_route_catalog, s, "catalog", NULL},
+        {DP_POST, "/v1/outcomes", 0, dp_route_outcomes, s, "outcomes", NULL},
         {DP_GET, "/v1/prospects", DP_ROUTE_CSV, dp_route_prospects, s, "report", NULL},
         {DP_GET, "/v1/prospects/", DP_ROUTE_PREFIX | DP_ROUTE_CSV, dp_route_prospect, s, "report",
          NULL},

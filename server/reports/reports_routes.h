@@ -8,6 +8,7 @@ void dp_route_materials(dp_req *req);
 void dp_route_material_get(dp_req *req);
 void dp_route_material_put(dp_req *req);
 void dp_route_catalog(dp_req *req);
+void dp_route_outcomes(dp_req *req);
 void dp_route_prospects(dp_req *req);
 void dp_route_prospect(dp_req *req);
 void dp_route_prospect_delete(dp_req *req);

@@ -77,6 +77,23 @@ static const char erase_lua[] =
     "if ARGV[3] ~= '' then redis.call('HSET', P .. 'erasures', id, ARGV[3]) end\n"
     "return n\n";
 
+/* The deals (route_outcomes.c) keep their outcomes; the prospect's name
+ * leaves each deal that named it. */
+static const char erase_deals_lua[] =
+    "local P, id, n = 'dp:{d}:', ARGV[1], 0\n"
+    "for _, deal in ipairs(redis.call('SMEMBERS', P .. 'pdeals:' .. id)) do\n"
+    "  local dk = P .. 'deal:' .. deal\n"
+    "  local ps = redis.call('HGET', dk, 'prospects')\n"
+    "  if ps then\n"
+    "    local kept = {}\n"
+    "    for p in string.gmatch(ps, '[^;]+') do if p ~= id then kept[#kept + 1] = p end end\n"
+    "    redis.call('HSET', dk, 'prospects', table.concat(kept, ';'))\n"
+    "  end\n"
+    "end\n"
+    "n = n + redis.call('DEL', P .. 'pdeals:' .. id)\n"
+    "redis.call('INCR', P .. 'gen')\n"
+    "return n\n";
+
 typedef struct erase_op {
     dp_reports_ctx *srv;
     dp_req *req;
@@ -149,6 +166,14 @@ void dp_route_prospect_delete(dp_req *req)
             op->outstanding--;
             op->failed = 1;
             break;
+        }
+    }
+    if (!op->failed) {
+        const char *argv[] = {"EVAL", erase_deals_lua, "0", op->id};
+        op->outstanding++;
+        if (dp_redis_command(s->redis, on_reply, op, 4, argv, NULL) != 0) {
+            op->outstanding--;
+            op->failed = 1;
         }
     }
     if (op->outstanding == 0) {

@@ -1,0 +1,120 @@
+"""POST /v1/outcomes (issue 20, first part): deal outcomes from the CRM, JSON
+or CSV, all or nothing with errors naming row and field, idempotent ((deal,
+stage, at) stored once), a deal's stage the one with the latest `at`
+whatever the order of posting, its history kept; roles; an erasure takes the
+prospect out of its deals."""
+
+import json
+import time
+
+from dp import ADMIN, MARKETING, SALES, Env, eq, finish
+
+T = 1763800000000
+
+
+def auth(key, ctype="application/json"):
+    return {"Authorization": "Bearer " + key, "Content-Type": ctype}
+
+
+with Env() as env:
+    srv, r = env.server, env.redis
+
+    def post(body, key=SALES, ctype="application/json"):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return srv.request("POST", "/v1/outcomes", data, auth(key, ctype))
+
+    first = {"outcomes": [
+        {"deal": "d1", "account": "acme", "prospects": ["jane", "bob"], "stage": "open",
+         "at": T, "owner": "olga", "campaign": "spring"},
+        {"deal": "d1", "account": "acme", "prospects": ["jane", "bob"], "stage": "won",
+         "amount": "1200.50", "currency": "EUR", "at": T + 86400000, "owner": "olga",
+         "campaign": "spring"},
+        {"deal": "d2", "account": "globex", "stage": "lost", "amount": 300, "at": T + 1000}]}
+    resp = post(first)
+    eq((resp.status, resp.json()), (200, {"stored": 3, "new": 3}), "stored")
+    deal = lambda d: dict(zip(*[iter(r.cmd("HGETALL", "dp:{d}:deal:" + d))] * 2))
+    eq({k: deal("d1")[k] for k in ("stage", "amount", "currency", "account", "prospects", "at")},
+       {"stage": "won", "amount": "1200.50", "currency": "EUR", "account": "acme",
+        "prospects": "jane;bob", "at": str(T + 86400000)}, "d1 is won, with its amount")
+    eq(deal("d2")["amount"], "300", "a number amount")
+    eq(post(first).json(), {"stored": 3, "new": 0}, "posted again: nothing new")
+    eq(r.cmd("ZRANGE", "dp:{d}:dealh:d1", "0", "-1"), ["open|%d" % T, "won|%d" % (T + 86400000)],
+       "d1's history: each stage change once")
+    # the stage is the latest at, whatever the order of posting
+    eq(post({"outcomes": [{"deal": "d3", "stage": "won", "at": T + 5000, "amount": 1}]}).status,
+       200, "won first")
+    eq(post({"outcomes": [{"deal": "d3", "stage": "open", "at": T + 4000}]}).status, 200,
+       "then an earlier open")
+    eq(deal("d3")["stage"], "won", "the latest at wins, not the latest post")
+    # CSV
+    csv = (b"deal,account,prospects,stage,amount,currency,at,owner,campaign\r\n"
+           b"d4,initech,peter;milton,open,,,%d,pete,\r\n"
+           b"d4,initech,peter;milton,lost,50.5,USD,%d,pete,fall\r\n" % (T, T + 10))
+    resp = post(csv, ctype="text/csv")
+    eq((resp.status, resp.json()), (200, {"stored": 2, "new": 2}), "CSV stored")
+    eq((deal("d4")["stage"], deal("d4")["prospects"], deal("d4")["amount"]),
+       ("lost", "peter;milton", "50.5"), "CSV deal")
+    eq(sorted(r.cmd("SMEMBERS", "dp:{d}:pdeals:peter")), ["d4"], "the prospect's deals")
+    eq(sorted(r.cmd("SMEMBERS", "dp:{d}:odeals:pete")), ["d4"], "the owner's deals")
+
+    # every bad field: its exact error, and nothing stored
+    before = r.cmd("ZCARD", "dp:{d}:deals")
+    ok = {"deal": "dx", "stage": "open", "at": T}
+    for bad, msg in (
+            ({"stage": "open", "at": T}, "outcomes[1].deal: required"),
+            (dict(ok, stage="maybe"), "outcomes[1].stage: must be open, won or lost"),
+            (dict(ok, at="soon"), "outcomes[1].at: must be epoch milliseconds"),
+            (dict(ok, at=5), "outcomes[1].at: must be epoch milliseconds between 2000-01-01 and "
+                             "2100-01-01"),
+            (dict(ok, amount=-1), "outcomes[1].amount: must be a decimal >= 0 (at most 15 digits, "
+                                  "6 decimals)"),
+            (dict(ok, amount="1e3"), "outcomes[1].amount: must be a decimal >= 0 (at most 15 "
+                                     "digits, 6 decimals)"),
+            (dict(ok, currency="eur"), "outcomes[1].currency: must be three capital letters "
+                                       "(ISO 4217)"),
+            (dict(ok, prospects="jane"), "outcomes[1].prospects: must be an array of prospect ids"),
+            (dict(ok, prospects=["a b"]), "outcomes[1].prospects: each must be 1-64 characters of "
+                                          "A-Z a-z 0-9 . _ : -"),
+            (dict(ok, account="a|b"), "outcomes[1].account: must be 1-64 characters of A-Z a-z "
+                                      "0-9 . _ : -"),
+            (dict(ok, colour="red"), "outcomes[1].colour: unknown field")):
+        resp = post({"outcomes": [ok, bad]})
+        eq((resp.status, resp.json()), (400, {"error": msg}), msg)
+    eq(post({"outcomes": []}).json(), {"error": "outcomes: must be a non-empty array"}, "empty")
+    head = b"deal,account,prospects,stage,amount,currency,at,owner,campaign\r\n"
+    for body, msg in (
+            (b"deal,stage,at\r\nd1,open,1\r\n", "line 1: header must be deal,account,prospects,"
+                                                "stage,amount,currency,at,owner,campaign"),
+            (head + b"dx,,,open,,,%d,,\r\ndy,,,shut,,,%d,,\r\n" % (T, T),
+             "line 3: stage: must be open, won or lost"),
+            (head + b"dx,,,open,,,%d,,\r\ndy,,,open,,\r\n" % T, "line 3: expected 9 columns, got 6"),
+            (head, "body: no outcome rows")):
+        resp = post(body, ctype="text/csv")
+        eq((resp.status, resp.json()), (400, {"error": msg}), msg)
+    eq(r.cmd("ZCARD", "dp:{d}:deals"), before, "no bad request stored anything")
+    eq(r.cmd("EXISTS", "dp:{d}:deal:dx"), 0, "not even its good rows")
+
+    # roles
+    eq(post(first, key=MARKETING).json(),
+       {"error": "this API key's role may not post deal outcomes (needs sales or admin)"},
+       "marketing may not")
+    eq(srv.request("POST", "/v1/outcomes", b"{}", {"Content-Type": "application/json"}).status,
+       401, "no key: 401")
+    eq(post(first, key=ADMIN).status, 200, "admin may")
+
+    # an erasure takes the prospect out of its deals, the deals stay
+    eq(srv.request("DELETE", "/v1/prospects/peter", b"", {"Authorization": "Bearer " + ADMIN}
+                   ).status, 200, "erased")
+    eq((deal("d4")["prospects"], deal("d4")["stage"]), ("milton", "lost"), "peter left d4")
+    eq(r.cmd("EXISTS", "dp:{d}:pdeals:peter"), 0, "his deal list is gone")
+
+    # 10 000 outcomes in one CSV
+    rows = b"".join(b"bulk-%05d,acct-%d,p-%d,won,%d.25,EUR,%d,o-%d,c-%d\r\n"
+                    % (i, i % 50, i, i, T + i, i % 3, i % 2) for i in range(10000))
+    t0 = time.time()
+    resp = post(head + rows, ctype="text/csv")
+    print("10 000 outcomes (%d bytes of CSV) stored in %.2f s" % (len(head + rows), time.time() - t0))
+    eq((resp.status, resp.json()), (200, {"stored": 10000, "new": 10000}), "10 000 in one request")
+    eq(r.cmd("SCARD", "dp:{d}:adeals:acct-7"), 200, "by account")
+
+finish()
