@@ -315,6 +315,14 @@ static inline int dp_key_catalog_material(char *out, size_t n, const char *id)
     int len = snprintf(out, n, "dp:{c}:material:%s", id);
     return len < 0 || (size_t)len >= n ? -E2BIG : len;
 }
+/* "dp:{c}:deck:<presentation>": the slides a link said its deck holds
+ * (JSON array of {material, slide, version}, in order; POST /v1/links). */
+static inline int dp_key_deck(char *out, size_t n, const char *presentation)
+{
+    int len = snprintf(out, n, "dp:{c}:deck:%s", presentation);
+    return len < 0 || (size_t)len >= n ? -E2BIG : len;
+}
+
 #define DP_KEY_CATALOG     "dp:{c}:catalog"
 #define DP_KEY_CATALOG_GEN "dp:{c}:gen"
 

@@ -213,7 +213,7 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     s->redis_durable = -1;
     s->redis.on_up = on_redis_up;
     s->redis.up_ud = s;
-    s->ingest.redis = s->reports.redis = s->ops.redis = &s->redis;
+    s->ingest.redis = s->reports.redis = s->ops.redis = s->auth.redis = &s->redis;
     dp_redis_start(&s->redis);
     dp_xgroups_init(&s->ingest.xgroups, loop, &s->redis, (unsigned)cfg->shards,
                     (uint64_t)cfg->redis_group_hold_us, dp__ingest_stored);

@@ -5,6 +5,7 @@
 #define DP_AUTH_H
 
 #include "apikey.h"
+#include "redis.h"
 #include "deckpulse/config.h"
 #include "deckpulse/error.h"
 #include "req.h"
@@ -20,6 +21,7 @@ typedef struct dp_auth {
     char *old_secrets;        /* retired ones still verifying (comma separated, split) */
     dp_token_keys token_keys; /* the ring: secret, then old_secrets */
     dp_token_cache *tokens;   /* verified tokens */
+    dp_redis *redis;          /* where a link's deck (its slides) is kept; NULL in tests */
 } dp_auth;
 
 /* The keys from cfg->api_keys (or an admin key generated once in

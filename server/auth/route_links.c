@@ -1,18 +1,25 @@
 /* POST /v1/links: mint a link token (API key with role sales or admin).
  * Body {"presentation", "prospect", "account", "campaign", "owner",
- * "ttl_days"}; answer 201 {"token", "expires"}. */
+ * "ttl_days", "slides"}; answer 201 {"token", "expires"}. "slides", optional,
+ * is what the personalised deck contains, in order: [{"material", "slide",
+ * "version"}] (at most max_slides_per_presentation); it is kept for the
+ * presentation (dp:{c}:deck:<presentation>, keys.h; the last link minted
+ * with slides wins) before the answer, so what a salesperson left out of
+ * marketing's deck can be counted against the catalog. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "auth.h"
 #include "buf.h"
 #include "json_fields.h"
 #include "clock.h"
+#include "deckpulse/keys.h"
 #include "token.h"
 
-static const char *const fields[] = {"presentation", "prospect", "account",
-                                     "campaign",     "owner",    "ttl_days"};
+static const char *const fields[] = {"presentation", "prospect", "account", "campaign",
+                                     "owner",        "ttl_days", "slides"};
 
 static int copy_id(json_t *root, const char *key, int required, char *out, dp_err *err)
 {
@@ -20,6 +27,70 @@ static int copy_id(json_t *root, const char *key, int required, char *out, dp_er
     int rc = dp_json_get_id(root, key, key, required, &v, err);
     if (rc == 0) snprintf(out, DP_ID_MAX + 1, "%s", v ? v : "");
     return rc;
+}
+
+/* "slides" into canonical JSON in out: 0 (absent: out empty) or -EINVAL. */
+static int deck_of(json_t *root, int64_t max, dp_buf *out, dp_err *err)
+{
+    static const char *const keys[] = {"material", "slide", "version"};
+    json_t *slides = json_object_get(root, "slides");
+    if (slides == NULL || json_is_null(slides)) return 0;
+    if (!json_is_array(slides) || json_array_size(slides) == 0 ||
+        json_array_size(slides) > (size_t)max)
+        return dp_err_set(err, -EINVAL, "slides: must be an array of 1 to %lld slides",
+                          (long long)max);
+    size_t i;
+    json_t *e;
+    dp_buf_puts(out, "[");
+    json_array_foreach(slides, i, e)
+    {
+        char where[32];
+        snprintf(where, sizeof(where), "slides[%zu]", i);
+        if (!json_is_object(e)) return dp_err_set(err, -EINVAL, "%s: must be an object", where);
+        int rc = dp_json_known_fields(e, keys, 3, where, err);
+        if (rc != 0) return rc;
+        const char *m, *sl;
+        int64_t v;
+        char w[48];
+        snprintf(w, sizeof(w), "%s.material", where);
+        if ((rc = dp_json_get_id(e, "material", w, 1, &m, err)) != 0) return rc;
+        snprintf(w, sizeof(w), "%s.slide", where);
+        if ((rc = dp_json_get_id(e, "slide", w, 1, &sl, err)) != 0) return rc;
+        snprintf(w, sizeof(w), "%s.version", where);
+        if ((rc = dp_json_get_int(e, "version", w, 0, 1, DP_VERSION_MAX, 1, &v, err)) != 0)
+            return rc;
+        dp_buf_printf(out, "%s{\"material\":\"%s\",\"slide\":\"%s\",\"version\":%lld}",
+                      i ? "," : "", m, sl, (long long)v);
+    }
+    dp_buf_puts(out, "]");
+    return 0;
+}
+
+typedef struct deck_op {
+    dp_req *req;
+    size_t len;
+    char body[]; /* the 201's */
+} deck_op;
+
+static void deck_detach(void *p)
+{
+    ((deck_op *)p)->req = NULL;
+}
+
+static void on_deck_stored(dp_redis *r, redisReply *reply, void *priv)
+{
+    deck_op *op = priv;
+    (void)r;
+    if (op->req) {
+        dp_req *req = op->req;
+        dp_req_on_abort(req, NULL, NULL);
+        if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+            dp_req_error(req, 503, "the link's slides could not be kept (no link made); retry");
+        else
+            dp_req_respond(req, 201, "application/json", "Cache-Control: no-store\r\n", op->body,
+                           op->len);
+    }
+    dp_free(op);
 }
 
 static void mint(dp_req *req)
@@ -48,6 +119,12 @@ static void mint(dp_req *req)
     if (dp_json_get_int(root, "ttl_days", "ttl_days", 0, 1, s->cfg->link_max_ttl_days, 90, &ttl,
                         &err) != 0)
         goto bad;
+    dp_buf deck;
+    dp_buf_init(&deck, 0);
+    if (deck_of(root, s->cfg->max_slides_per_presentation, &deck, &err) != 0) {
+        dp_buf_free(&deck);
+        goto bad;
+    }
     json_decref(root);
     link.expires_ms = dp_now_ms() + ttl * 86400000LL;
 
@@ -59,7 +136,25 @@ static void mint(dp_req *req)
     char out[DP_TOKEN_MAX + 64];
     int n = snprintf(out, sizeof(out), "{\"token\":\"%s\",\"expires\":%lld}", token,
                      (long long)link.expires_ms);
-    dp_req_respond(req, 201, "application/json", "Cache-Control: no-store\r\n", out, (size_t)n);
+    if (deck.len == 0) {
+        dp_req_respond(req, 201, "application/json", "Cache-Control: no-store\r\n", out, (size_t)n);
+        return;
+    }
+    /* the deck is kept first: a link whose slides were not kept is not made */
+    char key[DP_ID_MAX + 32];
+    dp_key_deck(key, sizeof(key), link.presentation);
+    deck_op *op = dp_malloc(sizeof(*op) + (size_t)n);
+    op->req = req;
+    op->len = (size_t)n;
+    memcpy(op->body, out, (size_t)n);
+    const char *argv[] = {"SET", key, deck.data};
+    dp_req_on_abort(req, deck_detach, op);
+    if (s->redis == NULL || dp_redis_command(s->redis, on_deck_stored, op, 3, argv, NULL) != 0) {
+        dp_req_on_abort(req, NULL, NULL);
+        dp_free(op);
+        dp_req_error(req, 503, "the link's slides cannot be kept now (Redis); retry later");
+    }
+    dp_buf_free(&deck);
     return;
 bad:
     json_decref(root);

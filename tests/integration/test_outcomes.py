@@ -2,7 +2,8 @@
 or CSV, all or nothing with errors naming row and field, idempotent ((deal,
 stage, at) stored once), a deal's stage the one with the latest `at`
 whatever the order of posting, its history kept; roles; an erasure takes the
-prospect out of its deals."""
+prospect out of its deals. And POST /v1/links keeps what a personalised deck
+contains (its slides, in order), so what was left out can be counted."""
 
 import json
 import time
@@ -107,6 +108,30 @@ with Env() as env:
                    ).status, 200, "erased")
     eq((deal("d4")["prospects"], deal("d4")["stage"]), ("milton", "lost"), "peter left d4")
     eq(r.cmd("EXISTS", "dp:{d}:pdeals:peter"), 0, "his deal list is gone")
+
+    # a link says what its deck holds
+    links = lambda body: srv.post_json("/v1/links", body, {"Authorization": "Bearer " + SALES})
+    slides = [{"material": "q3", "slide": "intro"}, {"material": "q3", "slide": "roi", "version": 2},
+              {"material": "case", "slide": "acme"}]
+    resp = links({"presentation": "deck-jane", "prospect": "jane", "slides": slides})
+    eq(resp.status, 201, "a link with its slides")
+    eq(json.loads(r.cmd("GET", "dp:{c}:deck:deck-jane")),
+       [{"material": "q3", "slide": "intro", "version": 1},
+        {"material": "q3", "slide": "roi", "version": 2},
+        {"material": "case", "slide": "acme", "version": 1}], "kept in order, versions filled in")
+    eq(links({"presentation": "deck-bob", "prospect": "bob"}).status, 201, "slides are optional")
+    eq(r.cmd("EXISTS", "dp:{c}:deck:deck-bob"), 0, "none kept then")
+    for bad, msg in (
+            ([], "slides: must be an array of 1 to 500 slides"),
+            ([{"material": "q3"}], "slides[0].slide: required"),
+            ([{"material": "q3", "slide": "a"}, {"material": "q 3", "slide": "b"}],
+             "slides[1].material: must be 1-64 characters of A-Z a-z 0-9 . _ : -"),
+            ([{"material": "q3", "slide": "a", "version": 0}],
+             "slides[0].version: must be an integer between 1 and 1000000"),
+            ([{"material": "q3", "slide": "a", "title": "x"}], "slides[0].title: unknown field")):
+        resp = links({"presentation": "deck-x", "prospect": "x", "slides": bad})
+        eq((resp.status, resp.json()), (400, {"error": msg}), msg)
+    eq(r.cmd("EXISTS", "dp:{c}:deck:deck-x"), 0, "nothing kept from a refused link")
 
     # 10 000 outcomes in one CSV
     rows = b"".join(b"bulk-%05d,acct-%d,p-%d,won,%d.25,EUR,%d,o-%d,c-%d\r\n"
