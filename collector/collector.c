@@ -424,7 +424,8 @@ static int erasures(dp_collector *c, int64_t now, dp_err *err)
 }
 
 /* Retention: per-day aggregates before retention_days ago, on every shard,
- * and this collector's archive days before retention_archive_days ago. */
+ * deal outcomes whose current stage is that old, and this collector's
+ * archive days before retention_archive_days ago. */
 static int retain(dp_collector *c, int64_t now, dp_err *err)
 {
     char cutoff[11];
@@ -441,6 +442,18 @@ static int retain(dp_collector *c, int64_t now, dp_err *err)
             }
         }
         if (total) dp_info("retention: deleted %lld day(s) of aggregates before %s", total, cutoff);
+        /* deal outcomes by the day of their current stage, likewise */
+        int more = 1;
+        long long deals = 0;
+        for (int i = 0; more && i < 1000; i++) {
+            long long removed = 0;
+            int64_t before = (now / 86400000LL - c->cfg->retention_days) * 86400000LL;
+            int rc = dp_rollup_retain_deals(c->rc, before, &removed, &more, err);
+            if (rc != 0) return rc;
+            deals += removed;
+        }
+        if (deals)
+            dp_info("retention: deleted %lld deal(s) closed or updated before %s", deals, cutoff);
     }
     if (c->cfg->retention_archive_days > 0) {
         char dir[PATH_MAX];

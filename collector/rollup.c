@@ -88,3 +88,46 @@ int dp_rollup_retain(dp_rollup *ro, redisContext *rc, unsigned shard, const char
     freeReplyObject(r);
     return 0;
 }
+
+/* Deals (server/reports/route_outcomes.c, under {d}) whose current stage is
+ * older than the cutoff: the deal, its history and its place in every set,
+ * a bounded number a call. */
+static const char retain_deals_lua[] =
+    "local P, n = 'dp:{d}:', 0\n"
+    "local old = redis.call('ZRANGEBYSCORE', P .. 'deals', '-inf', '(' .. ARGV[1], 'LIMIT', 0,\n"
+    "                       tonumber(ARGV[2]))\n"
+    "for _, deal in ipairs(old) do\n"
+    "  local h = redis.call('HMGET', P .. 'deal:' .. deal, 'prospects', 'account', 'owner',\n"
+    "                       'campaign')\n"
+    "  for p in string.gmatch(h[1] or '', '[^;]+') do redis.call('SREM', P .. 'pdeals:' .. p, "
+    "deal) end\n"
+    "  local sets = {'adeals:', 'odeals:', 'cdeals:'}\n"
+    "  for i = 2, 4 do\n"
+    "    if h[i] and h[i] ~= '' then redis.call('SREM', P .. sets[i - 1] .. h[i], deal) end\n"
+    "  end\n"
+    "  redis.call('DEL', P .. 'deal:' .. deal, P .. 'dealh:' .. deal, P .. 'dealv:' .. deal)\n"
+    "  redis.call('ZREM', P .. 'deals', deal)\n"
+    "  n = n + 1\n"
+    "end\n"
+    "if n > 0 then redis.call('INCR', P .. 'gen') end\n"
+    "return n\n";
+
+int dp_rollup_retain_deals(redisContext *rc, int64_t before_ms, long long *removed, int *more,
+                           dp_err *err)
+{
+    char cutoff[24];
+    snprintf(cutoff, sizeof(cutoff), "%lld", (long long)before_ms);
+    const char *argv[] = {"EVAL", retain_deals_lua, "0", cutoff, "500"};
+    redisReply *r = redisCommandArgv(rc, 5, argv, NULL);
+    if (r == NULL) return dp_err_set(err, -EIO, "redis: %s", rc->errstr);
+    if (r->type != REDIS_REPLY_INTEGER) {
+        int e = dp_err_set(err, -EIO, "retention of deals: %.200s",
+                           r->type == REDIS_REPLY_ERROR ? r->str : "unexpected answer");
+        freeReplyObject(r);
+        return e;
+    }
+    *removed = r->integer;
+    *more = r->integer == 500;
+    freeReplyObject(r);
+    return 0;
+}

@@ -49,6 +49,10 @@ int dp_rollup_apply(dp_rollup *ro, redisContext *rc, unsigned shard, const char 
  * whether to call again. */
 int dp_rollup_retain(dp_rollup *ro, redisContext *rc, unsigned shard, const char *cutoff,
                      long long *removed, int *more, dp_err *err);
+/* Deletes deals whose current stage's `at` is before before_ms (500 a call;
+ * *more says whether to call again), with their history and set entries. */
+int dp_rollup_retain_deals(redisContext *rc, int64_t before_ms, long long *removed, int *more,
+                           dp_err *err);
 /* Ends at most DP_SWEEP_MAX sessions of the shard whose last event was
  * received before before_ms (*ended: how many). One script call: Redis
  * runs nothing else meanwhile, so the bound keeps that short (~20 us a

@@ -63,6 +63,18 @@ with Env(access_log="false") as env:
     new_keys = [k.replace(day(OLD), day(NEW)).replace("olda", "newb") for k in old_keys]
     eq([r.cmd("EXISTS", k) for k in old_keys + new_keys], [1] * 12, "all there before")
 
+    # deal outcomes: one closed ten days ago, one today
+    from dp import ADMIN
+    import json as _json
+    body = {"outcomes": [
+        {"deal": "old-deal", "prospects": ["olda", "x"], "account": "acme", "owner": "olga",
+         "stage": "won", "at": OLD * DAYMS + 1000},
+        {"deal": "new-deal", "prospects": ["newb"], "account": "acme", "stage": "open",
+         "at": NEW * DAYMS + 1000}]}
+    eq(env.server.request("POST", "/v1/outcomes", _json.dumps(body).encode(),
+                          {"Authorization": "Bearer " + ADMIN,
+                           "Content-Type": "application/json"}).status, 200, "outcomes")
+
     c = collector(env, "--retention_days", "5", "--retention_archive_days", "5")
     check(wait_until(lambda: r.cmd("EXISTS", old_keys[0]) == 0, 10, 0.1),
           "retention ran at the collector's first tick")
@@ -71,6 +83,11 @@ with Env(access_log="false") as env:
     eq(r.cmd("SMEMBERS", "dp:{0}:days:q3"), [day(NEW)], "the material's days")
     eq(r.cmd("SMEMBERS", "dp:{0}:pdays:olda"), [], "the prospect's days")
     eq(os.listdir(archive), [day(NEW)], "the old archive day is gone")
+    eq([r.cmd("EXISTS", "dp:{d}:%s:old-deal" % k) for k in ("deal", "dealh", "dealv")], [0, 0, 0],
+       "the old deal and its history are gone")
+    eq((r.cmd("ZRANGE", "dp:{d}:deals", "0", "-1"), r.cmd("SMEMBERS", "dp:{d}:adeals:acme"),
+        r.cmd("EXISTS", "dp:{d}:pdeals:olda", "dp:{d}:pdeals:x", "dp:{d}:odeals:olga")),
+       (["new-deal"], ["new-deal"], 0), "and its place in every set; today's deal stays")
     rep = env.server.get("/v1/materials/q3?from=%s&to=%s" % (day(OLD), day(NEW)),
                          {"Authorization": "Bearer " + MARKETING}).json()
     eq((rep["sessions"], rep["views"], rep["dwell_ms_total"]), (1, 1, 4000),
