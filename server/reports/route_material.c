@@ -17,6 +17,7 @@
 #include "apikey.h"
 #include "reports_routes.h"
 #include "reports.h"
+#include "confidence.h"
 #include "rquery.h"
 #include "stats.h"
 #include "strmap.h"
@@ -49,6 +50,8 @@ typedef struct mdetail {
     int64_t *day_views, *day_sessions;
     char table[16];
 } mdetail;
+
+static void write_versions(const mdetail *m, dp_buf *out);
 
 static void destroy(void *p)
 {
@@ -390,8 +393,53 @@ static void answer(dp_rq *q)
     write_days(q, m, &out);
     dp_buf_puts(&out, ",\"funnel\":");
     write_funnel(q, m, &out);
+    dp_buf_puts(&out, ",\"versions\":");
+    write_versions(m, &out);
     dp_buf_puts(&out, "}");
     dp_rq_answer(q, &out);
+}
+
+/* Each pair of versions of one slide, compared (confidence.h): their
+ * drop-off rates, Wilson intervals, the z-test's p, and what it means. */
+static void write_versions(const mdetail *m, dp_buf *out)
+{
+    dp_buf_puts(out, "[");
+    int first = 1;
+    for (size_t i = 0; i < m->nrows; i++)
+        for (size_t j = 0; j < m->nrows; j++) {
+            const srow *a = &m->rows[i], *b = &m->rows[j];
+            if (a->version >= b->version || strcmp(a->slide, b->slide) != 0 || a->sessions <= 0 ||
+                b->sessions <= 0)
+                continue;
+            double ra = (double)a->exits / (double)a->sessions;
+            double rb = (double)b->exits / (double)b->sessions;
+            double p = dp_two_prop_p(a->exits, a->sessions, b->exits, b->sessions);
+            int enough = a->sessions >= DP_CONFIDENCE_MIN_SESSIONS &&
+                         b->sessions >= DP_CONFIDENCE_MIN_SESSIONS;
+            int significant = enough && p < 0.05;
+            double alo, ahi, blo, bhi;
+            dp_wilson(a->exits, a->sessions, &alo, &ahi);
+            dp_wilson(b->exits, b->sessions, &blo, &bhi);
+            char summary[128];
+            if (significant)
+                snprintf(summary, sizeof(summary), "v%lld keeps more viewers than v%lld (p = %.2g)",
+                         (long long)(rb < ra ? b->version : a->version),
+                         (long long)(rb < ra ? a->version : b->version), p);
+            else if (enough)
+                snprintf(summary, sizeof(summary), "no difference shown yet (p = %.2g)", p);
+            else
+                snprintf(summary, sizeof(summary), "not enough sessions yet");
+            dp_buf_printf(out,
+                          "%s{\"slide\":\"%s\",\"a\":%lld,\"b\":%lld,\"sessions_a\":%lld,"
+                          "\"sessions_b\":%lld,\"drop_off_a\":%.4f,\"drop_off_b\":%.4f,"
+                          "\"drop_off_a_ci\":[%.4f,%.4f],\"drop_off_b_ci\":[%.4f,%.4f],"
+                          "\"p_value\":%.6f,\"significant\":%s,\"summary\":\"%s\"}",
+                          first ? "" : ",", a->slide, (long long)a->version, (long long)b->version,
+                          (long long)a->sessions, (long long)b->sessions, ra, rb, alo, ahi, blo,
+                          bhi, p, significant ? "true" : "false", summary);
+            first = 0;
+        }
+    dp_buf_puts(out, "]");
 }
 
 static void read_viewers(dp_rq *q)

@@ -6,9 +6,11 @@ prospect out of its deals. And POST /v1/links keeps what a personalised deck
 contains (its slides, in order), so what was left out can be counted."""
 
 import json
+import math
 import time
 
-from dp import ADMIN, MARKETING, SALES, Env, eq, finish
+from dp import (ADMIN, MARKETING, SALES, Env, check, eq, finish, settled, utc_day_for, view,
+                wait_until)
 
 T = 1763800000000
 
@@ -141,5 +143,52 @@ with Env() as env:
     print("10 000 outcomes (%d bytes of CSV) stored in %.2f s" % (len(head + rows), time.time() - t0))
     eq((resp.status, resp.json()), (200, {"stored": 10000, "new": 10000}), "10 000 in one request")
     eq(r.cmd("SCARD", "dp:{d}:adeals:acct-7"), 200, "by account")
+
+# Slide versions compared with confidence: 40 sessions saw slide s in
+# version 1 and 30 of them left there; 40 saw version 2 and 10 left there;
+# 12 saw slide u in each of two versions (too few to tell).
+with Env() as env:
+    srv, r = env.server, env.redis
+    env.collector("versions")
+    link = srv.mint("deck", "pat")
+    n = 0
+    for version, leave, total in ((1, 30, 40), (2, 10, 40)):
+        for k in range(total):
+            events = [view(1, material="m", slide="s", version=version, index=0)]
+            if k >= leave:
+                events.append(view(2, material="m", slide="t", index=1))
+            events.append({"seq": 3, "type": "close", "at": 1763800000100})
+            n += 1
+            eq(srv.post_json("/v1/events", {"session": "v-%d" % n, "token": link,
+                                            "events": events}).status, 202, "session")
+    for version in (1, 2):
+        for k in range(12):
+            n += 1
+            srv.post_json("/v1/events", {"session": "u-%d" % n, "token": link, "events": [
+                view(1, material="m", slide="u", version=version, index=0),
+                {"seq": 2, "type": "close", "at": 1763800000100}]})
+    check(wait_until(lambda: settled(r), 30, 0.1), "rolled up")
+    DAY = utc_day_for(120)
+    m = srv.get("/v1/materials/m?from=%s&to=%s" % (DAY, DAY),
+                {"Authorization": "Bearer " + MARKETING}).json()
+    v = {x["slide"]: x for x in m["versions"]}
+    # the test's own arithmetic: pooled 40/80, se = sqrt(.25 * (1/40 + 1/40))
+    z = (0.75 - 0.25) / math.sqrt(0.5 * 0.5 * (2 / 40))
+    p = math.erfc(z / math.sqrt(2))
+    eq({k: v["s"][k] for k in ("a", "b", "sessions_a", "sessions_b", "drop_off_a", "drop_off_b",
+                                "significant")},
+       {"a": 1, "b": 2, "sessions_a": 40, "sessions_b": 40, "drop_off_a": 0.75, "drop_off_b": 0.25,
+        "significant": True}, "slide s: v1 against v2")
+    check(abs(v["s"]["p_value"] - p) < 1e-6, "p = %r, want %r" % (v["s"]["p_value"], p))
+    eq(v["s"]["summary"], "v2 keeps more viewers than v1 (p = %.2g)" % p, "said plainly")
+
+    def wilson(x, n, zz=1.959963984540054):
+        c = (x / n + zz * zz / (2 * n)) / (1 + zz * zz / n)
+        h = zz * math.sqrt(x / n * (1 - x / n) / n + zz * zz / (4 * n * n)) / (1 + zz * zz / n)
+        return [round(c - h, 4), round(c + h, 4)]
+    eq((v["s"]["drop_off_a_ci"], v["s"]["drop_off_b_ci"]), (wilson(30, 40), wilson(10, 40)),
+       "Wilson 95 % intervals")
+    eq((v["u"]["significant"], v["u"]["summary"]), (False, "not enough sessions yet"),
+       "12 sessions a version: not enough")
 
 finish()
