@@ -212,6 +212,13 @@
               return '<tr><td class="text">' + esc(s.title || s.slide) + '</td>' + cell('version', s.version) + cell('views', s.views, num) +
                 cell('dwell_ms_avg', s.dwell_ms_avg, ms) + cell('dwell_ms_median', s.dwell_ms_median, ms) + cell('drop_off_rate', s.drop_off_rate, pct) + '</tr>';
             }).join('');
+          }).join('') + '</tbody></table></div>' : '') +
+        (d.versions && d.versions.length ? '<h2>Which version keeps viewers</h2><div class="scroll"><table id="confidence"><thead><tr><th class="text">Slide</th><th>Versions</th><th>Drop-off A</th><th>Drop-off B</th><th>p</th><th class="text">Verdict</th></tr></thead><tbody>' +
+          d.versions.map(function (v) {
+            return '<tr data-slide="' + esc(v.slide) + '"><td class="text">' + esc(v.slide) + '</td><td>v' + v.a + ' / v' + v.b + '</td>' +
+              cell('drop_off_a', v.drop_off_a, pct) + cell('drop_off_b', v.drop_off_b, pct) +
+              cell('p_value', v.p_value, function (p) { return p < 0.001 ? '< 0.001' : p.toFixed(3); }) +
+              '<td class="text verdict' + (v.significant ? ' significant' : '') + '">' + esc(v.summary) + '</td></tr>';
           }).join('') + '</tbody></table></div>' : '');
       onFilters(r);
       document.getElementById('csv').addEventListener('click', function (e) {

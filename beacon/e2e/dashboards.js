@@ -50,7 +50,8 @@ async function main() {
         overflow: document.documentElement.scrollWidth > window.innerWidth + 1,
         charts: document.querySelectorAll('canvas').length,
         drawn: [...document.querySelectorAll('canvas')].filter((c) => c.width > 0).length,
-        cut: (document.querySelector('main [id$="-cut"]') || {}).textContent || null
+        cut: (document.querySelector('main [id$="-cut"]') || {}).textContent || null,
+        verdicts: [...document.querySelectorAll('#confidence td.verdict')].map((td) => td.textContent)
       };
     });
     if (p.name === 'live' && opt.live) {

@@ -122,6 +122,10 @@ with Env(access_log="false") as env:
     expect(panel(mp, "versions"), rows_of(multi, ["version", "views", "dwell_ms_avg",
                                                   "dwell_ms_median", "drop_off_rate"]),
            "versions compared")
+    expect(panel(mp, "confidence"), rows_of(q3["versions"], ["drop_off_a", "drop_off_b", "p_value"]),
+           "versions compared with confidence")
+    eq(pages["material"]["verdicts"], [v["summary"] for v in q3["versions"]],
+       "each pair's verdict, as the API says it")
     eq((pages["material"]["charts"], pages["material"]["drawn"]), (2, 2),
        "the trend and funnel charts are drawn")
     expect(panel(pages["prospects"]["values"], "prospects"),
