@@ -223,8 +223,7 @@ static void answer(dp_rq *q)
     if (b->n) qsort(b->rows, b->n, sizeof(lrow), cmp_rows);
     size_t shown = b->n < (size_t)b->limit ? b->n : (size_t)b->limit;
     /* a CSV cannot say it was cut: these headers do, for JSON alike */
-    snprintf(q->extra, sizeof(q->extra), "X-Total-Count: %zu\r\nX-Truncated: %s\r\n", b->n,
-             shown < b->n || b->cut ? "true" : "false");
+    dp_rq_list_headers(q, b->n, shown < b->n || b->cut);
     dp_buf out;
     dp_buf_init(&out, 0);
     if (q->p.format == DP_FORMAT_CSV) {

@@ -122,20 +122,64 @@ static int by_score(const void *x, const void *y)
     return strcmp(a->id, b->id);
 }
 
-static void prospect_row(dp_table *t, const dp_prospect *p)
+/* One row of the prospects table, what it shows of a prospect (the
+ * unfiltered hot list keeps only these between its chunks). */
+typedef struct hot_row {
+    char id[DP_ID_MAX + 1], account[DP_ID_MAX + 1], owner[DP_ID_MAX + 1], campaign[DP_ID_MAX + 1];
+    double score;
+    const char *temperature;
+    int64_t last_seen, sessions, views, dwell, actions;
+} hot_row;
+
+static void row_of(hot_row *r, const dp_prospect *p)
+{
+    memcpy(r->id, p->id, sizeof(r->id));
+    memcpy(r->account, p->account, sizeof(r->account));
+    memcpy(r->owner, p->owner, sizeof(r->owner));
+    memcpy(r->campaign, p->campaign, sizeof(r->campaign));
+    r->score = p->score.score;
+    r->temperature = p->score.temperature;
+    r->last_seen = p->last_seen;
+    r->sessions = p->sessions;
+    r->views = p->views;
+    r->dwell = p->dwell;
+    r->actions = dp_actions_total(&p->actions);
+}
+
+static void write_row(dp_table *t, const hot_row *r)
 {
     dp_table_row(t);
-    dp_table_str(t, p->id);
-    dp_table_str(t, p->account[0] ? p->account : NULL);
-    dp_table_str(t, p->owner[0] ? p->owner : NULL);
-    dp_table_str(t, p->campaign[0] ? p->campaign : NULL);
-    dp_table_num(t, p->score.score);
-    dp_table_str(t, p->score.temperature);
-    dp_table_int(t, p->last_seen);
-    dp_table_int(t, p->sessions);
-    dp_table_int(t, p->views);
-    dp_table_int(t, p->dwell);
-    dp_table_int(t, dp_actions_total(&p->actions));
+    dp_table_str(t, r->id);
+    dp_table_str(t, r->account[0] ? r->account : NULL);
+    dp_table_str(t, r->owner[0] ? r->owner : NULL);
+    dp_table_str(t, r->campaign[0] ? r->campaign : NULL);
+    dp_table_num(t, r->score);
+    dp_table_str(t, r->temperature);
+    dp_table_int(t, r->last_seen);
+    dp_table_int(t, r->sessions);
+    dp_table_int(t, r->views);
+    dp_table_int(t, r->dwell);
+    dp_table_int(t, r->actions);
+}
+
+static void prospect_row(dp_table *t, const dp_prospect *p)
+{
+    hot_row r;
+    row_of(&r, p);
+    write_row(t, &r);
+}
+
+/* The hot list's envelope: headers (a CSV has no room for it) and the
+ * JSON up to its "prospects". */
+static void hot_head(dp_rq *q, dp_buf *out, size_t total, int truncated)
+{
+    dp_rq_list_headers(q, total, truncated);
+    if (q->p.format == DP_FORMAT_JSON)
+        dp_buf_printf(out,
+                      "{\"from\":\"%s\",\"to\":\"%s\",\"mode\":\"%s\",\"total\":%zu,"
+                      "\"truncated\":%s,\"prospects\":",
+                      q->p.from, q->p.to, modes_names[q->p.mode], total,
+                      truncated ? "true" : "false");
 }
 
 /* The prospects table (hot list, account) of v[0..n); frees v. */
@@ -174,17 +218,9 @@ static void hot_answer(dp_rq *q)
     dp_prospect **v;
     size_t n = ranked(q, s, &v);
     size_t shown = n < (size_t)s->limit ? n : (size_t)s->limit;
-    /* what the JSON envelope says, as headers (a CSV has no room for it) */
-    snprintf(q->extra, sizeof(q->extra), "X-Total-Count: %zu\r\nX-Truncated: %s\r\n", n,
-             s->load.truncated ? "true" : "false");
     dp_buf out;
     dp_buf_init(&out, 0);
-    if (q->p.format == DP_FORMAT_JSON)
-        dp_buf_printf(&out,
-                      "{\"from\":\"%s\",\"to\":\"%s\",\"mode\":\"%s\",\"total\":%zu,"
-                      "\"truncated\":%s,\"prospects\":",
-                      q->p.from, q->p.to, modes_names[q->p.mode], n,
-                      s->load.truncated ? "true" : "false");
+    hot_head(q, &out, n, s->load.truncated);
     prospect_table(q, &out, v, shown);
     if (q->p.format == DP_FORMAT_JSON) dp_buf_puts(&out, "}"); /* the envelope */
     dp_rq_answer(q, &out);
@@ -215,13 +251,6 @@ static void hot_load(dp_rq *q)
 
 #define HOT_CHUNK 10000
 
-typedef struct hot_row {
-    char id[DP_ID_MAX + 1], account[DP_ID_MAX + 1], owner[DP_ID_MAX + 1], campaign[DP_ID_MAX + 1];
-    double score;
-    const char *temperature;
-    int64_t last_seen, sessions, views, dwell, actions;
-} hot_row;
-
 static int row_by_score(const void *x, const void *y)
 {
     const hot_row *a = x, *b = y;
@@ -243,33 +272,13 @@ static void hot_finish(dp_rq *q)
 {
     sales *s = q->state;
     trim_top(s);
-    snprintf(q->extra, sizeof(q->extra), "X-Total-Count: %zu\r\nX-Truncated: %s\r\n", s->active,
-             s->cut ? "true" : "false");
     dp_buf out;
     dp_buf_init(&out, 0);
-    if (q->p.format == DP_FORMAT_JSON)
-        dp_buf_printf(&out,
-                      "{\"from\":\"%s\",\"to\":\"%s\",\"mode\":\"%s\",\"total\":%zu,"
-                      "\"truncated\":%s,\"prospects\":",
-                      q->p.from, q->p.to, modes_names[q->p.mode], s->active,
-                      s->cut ? "true" : "false");
+    hot_head(q, &out, s->active, s->cut);
     dp_table t;
     dp_table_begin(&t, &out, q->p.format, hot_cols, sizeof(hot_cols) / sizeof(*hot_cols));
-    for (size_t i = 0; i < s->ntop; i++) {
-        const hot_row *r = &s->top[i];
-        dp_table_row(&t);
-        dp_table_str(&t, r->id);
-        dp_table_str(&t, r->account[0] ? r->account : NULL);
-        dp_table_str(&t, r->owner[0] ? r->owner : NULL);
-        dp_table_str(&t, r->campaign[0] ? r->campaign : NULL);
-        dp_table_num(&t, r->score);
-        dp_table_str(&t, r->temperature);
-        dp_table_int(&t, r->last_seen);
-        dp_table_int(&t, r->sessions);
-        dp_table_int(&t, r->views);
-        dp_table_int(&t, r->dwell);
-        dp_table_int(&t, r->actions);
-    }
+    for (size_t i = 0; i < s->ntop; i++)
+        write_row(&t, &s->top[i]);
     dp_table_end(&t);
     if (q->p.format == DP_FORMAT_JSON) dp_buf_puts(&out, "}"); /* the envelope */
     dp_rq_answer(q, &out);
@@ -294,18 +303,7 @@ static void hot_chunk_done(dp_rq *q)
         s->active++;
         if ((s->ntop & (s->ntop - 1)) == 0) /* doubling at powers of two */
             s->top = dp_realloc(s->top, (s->ntop ? 2 * s->ntop : 1) * sizeof(*s->top));
-        hot_row *r = &s->top[s->ntop++];
-        memcpy(r->id, p->id, sizeof(r->id));
-        memcpy(r->account, p->account, sizeof(r->account));
-        memcpy(r->owner, p->owner, sizeof(r->owner));
-        memcpy(r->campaign, p->campaign, sizeof(r->campaign));
-        r->score = p->score.score;
-        r->temperature = p->score.temperature;
-        r->last_seen = p->last_seen;
-        r->sessions = p->sessions;
-        r->views = p->views;
-        r->dwell = p->dwell;
-        r->actions = dp_actions_total(&p->actions);
+        row_of(&s->top[s->ntop++], p);
         if (s->ntop >= 2 * (size_t)s->limit + HOT_CHUNK) trim_top(s);
     }
     dp_pload_free(&s->load);
@@ -843,8 +841,7 @@ static void account_answer(dp_rq *q)
     dp_prospect **v;
     size_t n = ranked(q, s, &v);
     /* an account with more than DP_PLOAD_MAX prospects: said (CSV: headers) */
-    snprintf(q->extra, sizeof(q->extra), "X-Total-Count: %zu\r\nX-Truncated: %s\r\n", n,
-             s->load.truncated ? "true" : "false");
+    dp_rq_list_headers(q, n, s->load.truncated);
     dp_buf out;
     dp_buf_init(&out, 0);
     if (q->p.format == DP_FORMAT_JSON) {

@@ -9,6 +9,7 @@
 
 #include <hiredis/hiredis.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "req.h"
@@ -53,6 +54,13 @@ struct dp_rq {
  * role is admin or in `roles` (what: "reports", "prospects"), 400 naming a
  * bad parameter. NULL when it answered. */
 dp_rq *dp_rq_open(dp_req *req, int roles, const char *what);
+/* A list's answer says in headers what its JSON envelope says (a CSV has
+ * no room for it): X-Total-Count and X-Truncated. */
+static inline void dp_rq_list_headers(dp_rq *q, size_t total, int truncated)
+{
+    snprintf(q->extra, sizeof(q->extra), "X-Total-Count: %zu\r\nX-Truncated: %s\r\n", total,
+             truncated ? "true" : "false");
+}
 /* A computation of several bounded parts (the hot list's chunks) starts
  * each part's DP_RQ_COMMANDS_MAX afresh. */
 static inline void dp_rq_reset_commands(dp_rq *q)
