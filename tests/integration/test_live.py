@@ -92,7 +92,7 @@ with Env(access_log="false") as env:
     eq(Stream(srv.port, "/v1/live?ticket=" + forged).status, 401, "a changed ticket: 401")
     head = ticket.rsplit(".", 1)[0].split(".")
     eq(Stream(srv.port, "/v1/live?ticket=t1.%s.%s.1.%s" % (head[1], head[2], ticket.rsplit(".", 1)[1])
-              ).status, 401, "an expired one: 401")
+              ).status, 401, "one with its expiry changed: 401 (expiry itself: unit.ticket)")
     eq(Stream(srv.port, "/v1/live?key=" + SALES).status, 200, "?key= still works (deprecated)")
 
     token = srv.mint("deck-live", "jane", account="acme")
