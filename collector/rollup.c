@@ -1,6 +1,7 @@
 #include "rollup.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -109,16 +110,40 @@ static const char retain_deals_lua[] =
     "  redis.call('ZREM', P .. 'deals', deal)\n"
     "  n = n + 1\n"
     "end\n"
+    /* links minted before the cutoff: their days and prospects (the accounts
+     * and presentations sets stay: they name no person) */
+    "if #old < tonumber(ARGV[2]) then\n"
+    "  local eday = math.floor(tonumber(ARGV[1]) / 86400000)\n"
+    "  for _, g in ipairs({{'c', 'campaigns'}, {'o', 'owners'}}) do\n"
+    "    for _, id in ipairs(redis.call('SMEMBERS', P .. g[2])) do\n"
+    "      local t = g[1] .. ':' .. id\n"
+    "      for _, d in ipairs(redis.call('HKEYS', P .. 'ln:' .. t)) do\n"
+    "        if d < ARGV[3] then redis.call('HDEL', P .. 'ln:' .. t, d) end\n"
+    "      end\n"
+    "      for _, m in ipairs(redis.call('ZRANGEBYSCORE', P .. 'lp:' .. t, '-inf', '(' .. eday)) "
+    "do\n"
+    "        local d, pr = string.match(m, '^([^|]+)|(.+)$')\n"
+    "        if pr then redis.call('SREM', P .. 'plk:' .. pr, g[1] .. '|' .. d .. '|' .. id) end\n"
+    "      end\n"
+    "      redis.call('ZREMRANGEBYSCORE', P .. 'lp:' .. t, '-inf', '(' .. eday)\n"
+    "      redis.call('ZREMRANGEBYSCORE', P .. 'lpr:' .. t, '-inf', '(' .. ARGV[1])\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
     "if n > 0 then redis.call('INCR', P .. 'gen') end\n"
     "return n\n";
 
 int dp_rollup_retain_deals(redisContext *rc, int64_t before_ms, long long *removed, int *more,
                            dp_err *err)
 {
-    char cutoff[24];
+    char cutoff[24], day[16];
     snprintf(cutoff, sizeof(cutoff), "%lld", (long long)before_ms);
-    const char *argv[] = {"EVAL", retain_deals_lua, "0", cutoff, "500"};
-    redisReply *r = redisCommandArgv(rc, 5, argv, NULL);
+    time_t secs = (time_t)(before_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    const char *argv[] = {"EVAL", retain_deals_lua, "0", cutoff, "500", day};
+    redisReply *r = redisCommandArgv(rc, 6, argv, NULL);
     if (r == NULL) return dp_err_set(err, -EIO, "redis: %s", rc->errstr);
     if (r->type != REDIS_REPLY_INTEGER) {
         int e = dp_err_set(err, -EIO, "retention of deals: %.200s",

@@ -102,6 +102,13 @@ if n == -2 then
   -- retention: delete per-day aggregates of days before ARGV[5] (YYYY-MM-DD),
   -- at most ARGV[6] material- or prospect-days per call. Returns {removed, more}.
   local cutoff, budget, removed = ARGV[5], tonumber(ARGV[6]), 0
+  -- the cutoff day's first millisecond (days from the civil date)
+  local y, mo, dd = tonumber(cutoff:sub(1, 4)), tonumber(cutoff:sub(6, 7)), tonumber(cutoff:sub(9, 10))
+  if mo <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * ((mo + 9) % 12) + 2) / 5) + dd - 1
+  local cutoff_ms = (era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468) * 86400000
   for _, m in ipairs(call('SMEMBERS', P .. 'materials')) do
     for _, d in ipairs(call('SMEMBERS', P .. 'days:' .. m)) do
       if d < cutoff then
@@ -126,8 +133,24 @@ if n == -2 then
         if budget <= 0 then return {removed, 1} end
         call('DEL', P .. 'pd:' .. pr .. ':' .. d .. ':self', P .. 'pd:' .. pr .. ':' .. d .. ':live')
         call('SREM', P .. 'pdays:' .. pr, d)
+        -- its first views of that day or before go with it
+        call('ZREMRANGEBYSCORE', P .. 'pfv:' .. pr, '-inf', '(' .. cutoff_ms)
         removed = removed + 1
         budget = budget - 1
+      end
+    end
+  end
+  -- sessions per owner and campaign (od:, cd:), through their days
+  for _, g in ipairs({{'owners', 'odays:', 'od:'}, {'campaigns', 'cdays:', 'cd:'}}) do
+    for _, id in ipairs(call('SMEMBERS', P .. g[1])) do
+      for _, d in ipairs(call('SMEMBERS', P .. g[2] .. id)) do
+        if d < cutoff then
+          if budget <= 0 then return {removed, 1} end
+          call('DEL', P .. g[3] .. id .. ':' .. d .. ':self', P .. g[3] .. id .. ':' .. d .. ':live')
+          call('SREM', P .. g[2] .. id, d)
+          removed = removed + 1
+          budget = budget - 1
+        end
       end
     end
   end

@@ -112,7 +112,8 @@ typedef struct batch {
     const char **prospects; /* with events applied: re-ranked, timeline trimmed */
     size_t nprospects;
     const char *cur_day;
-    dp_buf out; /* the MULTI block */
+    const dp_entry *cur_ev; /* the event being applied */
+    dp_buf out;             /* the MULTI block */
     size_t ncmds;
     int out_err;
     dp_rollup_counts k;

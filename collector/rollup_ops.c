@@ -69,16 +69,18 @@ static int same_op(const dp_op *a, const dp_op *b)
     return same_key(a, b) && a->mh == b->mh && strcmp(a->member, b->member) == 0;
 }
 
-static const char *const cmd_names[] = {"HINCRBY", "SADD", "PFADD", "ZADD"};
+static const char *const cmd_names[] = {"HINCRBY", "SADD", "PFADD", "ZADD", "ZADD"};
 
 /* One command for ops[from..to) (same kind and key, distinct members). */
 static int emit_group(const dp_op *const *ops, size_t from, size_t to, dp_buf *out)
 {
     const dp_op *f = ops[from];
-    int per = f->kind == DP_OP_ZADD ? 2 : 1;
-    int rc = dp_resp_array(out, 2 + (to - from) * (size_t)per);
+    int per = f->kind == DP_OP_ZADD || f->kind == DP_OP_ZMIN ? 2 : 1;
+    int lt = f->kind == DP_OP_ZMIN;
+    int rc = dp_resp_array(out, 2 + (size_t)lt + (to - from) * (size_t)per);
     rc |= dp_resp_str(out, cmd_names[f->kind]);
     rc |= dp_resp_str(out, f->key);
+    if (lt) rc |= dp_resp_str(out, "LT");
     for (size_t i = from; i < to; i++) {
         if (per == 2) rc |= dp_resp_str(out, ops[i]->score);
         rc |= dp_resp_str(out, ops[i]->member);
@@ -86,8 +88,16 @@ static int emit_group(const dp_op *const *ops, size_t from, size_t to, dp_buf *o
     return rc ? -E2BIG : 0;
 }
 
+/* Decimal integers >= 0: a < b. */
+static int score_less(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    return la != lb ? la < lb : strcmp(a, b) < 0;
+}
+
 /* The ops, each (kind, key, member) once: increments summed into the first
- * of each; returns how many, their places in *out (dp_free them). */
+ * of each, the lowest score of a DP_OP_ZMIN kept; returns how many, their
+ * places in *out (dp_free them). */
 static size_t unique_ops(dp_ops *o, uint32_t **out)
 {
     size_t cap = 16;
@@ -110,6 +120,8 @@ static size_t unique_ops(dp_ops *o, uint32_t **out)
             dp_op *first = &o->v[slot[s] - 1];
             if (same_op(first, op)) {
                 if (op->kind == DP_OP_HINCR) first->n += op->n;
+                if (op->kind == DP_OP_ZMIN && score_less(op->score, first->score))
+                    first->score = op->score;
                 break;
             }
         }

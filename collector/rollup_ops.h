@@ -14,13 +14,16 @@
 #include "arena.h"
 #include "buf.h"
 
-typedef enum { DP_OP_HINCR, DP_OP_SADD, DP_OP_PFADD, DP_OP_ZADD } dp_op_kind;
+/* DP_OP_ZMIN: ZADD LT, a member's score is the lowest ever given (the
+ * earliest view of a material by a prospect: the same whatever the order
+ * events arrive in, and a batch applied twice changes nothing). */
+typedef enum { DP_OP_HINCR, DP_OP_SADD, DP_OP_PFADD, DP_OP_ZADD, DP_OP_ZMIN } dp_op_kind;
 
 typedef struct dp_op {
     dp_op_kind kind;
     const char *key;
     const char *member; /* the field for DP_OP_HINCR */
-    const char *score;  /* DP_OP_ZADD */
+    const char *score;  /* DP_OP_ZADD, DP_OP_ZMIN */
     int64_t n;          /* DP_OP_HINCR */
     uint64_t kh, mh;    /* hashes of key and member: what the sort compares */
 } dp_op;

@@ -46,6 +46,41 @@ static void end_session(batch *b, sess *s)
     }
 }
 
+/* A counter of the sessions of the link's owner and campaign that day
+ * (od:, cd:), with the indexes retention and the reports walk. */
+static void group_incr(batch *b, const char *day, const char *mode, const char *field, int64_t n)
+{
+    const dp_entry *e = b->cur_ev;
+    if (e == NULL || e->prospect == NULL) return;
+    if (e->owner && *e->owner) {
+        hincr(b, KEY(b, od, e->owner, day, mode), field, n);
+        add(b, DP_OP_SADD, KEY(b, odays, e->owner), day);
+        add(b, DP_OP_SADD, KEY0(b, owners), e->owner);
+    }
+    if (e->campaign && *e->campaign) {
+        hincr(b, KEY(b, cd, e->campaign, day, mode), field, n);
+        add(b, DP_OP_SADD, KEY(b, cdays, e->campaign), day);
+        add(b, DP_OP_SADD, KEY0(b, campaigns), e->campaign);
+    }
+}
+
+/* The earliest view (its `at`) of a material and of a slide version by a
+ * prospect and by its account, per mode: what deal attribution compares
+ * with a deal's close (docs/attribution.md). */
+static void first_views(batch *b, const dp_entry *e, const char *pr, const char *acct,
+                        const char *version)
+{
+    const char *at = dp_arena_i64(&b->a, e->at < 0 ? 0 : e->at);
+    const char *mm = CAT(b, e->mode, "|", e->material);
+    const char *ms = CAT(b, mm, "|", e->slide, "|", version);
+    const char *keys[2] = {*pr ? KEY(b, pfv, pr) : NULL, *acct ? KEY(b, afv, acct) : NULL};
+    for (int i = 0; i < 2; i++)
+        if (keys[i]) {
+            dp_ops_add(&b->ops, DP_OP_ZMIN, keys[i], mm, at, 0);
+            dp_ops_add(&b->ops, DP_OP_ZMIN, keys[i], ms, at, 0);
+        }
+}
+
 /* The session just became complete: count it for every material it viewed. */
 static void complete(batch *b, sess *s)
 {
@@ -60,6 +95,7 @@ static void complete(batch *b, sess *s)
     }
     hincr(b, KEY(b, pres, s->presentation), "completed", 1);
     hincr(b, KEY(b, presd, s->presentation, b->cur_day, s->mode), "completed", 1);
+    group_incr(b, b->cur_day, s->mode, "completed", 1);
 }
 
 static void check_complete(batch *b, sess *s)
@@ -97,6 +133,9 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
         const char *msk = KEY(b, mat, m, e->day, s->mode);
         hincr(b, msk, "sessions", 1);
         if (s->completed) hincr(b, msk, "completed", 1);
+        const char *gms = CAT(b, "m:", m, ":sessions");
+        group_incr(b, e->day, s->mode, gms, 1);
+        if (had) group_incr(b, had, s->mode, gms, -1);
         if (had) {
             const char *old = KEY(b, mat, m, had, s->mode);
             hincr(b, old, "sessions", -1);
@@ -126,6 +165,8 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
         hincr(b, sk, CAT(b, sv, "sessions"), 1);
         if (shad) hincr(b, KEY(b, slides, m, shad, e->mode), CAT(b, sv, "sessions"), -1);
     }
+    if (prk || (s->account && *s->account))
+        first_views(b, e, pr, s->account ? s->account : "", version);
     if (prk) {
         hincr(b, pdk, "views", 1);
         hincr(b, pdk, CAT(b, ps, ":views"), 1);
@@ -156,6 +197,7 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
 void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
 {
     b->cur_day = e->day;
+    b->cur_ev = e;
     const char *pr = e->prospect ? e->prospect : "";
     const char *acct = e->prospect && e->account ? e->account : "";
     const char *who = e->prospect ? e->prospect : e->viewer;
@@ -173,6 +215,7 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
         hincr(b, KEY(b, pres, e->presentation), "sessions", 1);
         hincr(b, KEY(b, presd, e->presentation, e->day, e->mode), "sessions", 1);
         if (prk) hincr(b, KEY(b, pd, pr, e->day, s->mode), "sessions", 1);
+        group_incr(b, e->day, e->mode, "sessions", 1);
     }
     s->lastrecv = e->received;
     s->dirty = 1;

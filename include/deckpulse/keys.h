@@ -59,6 +59,17 @@
  *                                              dedup_ttl_s after its newest, like their state)
  *   T pseen:<prospect>:<material*>    SET      slide ids the prospect viewed
  *   T pmats:<prospect>                SET      materials the prospect viewed (erasure)
+ *   T pfv:<prospect>                  ZSET     the prospect's earliest view (event `at`) of
+ *                                              each material, "<mode>|<material>", and slide
+ *                                              version, "<mode>|<material>|<slide>|<version>"
+ *                                              (ZADD LT: any arrival order gives the same)
+ *   T afv:<account>                   ZSET     the same over the account's prospects
+ *   T od:<owner>:<day>:<mode>         HASH     sessions of links naming that owner (on their
+ *                                              first event's day), completed (on the completing
+ *                                              event's day), m:<material>:sessions
+ *   T cd:<campaign>:<day>:<mode>      HASH     the same per campaign
+ *   T odays:<owner>, cdays:<campaign> SET      days with an od:/cd: key
+ *   T owners, campaigns               SET      owners and campaigns with od:/cd: keys
  *   T ptl:<prospect>                  ZSET     last DP_TIMELINE_MAX (200) events by client time
  *                                              ("at", then member), member
  *                                              "at|session|seq|type|material|slide|version|value"
@@ -90,7 +101,16 @@
  *
  * Deal outcomes (server/reports/route_outcomes.c), one hash tag for all,
  * dp:{d}: deal:<deal> HASH (current stage), dealh:<deal> ZSET (history),
- * dealv:<deal> HASH, deals ZSET, pdeals:/adeals:/odeals:/cdeals:<id> SETs.
+ * dealv:<deal> HASH, deals ZSET, pdeals:/adeals:/odeals:/cdeals:<id> SETs,
+ * gen STRING (bumped by every change: report caches check it).
+ * And the links minted (server/auth/route_links.c), per kind k = c
+ * (campaign) or o (owner) and id:
+ *   dp:{d}:ln:<k>:<id>    HASH  day -> links minted that day
+ *   dp:{d}:lp:<k>:<id>    ZSET  "<day>|<prospect>" by epoch day: prospects sent a link
+ *   dp:{d}:la:<k>:<id>    SET   accounts of those links
+ *   dp:{d}:lpr:<k>:<id>   ZSET  presentations, by the ms of their latest link
+ *   dp:{d}:campaigns, dp:{d}:owners  SET  every campaign / owner named by a link or deal
+ *   dp:{d}:plk:<prospect>  SET   "<k>|<day>|<id>": the prospect's lp: entries (erasure)
  *
  * The catalog (server/reports/catalog.h), one hash tag for all: dp:{c}:material:<id>
  * HASH title, slides (JSON array in deck order); dp:{c}:catalog SET of ids;
@@ -272,6 +292,14 @@ static inline int dp_key_pseen(char *out, size_t n, unsigned shard, const char *
     return dp__key_enc(out, n, shard, "pseen", prospect, material, NULL, NULL, NULL, 1u << 1);
 }
 DP__KEY1(ptl, "ptl", prospect)
+DP__KEY1(pfv, "pfv", prospect)
+DP__KEY1(afv, "afv", account)
+DP__KEY3(od, "od", owner, day, mode)
+DP__KEY3(cd, "cd", campaign, day, mode)
+DP__KEY1(odays, "odays", owner)
+DP__KEY1(cdays, "cdays", campaign)
+DP__KEY0(owners, "owners")
+DP__KEY0(campaigns, "campaigns")
 DP__KEY0(prospects, "prospects")
 DP__KEY1(account, "account", id)
 DP__KEY1(aprospects, "aprospects", account)
@@ -323,6 +351,24 @@ static inline int dp_key_deck(char *out, size_t n, const char *presentation)
     return len < 0 || (size_t)len >= n ? -E2BIG : len;
 }
 
+/* "dp:{d}:<kind>:<k>:<id>", a link record of a campaign (k = 'c') or an
+ * owner (k = 'o'): kind ln, lp, la or lpr (above). */
+static inline int dp_key_linkrec(char *out, size_t n, const char *kind, char k, const char *id)
+{
+    int len = snprintf(out, n, "dp:{d}:%s:%c:%s", kind, k, id);
+    return len < 0 || (size_t)len >= n ? -E2BIG : len;
+}
+/* "dp:{d}:deal:<id>" */
+static inline int dp_key_deal(char *out, size_t n, const char *id)
+{
+    int len = snprintf(out, n, "dp:{d}:deal:%s", id);
+    return len < 0 || (size_t)len >= n ? -E2BIG : len;
+}
+
+#define DP_KEY_DEALS       "dp:{d}:deals"
+#define DP_KEY_DEALS_GEN   "dp:{d}:gen"
+#define DP_KEY_CAMPAIGNS   "dp:{d}:campaigns"
+#define DP_KEY_OWNERS      "dp:{d}:owners"
 #define DP_KEY_CATALOG     "dp:{c}:catalog"
 #define DP_KEY_CATALOG_GEN "dp:{c}:gen"
 

@@ -5,10 +5,17 @@
  * "version"}] (at most max_slides_per_presentation); it is kept for the
  * presentation (dp:{c}:deck:<presentation>, keys.h; the last link minted
  * with slides wins) before the answer, so what a salesperson left out of
- * marketing's deck can be counted against the catalog. */
+ * marketing's deck can be counted against the catalog.
+ *
+ * A link naming a campaign or an owner is recorded (the links, prospects,
+ * accounts and presentations of each: keys.h, dp:{d}:ln/lp/la/lpr) by one
+ * script with its deck, before the answer: the campaign and owner reports
+ * count what was sent. Such a link, or one with slides, needs Redis (503
+ * without); any other is minted offline. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "auth.h"
@@ -66,26 +73,47 @@ static int deck_of(json_t *root, int64_t max, dp_buf *out, dp_err *err)
     return 0;
 }
 
-typedef struct deck_op {
+/* ARGV: deck key, deck JSON ("": none), day, epoch day, now (ms),
+ * prospect, account, presentation, campaign, owner. */
+static const char record_lua[] =
+    "local P, A = 'dp:{d}:', ARGV\n"
+    "if A[2] ~= '' then redis.call('SET', A[1], A[2]) end\n"
+    "local groups = {{'c', A[9], 'campaigns'}, {'o', A[10], 'owners'}}\n"
+    "for _, g in ipairs(groups) do\n"
+    "  local k, id = g[1], g[2]\n"
+    "  if id ~= '' then\n"
+    "    local t = k .. ':' .. id\n"
+    "    redis.call('HINCRBY', P .. 'ln:' .. t, A[3], 1)\n"
+    "    redis.call('ZADD', P .. 'lp:' .. t, A[4], A[3] .. '|' .. A[6])\n"
+    "    if A[7] ~= '' then redis.call('SADD', P .. 'la:' .. t, A[7]) end\n"
+    "    redis.call('ZADD', P .. 'lpr:' .. t, A[5], A[8])\n"
+    "    redis.call('SADD', P .. g[3], id)\n"
+    "    redis.call('SADD', P .. 'plk:' .. A[6], k .. '|' .. A[3] .. '|' .. id)\n"
+    "  end\n"
+    "end\n"
+    "if A[9] ~= '' or A[10] ~= '' then redis.call('INCR', P .. 'gen') end\n"
+    "return 1\n";
+
+typedef struct record_op {
     dp_req *req;
     size_t len;
     char body[]; /* the 201's */
-} deck_op;
+} record_op;
 
-static void deck_detach(void *p)
+static void record_detach(void *p)
 {
-    ((deck_op *)p)->req = NULL;
+    ((record_op *)p)->req = NULL;
 }
 
-static void on_deck_stored(dp_redis *r, redisReply *reply, void *priv)
+static void on_recorded(dp_redis *r, redisReply *reply, void *priv)
 {
-    deck_op *op = priv;
+    record_op *op = priv;
     (void)r;
     if (op->req) {
         dp_req *req = op->req;
         dp_req_on_abort(req, NULL, NULL);
         if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
-            dp_req_error(req, 503, "the link's slides could not be kept (no link made); retry");
+            dp_req_error(req, 503, "the link could not be recorded (no link made); retry");
         else
             dp_req_respond(req, 201, "application/json", "Cache-Control: no-store\r\n", op->body,
                            op->len);
@@ -136,23 +164,44 @@ static void mint(dp_req *req)
     char out[DP_TOKEN_MAX + 64];
     int n = snprintf(out, sizeof(out), "{\"token\":\"%s\",\"expires\":%lld}", token,
                      (long long)link.expires_ms);
-    if (deck.len == 0) {
+    if (deck.len == 0 && !*link.campaign && !*link.owner) {
         dp_req_respond(req, 201, "application/json", "Cache-Control: no-store\r\n", out, (size_t)n);
+        dp_buf_free(&deck);
         return;
     }
-    /* the deck is kept first: a link whose slides were not kept is not made */
-    char key[DP_ID_MAX + 32];
+    /* recorded first: a link whose slides or campaign were not kept is not made */
+    char key[DP_ID_MAX + 32], day[11], eday[16], now[24];
     dp_key_deck(key, sizeof(key), link.presentation);
-    deck_op *op = dp_malloc(sizeof(*op) + (size_t)n);
+    int64_t now_ms = dp_now_ms();
+    time_t secs = (time_t)(now_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    snprintf(eday, sizeof(eday), "%lld", (long long)(now_ms / 86400000));
+    snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+    record_op *op = dp_malloc(sizeof(*op) + (size_t)n);
     op->req = req;
     op->len = (size_t)n;
     memcpy(op->body, out, (size_t)n);
-    const char *argv[] = {"SET", key, deck.data};
-    dp_req_on_abort(req, deck_detach, op);
-    if (s->redis == NULL || dp_redis_command(s->redis, on_deck_stored, op, 3, argv, NULL) != 0) {
+    const char *argv[] = {"EVAL",
+                          record_lua,
+                          "0",
+                          key,
+                          deck.len ? deck.data : "",
+                          day,
+                          eday,
+                          now,
+                          link.prospect,
+                          link.account,
+                          link.presentation,
+                          link.campaign,
+                          link.owner};
+    dp_req_on_abort(req, record_detach, op);
+    if (s->redis == NULL || dp_redis_command(s->redis, on_recorded, op,
+                                             sizeof(argv) / sizeof(*argv), argv, NULL) != 0) {
         dp_req_on_abort(req, NULL, NULL);
         dp_free(op);
-        dp_req_error(req, 503, "the link's slides cannot be kept now (Redis); retry later");
+        dp_req_error(req, 503, "the link cannot be recorded now (Redis); retry later");
     }
     dp_buf_free(&deck);
     return;

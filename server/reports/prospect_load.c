@@ -249,8 +249,7 @@ static void scored(dp_rq *q)
                                  .age_days = q->today - p->last_seen / 86400000};
         dp_score_compute(q->srv->cfg, &p->in, &p->score);
     }
-    q->aux = NULL;
-    l->done(q);
+    l->done(q); /* q->aux is still l: a caller that embeds l finds itself */
 }
 
 static void read_counters(dp_rq *q)

@@ -1,4 +1,5 @@
 /* The report routes, one table: /v1/materials, /v1/prospects, /v1/accounts,
+ * /v1/campaigns, /v1/owners,
  * /v1/presentations (each "/<id>" too, ".csv" for CSV, so an id that itself
  * ends in ".csv" is asked for with ?format=csv), the catalog, the erasure
  * of a prospect and the live viewers. */
@@ -18,6 +19,11 @@ int dp_reports_register(dp_router *rt, dp_reports_ctx *s)
         {DP_PUT, "/v1/materials/", DP_ROUTE_PREFIX, dp_route_material_put, s, "catalog", NULL},
         {DP_POST, "/v1/catalog", 0, dp_route_catalog, s, "catalog", NULL},
         {DP_POST, "/v1/outcomes", 0, dp_route_outcomes, s, "outcomes", NULL},
+        {DP_GET, "/v1/campaigns", DP_ROUTE_CSV, dp_route_campaigns, s, "report", NULL},
+        {DP_GET, "/v1/campaigns/", DP_ROUTE_PREFIX | DP_ROUTE_CSV, dp_route_campaign, s, "report",
+         NULL},
+        {DP_GET, "/v1/owners", DP_ROUTE_CSV, dp_route_owners, s, "report", NULL},
+        {DP_GET, "/v1/owners/", DP_ROUTE_PREFIX | DP_ROUTE_CSV, dp_route_owner, s, "report", NULL},
         {DP_GET, "/v1/prospects", DP_ROUTE_CSV, dp_route_prospects, s, "report", NULL},
         {DP_GET, "/v1/prospects/", DP_ROUTE_PREFIX | DP_ROUTE_CSV, dp_route_prospect, s, "report",
          NULL},

@@ -69,7 +69,7 @@ static const char erase_lua[] =
     "for _, e in ipairs(redis.call('ZRANGE', P .. 'ptl:' .. id, 0, -1)) do\n"
     "  unname(string.match(e, '^[^|]*|([^|]*)|'))\n"
     "end\n"
-    "for _, k in ipairs({'prospect:', 'pdays:', 'ppres:', 'ptl:', 'psess:', 'pmats:'}) do\n"
+    "for _, k in ipairs({'prospect:', 'pdays:', 'ppres:', 'ptl:', 'psess:', 'pmats:', 'pfv:'}) do\n"
     "  del(P .. k .. id)\n"
     "end\n"
     "redis.call('ZREM', P .. 'prospects', id)\n"
@@ -78,7 +78,8 @@ static const char erase_lua[] =
     "return n\n";
 
 /* The deals (route_outcomes.c) keep their outcomes; the prospect's name
- * leaves each deal that named it. */
+ * leaves each deal that named it, and the link records of campaigns and
+ * owners (plk: lists them; the counts of links minted stay). */
 static const char erase_deals_lua[] =
     "local P, id, n = 'dp:{d}:', ARGV[1], 0\n"
     "for _, deal in ipairs(redis.call('SMEMBERS', P .. 'pdeals:' .. id)) do\n"
@@ -90,7 +91,11 @@ static const char erase_deals_lua[] =
     "    redis.call('HSET', dk, 'prospects', table.concat(kept, ';'))\n"
     "  end\n"
     "end\n"
-    "n = n + redis.call('DEL', P .. 'pdeals:' .. id)\n"
+    "for _, r in ipairs(redis.call('SMEMBERS', P .. 'plk:' .. id)) do\n"
+    "  local k, d, g = string.match(r, '^([co])|([^|]+)|(.+)$')\n"
+    "  if k then redis.call('ZREM', P .. 'lp:' .. k .. ':' .. g, d .. '|' .. id) end\n"
+    "end\n"
+    "n = n + redis.call('DEL', P .. 'pdeals:' .. id, P .. 'plk:' .. id)\n"
     "redis.call('INCR', P .. 'gen')\n"
     "return n\n";
 

@@ -17,6 +17,7 @@
 #include "apikey.h"
 #include "reports_routes.h"
 #include "reports.h"
+#include "attrib.h"
 #include "confidence.h"
 #include "rquery.h"
 #include "stats.h"
@@ -49,6 +50,7 @@ typedef struct mdetail {
     unsigned char *has;
     int64_t *day_views, *day_sessions;
     char table[16];
+    dp_attrib deals;
 } mdetail;
 
 static void write_versions(const mdetail *m, dp_buf *out);
@@ -66,6 +68,7 @@ static void destroy(void *p)
     dp_free(m->has);
     dp_free(m->day_views);
     dp_free(m->day_sessions);
+    dp_attrib_free(&m->deals);
     dp_free(m);
 }
 
@@ -245,12 +248,13 @@ static int by_position(const void *x, const void *y)
 static const char *const slide_cols[] = {
     "slide",        "version",  "title",          "position",     "views",
     "viewers",      "sessions", "dwell_ms_total", "dwell_ms_avg", "dwell_ms_median",
-    "dwell_ms_p90", "exits",    "drop_off_rate",  "actions"};
+    "dwell_ms_p90", "exits",    "drop_off_rate",  "actions",      DP_ATTRIB_SV_COLS};
 static const char *const day_cols[] = {"date", "views", "sessions"};
 static const char *const funnel_cols[] = {"position", "sessions", "share"};
 
 static void write_slides(dp_rq *q, mdetail *m, dp_buf *out)
 {
+    char svk[3 * DP_ID_MAX + 32];
     dp_table t;
     dp_table_begin(&t, out, q->p.format, slide_cols, sizeof(slide_cols) / sizeof(*slide_cols));
     dp_buf tmp;
@@ -282,6 +286,9 @@ static void write_slides(dp_rq *q, mdetail *m, dp_buf *out)
             dp_actions_text(&r->actions, &tmp);
             dp_table_raw(&t, NULL, tmp.len ? tmp.data : "");
         }
+        snprintf(svk, sizeof(svk), "%s|%s|%lld", m->id, r->slide, (long long)r->version);
+        long sv = dp_attrib_sv(&m->deals, svk);
+        dp_attrib_sv_cells(sv >= 0 ? &m->deals.by_sv[sv] : NULL, &t);
     }
     dp_table_end(&t);
     dp_buf_free(&tmp);
@@ -378,6 +385,10 @@ static void answer(dp_rq *q)
         dp_buf_puts(&out, "null");
     dp_buf_printf(&out, ",\"views\":%lld,\"dwell_ms_total\":%lld", (long long)m->views,
                   (long long)m->dwell.sum);
+    long mi = dp_attrib_mat(&m->deals, m->id);
+    dp_attrib_mat_fields(&m->deals, mi >= 0 ? &m->deals.by_mat[mi] : NULL, &out);
+    dp_buf_printf(&out, ",\"deals\":%zu,\"deals_truncated\":%s,\"attribution\":\"%s\"", m->deals.n,
+                  m->deals.truncated ? "true" : "false", dp_attrib_rule);
     int64_t qs[3] = {ratio_ms(m->dwell.sum, m->dwell.n), dp_dwell_quantile(&m->dwell, 0.5),
                      dp_dwell_quantile(&m->dwell, 0.9)};
     static const char *const qn[3] = {"dwell_ms_avg", "dwell_ms_median", "dwell_ms_p90"};
@@ -442,6 +453,12 @@ static void write_versions(const mdetail *m, dp_buf *out)
     dp_buf_puts(out, "]");
 }
 
+static void read_deals(dp_rq *q)
+{
+    mdetail *m = q->state;
+    dp_attrib_run(q, &m->deals, answer);
+}
+
 static void read_viewers(dp_rq *q)
 {
     mdetail *m = q->state;
@@ -449,7 +466,7 @@ static void read_viewers(dp_rq *q)
     for (int64_t d = 0; d < m->ndays; d++)
         any |= m->has[d];
     if (!any) {
-        answer(q);
+        read_deals(q);
         return;
     }
     pfcount(q, m, NULL, NULL, 0);
@@ -458,7 +475,7 @@ static void read_viewers(dp_rq *q)
         snprintf(version, sizeof(version), "%lld", (long long)m->rows[i].version);
         pfcount(q, m, m->rows[i].slide, version, i + 1);
     }
-    dp_rq_run(q, answer);
+    dp_rq_run(q, read_deals);
 }
 
 static void read_days(dp_rq *q)
@@ -513,6 +530,7 @@ void dp_route_material_get(dp_req *req)
     q->destroy = destroy;
     memcpy(m->id, id, idlen);
     dp_strmap_init(&m->index);
+    dp_attrib_init(&m->deals);
     snprintf(m->table, sizeof(m->table), "slides");
     int rc = dp_rq_param(q, "table", m->table, sizeof(m->table));
     if (rc != -ENOENT && (rc != 0 || (strcmp(m->table, "slides") && strcmp(m->table, "days") &&

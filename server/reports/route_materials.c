@@ -15,6 +15,7 @@
 
 #include "deckpulse/keys.h"
 #include "alloc.h"
+#include "attrib.h"
 #include "deckpulse/event.h"
 #include "apikey.h"
 #include "catalog.h"
@@ -39,7 +40,8 @@ typedef struct lrow {
     int64_t count[2][NCOUNT];
     int64_t viewers[2];
     dp_dwell dwell[2];
-    unsigned char *has; /* days with data over [prev_from, to] */
+    unsigned char *has;      /* days with data over [prev_from, to] */
+    const dp_attr_sum *attr; /* its deals (attrib.h), NULL: none */
 } lrow;
 
 typedef struct board {
@@ -51,11 +53,22 @@ typedef struct board {
     int desc;
     long limit; /* rows answered */
     int cut;    /* more materials than DP_BOARD_MAX: not all read */
+    dp_attrib deals;
 } board;
 
-static const char *const sort_names[] = {"material",        "title",           "views",
-                                         "sessions",        "viewers",         "dwell_ms_total",
-                                         "dwell_ms_median", "completion_rate", "completed"};
+static const char *const sort_names[] = {"material",
+                                         "title",
+                                         "views",
+                                         "sessions",
+                                         "viewers",
+                                         "dwell_ms_total",
+                                         "dwell_ms_median",
+                                         "completion_rate",
+                                         "completed",
+                                         "deals_influenced",
+                                         "won",
+                                         "won_amount",
+                                         "win_rate"};
 
 static void destroy(void *p)
 {
@@ -66,6 +79,7 @@ static void destroy(void *p)
     }
     dp_free(b->rows);
     dp_strmap_free(&b->index);
+    dp_attrib_free(&b->deals);
     dp_free(b);
 }
 
@@ -159,6 +173,16 @@ static double metric(const lrow *r, int k, int per)
                    : -1;
     case 8:
         return (double)r->count[per][COMPLETED];
+    case 9:
+        return r->attr ? (double)r->attr->deals : 0;
+    case 10:
+        return r->attr ? (double)r->attr->won : 0;
+    case 11:
+        return r->attr ? (double)r->attr->won_amount : 0;
+    case 12:
+        return r->attr && r->attr->won + r->attr->lost
+                   ? (double)r->attr->won / (double)(r->attr->won + r->attr->lost)
+                   : -1;
     default:
         return 0;
     }
@@ -177,7 +201,7 @@ static int cmp_rows(const void *x, const void *y)
     } else {
         /* rounded to the precision shown, so equal-looking rates tie */
         double va = metric(a, g_sort, CUR), vb = metric(b, g_sort, CUR);
-        if (g_sort == 7)
+        if (g_sort == 7 || g_sort == 12)
             va = (double)(int64_t)(va * 1000 + 0.5), vb = (double)(int64_t)(vb * 1000 + 0.5);
         c = va < vb ? -1 : va > vb;
     }
@@ -218,6 +242,10 @@ static void change_cell(dp_table *t, const lrow *r, int m)
 static void answer(dp_rq *q)
 {
     board *b = q->state;
+    for (size_t i = 0; i < b->n; i++) {
+        long m = dp_attrib_mat(&b->deals, b->rows[i].id);
+        b->rows[i].attr = m >= 0 ? &b->deals.by_mat[m] : NULL;
+    }
     g_sort = b->sort;
     g_desc = b->desc;
     if (b->n) qsort(b->rows, b->n, sizeof(lrow), cmp_rows);
@@ -227,8 +255,11 @@ static void answer(dp_rq *q)
     dp_buf out;
     dp_buf_init(&out, 0);
     if (q->p.format == DP_FORMAT_CSV) {
-        const char *cols[2 + 3 * NMETRIC];
+        static const char *const dcols[] = {DP_ATTRIB_MAT_COLS};
+        const char *cols[2 + 3 * NMETRIC + DP_ATTRIB_NMAT_COLS];
         char names[3 * NMETRIC][40];
+        for (int k = 0; k < DP_ATTRIB_NMAT_COLS; k++)
+            cols[2 + 3 * NMETRIC + k] = dcols[k];
         cols[0] = "material";
         cols[1] = "title";
         for (int m = 0; m < NMETRIC; m++) {
@@ -239,7 +270,7 @@ static void answer(dp_rq *q)
             cols[2 + 2 * NMETRIC + m] = names[2 * NMETRIC + m];
         }
         dp_table t;
-        dp_table_begin(&t, &out, DP_FORMAT_CSV, cols, 2 + 3 * NMETRIC);
+        dp_table_begin(&t, &out, DP_FORMAT_CSV, cols, 2 + 3 * NMETRIC + DP_ATTRIB_NMAT_COLS);
         for (size_t i = 0; i < shown; i++) {
             const lrow *r = &b->rows[i];
             dp_table_row(&t);
@@ -251,6 +282,7 @@ static void answer(dp_rq *q)
                 metric_cell(&t, r, m, PREV);
             for (int m = 0; m < NMETRIC; m++)
                 change_cell(&t, r, m);
+            dp_attrib_mat_cells(&b->deals, r->attr, &t);
         }
         dp_table_end(&t);
         dp_rq_answer(q, &out);
@@ -263,14 +295,17 @@ static void answer(dp_rq *q)
     dp_buf_printf(&out,
                   "{\"from\":\"%s\",\"to\":\"%s\",\"mode\":\"%s\",\"previous_from\":\"%s\","
                   "\"previous_to\":\"%s\",\"sort\":\"%s\",\"order\":\"%s\",\"total\":%zu,"
-                  "\"truncated\":%s,\"materials\":",
+                  "\"truncated\":%s,\"deals\":%zu,\"deals_truncated\":%s,\"attribution\":\"%s\","
+                  "\"materials\":",
                   q->p.from, q->p.to, modes[q->p.mode], pfrom, pto, sort_names[b->sort],
-                  b->desc ? "desc" : "asc", b->n, shown < b->n || b->cut ? "true" : "false");
-    static const char *const cols[] = {
-        "material",        "title",           "views",     "sessions", "viewers", "dwell_ms_total",
-        "dwell_ms_median", "completion_rate", "completed", "previous", "change"};
+                  b->desc ? "desc" : "asc", b->n, shown < b->n || b->cut ? "true" : "false",
+                  b->deals.n, b->deals.truncated ? "true" : "false", dp_attrib_rule);
+    static const char *const cols[] = {"material",        "title",           "views",
+                                       "sessions",        "viewers",         "dwell_ms_total",
+                                       "dwell_ms_median", "completion_rate", "completed",
+                                       "previous",        "change",          DP_ATTRIB_MAT_COLS};
     dp_table t;
-    dp_table_begin(&t, &out, DP_FORMAT_JSON, cols, 11);
+    dp_table_begin(&t, &out, DP_FORMAT_JSON, cols, 11 + DP_ATTRIB_NMAT_COLS);
     dp_buf obj;
     dp_buf_init(&obj, 0);
     for (size_t i = 0; i < shown; i++) {
@@ -296,6 +331,7 @@ static void answer(dp_rq *q)
             obj.data[obj.len - 1] = '\0';
             dp_table_raw(&t, obj.data + 1, NULL);
         }
+        dp_attrib_mat_cells(&b->deals, r->attr, &t);
     }
     dp_table_end(&t);
     dp_buf_free(&obj);
@@ -308,6 +344,12 @@ static void pfcount(dp_rq *q, board *b, size_t row, int per)
     dp_rq_pfcount_days(q, on_viewers, row * 2 + (size_t)per, b->rows[row].id, NULL, NULL,
                        b->prev_from, b->rows[row].has, per == CUR ? b->period : 0,
                        per == CUR ? b->ndays : b->period);
+}
+
+static void read_deals(dp_rq *q)
+{
+    board *b = q->state;
+    dp_attrib_run(q, &b->deals, answer);
 }
 
 static void read_data(dp_rq *q)
@@ -331,7 +373,7 @@ static void read_data(dp_rq *q)
         pfcount(q, b, i, CUR);
         pfcount(q, b, i, PREV);
     }
-    dp_rq_run(q, answer);
+    dp_rq_run(q, read_deals);
 }
 
 static void read_titles(dp_rq *q)
@@ -368,6 +410,7 @@ void dp_route_materials(dp_req *req)
     q->state = b;
     q->destroy = destroy;
     dp_strmap_init(&b->index);
+    dp_attrib_init(&b->deals);
     b->period = q->p.to_day - q->p.from_day + 1;
     b->prev_from = q->p.from_day - b->period;
     b->ndays = 2 * b->period;
@@ -381,7 +424,8 @@ void dp_route_materials(dp_req *req)
         if (b->sort < 0) {
             dp_rq_fail(q, 400,
                        "sort: must be one of views, sessions, viewers, dwell_ms_total, "
-                       "dwell_ms_median, completion_rate, completed, material, title");
+                       "dwell_ms_median, completion_rate, completed, deals_influenced, won, "
+                       "won_amount, win_rate, material, title");
             return;
         }
     }

@@ -212,7 +212,8 @@ void dp_rq_run(dp_rq *q, dp_rq_step_fn next)
     if (q->outstanding == 0) round_done(q);
 }
 
-/* The stamp: every shard's generation of the field, then the catalog's. */
+/* The stamp: every shard's generation of the field, then the catalog's and
+ * the deals'. */
 static void on_gen(dp_rq *q, const redisReply *r, void *tag, size_t itag)
 {
     size_t n;
@@ -348,6 +349,7 @@ void dp_rq_cached(dp_rq *q, const char *key, const char *gen_field, dp_rq_step_f
         dp_rq_cmd3(q, on_gen, NULL, 0, "HGET", k, gen_field);
     }
     dp_rq_cmd2(q, on_gen, NULL, 0, "GET", DP_KEY_CATALOG_GEN);
+    dp_rq_cmd2(q, on_gen, NULL, 0, "GET", DP_KEY_DEALS_GEN); /* outcomes and links recorded */
     q->compute = compute;
     dp_rq_run(q, after_gen);
 }

@@ -102,6 +102,12 @@ void dp_table_num(dp_table *t, double v)
         dp_buf_printf(t->out, "%.3f", v);
 }
 
+void dp_table_decimal(dp_table *t, const char *digits)
+{
+    cell_start(t);
+    dp_buf_puts(t->out, digits);
+}
+
 void dp_table_null(dp_table *t)
 {
     cell_start(t);

@@ -27,6 +27,8 @@ void dp_table_str(dp_table *t, const char *s);
 void dp_table_int(dp_table *t, int64_t v);
 void dp_table_num(dp_table *t, double v); /* 3 decimals; NaN/inf as null/empty */
 void dp_table_null(dp_table *t);          /* null / empty cell */
+/* A number already written as decimal digits (an amount), as it is. */
+void dp_table_decimal(dp_table *t, const char *digits);
 /* JSON: json as it is (an object, say); CSV: text as a (neutralised) cell. */
 void dp_table_raw(dp_table *t, const char *json, const char *text);
 void dp_table_end(dp_table *t);

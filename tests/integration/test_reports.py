@@ -261,7 +261,8 @@ with Env(**SETTINGS) as env:
         rows = libcsv_rows(resp.body)
         eq(rows[0], ["slide", "version", "title", "position", "views", "viewers", "sessions",
                      "dwell_ms_total", "dwell_ms_avg", "dwell_ms_median", "dwell_ms_p90",
-                     "exits", "drop_off_rate", "actions"], "CSV header")
+                     "exits", "drop_off_rate", "actions", "deals_influenced", "won", "win_rate"],
+           "CSV header")
         j = {(x["slide"], x["version"]): x for x in got["slides"]}
         for row in rows[1:]:
             x = j[(row[0], int(row[1]))]
@@ -272,7 +273,9 @@ with Env(**SETTINGS) as env:
                 None if x[k] is None else str(x[k]) for k in
                 ("dwell_ms_avg", "dwell_ms_median", "dwell_ms_p90")] + [
                 str(x["exits"]), None if x["drop_off_rate"] is None else "%.3f" % x["drop_off_rate"],
-                ";".join("%s:%d" % kv for kv in sorted(x["actions"].items()))]
+                ";".join("%s:%d" % kv for kv in sorted(x["actions"].items()))] + [
+                str(x["deals_influenced"]), str(x["won"]),
+                None if x["win_rate"] is None else "%.3f" % x["win_rate"]]
             eq(row, want, "CSV row %s" % row[0])
         eq(len(rows), 7, "CSV rows")
     rows = libcsv_rows(srv.get("/v1/materials/q3.csv?%s&table=days" % RANGE, auth(MARKETING)).body)
@@ -492,7 +495,8 @@ with Env(**SETTINGS) as env:
             ("/v1/materials?format=xls", MARKETING, "format: must be json or csv"),
             ("/v1/materials?sort=fun", MARKETING,
              "sort: must be one of views, sessions, viewers, dwell_ms_total, dwell_ms_median, "
-             "completion_rate, completed, material, title"),
+             "completion_rate, completed, deals_influenced, won, won_amount, win_rate, material, "
+             "title"),
             ("/v1/materials?order=up", MARKETING, "order: must be asc or desc"),
             ("/v1/materials/q3?table=x", MARKETING, "table: must be slides, days or funnel"),
             ("/v1/materials/bad%20id", MARKETING,

@@ -109,9 +109,36 @@ static void test_zadd_keep(void **state)
     dp_ops_free(&o);
 }
 
+/* The earliest view of a member: the lowest score of the batch, sent as
+ * ZADD LT (Redis keeps the lower of it and what it has). */
+static void test_zmin(void **state)
+{
+    (void)state;
+    dp_ops o = {0};
+    dp_ops_add(&o, DP_OP_ZMIN, "pfv", "self|m", "1700000000500", 0);
+    dp_ops_add(&o, DP_OP_ZMIN, "pfv", "self|m", "1700000000100", 0);
+    dp_ops_add(&o, DP_OP_ZMIN, "pfv", "self|m", "999", 0); /* shorter: smaller */
+    dp_ops_add(&o, DP_OP_ZMIN, "pfv", "self|m", "1700000000300", 0);
+    dp_ops_add(&o, DP_OP_ZMIN, "pfv", "live|m", "5", 0);
+    dp_buf b;
+    dp_buf_init(&b, 0);
+    size_t n = 0;
+    assert_int_equal(dp_ops_emit(&o, &b, &n), 0);
+    assert_int_equal(n, 1);
+    dp_buf_append(&b, "", 1);
+    const char *head = "*7\r\n$4\r\nZADD\r\n$3\r\npfv\r\n$2\r\nLT\r\n";
+    assert_memory_equal(b.data, head, strlen(head));
+    assert_non_null(strstr(b.data, "$3\r\n999\r\n$6\r\nself|m\r\n"));
+    assert_non_null(strstr(b.data, "$1\r\n5\r\n$6\r\nlive|m\r\n"));
+    assert_null(strstr(b.data, "1700000000"));
+    dp_buf_free(&b);
+    dp_ops_free(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_zmin),
         cmocka_unit_test(test_emit),
         cmocka_unit_test(test_long_lists),
         cmocka_unit_test(test_zadd_keep),
