@@ -1,6 +1,7 @@
 /* deckpulse dashboards: a small single-page app on the report API.
- * Pages (hash routes): #/materials, #/material/<id>, #/prospects,
- * #/prospect/<id>, #/account/<id>, #/live. The API key is kept in
+ * Pages (hash routes): #/materials, #/material/<id>, #/campaigns,
+ * #/campaign/<id>, #/owners, #/owner/<id>, #/prospects, #/prospect/<id>,
+ * #/account/<id>, #/live. The API key is kept in
  * sessionStorage; the pages shown follow its role. Every number shown
  * carries its API value in data-v (the browser tests compare them). */
 'use strict';
@@ -39,6 +40,7 @@
     return h ? h + 'h ' + two(m) + 'm' : m + 'm ' + two(s) + 's';
   }
   function pct(v) { return v == null ? '–' : (v * 100).toFixed(1) + ' %'; }
+  function amount(v) { return v == null ? '–' : Number(v).toLocaleString('en-US', { maximumFractionDigits: 2 }); }
   function num(v) { return v == null ? '–' : Number(v).toLocaleString('en-US'); }
   function when(t) { return t ? new Date(t).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '–'; }
   function change(v) {
@@ -155,7 +157,8 @@
     var path = '/v1/materials' + query(q, ['from', 'to', 'mode', 'sort', 'order']);
     return api(path, r).then(function (d) {
       var cols = [['material', 'Material', 'text'], ['views', 'Views'], ['sessions', 'Sessions'], ['viewers', 'Viewers'],
-        ['dwell_ms_total', 'Total dwell'], ['dwell_ms_median', 'Median dwell'], ['completion_rate', 'Completion']];
+        ['dwell_ms_total', 'Total dwell'], ['dwell_ms_median', 'Median dwell'], ['completion_rate', 'Completion'],
+        ['deals_influenced', 'Deals'], ['won', 'Won'], ['won_amount', 'Won amount'], ['win_rate', 'Win rate']];
       main.innerHTML = '<h1>Materials</h1>' + filters(Object.assign({ from: d.from, to: d.to }, q), true) +
         '<p class="muted">' + d.from + ' – ' + d.to + ', compared with ' + d.previous_from + ' – ' + d.previous_to +
         ' · <a href="#" id="csv">Download CSV</a></p>' +
@@ -165,7 +168,9 @@
           return '<tr data-material="' + esc(m.material) + '"><td class="text"><a href="#/material/' + encodeURIComponent(m.material) + query(q, ['from', 'to', 'mode']) + '">' + esc(m.title || m.material) + '</a></td>' +
             cell('views', m.views, num) + cell('sessions', m.sessions, num) + cell('viewers', m.viewers, num) +
             cell('dwell_ms_total', m.dwell_ms_total, ms) + cell('dwell_ms_median', m.dwell_ms_median, ms) +
-            cell('completion_rate', m.completion_rate, pct) + '<td>' + change(m.change.views) + '</td></tr>';
+            cell('completion_rate', m.completion_rate, pct) + cell('deals_influenced', m.deals_influenced, num) +
+            cell('won', m.won, num) + cell('won_amount', m.won_amount, amount) + cell('win_rate', m.win_rate, pct) +
+            '<td>' + change(m.change.views) + '</td></tr>';
         }).join('') + '</tbody></table></div>' +
         (d.truncated ? '<p class="muted" id="leaderboard-cut">The first ' + num(d.materials.length) + ' of ' +
           num(d.total) + ' materials, sorted over all of them; the CSV has every one.</p>' : '');
@@ -195,16 +200,20 @@
         '<div class="kpis">' + kpi('sessions', 'Sessions', d.sessions) + kpi('viewers', 'Viewers', d.viewers) +
         kpi('views', 'Views', d.views) + kpi('completion_rate', 'Completion', d.completion_rate, pct) +
         kpi('dwell_ms_total', 'Total dwell', d.dwell_ms_total, ms) + kpi('dwell_ms_median', 'Median dwell', d.dwell_ms_median, ms) +
-        '</div><div class="grid2"><div><h2>Daily trend</h2><div class="card chart"><canvas id="trend"></canvas></div></div>' +
+        '</div><div class="kpis" id="deal-kpis">' + kpi('deals_influenced', 'Deals influenced', d.deals_influenced) + kpi('won', 'Won', d.won) +
+        kpi('won_amount', 'Won amount', d.won_amount, amount) + kpi('won_amount_share', 'Share of won amount', d.won_amount_share, amount) +
+        kpi('win_rate', 'Win rate', d.win_rate, pct) + kpi('win_rate_without', 'Win rate without it', d.win_rate_without, pct) +
+        '</div><p class="muted rule">Attribution: ' + esc(d.attribution) + '.</p><div class="grid2"><div><h2>Daily trend</h2><div class="card chart"><canvas id="trend"></canvas></div></div>' +
         '<div><h2>Drop-off funnel</h2><div class="card chart"><canvas id="funnel"></canvas></div></div></div>' +
         '<h2>Slides <a class="btn" href="#" id="csv">Download CSV</a></h2><div class="scroll"><table id="slides"><thead><tr>' +
-        '<th class="text">#</th><th class="text">Slide</th><th>Version</th><th>Views</th><th>Viewers</th><th>Avg dwell</th><th>Median</th><th>p90</th><th>Exits</th><th>Drop-off</th><th class="text">Actions</th></tr></thead><tbody>' +
+        '<th class="text">#</th><th class="text">Slide</th><th>Version</th><th>Views</th><th>Viewers</th><th>Avg dwell</th><th>Median</th><th>p90</th><th>Exits</th><th>Drop-off</th><th class="text">Actions</th><th>Deals</th><th>Won</th><th>Win rate</th></tr></thead><tbody>' +
         d.slides.map(function (s) {
           return '<tr data-slide="' + esc(s.slide) + '" data-version="' + s.version + '"><td class="text">' + (s.position == null ? '' : s.position + 1) + '</td><td class="text">' + esc(s.title || s.slide) + '</td>' +
             cell('version', s.version) + cell('views', s.views, num) + cell('viewers', s.viewers, num) +
             cell('dwell_ms_avg', s.dwell_ms_avg, ms) + cell('dwell_ms_median', s.dwell_ms_median, ms) + cell('dwell_ms_p90', s.dwell_ms_p90, ms) +
             cell('exits', s.exits, num) + cell('drop_off_rate', s.drop_off_rate, pct) +
-            '<td class="text">' + Object.keys(s.actions).map(function (a) { return esc(a) + ' ' + s.actions[a]; }).join(', ') + '</td></tr>';
+            '<td class="text">' + Object.keys(s.actions).map(function (a) { return esc(a) + ' ' + s.actions[a]; }).join(', ') + '</td>' +
+            cell('deals_influenced', s.deals_influenced, num) + cell('won', s.won, num) + cell('win_rate', s.win_rate, pct) + '</tr>';
         }).join('') + '</tbody></table></div>' +
         (multi.length ? '<h2>Versions compared</h2><div class="scroll"><table id="versions"><thead><tr><th class="text">Slide</th><th>Version</th><th>Views</th><th>Avg dwell</th><th>Median</th><th>Drop-off</th></tr></thead><tbody>' +
           multi.map(function (k) {
@@ -288,6 +297,10 @@
         '<h2>New since the last contact</h2><form class="filters" id="since"><label>Last contact<input type="date" name="since" value="' + sinceDate + '"></label><button class="primary">Show</button></form>' +
         (b.new_since ? '<div class="kpis" id="new">' + kpi('events', 'Events', b.new_since.events) + kpi('sessions', 'Sessions', b.new_since.sessions) +
           kpi('views', 'Views', b.new_since.views) + kpi('dwell_ms_total', 'Time', b.new_since.dwell_ms_total, ms) + '</div>' : '') +
+        '<h2>Deals</h2><div class="card"><ul class="timeline" id="deals">' + (b.deals && b.deals.length ? b.deals.map(function (x) {
+          return '<li data-deal="' + esc(x.deal) + '"><b>' + esc(x.deal) + '</b> ' + esc(x.stage) + (x.amount != null ? ' · ' + amount(x.amount) + ' ' + esc(x.currency || '') : '') +
+            ' · ' + x.history.map(function (h) { return esc(h.stage) + ' ' + when(h.at); }).join(' → ') + '</li>';
+        }).join('') : '<li class="muted">No deal names them yet.</li>') + '</ul></div>' +
         '<h2>Timeline</h2><div class="card"><ul class="timeline" id="timeline">' + b.timeline.slice(0, 50).map(function (e) {
           return '<li><span class="muted">' + when(e.at) + '</span> ' + esc(e.type) + ' ' + esc(e.material || '') + (e.slide ? ' / ' + esc(e.slide) : '') +
             (e.ms != null ? ' · ' + ms(e.ms) : '') + (e.name ? ' · ' + esc(e.name) : '') + '</li>';
@@ -312,6 +325,67 @@
         }).join('') + '</tbody></table></div><h2>Materials</h2><div class="scroll"><table><thead><tr><th class="text">Material</th><th>Time</th><th>Completed</th></tr></thead><tbody>' +
         a.materials.map(function (m) { return '<tr><td class="text">' + esc(m.material) + '</td>' + cell('dwell_ms_total', m.dwell_ms_total, ms) + cell('completed', m.completed, num) + '</tr>'; }).join('') +
         '</tbody></table></div>';
+    });
+  }
+
+
+  var GROUP_COLS = [['links', 'Links'], ['prospects', 'Prospects'], ['opened', 'Opened'], ['engaged', 'Engaged'],
+    ['deals', 'Deals'], ['won', 'Won'], ['won_amount', 'Revenue', amount], ['win_rate', 'Win rate', pct]];
+
+  // Campaigns and salespeople: one table each, each row a link to its page
+  function groupsPage(r, kind) {
+    var q = r.q, many = kind === 'campaign' ? 'campaigns' : 'owners';
+    return api('/v1/' + many + query(q, ['from', 'to', 'mode']), r).then(function (d) {
+      var cols = kind === 'campaign' ? GROUP_COLS.concat([['days_to_win_median', 'Days to win']]) :
+        [['links', 'Decks sent'], ['prospects', 'Prospects'], ['opened', 'Opened'], ['engaged', 'Engaged'], ['hot', 'Hot'],
+          ['live_sessions', 'Live sessions'], ['self_sessions', 'Self sessions'], ['completion_rate', 'Completion', pct],
+          ['deals', 'Deals'], ['won', 'Won'], ['won_amount', 'Revenue', amount], ['win_rate', 'Win rate', pct]];
+      main.innerHTML = '<h1>' + (kind === 'campaign' ? 'Campaigns' : 'Salespeople') + '</h1>' +
+        filters(Object.assign({ from: d.from, to: d.to }, q), true) +
+        '<p class="muted rule">' + (kind === 'campaign' ? 'Links sent → opened → engaged (warm or hot now) → deals → won. ' : '') +
+        'Attribution: ' + esc(d.attribution) + '.</p>' +
+        '<div class="scroll"><table id="' + many + '"><thead><tr><th class="text">' + (kind === 'campaign' ? 'Campaign' : 'Owner') + '</th>' +
+        cols.map(function (c) { return '<th>' + c[1] + '</th>'; }).join('') + (kind === 'owner' ? '<th class="text">Cuts most</th>' : '') +
+        '</tr></thead><tbody>' + d[many].map(function (g) {
+          var id = g[kind];
+          return '<tr data-' + kind + '="' + esc(id) + '"><td class="text"><a href="#/' + kind + '/' + encodeURIComponent(id) + query(q, ['from', 'to', 'mode']) + '">' + esc(id) + '</a></td>' +
+            cols.map(function (c) { return cell(c[0], g[c[0]], c[2] || num); }).join('') + (kind === 'owner' ? '<td class="text cuts"></td>' : '') + '</tr>';
+        }).join('') + '</tbody></table></div>' + (d[many].length ? '' : '<p class="muted">No ' + many + ' yet: mint links with a ' + kind + ', or post outcomes naming one.</p>') +
+        (d.truncated ? '<p class="muted">The first ' + num(d[many].length) + ' of ' + num(d.total) + '.</p>' : '');
+      onFilters(r);
+      if (kind !== 'owner') return;
+      // the slides each owner leaves out most, from their page
+      return Promise.all(d.owners.slice(0, 50).map(function (g) {
+        return api('/v1/owners/' + encodeURIComponent(g.owner) + query(q, ['from', 'to', 'mode']), r).then(function (o) {
+          var td = main.querySelector('tr[data-owner="' + CSS.escape(g.owner) + '"] .cuts');
+          if (td) td.innerHTML = o.cut_slides.slice(0, 3).map(function (c) { return esc(c.material + ' / ' + c.slide) + ' <span class="muted">×' + c.times + '</span>'; }).join(', ') || '<span class="muted">–</span>';
+        });
+      }));
+    });
+  }
+
+  function groupPage(r, kind) {
+    var q = r.q, many = kind === 'campaign' ? 'campaigns' : 'owners';
+    return api('/v1/' + many + '/' + encodeURIComponent(r.id) + query(q, ['from', 'to', 'mode']), r).then(function (g) {
+      main.innerHTML = '<h1>' + esc(g[kind]) + '</h1>' + filters(Object.assign({ from: g.from, to: g.to }, q), true) +
+        '<div class="kpis">' + kpi('links', kind === 'campaign' ? 'Links' : 'Decks sent', g.links) + kpi('prospects', 'Prospects', g.prospects) +
+        kpi('opened', 'Opened', g.opened) + kpi('engaged', 'Engaged', g.engaged) + kpi('hot', 'Hot', g.hot) +
+        kpi('sessions', 'Sessions', g.sessions) + kpi('live_sessions', 'Live', g.live_sessions) + kpi('self_sessions', 'Self', g.self_sessions) +
+        kpi('completion_rate', 'Completion', g.completion_rate, pct) + '</div><div class="kpis">' +
+        kpi('deals', 'Deals', g.deals) + kpi('won', 'Won', g.won) + kpi('lost', 'Lost', g.lost) + kpi('won_amount', 'Revenue', g.won_amount, amount) +
+        kpi('win_rate', 'Win rate', g.win_rate, pct) + kpi('days_to_win_median', 'Median days to win', g.days_to_win_median) + '</div>' +
+        '<p class="muted rule">Attribution: ' + esc(g.attribution) + '.</p>' +
+        '<h2>Materials</h2><div class="scroll"><table id="group-materials"><thead><tr><th class="text">Material</th><th>Sessions</th><th>Deals influenced</th><th>Won</th></tr></thead><tbody>' +
+        g.materials.map(function (m) {
+          return '<tr data-material="' + esc(m.material) + '"><td class="text">' + esc(m.material) + '</td>' + cell('sessions', m.sessions, num) +
+            cell('deals_influenced', m.deals_influenced, num) + cell('won', m.won, num) + '</tr>';
+        }).join('') + '</tbody></table></div>' +
+        (kind === 'owner' ? '<h2>Slides left out of marketing\'s decks</h2><p class="muted">From ' + num(g.decks) + ' decks with their slides listed.</p>' +
+          '<div class="scroll"><table id="cut-slides"><thead><tr><th class="text">Material</th><th class="text">Slide</th><th>Decks without it</th></tr></thead><tbody>' +
+          g.cut_slides.map(function (c) {
+            return '<tr><td class="text">' + esc(c.material) + '</td><td class="text">' + esc(c.slide) + '</td>' + cell('times', c.times, num) + '</tr>';
+          }).join('') + '</tbody></table></div>' : '');
+      onFilters(r);
     });
   }
 
@@ -360,12 +434,15 @@
     r.gen = ++shown;
     if (!r.page) r.page = ro.marketing ? 'materials' : 'prospects';
     document.getElementById('signout').hidden = false;
-    var links = (ro.marketing ? [['materials', 'Materials']] : []).concat(ro.sales ? [['prospects', 'Prospects'], ['live', 'Live']] : []);
+    var links = (ro.marketing ? [['materials', 'Materials']] : []).concat(ro.marketing || ro.sales ? [['campaigns', 'Campaigns']] : [])
+      .concat(ro.sales ? [['owners', 'Salespeople'], ['prospects', 'Prospects'], ['live', 'Live']] : []);
     nav.innerHTML = links.map(function (l) {
-      var on = r.page === l[0] || (r.page === 'material' && l[0] === 'materials') || ((r.page === 'prospect' || r.page === 'account') && l[0] === 'prospects');
+      var on = r.page === l[0] || (r.page + 's' === l[0]) || ((r.page === 'prospect' || r.page === 'account') && l[0] === 'prospects');
       return '<a href="#/' + l[0] + '"' + (on ? ' class="on"' : '') + '>' + l[1] + '</a>';
     }).join('');
-    var pages = { materials: leaderboard, material: material, prospects: prospectsPage, prospect: prospect, account: account, live: livePage };
+    var pages = { materials: leaderboard, material: material, prospects: prospectsPage, prospect: prospect, account: account, live: livePage,
+      campaigns: function (x) { return groupsPage(x, 'campaign'); }, campaign: function (x) { return groupPage(x, 'campaign'); },
+      owners: function (x) { return groupsPage(x, 'owner'); }, owner: function (x) { return groupPage(x, 'owner'); } };
     var page = pages[r.page];
     if (!page) { main.innerHTML = '<p>No such page.</p>'; return; }
     main.setAttribute('data-page', 'loading');

@@ -3,7 +3,9 @@
 ingest path: a catalog of three decks, link tokens for 24 prospects at 6
 accounts, and a few hundred viewing sessions (personalised decks, a v2 of
 some slides, live calls, forwarded links, actions, people who stop
-halfway). Standard library only.
+halfway), each salesperson's decks leaving out the slides they skip, then
+deal outcomes from the CRM: some won, some lost, one still open, through
+two campaigns and three owners. Standard library only.
 
   scripts/demo.py http://127.0.0.1:8080 ADMIN_KEY [--sessions N] [--seed S]
 """
@@ -29,7 +31,9 @@ DECKS = {
 }
 ACCOUNTS = ["acme", "globex", "initech", "umbrella", "hooli", "stark"]
 OWNERS = ["olga", "pete", "sam"]
-CAMPAIGNS = ["spring-webinar", "outbound", "partner"]
+CAMPAIGNS = ["spring-webinar", "outbound"]
+# what each salesperson leaves out of marketing's decks
+CUTS = {"olga": set(), "pete": {"security", "customers", "quote"}, "sam": {"problem", "help"}}
 
 
 def call(base, key, method, path, body, ctype="application/json", ua=None):
@@ -76,12 +80,14 @@ def main():
     for pr, acct, camp, owner in prospects:
         mats = rnd.sample(list(DECKS), rnd.randint(1, 2))
         pres = "%s-%s" % (pr, "-".join(m.split("-")[0] for m in mats))
-        _, t = call(base, a.key, "POST", "/v1/links",
-                    {"presentation": pres, "prospect": pr, "account": acct, "campaign": camp,
-                     "owner": owner})
         deck = []
         for m in mats:
-            deck += [(m, s, v if rnd.random() < 0.6 else 1) for s, _, v in DECKS[m][1]]
+            deck += [(m, s, v if rnd.random() < 0.6 else 1) for s, _, v in DECKS[m][1]
+                     if s not in CUTS[owner]]
+        _, t = call(base, a.key, "POST", "/v1/links",
+                    {"presentation": pres, "prospect": pr, "account": acct, "campaign": camp,
+                     "owner": owner, "slides": [{"material": m, "slide": s, "version": v}
+                                                for m, s, v in deck]})
         links[pr] = (t["token"], deck)
 
     # some prospects are much keener than others
@@ -124,8 +130,21 @@ def main():
             if status != 202:
                 sys.exit("demo: ingest answered %d" % status)
         sent += len(events)
-    print("demo: %d sessions, %d events for %d prospects at %d accounts, 3 decks"
-          % (a.sessions, sent, len(prospects), len(ACCOUNTS)))
+    # the CRM's outcomes: a deal per account, with the prospects who read;
+    # opened ten days ago, won or lost now (after the views), one still open
+    outcomes = []
+    for k, acct in enumerate(ACCOUNTS):
+        who = [p for p in prospects if p[1] == acct]
+        deal = {"deal": "deal-%s" % acct, "account": acct, "prospects": [p[0] for p in who],
+                "currency": "EUR", "owner": who[0][3], "campaign": who[0][2]}
+        amount = "%d.%02d" % (rnd.randint(5, 90) * 1000, rnd.randint(0, 99))
+        outcomes.append(dict(deal, stage="open", at=now - 10 * 86400000, amount=amount))
+        stage = ["won", "lost", "won", "open", "won", "lost"][k]
+        if stage != "open":
+            outcomes.append(dict(deal, stage=stage, at=now + 60000, amount=amount))
+    call(base, a.key, "POST", "/v1/outcomes", {"outcomes": outcomes})
+    print("demo: %d sessions, %d events for %d prospects at %d accounts, 3 decks, %d deals"
+          % (a.sessions, sent, len(prospects), len(ACCOUNTS), len(ACCOUNTS)))
 
 
 if __name__ == "__main__":

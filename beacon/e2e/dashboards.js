@@ -51,7 +51,8 @@ async function main() {
         charts: document.querySelectorAll('canvas').length,
         drawn: [...document.querySelectorAll('canvas')].filter((c) => c.width > 0).length,
         cut: (document.querySelector('main [id$="-cut"]') || {}).textContent || null,
-        verdicts: [...document.querySelectorAll('#confidence td.verdict')].map((td) => td.textContent)
+        verdicts: [...document.querySelectorAll('#confidence td.verdict')].map((td) => td.textContent),
+        deals: [...document.querySelectorAll('#deals li[data-deal]')].map((li) => li.dataset.deal)
       };
     });
     if (p.name === 'live' && opt.live) {

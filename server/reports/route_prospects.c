@@ -48,6 +48,7 @@ typedef struct sales {
     json_t **catalog; /* per material of the prospect: catalog slides, or NULL */
     char **titles;
     json_t **seen; /* per material: array of slide ids seen */
+    json_t *deals; /* the deals naming the prospect: [{deal, stage, ..., history}] */
     /* account */
     int64_t first_seen, last_seen;
     /* the unfiltered hot list, read in chunks (hot_page) */
@@ -73,6 +74,7 @@ static void destroy(void *p)
     dp_free(s->catalog);
     dp_free(s->titles);
     dp_free(s->seen);
+    if (s->deals) json_decref(s->deals);
     dp_pload_free(&s->load);
     dp_free(s);
 }
@@ -606,6 +608,13 @@ static void write_brief_materials(dp_rq *q, sales *s, dp_prospect *p, dp_buf *ou
     dp_table_end(&t);
 }
 
+static int by_deal_at(const void *a, const void *b)
+{
+    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "at"));
+    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "at"));
+    return x > y ? -1 : x < y;
+}
+
 static void brief_answer(dp_rq *q)
 {
     sales *s = q->state;
@@ -688,6 +697,21 @@ static void brief_answer(dp_rq *q)
         first = 0;
     }
     dp_buf_puts(&out, "]");
+    /* the deals naming them, newest first (not filtered by the range: the
+     * history of a deal is read whole) */
+    size_t nd = json_array_size(s->deals);
+    json_t **dv = dp_malloc((nd ? nd : 1) * sizeof(json_t *));
+    for (size_t i = 0; i < nd; i++)
+        dv[i] = json_array_get(s->deals, i);
+    if (nd) qsort(dv, nd, sizeof(json_t *), by_deal_at);
+    dp_buf_puts(&out, ",\"deals\":[");
+    for (size_t i = 0; i < nd; i++) {
+        char *txt = json_dumps(dv[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
+        dp_buf_printf(&out, "%s%s", i ? "," : "", txt ? txt : "{}");
+        free(txt);
+    }
+    dp_buf_puts(&out, "]");
+    dp_free(dv);
     if (s->since >= 0) new_since(&out, s);
     dp_buf_puts(&out, "}");
     dp_rq_answer(q, &out);
@@ -738,6 +762,67 @@ static void on_seen(dp_rq *q, const redisReply *r, void *tag, size_t k)
     }
 }
 
+/* The deals naming the prospect (outcomes, route_outcomes.c): each one's
+ * current stage and its history, newest first, at most DP_BRIEF_DEALS. */
+#define DP_BRIEF_DEALS 100
+
+static void on_deal_ids(dp_rq *q, const redisReply *r, void *tag, size_t itag)
+{
+    sales *s = q->state;
+    (void)tag;
+    (void)itag;
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements && i < DP_BRIEF_DEALS; i++)
+        if (r->element[i]->type == REDIS_REPLY_STRING)
+            json_array_append_new(
+                s->deals, json_pack("{s:s%}", "deal", r->element[i]->str, r->element[i]->len));
+}
+
+static void on_deal(dp_rq *q, const redisReply *r, void *tag, size_t i)
+{
+    sales *s = q->state;
+    json_t *d = json_array_get(s->deals, i);
+    (void)tag;
+    for (size_t k = 0; r->type == REDIS_REPLY_ARRAY && k + 1 < r->elements; k += 2) {
+        const char *f = r->element[k]->str, *v = r->element[k + 1]->str;
+        if (!strcmp(f, "at"))
+            json_object_set_new(d, "at", json_integer(strtoll(v, NULL, 10)));
+        else if (!strcmp(f, "amount"))
+            json_object_set_new(d, "amount", *v ? json_string(v) : json_null());
+        else if (!strcmp(f, "stage") || !strcmp(f, "currency") || !strcmp(f, "account") ||
+                 !strcmp(f, "owner") || !strcmp(f, "campaign"))
+            json_object_set_new(d, f, *v ? json_string(v) : json_null());
+    }
+}
+
+static void on_deal_history(dp_rq *q, const redisReply *r, void *tag, size_t i)
+{
+    sales *s = q->state;
+    json_t *h = json_array();
+    (void)tag;
+    for (size_t k = 0; r->type == REDIS_REPLY_ARRAY && k + 1 < r->elements; k += 2) {
+        const char *m = r->element[k]->str, *bar = strchr(m, '|');
+        if (bar == NULL) continue;
+        json_array_append_new(h, json_pack("{s:s%,s:I}", "stage", m, (size_t)(bar - m), "at",
+                                           (json_int_t)strtoll(r->element[k + 1]->str, NULL, 10)));
+    }
+    json_object_set_new(json_array_get(s->deals, i), "history", h);
+}
+
+static void brief_deals(dp_rq *q)
+{
+    sales *s = q->state;
+    for (size_t i = 0; i < json_array_size(s->deals); i++) {
+        const char *id = json_string_value(json_object_get(json_array_get(s->deals, i), "deal"));
+        char key[DP_ID_MAX + 16];
+        dp_key_deal(key, sizeof(key), id);
+        dp_rq_cmd2(q, on_deal, NULL, i, "HGETALL", key);
+        snprintf(key, sizeof(key), "dp:{d}:dealh:%s", id);
+        const char *argv[] = {"ZRANGE", key, "0", "-1", "WITHSCORES"};
+        dp_rq_cmd(q, on_deal_history, NULL, i, 5, argv);
+    }
+    dp_rq_run(q, brief_answer);
+}
+
 static void brief_details(dp_rq *q)
 {
     sales *s = q->state;
@@ -763,7 +848,10 @@ static void brief_details(dp_rq *q)
         const char *argv[] = {"ZRANGE", key, "0", "-1"};
         dp_rq_cmd(q, on_timeline, NULL, 0, 4, argv);
     }
-    dp_rq_run(q, brief_answer);
+    s->deals = json_array();
+    snprintf(key, sizeof(key), "dp:{d}:pdeals:%s", p->id);
+    dp_rq_cmd2(q, on_deal_ids, NULL, 0, "SMEMBERS", key);
+    dp_rq_run(q, brief_deals);
 }
 
 static void brief_compute(dp_rq *q)

@@ -1,6 +1,7 @@
 """The dashboards in headless Chromium against a real server, collector and
-Redis with demo data loaded by scripts/demo.py through the ingest API: every
-page (leaderboard, material, hot list, brief, account, live) loads, the
+Redis with demo data loaded by scripts/demo.py through the ingest API (and
+its deal outcomes): every page (leaderboard, material, campaigns, a
+campaign, salespeople, an owner, hot list, brief, account, live) loads, the
 numbers it shows are the API's, charts are drawn, pages follow the key's
 role, the phone layout does not overflow, and the live panel shows a new
 session as it happens. Screenshots go to ./dashboard-screenshots."""
@@ -89,6 +90,15 @@ with Env(access_log="false") as env:
     brief = get("/v1/prospects/" + top["prospect"])
     acct = get("/v1/accounts/" + top["account"])
     token = srv.mint("live-deck", "lena-live", account="hooli")
+    camps = get("/v1/campaigns")
+    owners = get("/v1/owners")
+    camp = get("/v1/campaigns/" + camps["campaigns"][0]["campaign"])
+    pete = get("/v1/owners/pete")
+    check(len(camps["campaigns"]) == 2 and len(owners["owners"]) == 3,
+          "the demo's outcomes came through two campaigns and three owners")
+    check(sum(c["won"] for c in camps["campaigns"]) > 0 and
+          sum(c["lost"] for c in camps["campaigns"]) > 0, "some won, some lost")
+    check(pete["cut_slides"], "pete leaves slides out")
 
     pages = drive(srv, ADMIN, [
         {"name": "materials", "hash": "#/materials"},
@@ -96,6 +106,10 @@ with Env(access_log="false") as env:
         {"name": "prospects", "hash": "#/prospects"},
         {"name": "prospect", "hash": "#/prospect/" + top["prospect"], "full": True},
         {"name": "account", "hash": "#/account/" + top["account"]},
+        {"name": "campaigns", "hash": "#/campaigns"},
+        {"name": "campaign", "hash": "#/campaign/" + camp["campaign"]},
+        {"name": "owners", "hash": "#/owners"},
+        {"name": "owner", "hash": "#/owner/pete", "full": True},
         {"name": "material-phone", "hash": "#/material/q3-pricing", "width": 390, "height": 844},
         {"name": "prospect-phone", "hash": "#/prospect/" + top["prospect"], "width": 390,
          "height": 844},
@@ -104,14 +118,36 @@ with Env(access_log="false") as env:
 
     expect(panel(pages["materials"]["values"], "leaderboard"),
            rows_of(board["materials"], ["views", "sessions", "viewers", "dwell_ms_total",
-                                        "dwell_ms_median", "completion_rate"]), "leaderboard")
+                                        "dwell_ms_median", "completion_rate", "deals_influenced",
+                                        "won", "won_amount", "win_rate"]), "leaderboard")
+    check(any(m["deals_influenced"] for m in board["materials"]), "deals on the leaderboard")
     mp = pages["material"]["values"]
     expect(panel(mp, "kpis"), rows_of([q3], ["sessions", "viewers", "views", "completion_rate",
-                                             "dwell_ms_total", "dwell_ms_median"]),
+                                             "dwell_ms_total", "dwell_ms_median",
+                                             "deals_influenced", "won", "won_amount",
+                                             "won_amount_share", "win_rate", "win_rate_without"]),
            "material figures")
     expect(panel(mp, "slides"),
            rows_of(q3["slides"], ["version", "views", "viewers", "dwell_ms_avg", "dwell_ms_median",
-                                  "dwell_ms_p90", "exits", "drop_off_rate"]), "slide table")
+                                  "dwell_ms_p90", "exits", "drop_off_rate", "deals_influenced",
+                                  "won", "win_rate"]), "slide table")
+    gcols = ["links", "prospects", "opened", "engaged", "deals", "won", "won_amount", "win_rate"]
+    expect(panel(pages["campaigns"]["values"], "campaigns"),
+           rows_of(camps["campaigns"], gcols + ["days_to_win_median"]), "campaigns")
+    one = ["links", "prospects", "opened", "engaged", "hot", "sessions", "live_sessions",
+           "self_sessions", "completion_rate", "deals", "won", "lost", "won_amount", "win_rate",
+           "days_to_win_median"]
+    expect(panel(pages["campaign"]["values"], "kpis"), rows_of([camp], one), "a campaign")
+    expect(panel(pages["campaign"]["values"], "group-materials"),
+           rows_of(camp["materials"], ["sessions", "deals_influenced", "won"]),
+           "a campaign's materials")
+    expect(panel(pages["owners"]["values"], "owners"),
+           rows_of(owners["owners"], ["links", "prospects", "opened", "engaged", "hot",
+                                      "live_sessions", "self_sessions", "completion_rate", "deals",
+                                      "won", "won_amount", "win_rate"]), "salespeople")
+    expect(panel(pages["owner"]["values"], "kpis"), rows_of([pete], one), "an owner")
+    expect(panel(pages["owner"]["values"], "cut-slides"), rows_of(pete["cut_slides"], ["times"]),
+           "the slides an owner cuts")
     order = []
     for x in q3["slides"]:
         if x["slide"] not in order:
@@ -141,6 +177,9 @@ with Env(access_log="false") as env:
                                                                 "completed"]), "brief materials")
     expect(panel(bp, "topslides"), rows_of(brief["slides"][:15], ["views", "dwell_ms_total"]),
            "brief slides by time")
+    eq(pages["prospect"]["deals"], [d["deal"] for d in brief["deals"]],
+       "the brief's outcome timeline: the deals naming them, newest first")
+    check(brief["deals"] and brief["deals"][0]["history"], "the top prospect is in a deal")
     ap = pages["account"]["values"]
     expect(panel(ap, "kpis"), rows_of([acct], ["score", "prospects_active", "sessions",
                                                "dwell_ms_total", "last_seen"]), "account figures")
@@ -158,10 +197,12 @@ with Env(access_log="false") as env:
 
     # pages follow the key's role
     m = drive(srv, MARKETING, [{"name": "materials-marketing", "hash": "#/materials"}])
-    eq(m["materials-marketing"]["nav"], ["Materials"], "marketing sees the marketing pages")
+    eq(m["materials-marketing"]["nav"], ["Materials", "Campaigns"],
+       "marketing sees the marketing pages")
     s = drive(srv, SALES, [{"name": "prospects-sales", "hash": "#/prospects"}])
-    eq(s["prospects-sales"]["nav"], ["Prospects", "Live"], "sales sees the sales pages")
-    for f in ("materials", "material", "prospect", "live", "material-phone"):
+    eq(s["prospects-sales"]["nav"], ["Campaigns", "Salespeople", "Prospects", "Live"],
+       "sales sees the sales pages")
+    for f in ("materials", "material", "prospect", "live", "material-phone", "campaigns", "owner"):
         check(os.path.getsize(os.path.join(SHOTS, f + ".png")) > 10000, "screenshot " + f)
     eq((pages["materials"]["cut"], pages["prospects"]["cut"]), (None, None),
        "complete lists say nothing of a cut")
