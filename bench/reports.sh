@@ -6,6 +6,11 @@
 #   GET /v1/materials/big            the last 30 days (default range)
 #   GET /v1/materials/big?from=..    the whole year
 #   GET /v1/materials                the leaderboard over 501 materials
+#   GET /v1/campaigns?from=..        20 campaigns over a year, with 10 000
+#                                    deals and 20 000 prospects (issue 20)
+#   GET /v1/owners/o01?from=..       one owner over a year, cut slides of
+#                                    its 2 000 decks
+# and, once, POST /v1/outcomes with 10 000 outcomes in one CSV (curl's time)
 # each twice: with the report cache (the data unchanged, so every answer is
 # checked against the current generation and served; one request before
 # measuring computes it) and with
@@ -32,7 +37,7 @@ redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --appendonly no --sav
 rpid=$!
 for _ in $(seq 100); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.05; done
 echo "== seeding"
-python3 bench/seed_reports.py | redis-cli -p "$rport" --pipe | tail -1
+python3 bench/seed_reports.py --deals | redis-cli -p "$rport" --pipe | tail -1
 redis-cli -p "$rport" info memory | grep used_memory_human
 key=bench-admin-key-0123456789
 from=$(date -u -d '-364 days' +%F)
@@ -74,10 +79,26 @@ row "GET /healthz (reference)" 8 "$(measure 8 /healthz)"
 row "material, 30 days, cached" 8 "$(measure 8 /v1/materials/big)"
 row "material, 365 days, cached" 8 "$(measure 8 "/v1/materials/big?from=$from")"
 row "leaderboard, 501 materials, cached" 8 "$(measure 8 /v1/materials)"
+row "campaigns, 365 days, cached" 8 "$(measure 8 "/v1/campaigns?from=$from")"
+row "one owner, 365 days, cached" 8 "$(measure 8 "/v1/owners/o01?from=$from")"
+python3 - "$tmp/outcomes.csv" <<'PY'
+import sys, time
+now = int(time.time() * 1000)
+with open(sys.argv[1], "w") as f:
+    f.write("deal,account,prospects,stage,amount,currency,at,owner,campaign\r\n")
+    for i in range(10000):
+        f.write("new-%05d,acct-%d,p%05d;p%05d,won,%d.50,EUR,%d,o%02d,c%02d\r\n"
+                % (i, i % 400, i, i + 1, 1000 + i, now - i * 1000, i % 10, i % 20))
+PY
+post_s=$(curl -sf -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $key" \
+  -H "Content-Type: text/csv" --data-binary "@$tmp/outcomes.csv" "$url/v1/outcomes")
 stop_server
 start_server 0
 row "material, 30 days, computed" 1 "$(measure 1 /v1/materials/big)"
 row "material, 365 days, computed" 1 "$(measure 1 "/v1/materials/big?from=$from")"
 row "leaderboard, 501 materials, computed" 1 "$(measure 1 /v1/materials)"
+row "campaigns, 365 days, computed" 1 "$(measure 1 "/v1/campaigns?from=$from")"
+row "one owner, 365 days, computed" 1 "$(measure 1 "/v1/owners/o01?from=$from")"
 stop_server
 cat "$tmp/table"
+echo "POST /v1/outcomes, 10 000 rows of CSV: ${post_s} s"

@@ -7,7 +7,13 @@
     some, and a viewers HyperLogLog; the material's daily hash and HLL;
   - materials "m000".."m499": a year of daily material hashes and HLLs, for
     the leaderboard;
-  - the catalog entries (titles) of all of them.
+  - the catalog entries (titles) of all of them;
+  - with --deals: a year of sales (issue 20): 20 campaigns and 10 owners
+    with links minted every day (ln/lp/la/lpr records, 20 000 prospects),
+    their per-day session counters (od:/cd:, 20 materials each), 10 000
+    deals spread over the year naming one to three prospects, each
+    prospect's earliest views of 10 of the 500 materials (pfv:) and a deck
+    per presentation.
 
   python3 bench/seed_reports.py | redis-cli -p PORT --pipe
 """
@@ -74,4 +80,55 @@ for m in range(500):
             "views", n * 8, "dwell_sum", n * 30000, "dwell_n", n * 8, "h5", n * 4, "h9", n * 4)
         cmd("PFADD", "dp:{0}:mv:%s:%s:self" % (mid, d), *["v%d" % rnd.randint(0, 900)
                                                           for _ in range(3)])
+if "--deals" in sys.argv:
+    now_ms = today * 86400000
+    camps = ["c%02d" % i for i in range(20)]
+    owners = ["o%02d" % i for i in range(10)]
+    for i in range(20000):
+        pr = "p%05d" % i
+        c, o = camps[i % 20], owners[i % 10]
+        d = rnd.randrange(365)
+        day = days[d]
+        for k, g in (("c", c), ("o", o)):
+            cmd("HINCRBY", "dp:{d}:ln:%s:%s" % (k, g), day, 1)
+            cmd("ZADD", "dp:{d}:lp:%s:%s" % (k, g), today - d, "%s|%s" % (day, pr))
+            cmd("SADD", "dp:{d}:la:%s:%s" % (k, g), "acct-%d" % (i % 400))
+            cmd("SADD", "dp:{d}:plk:" + pr, "%s|%s|%s" % (k, day, g))
+        pres = "pres-" + pr
+        cmd("ZADD", "dp:{d}:lpr:o:" + o, (today - d) * 86400000, pres)
+        cmd("SET", "dp:{c}:deck:" + pres, json.dumps(
+            [{"material": "big", "slide": "s%03d" % s_, "version": 1}
+             for s_ in range(0, 200, 2)]))
+        first = (today - d) * 86400000 + 3600000
+        cmd("HSET", "dp:{0}:prospect:" + pr, "first_seen", first, "last_seen", first + 86400000,
+            "account", "acct-%d" % (i % 400), "campaign", c, "owner", o, "pm", 1)
+        cmd("ZADD", "dp:{0}:prospects", first + 86400000, pr)
+        fv = []
+        for m in rnd.sample(range(500), 10):
+            at = first + rnd.randint(0, 20 * 86400000)
+            fv += [at, "self|m%03d" % m, at, "self|m%03d|s1|1" % m]
+        cmd("ZADD", "dp:{0}:pfv:" + pr, *fv)
+    for g in camps:
+        cmd("SADD", "dp:{d}:campaigns", g)
+    for g in owners:
+        cmd("SADD", "dp:{d}:owners", g)
+    for k, groups in (("cd", camps), ("od", owners)):
+        for g in groups:
+            cmd("SADD", "dp:{0}:%s" % ("campaigns" if k == "cd" else "owners"), g)
+            for day in days:
+                cmd("SADD", "dp:{0}:%sdays:%s" % (k[0], g), day)
+                f = ["sessions", 40, "completed", 12]
+                for m in range(20):
+                    f += ["m:m%03d:sessions" % m, 2]
+                cmd("HSET", "dp:{0}:%s:%s:%s:self" % (k, g, day), *f)
+    for i in range(10000):
+        deal = "deal-%05d" % i
+        at = now_ms - rnd.randrange(365) * 86400000 + rnd.randrange(86400000)
+        prs = ";".join("p%05d" % rnd.randrange(20000) for _ in range(rnd.randint(1, 3)))
+        stage = rnd.choice(["won", "lost", "open"])
+        cmd("HSET", "dp:{d}:deal:" + deal, "stage", stage, "at", at, "amount",
+            "%d.%02d" % (rnd.randint(1000, 90000), rnd.randint(0, 99)), "currency", "EUR",
+            "account", "", "owner", rnd.choice(owners), "campaign", rnd.choice(camps),
+            "prospects", prs)
+        cmd("ZADD", "dp:{d}:deals", at, deal)
 out.flush()

@@ -80,11 +80,14 @@ static const char *const modes[] = {"all", "self", "live"};
 
 static void envelope(dp_rq *q, const dp_groups *g, dp_buf *out)
 {
+    int cut = g->people.truncated;
+    for (size_t i = 0; i < g->n; i++)
+        cut |= g->v[i].cut_prospects;
     dp_buf_printf(out,
                   "\"from\":\"%s\",\"to\":\"%s\",\"mode\":\"%s\",\"deals_truncated\":%s,"
                   "\"prospects_truncated\":%s,\"attribution\":\"%s\"",
                   q->p.from, q->p.to, modes[q->p.mode], g->deals.truncated ? "true" : "false",
-                  g->people.truncated ? "true" : "false", dp_attrib_rule);
+                  cut ? "true" : "false", dp_attrib_rule);
 }
 
 static void answer_list(dp_rq *q)
