@@ -393,6 +393,9 @@ with Env(allow_anonymous="true", access_log="false", shards=SHARDS) as env:
     eq(srv.request("DELETE", "/v1/prospects/" + victim, "", auth(ADMIN)).status, 200, "erased")
     eq([k for k in r.cmd("KEYS", "*") if victim in k.replace("{", ":").replace("}", ":")
         .replace("|", ":").split(":")], [], "no key names the erased prospect")
+    eq([(k, m) for k in r.cmd("KEYS", "dp:{d}:lp:*") for m in r.cmd("ZRANGE", k, "0", "-1")
+        if m.split("|")[1] == victim], [], "no link record names the erased prospect")
+    check(any(r.cmd("ZCARD", k) for k in r.cmd("KEYS", "dp:{d}:lp:*")), "others' records stay")
     for d in deals:
         check(victim not in (r.cmd("HGET", "dp:{d}:deal:" + d, "prospects") or "").split(";"),
               "out of deal " + d)
