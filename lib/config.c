@@ -84,6 +84,18 @@ const dp_config_setting dp_config_settings[] = {
      "event stream shards (Redis Cluster hash tags); every server and collector must agree"},
     {"start_collector", DP_CFG_BOOL, offsetof(dp_config, start_collector), 0, 1, "true",
      "deckpulse-server starts and supervises a deckpulse-collector"},
+    {"start_notifier", DP_CFG_BOOL, S(start_notifier), 0, 1, "true",
+     "deckpulse-server starts and supervises a deckpulse-notifier (alerts and webhooks)"},
+    {"webhook_allow_private", DP_CFG_BOOL, S(webhook_allow_private), 0, 1, "false",
+     "let webhooks reach loopback, private and link-local addresses (checked at registration "
+     "and at every connection)"},
+    {"webhook_concurrency", DP_CFG_INT, S(webhook_concurrency), 1, 64, "4",
+     "deliveries in flight to one webhook at once (one slow endpoint never delays another)"},
+    {"alert_quiet_days", DP_CFG_INT, S(alert_quiet_days), 1, 3650, "7",
+     "prospect.returned: a prospect's first session after this many days without one"},
+    {"alert_ignore_prospects", DP_CFG_STRING, S(alert_ignore_prospects), 0, 8192, "",
+     "prospects and accounts whose views alert nobody (internal test views), comma separated; "
+     "*suffix matches ids ending in suffix (*.acme.test)"},
     {"collector_name", DP_CFG_STRING, S(collector_name), 0, 64, "",
      "consumer name in the group; empty = hostname-pid"},
     {"session_timeout_ms", DP_CFG_INT, S(session_timeout_ms), 100, 86400000, "1800000",

@@ -14,8 +14,8 @@ void dp_wh_secret_new(char out[DP_WH_SECRET_MAX])
     sodium_memzero(key, sizeof(key));
 }
 
-int dp_wh_sign(const char *secret, const char *id, int64_t timestamp, const char *body,
-               size_t len, char out[DP_WH_SIG_MAX], dp_err *err)
+int dp_wh_sign(const char *secret, const char *id, int64_t timestamp, const char *body, size_t len,
+               char out[DP_WH_SIG_MAX], dp_err *err)
 {
     if (strncmp(secret, "whsec_", 6) != 0)
         return dp_err_set(err, -EINVAL, "webhook secret: must start with whsec_");
@@ -38,7 +38,6 @@ int dp_wh_sign(const char *secret, const char *id, int64_t timestamp, const char
     crypto_auth_hmacsha256_final(&st, mac);
     sodium_memzero(key, sizeof(key));
     memcpy(out, "v1,", 3);
-    sodium_bin2base64(out + 3, DP_WH_SIG_MAX - 3, mac, sizeof(mac),
-                      sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2base64(out + 3, DP_WH_SIG_MAX - 3, mac, sizeof(mac), sodium_base64_VARIANT_ORIGINAL);
     return 0;
 }

@@ -18,7 +18,7 @@
 void dp_wh_secret_new(char out[DP_WH_SECRET_MAX]);
 /* The signature header's value for (id, timestamp, body) into out; 0, or
  * -EINVAL when the secret is not whsec_ + base64. */
-int dp_wh_sign(const char *secret, const char *id, int64_t timestamp, const char *body,
-               size_t len, char out[DP_WH_SIG_MAX], dp_err *err);
+int dp_wh_sign(const char *secret, const char *id, int64_t timestamp, const char *body, size_t len,
+               char out[DP_WH_SIG_MAX], dp_err *err);
 
 #endif

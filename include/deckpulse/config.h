@@ -55,6 +55,12 @@ typedef struct dp_config {
     int64_t shards;
     /* collector */
     int start_collector;
+    /* alerts and webhooks */
+    int start_notifier;
+    int webhook_allow_private;
+    int64_t webhook_concurrency;
+    int64_t alert_quiet_days;
+    char *alert_ignore_prospects;
     char *collector_name;
     int64_t session_timeout_ms;
     int64_t dedup_ttl_s;

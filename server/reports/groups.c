@@ -19,6 +19,7 @@ void dp_groups_init(dp_groups *g, char kind, int detail, size_t max_prospects)
     dp_strmap_init(&g->pmembers);
     dp_strmap_init(&g->amembers);
     dp_strmap_init(&g->cut_ix);
+    dp_strmap_init(&g->deck_ix);
     dp_attrib_init(&g->deals);
     dp_pload_init(&g->people, 0, max_prospects);
 }
@@ -42,9 +43,8 @@ void dp_groups_free(dp_groups *g)
     dp_strmap_free(&g->pmembers);
     dp_strmap_free(&g->amembers);
     dp_strmap_free(&g->cut_ix);
-    for (size_t i = 0; i < g->ndeckv; i++)
-        if (g->deckv[i]) json_decref(g->deckv[i]);
     dp_free(g->deckv);
+    dp_strmap_free(&g->deck_ix);
     if (g->catalog) json_decref(g->catalog);
     dp_free(g->cat_mats);
     dp_attrib_free(&g->deals);
@@ -216,14 +216,34 @@ static void on_deck(dp_rq *q, const redisReply *r, void *tag, size_t i)
 {
     dp_groups *g = tag;
     (void)q;
-    if (r->type != REDIS_REPLY_STRING) return;
-    json_t *d = json_loadb(r->str, r->len, 0, NULL);
-    if (d && json_is_array(d)) {
-        g->deckv[i] = d;
-        g->decks++;
-    } else if (d) {
-        json_decref(d);
+    (void)i;
+    if (r->type != REDIS_REPLY_STRING || r->len == 0) return;
+    g->decks++;
+    uintptr_t k = (uintptr_t)dp_strmap_get(&g->deck_ix, r->str, r->len);
+    if (k) {
+        g->deckv[k - 1].count++;
+        return;
     }
+    if (g->ndeckv == 0 || (g->ndeckv & (g->ndeckv - 1)) == 0)
+        g->deckv = dp_realloc(g->deckv, (g->ndeckv ? g->ndeckv * 2 : 16) * sizeof(*g->deckv));
+    g->deckv[g->ndeckv] = (struct dp_deck){dp_arena_strn(&g->a, r->str, r->len), 1};
+    dp_strmap_put(&g->deck_ix, r->str, r->len, (void *)(uintptr_t)(++g->ndeckv));
+}
+
+/* The next "<name>":"<id>" of a canonical deck (ids hold no quote or
+ * backslash: dp_id_valid), from *p: its id and length, or NULL. */
+static const char *deck_next(const char **p, const char *name, size_t *len)
+{
+    char pat[16];
+    int n = snprintf(pat, sizeof(pat), "\"%s\":\"", name);
+    const char *at = strstr(*p, pat);
+    if (at == NULL) return NULL;
+    at += n;
+    const char *end = strchr(at, '"');
+    if (end == NULL) return NULL;
+    *len = (size_t)(end - at);
+    *p = end + 1;
+    return at;
 }
 
 static void on_catalog(dp_rq *q, const redisReply *r, void *tag, size_t i)
@@ -265,20 +285,21 @@ static void read_catalog(dp_rq *q)
     dp_groups *g = q->aux;
     g->catalog = json_object();
     for (size_t i = 0; i < g->ndeckv; i++) {
-        json_t *d = g->deckv[i], *e;
-        size_t k;
-        if (d == NULL) continue;
-        json_array_foreach(d, k, e)
-        {
-            const char *m = json_string_value(json_object_get(e, "material"));
-            if (m == NULL || json_object_get(g->catalog, m)) continue;
-            json_object_set_new(g->catalog, m, json_array()); /* until the catalog answers */
+        const char *p = g->deckv[i].json, *m;
+        size_t ml;
+        while ((m = deck_next(&p, "material", &ml)) != NULL) {
+            char id[DP_ID_MAX + 1];
+            if (ml > DP_ID_MAX) continue;
+            memcpy(id, m, ml);
+            id[ml] = '\0';
+            if (json_object_get(g->catalog, id)) continue;
+            json_object_set_new(g->catalog, id, json_array()); /* until the catalog answers */
             if (g->ncat_mats == 0 || (g->ncat_mats & (g->ncat_mats - 1)) == 0)
                 g->cat_mats = dp_realloc(g->cat_mats,
                                          (g->ncat_mats ? g->ncat_mats * 2 : 16) * sizeof(char *));
-            g->cat_mats[g->ncat_mats] = dp_arena_strn(&g->a, m, strlen(m));
+            g->cat_mats[g->ncat_mats] = dp_arena_strn(&g->a, id, ml);
             char key[DP_ID_MAX + 32];
-            dp_key_catalog_material(key, sizeof(key), m);
+            dp_key_catalog_material(key, sizeof(key), id);
             dp_rq_cmd3(q, on_catalog, g, g->ncat_mats++, "HGET", key, "slides");
         }
     }
@@ -307,15 +328,13 @@ static void read_counters(dp_rq *q)
         }
         dp_free(x->has);
         x->has = NULL;
-        for (size_t k = 0; k < x->npres && g->ndeckv < DP_GROUP_PRESENTATIONS; k++) {
-            g->deckv = dp_realloc(g->deckv, (g->ndeckv + 1) * sizeof(void *));
-            g->deckv[g->ndeckv] = NULL;
+        for (size_t k = 0; k < x->npres && g->asked < DP_GROUP_PRESENTATIONS; k++) {
             char key[DP_ID_MAX + 32];
             dp_key_deck(key, sizeof(key), x->pres[k]);
-            dp_rq_cmd2(q, on_deck, g, g->ndeckv++, "GET", key);
+            dp_rq_cmd2(q, on_deck, g, g->asked++, "GET", key);
         }
     }
-    dp_rq_run(q, g->ndeckv ? read_catalog : read_deals);
+    dp_rq_run(q, g->asked ? read_catalog : read_deals);
 }
 
 static void read_records(dp_rq *q)
@@ -415,50 +434,50 @@ static void reach(dp_groups *g, dp_strmap *map, const char *key, uint32_t *mark,
 }
 
 /* The slides of a material's catalog deck that a deck of the owner, holding
- * that material, left out (by slide id, whatever the version). */
+ * that material, left out (by slide id, whatever the version), times the
+ * presentations with that deck. */
 static void count_cuts(dp_groups *g)
 {
     for (size_t i = 0; i < g->ndeckv; i++) {
-        json_t *d = g->deckv[i], *e;
-        size_t k;
-        if (d == NULL) continue;
-        json_t *has = json_object(); /* "material|slide" and "material" of this deck */
-        json_array_foreach(d, k, e)
-        {
-            const char *m = json_string_value(json_object_get(e, "material"));
-            const char *sl = json_string_value(json_object_get(e, "slide"));
-            if (m == NULL || sl == NULL) continue;
+        dp_strmap has; /* "material|slide" and "material" of this deck */
+        dp_strmap_init(&has);
+        const char *p = g->deckv[i].json, *m, *sl;
+        size_t ml, sll;
+        while ((m = deck_next(&p, "material", &ml)) != NULL &&
+               (sl = deck_next(&p, "slide", &sll)) != NULL) {
             char both[2 * DP_ID_MAX + 2];
-            snprintf(both, sizeof(both), "%s|%s", m, sl);
-            json_object_set_new(has, both, json_true());
-            json_object_set_new(has, m, json_true());
+            if (ml > DP_ID_MAX || sll > DP_ID_MAX) continue;
+            int bl = snprintf(both, sizeof(both), "%.*s|%.*s", (int)ml, m, (int)sll, sl);
+            dp_strmap_put(&has, both, (size_t)bl, (void *)1);
+            dp_strmap_put(&has, m, ml, (void *)1);
         }
-        const char *m;
-        json_t *slides;
-        json_object_foreach(g->catalog, m, slides)
+        const char *cm;
+        json_t *slides, *e;
+        size_t k;
+        json_object_foreach(g->catalog, cm, slides)
         {
-            if (!json_object_get(has, m)) continue;
+            if (!dp_strmap_get(&has, cm, strlen(cm))) continue;
             json_array_foreach(slides, k, e)
             {
-                const char *sl = json_string_value(json_object_get(e, "slide"));
-                if (sl == NULL) continue;
+                const char *cs = json_string_value(json_object_get(e, "slide"));
+                if (cs == NULL) continue;
                 char both[2 * DP_ID_MAX + 2];
-                int bl = snprintf(both, sizeof(both), "%s|%s", m, sl);
-                if (json_object_get(has, both)) continue;
+                int bl = snprintf(both, sizeof(both), "%s|%s", cm, cs);
+                if (dp_strmap_get(&has, both, (size_t)bl)) continue;
                 uintptr_t ci = (uintptr_t)dp_strmap_get(&g->cut_ix, both, (size_t)bl);
                 if (ci == 0) {
                     if (g->ncuts == 0 || (g->ncuts & (g->ncuts - 1)) == 0)
                         g->cuts =
                             dp_realloc(g->cuts, (g->ncuts ? g->ncuts * 2 : 16) * sizeof(dp_cut));
-                    g->cuts[g->ncuts] = (dp_cut){dp_arena_strn(&g->a, m, strlen(m)),
-                                                 dp_arena_strn(&g->a, sl, strlen(sl)), 0};
+                    g->cuts[g->ncuts] = (dp_cut){dp_arena_strn(&g->a, cm, strlen(cm)),
+                                                 dp_arena_strn(&g->a, cs, strlen(cs)), 0};
                     dp_strmap_put(&g->cut_ix, both, (size_t)bl, (void *)(uintptr_t)(++g->ncuts));
                     ci = g->ncuts;
                 }
-                g->cuts[ci - 1].times++;
+                g->cuts[ci - 1].times += g->deckv[i].count;
             }
         }
-        json_decref(has);
+        dp_strmap_free(&has);
     }
 }
 

@@ -83,8 +83,16 @@ typedef struct dp_groups {
     size_t ncuts;
     dp_strmap cut_ix;
     size_t decks; /* presentations with a deck read */
-    void **deckv; /* their JSON arrays (json_t *) while loading */
+    size_t asked; /* decks asked for */
+    /* distinct decks (their canonical JSON, route_links.c) and how many
+     * presentations have each: an owner's decks repeat, and each distinct
+     * one is compared with the catalog once */
+    struct dp_deck {
+        const char *json;
+        int64_t count;
+    } * deckv;
     size_t ndeckv;
+    dp_strmap deck_ix;
     void *catalog; /* material -> catalog slides (a json_t object) while loading */
     const char **cat_mats;
     size_t ncat_mats;

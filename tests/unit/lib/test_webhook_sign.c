@@ -16,14 +16,14 @@ static void test_vector(void **state)
     dp_err err = {""};
     const char *body = "{\"test\": 2432232314}";
     assert_int_equal(dp_wh_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-                                "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body),
-                                sig, &err),
+                                "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body), sig,
+                                &err),
                      0);
     assert_string_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     /* one byte of the body changed: another signature */
     assert_int_equal(dp_wh_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-                                "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body,
-                                strlen(body) - 1, sig, &err),
+                                "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body) - 1,
+                                sig, &err),
                      0);
     assert_string_not_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     assert_int_equal(dp_wh_sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "m", 1, "", 0, sig, &err),
