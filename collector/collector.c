@@ -569,6 +569,7 @@ int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_
     c->ro.txn_sessions = (size_t)cfg->collector_txn_sessions;
     c->ro.shards = (unsigned)cfg->shards;
     c->ro.max_slides = cfg->max_slides_per_presentation;
+    c->ro.quiet_ms = cfg->alert_quiet_days * 86400000LL;
     c->ro.max_actions = cfg->max_actions_per_presentation;
     dp_strmap_init(&c->erased);
     if (cfg->collector_name[0]) {

@@ -91,6 +91,7 @@ int dp_replay(const dp_config *cfg, const char *dir, dp_err *err)
     r.ro.txn_sessions = (size_t)cfg->collector_txn_sessions;
     r.ro.shards = (unsigned)cfg->shards;
     r.ro.max_slides = cfg->max_slides_per_presentation;
+    r.ro.quiet_ms = cfg->alert_quiet_days * 86400000LL;
     r.ro.max_actions = cfg->max_actions_per_presentation;
     r.rc = dp_collector_connect(cfg, err);
     if (r.rc == NULL) return -EIO;

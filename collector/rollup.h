@@ -17,6 +17,7 @@ typedef struct dp_rollup {
     size_t txn_sessions; /* sessions per MULTI/EXEC (collector_txn_sessions) */
     unsigned shards;     /* the streams' shards (a presentation's viewers are on all of them) */
     long long max_slides, max_actions; /* per presentation (rollup_caps.h) */
+    long long quiet_ms;                /* prospect.returned: alert_quiet_days */
 } dp_rollup;
 
 /* SCRIPT LOAD: 0 or -EIO with err. */

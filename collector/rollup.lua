@@ -65,10 +65,24 @@ local function move_exit(old, new)
   end
 end
 
+-- session.ended for the notifier (collector/rollup_alerts.c writes the
+-- same entry when a close event ends a session)
+local function alert_ended(sid, s, at)
+  if s.al ~= '1' or (s.prospect or '') == '' then return end
+  local data = string.format('{"material":"%s","slides_seen":%d,"slides":%d,"dwell_ms":%d,' ..
+    '"completed":%s,"actions":%d,"mode":"%s"}', s.fm or '', tonumber(s.seen or '0'),
+    tonumber(s.slides or '0'), tonumber(s.dw or '0'), s.completed == '1' and 'true' or 'false',
+    tonumber(s.na or '0'), s.mode or '')
+  call('XADD', P .. 'alerts', 'MAXLEN', '~', '100000', '*', 'type', 'session.ended', 'at', at,
+       'session', sid, 'presentation', s.presentation or '', 'prospect', s.prospect,
+       'account', s.account or '', 'campaign', s.cp or '', 'owner', s.ow or '', 'data', data)
+end
+
 local function end_session(sid, s)
   if s.ended == '1' then return end
   s.ended = '1'
   s.dirty = true
+  alert_ended(sid, s, s.lastrecv or '0')
   if s.last and s.last ~= '' then
     move_exit(nil, s.last)
     s.exit = s.last

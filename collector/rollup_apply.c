@@ -41,6 +41,7 @@ static int attempt(dp_rollup *ro, redisContext *rc, unsigned shard, const char *
     b.shard = shard;
     b.shards = ro->shards;
     b.max_slides = ro->max_slides;
+    b.quiet_ms = ro->quiet_ms;
     b.max_actions = ro->max_actions;
     b.ops.zadd_keep = DP_TIMELINE_MAX; /* the only ZADDs: timelines, trimmed to that */
     dp_buf_init(&b.out, 0);

@@ -58,6 +58,11 @@ typedef struct sess {
      * "p:" of the session's hash (keys.h) */
     cache smat, ssv, sseen;
     int legacy; /* written by a collector before that: in keys of their own */
+    /* for its alerts (keys.h, alerts:): the link's owner and campaign, its
+     * first material, dwell and actions so far, session.started sent */
+    const char *owner, *campaign, *material;
+    int64_t dwell, nactions;
+    int alerted;
 } sess;
 
 /* first/last seen of a prospect or account hash */
@@ -70,6 +75,7 @@ typedef struct seen_range {
 /* viewers of a presentation on a day (forwarding) */
 typedef struct pvd {
     const char *key, *pres, *day;
+    int was_forwarded; /* the presentation was already (presentation.forwarded sent) */
     const char **viewers;
     size_t n;
     int applied;
@@ -105,6 +111,7 @@ typedef struct batch {
     size_t npcaps;
     dp_strmap pcap_ix;                 /* presentation -> pcap index + 1 */
     long long max_slides, max_actions; /* per presentation (rollup_caps.h) */
+    long long quiet_ms;                /* prospect.returned after this long */
     dp_strmap once;                    /* prospects whose link fields were set, timelines */
     dp_strmap touched;                 /* materials */
     const char **touched_list;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "deckpulse/keys.h"
+#include "rollup_alerts.h"
 #include "rollup_batch.h"
 #include "rollup_rules.h"
 
@@ -38,6 +39,7 @@ static void end_session(batch *b, sess *s)
     if (s->ended) return;
     s->ended = 1;
     s->dirty = 1;
+    dp__rollup_alert_ended(b, s, b->cur_ev ? b->cur_ev->received : s->lastrecv);
     if (s->last && *s->last) {
         move_exit(b, NULL, s->last);
         s->exit = s->last;
@@ -167,6 +169,13 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
     }
     if (prk || (s->account && *s->account))
         first_views(b, e, pr, s->account ? s->account : "", version);
+    if (prk && !s->alerted) { /* the session's first view: it started */
+        s->alerted = 1;
+        s->material = m;
+        dp__rollup_alert(b, s, "session.started", e->received,
+                         CAT(b, "{\"material\":\"", m, "\",\"slide\":\"", e->slide,
+                             "\",\"version\":", version, "}"));
+    }
     if (prk) {
         hincr(b, pdk, "views", 1);
         hincr(b, pdk, CAT(b, ps, ":views"), 1);
@@ -212,13 +221,30 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
         s->mode = e->mode;
         s->maxidx = s->lastseq = -1;
         s->slides = s->completed = s->ended = 0;
+        s->owner = e->owner ? e->owner : "";
+        s->campaign = e->campaign ? e->campaign : "";
+        s->material = "";
+        s->dwell = s->nactions = 0;
+        s->alerted = 0;
         hincr(b, KEY(b, pres, e->presentation), "sessions", 1);
         hincr(b, KEY(b, presd, e->presentation, e->day, e->mode), "sessions", 1);
         if (prk) hincr(b, KEY(b, pd, pr, e->day, s->mode), "sessions", 1);
+        if (prk) { /* the first session after alert_quiet_days without one */
+            seen_range *r = dp__rb_range(b, prk);
+            int64_t last = r->has_last ? r->last : -1;
+            if (r->touched && r->bmax > last) last = r->bmax;
+            if (last >= 0 && b->quiet_ms > 0 && e->received - last >= b->quiet_ms)
+                dp__rollup_alert(b, s, "prospect.returned", e->received,
+                                 CAT(b, "{\"days_away\":",
+                                     dp_arena_i64(&b->a, (e->received - last) / 86400000), "}"));
+        }
         group_incr(b, e->day, e->mode, "sessions", 1);
     }
     s->lastrecv = e->received;
     s->dirty = 1;
+    if (s->owner == NULL || (!*s->owner && e->owner)) s->owner = e->owner ? e->owner : "";
+    if (s->campaign == NULL || (!*s->campaign && e->campaign))
+        s->campaign = e->campaign ? e->campaign : "";
 
     /* presentation: distinct browsers, forwarding */
     const char *pres = e->presentation;
@@ -298,6 +324,7 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
             hincr(b, sk, CAT(b, sv, "dwell_sum"), e->ms);
             hincr(b, sk, CAT(b, sv, "dwell_n"), 1);
             hincr(b, sk, CAT(b, sv, bucket), 1);
+            s->dwell += e->ms;
             hincr(b, mk, "dwell_sum", e->ms);
             hincr(b, mk, "dwell_n", 1);
             hincr(b, mk, CAT(b, bucket), 1);
@@ -308,6 +335,11 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
             }
         } else {
             value = e->name;
+            s->nactions++;
+            if (prk)
+                dp__rollup_alert(b, s, "action", e->received,
+                                 CAT(b, "{\"material\":\"", m, "\",\"slide\":\"", slide,
+                                     "\",\"version\":", version, ",\"name\":\"", e->name, "\"}"));
             hincr(b, sk, CAT(b, sv, "a:", e->name), 1);
             if (prk) hincr(b, pdk, CAT(b, "a:", e->name), 1);
         }

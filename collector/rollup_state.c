@@ -54,6 +54,13 @@ static void load_session(batch *b, sess *s, const redisReply *r)
     s->seen = int_or(field_of(r, "seen"), 0);
     s->lastseq = int_or(field_of(r, "lastseq"), -1);
     s->lastrecv = int_or(field_of(r, "lastrecv"), 0);
+    const char *o = field_of(r, "ow"), *cp = field_of(r, "cp"), *fm = field_of(r, "fm");
+    s->owner = o ? dp_arena_strn(&b->a, o, strlen(o)) : "";
+    s->campaign = cp ? dp_arena_strn(&b->a, cp, strlen(cp)) : "";
+    s->material = fm ? dp_arena_strn(&b->a, fm, strlen(fm)) : "";
+    s->dwell = int_or(field_of(r, "dw"), 0);
+    s->nactions = int_or(field_of(r, "na"), 0);
+    s->alerted = int_or(field_of(r, "al"), 0) == 1;
     const char *c = field_of(r, "completed"), *e = field_of(r, "ended");
     s->completed = c && !strcmp(c, "1");
     s->ended = e && !strcmp(e, "1");
@@ -140,6 +147,8 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
                         : dp__rb_key(b, dp_key_pvf(b->kbuf, sizeof(b->kbuf), k, p->pres, p->day));
         const char *mget[] = {"MGET"};
         dp__rb_put_cmds(&q, &nq, mget, 1, shard_keys, ns);
+        const char *fw[] = {"HGET", KEY(b, pres, p->pres), "forwarded"};
+        dp__rb_put_cmds(&q, &nq, fw, 3, NULL, 0);
     }
     dp__caps_read(b, &q, &nq);
     int rc2 = 0;
@@ -188,6 +197,8 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
         pvd *p = &b->pvds[i];
         at += (p->n + LIST_MAX - 1) / LIST_MAX + 1; /* the PFADDs and the SET NX */
         p->forwarded = forwarded(p, rs[at++]);
+        const redisReply *fw = rs[at++];
+        p->was_forwarded = fw->type == REDIS_REPLY_STRING && !strcmp(fw->str, "1");
     }
     if (rc2 == 0) dp__caps_load(b, rs, &at);
     for (size_t i = 0; i < got; i++)

@@ -4,6 +4,7 @@
  * EXEC. */
 #include "deckpulse/keys.h"
 #include "rollup_batch.h"
+#include "rollup_alerts.h"
 #include "rollup_write.h"
 #include "rollup_migrate.h"
 
@@ -76,7 +77,19 @@ void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const 
                             "exit",
                             s->exit ? s->exit : "",
                             "lastrecv",
-                            lastrecv};
+                            lastrecv,
+                            "ow",
+                            s->owner ? s->owner : "",
+                            "cp",
+                            s->campaign ? s->campaign : "",
+                            "fm",
+                            s->material ? s->material : "",
+                            "dw",
+                            dp_arena_i64(&b->a, s->dwell),
+                            "na",
+                            dp_arena_i64(&b->a, s->nactions),
+                            "al",
+                            s->alerted ? "1" : "0"};
         size_t nf = sizeof(hs) / sizeof(hs[0]);
         size_t cap = 4;
         while (cap < nf)
@@ -133,6 +146,7 @@ void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const 
         if (p->applied && p->forwarded) {
             const char *a[] = {"HSET", KEY(b, pres, p->pres), "forwarded", "1"};
             write_cmd(b, 4, a);
+            if (!p->was_forwarded) dp__rollup_alert_forwarded(b, p);
         }
     }
     if (b->k.applied > 0) {

@@ -6,7 +6,7 @@ set -euo pipefail
 # Build and runtime: compiler, CMake, the libraries deckpulse links, Redis.
 build_pkgs=(gcc libc6-dev make cmake pkg-config
             libuv1-dev libhttp-parser-dev libhiredis-dev zlib1g-dev libcsv-dev
-            libjansson-dev libyajl-dev libsodium-dev redis-server)
+            libjansson-dev libyajl-dev libsodium-dev libcurl4-openssl-dev redis-server)
 # Tests only: cmocka for unit tests, python3 (stdlib only) drives integration tests.
 # chromium: the browser of the end-to-end tests (driven by playwright-core).
 # curl: the README's examples run as written (tests/integration/test_readme.py).

@@ -14,6 +14,10 @@
  *
  *   T events                          STREAM   one entry per event (event.h)
  *   T dead                            STREAM   dead letters: the entry's fields + reason
+ *   T alerts                          STREAM   alerts for the notifier, written in the rollup's
+ *                                              transaction (exactly once): type at session
+ *                                              presentation prospect account campaign owner data
+ *                                              (JSON); capped at DP_ALERTS_MAXLEN (~)
  *   consumer group "rollup" on T events
  *
  *   T seen:<session>                  SET      seqs applied (exactly once); expires dedup_ttl_s
@@ -130,9 +134,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define DP_GROUP        "rollup"
-#define DP_SHARDS_MAX   256
-#define DP_TIMELINE_MAX 200 /* events kept in a prospect's timeline (ptl:) */
+#define DP_GROUP         "rollup"
+#define DP_SHARDS_MAX    256
+#define DP_TIMELINE_MAX  200      /* events kept in a prospect's timeline (ptl:) */
+#define DP_ALERTS_MAXLEN "100000" /* alerts kept per shard for the notifier */
 
 /* Dwell histogram: bucket i holds dwell_ms <= dp_dwell_bounds[i]; the last
  * bucket holds the rest. Fine enough for median and p90 within a bucket. */
@@ -260,6 +265,7 @@ static inline int dp__key(char *out, size_t n, unsigned shard, const char *kind,
 
 DP__KEY0(stream, "events")
 DP__KEY0(dead, "dead")
+DP__KEY0(alerts, "alerts")
 DP__KEY1(seen, "seen", session)
 DP__KEY1(sess, "sess", session)
 DP__KEY1(sseen, "sseen", session) /* earlier collectors' session sets */

@@ -214,6 +214,7 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     s->redis.on_up = on_redis_up;
     s->redis.up_ud = s;
     s->ingest.redis = s->reports.redis = s->ops.redis = s->auth.redis = &s->redis;
+    s->alerts = (dp_alerts){.loop = loop, .cfg = cfg, .keys = &s->auth.keys, .redis = &s->redis};
     dp_redis_start(&s->redis);
     dp_xgroups_init(&s->ingest.xgroups, loop, &s->redis, (unsigned)cfg->shards,
                     (uint64_t)cfg->redis_group_hold_us, dp__ingest_stored);
@@ -234,7 +235,8 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     /* the routes, each feature's rows */
     dp_router *rt = &s->http.router;
     if (dp_ingest_register(rt, &s->ingest) != 0 || dp_auth_register(rt, &s->auth) != 0 ||
-        dp_reports_register(rt, &s->reports) != 0 || dp_ops_register(rt, &s->ops) != 0)
+        dp_reports_register(rt, &s->reports) != 0 || dp_ops_register(rt, &s->ops) != 0 ||
+        dp_alerts_register(rt, &s->alerts) != 0)
         return dp_err_set(err, -E2BIG, "routes: more than the router holds");
     s->open_handles++; /* the listener */
     if ((rc = dp_http_listen(&s->http, err)) != 0) return rc;

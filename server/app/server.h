@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "alerts.h"
 #include "auth.h"
 #include "child.h"
 #include "deckpulse/config.h"
@@ -28,6 +29,7 @@ typedef struct dp_server {
     dp_ingest_ctx ingest;
     dp_reports_ctx reports;
     dp_ops_ctx ops;
+    dp_alerts alerts;
 
     dp_redis redis; /* ingest's, and the writes of the catalog and erasure */
     int have_redis;

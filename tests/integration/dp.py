@@ -19,6 +19,7 @@ import time
 
 SERVER = os.environ.get("DP_SERVER", "build/deckpulse-server")
 COLLECTOR = os.environ.get("DP_COLLECTOR", "build/deckpulse-collector")
+NOTIFIER = os.environ.get("DP_NOTIFIER", "build/deckpulse-notifier")
 REDIS_SERVER = os.environ.get("DP_REDIS_SERVER", "redis-server")
 SERVER_PREEXEC = None  # run in the server's process before exec (rlimits)
 SECRET = "integration-test-secret-0123456789abcdef"
@@ -462,6 +463,16 @@ class Env:
              self.server.data_dir, "--collector_name", name, "--session_timeout_ms", "1500",
              "--claim_idle_ms", "500", "--max_deliveries", "3", "--log_level", "warn"]
             + list(extra), stdout=log, stderr=log)
+        self.children.append(p)
+        return p
+
+    def notifier(self, name="notifier", extra=()):
+        """A deckpulse-notifier on this Env's Redis, logging to
+        notifier-<name>.log; killed when the Env closes."""
+        log = open(os.path.join(self.tmp, "notifier-%s.log" % name), "ab")
+        p = subprocess.Popen([NOTIFIER, "--redis", self.redis.url(), "--data_dir",
+                              self.server.data_dir, "--log_level", "info"] + list(extra),
+                             stdout=log, stderr=log)
         self.children.append(p)
         return p
 
