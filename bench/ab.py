@@ -48,7 +48,7 @@ def main():
             p = st.spawn([os.path.join(build, "deckpulse-server"), "--listen",
                           "127.0.0.1:%d" % port, "--redis", "redis://127.0.0.1:%d" % rport,
                           "--data_dir", os.path.join(tmp, "data-" + name), "--api_keys",
-                          "admin:" + KEY, "--access_log", "false", "--start_collector", "false",
+                          "admin:" + KEY, "--access_log", "false", "--start_collector", "false", "--start_notifier", "false",
                           "--rate_ip_per_s", "0", "--rate_link_per_s", "0",
                           "--rate_ip_events_per_s", "0", "--rate_link_events_per_s", "0"])
             wait_port(port)

@@ -16,7 +16,7 @@ for round in 1 2 3; do
     redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --appendfsync $mode \
       --save "" --daemonize no --logfile "$tmp/redis.log" & rpid=$!
     "$build/deckpulse-server" --listen "127.0.0.1:$sport" --redis "redis://127.0.0.1:$rport" \
-      --data_dir "$tmp/data" --api_keys "admin:$key" --access_log false --start_collector false \
+      --data_dir "$tmp/data" --api_keys "admin:$key" --access_log false --start_collector false --start_notifier false \
       --rate_ip_per_s 0 --rate_link_per_s 0 --rate_ip_events_per_s 0 --rate_link_events_per_s 0 >"$tmp/out" 2>&1 & spid=$!
     for _ in $(seq 200); do curl -sf "http://127.0.0.1:$sport/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
     token=$(curl -sf -X POST -H "Authorization: Bearer $key" -d '{"presentation":"bench","prospect":"p1"}' \

@@ -275,7 +275,7 @@ def run(a, tmp, st):
     server = st.spawn([SERVER, "--listen", "127.0.0.1:%d" % sport, "--redis",
                        "redis://127.0.0.1:%d" % rport, "--data_dir", os.path.join(tmp, "data"),
                        "--api_keys", "admin:" + KEY, "--access_log", "false",
-                       "--start_collector", "false", "--rate_ip_per_s", "0",
+                       "--start_collector", "false", "--start_notifier", "false", "--rate_ip_per_s", "0",
                        "--rate_link_per_s", "0", "--rate_ip_events_per_s", "0",
                        "--rate_link_events_per_s", "0"])
     wait_port(sport)

@@ -24,7 +24,7 @@ redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --ap
 rpid=$!
 key=bench-admin-key-0123456789
 build-bench/deckpulse-server --listen 127.0.0.1:0 --redis "redis://127.0.0.1:$rport" \
-  --data_dir "$tmp/data" --api_keys "admin:$key" --access_log false --start_collector false \
+  --data_dir "$tmp/data" --api_keys "admin:$key" --access_log false --start_collector false --start_notifier false \
   --rate_ip_per_s 0 --rate_link_per_s 0 --rate_ip_events_per_s 0 --rate_link_events_per_s 0 --drop_bots false \
   >"$tmp/out" 2>"$tmp/err" &
 spid=$!

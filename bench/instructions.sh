@@ -30,7 +30,7 @@ for build in "$@"; do
   rpid=$!
   valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" "$build/deckpulse-server" \
     --listen "127.0.0.1:$sport" --redis "redis://127.0.0.1:$rport" --data_dir "$tmp/data" \
-    --api_keys "admin:$key" --access_log false --start_collector false \
+    --api_keys "admin:$key" --access_log false --start_collector false --start_notifier false \
     --rate_ip_per_s 0 --rate_link_per_s 0 --rate_ip_events_per_s 0 --rate_link_events_per_s 0 >"$tmp/server.log" 2>&1 &
   spid=$!
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$sport/readyz" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -44,7 +44,7 @@ from=$(date -u -d '-364 days' +%F)
 
 start_server() {
   build-bench/deckpulse-server --listen 127.0.0.1:0 --redis "redis://127.0.0.1:$rport" \
-    --data_dir "$tmp/data" --api_keys "admin:$key" --access_log false --start_collector false \
+    --data_dir "$tmp/data" --api_keys "admin:$key" --access_log false --start_collector false --start_notifier false \
     --report_cache_mb "$1" >"$tmp/out" 2>"$tmp/err" &
   spid=$!
   for _ in $(seq 100); do grep -q "Listening on" "$tmp/out" 2>/dev/null && break; sleep 0.05; done

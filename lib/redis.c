@@ -194,7 +194,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
         r->last_progress = uv_now(r->loop);
         if (r->on_latency) r->on_latency(r->latency_ud, (uv_hrtime() - c->sent_ns) / 1000);
     }
-    c->cb(r, reply, c->priv);
+    if (c->cb) c->cb(r, reply, c->priv); /* NULL: the answer is not wanted */
     dp_free(c);
 }
 

@@ -14,6 +14,7 @@
 #include "log.h"
 
 static void start_collector(dp_server *s, const char *redis_url);
+static void start_notifier(dp_server *s, const char *redis_url);
 static void check_stopped(void *ud);
 
 /* A 202 survives a power loss only if Redis writes and fsyncs its AOF
@@ -231,6 +232,7 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     s->reports.have_rredis = 1;
     dp_redis_start(&s->reports.rredis);
     if (cfg->start_collector) start_collector(s, url);
+    if (cfg->start_notifier) start_notifier(s, url);
 
     /* the routes, each feature's rows */
     dp_router *rt = &s->http.router;
@@ -284,6 +286,7 @@ int dp_server_check_config(const dp_config *cfg, dp_err *err)
 static void abort_start(dp_server *s)
 {
     if (s->have_collector) dp_child_stop(&s->collector_child, 5000, NULL, NULL);
+    if (s->have_notifier) dp_child_stop(&s->notifier_child, 5000, NULL, NULL);
     if (s->ingest.have_xgroups) dp_xgroups_close(&s->ingest.xgroups, NULL, NULL);
     if (s->have_redis) dp_redis_close(&s->redis, 1, NULL, NULL);
     if (s->reports.have_rredis && !s->reports.rredis.closing)
@@ -298,19 +301,21 @@ static void abort_start(dp_server *s)
     dp_server_free(s);
 }
 
-/* deckpulse-collector beside this binary (or on PATH), given every setting
- * of ours but the secrets, and the Redis we use. */
-static void start_collector(dp_server *s, const char *redis_url)
+/* A daemon of ours (deckpulse-collector, deckpulse-notifier) beside this
+ * binary (or on PATH), given every setting of ours but the secrets, and the
+ * Redis we use. */
+static void start_child(dp_server *s, dp_child *child, const char *name, const char *redis_url)
 {
-    char self[PATH_MAX], path[PATH_MAX + 32] = "deckpulse-collector";
+    char self[PATH_MAX], path[PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s", name);
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     if (n > 0) {
         self[n] = '\0';
         char *slash = strrchr(self, '/');
         if (slash) {
             *slash = '\0';
-            snprintf(path, sizeof(path), "%s/deckpulse-collector", self);
-            if (access(path, X_OK) != 0) snprintf(path, sizeof(path), "deckpulse-collector");
+            snprintf(path, sizeof(path), "%s/%s", self, name);
+            if (access(path, X_OK) != 0) snprintf(path, sizeof(path), "%s", name);
         }
     }
     const char *argv[260];
@@ -342,10 +347,20 @@ static void start_collector(dp_server *s, const char *redis_url)
     argv[argc++] = "--redis";
     argv[argc++] = redis_url;
     argv[argc] = NULL;
-    dp_child_init(&s->collector_child, s->loop, "deckpulse-collector", argv);
+    dp_child_init(child, s->loop, name, argv);
+    if (dp_child_start(child) != 0) dp_warn("%s did not start; retrying with backoff", name);
+}
+
+static void start_collector(dp_server *s, const char *redis_url)
+{
     s->have_collector = 1;
-    if (dp_child_start(&s->collector_child) != 0)
-        dp_warn("deckpulse-collector did not start; retrying with backoff");
+    start_child(s, &s->collector_child, "deckpulse-collector", redis_url);
+}
+
+static void start_notifier(dp_server *s, const char *redis_url)
+{
+    s->have_notifier = 1;
+    start_child(s, &s->notifier_child, "deckpulse-notifier", redis_url);
 }
 
 int dp_server_start(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err *err)
@@ -401,6 +416,14 @@ static void on_redis_closed(void *ud)
     maybe_done(s);
 }
 
+static void on_notifier_stopped(void *ud)
+{
+    dp_server *s = ud;
+    s->notifier_stopped = 1;
+    s->open_handles--;
+    check_stopped(s);
+}
+
 static void on_collector_stopped(void *ud)
 {
     dp_server *s = ud;
@@ -414,6 +437,14 @@ static void check_stopped(void *ud)
 {
     dp_server *s = ud;
     if (!s->stopping || s->http.nconns > 0 || s->redis.closing) return;
+    if (s->have_notifier && !s->notifier_stopped) {
+        /* what it has in flight stays queued in Redis */
+        if (!s->notifier_child.stopping) {
+            s->open_handles++;
+            dp_child_stop(&s->notifier_child, 5000, on_notifier_stopped, s);
+        }
+        return;
+    }
     if (s->have_collector && !s->collector_stopped) {
         /* The collector first: it finishes its batch while Redis is up. */
         if (!s->collector_child.stopping) {
@@ -477,6 +508,8 @@ void dp_server_free(dp_server *s)
 {
     if (s->have_collector) dp_child_free(&s->collector_child);
     s->have_collector = 0;
+    if (s->have_notifier) dp_child_free(&s->notifier_child);
+    s->have_notifier = 0;
     if (s->have_redis_child) dp_child_free(&s->redis_child);
     s->have_redis_child = 0;
     dp_auth_free(&s->auth);

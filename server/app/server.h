@@ -39,6 +39,9 @@ typedef struct dp_server {
     dp_child collector_child; /* start_collector */
     int have_collector;
     int collector_stopped;
+    dp_child notifier_child; /* start_notifier */
+    int have_notifier;
+    int notifier_stopped;
 
     int stopping;
     uv_timer_t shutdown_timer;

@@ -240,7 +240,7 @@ class Server:
         args = {"listen": "127.0.0.1:0", "redis": redis_url, "data_dir": self.data_dir,
                 "secret": SECRET,
                 "api_keys": "admin:%s,sales:%s,marketing:%s" % (ADMIN, SALES, MARKETING),
-                "redis_timeout_ms": "1000", "start_collector": "false",
+                "redis_timeout_ms": "1000", "start_collector": "false", "start_notifier": "false",
                 # tests post hard from one address without browser headers:
                 # abuse controls are tested on their own (test_abuse.py)
                 "drop_bots": "false", "rate_ip_per_s": "0", "rate_link_per_s": "0",

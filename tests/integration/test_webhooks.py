@@ -1,0 +1,216 @@
+"""Alerts delivered to webhooks (issue 21): deckpulse-notifier against a
+local receiver written here, which verifies every signature with its own
+implementation of the Standard Webhooks scheme (HMAC-SHA256 over
+"id.timestamp.body" with the whsec_ key, base64, "v1,"), records what it
+got, and can answer 500 once, hang, or drop the connection.
+
+  - a scripted visit: each event type the webhook asked for arrives exactly
+    once, signed, with a fresh timestamp, the identities and a brief link;
+  - 500 then 200: retried (same webhook-id, new signature) and counted
+    once; the deliveries route shows both attempts;
+  - a hanging endpoint does not delay another;
+  - kill -9 of the notifier with a retry pending: after a restart it
+    arrives, nothing lost;
+  - a Slack-format webhook gets {"text": "..."} as Slack expects it;
+  - an owner filter keeps other salespeople's prospects out;
+  - a notifier without webhook_allow_private refuses a loopback address at
+    connect time (the registry allowed it: DNS may change after), and says
+    so in the deliveries;
+  - a duplicated batch delivers nothing new."""
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from dp import ADMIN, Env, batch, check, eq, finish, settled, view, wait_until
+
+H = {"Authorization": "Bearer " + ADMIN, "Content-Type": "application/json"}
+
+
+class Receiver:
+    def __init__(self):
+        self.got = []          # (path, headers, body)
+        self.secrets = {}      # path -> whsec_...
+        self.bad = []          # signature failures
+        self.fail_once = set()
+        self.lock = threading.Lock()
+        rec = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                path = self.path
+                if path == "/hang":
+                    time.sleep(30)
+                    return
+                if path == "/close":
+                    self.connection.close()
+                    return
+                with rec.lock:
+                    rec.verify(path, self.headers, body)
+                    rec.got.append((path, dict(self.headers), body))
+                    status = 200
+                    mid = self.headers.get("webhook-id")
+                    if path == "/flaky" and mid not in rec.fail_once:
+                        rec.fail_once.add(mid)
+                        status = 500
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def verify(self, path, headers, body):
+        """Standard Webhooks, done independently of the notifier's C."""
+        secret = self.secrets.get(path)
+        mid, ts, sig = (headers.get("webhook-id"), headers.get("webhook-timestamp"),
+                        headers.get("webhook-signature"))
+        key = base64.b64decode(secret[len("whsec_"):]) if secret else b""
+        want = base64.b64encode(hmac.new(key, ("%s.%s." % (mid, ts)).encode() + body,
+                                         hashlib.sha256).digest()).decode()
+        ok = (secret and sig and any(s == "v1," + want for s in sig.split(" "))
+              and abs(int(ts) - time.time()) < 300)
+        if not ok:
+            self.bad.append((path, mid, ts, sig))
+
+    def bodies(self, path):
+        with self.lock:
+            return [json.loads(b) for p, _, b in self.got if p == path]
+
+    def ids(self, path):
+        with self.lock:
+            return [h.get("webhook-id") for p, h, _ in self.got if p == path]
+
+
+rec = Receiver()
+URL = "http://127.0.0.1:%d" % rec.port
+
+with Env(webhook_allow_private="true") as env:
+    srv, r = env.server, env.redis
+
+    def hook(path, **extra):
+        body = dict(url=URL + path, **extra)
+        resp = srv.request("POST", "/v1/webhooks", json.dumps(body).encode(), H)
+        eq(resp.status, 201, "webhook " + path)
+        rec.secrets[path] = resp.json()["secret"]
+        return resp.json()["id"]
+
+    ok_id = hook("/ok")
+    flaky_id = hook("/flaky", events=["session.started"])
+    hang_id = hook("/hang")
+    slack_id = hook("/slack", format="slack", events=["session.ended"])
+    hook("/other-owner", owner="someone-else")
+    env.collector("hooks")
+    notifier = env.notifier("n1", extra=["--webhook_allow_private", "true",
+                                         "--public_url", "https://deck.example"])
+    token = srv.mint("deck-jane", "jane", account="acme", campaign="spring", owner="olga")
+    now = int(time.time() * 1000)
+    visit = batch("s1", [
+        {"seq": 1, "type": "open", "at": now, "slides": 2},
+        view(2, slide="intro", index=0, at=now + 1),
+        {"seq": 3, "type": "dwell", "at": now + 2, "material": "q3-pricing", "slide": "intro",
+         "version": 1, "ms": 65000},
+        {"seq": 4, "type": "action", "at": now + 3, "material": "q3-pricing", "slide": "intro",
+         "version": 1, "name": "book-demo"},
+        view(5, slide="roi", index=1, at=now + 4),
+        {"seq": 6, "type": "close", "at": now + 5}], token)
+    t0 = time.time()
+    eq(srv.post_json("/v1/events", visit).status, 202, "the visit")
+    check(wait_until(lambda: len(rec.bodies("/ok")) >= 3, 15, 0.05),
+          "the three alerts reached /ok (%r)" % rec.bodies("/ok"))
+    took = time.time() - t0
+    check(took < 5, "within seconds, though /hang hangs (%.2f s)" % took)
+    got = rec.bodies("/ok")
+    eq([b["type"] for b in got], ["session.started", "action", "session.ended"],
+       "each event once, in order")
+    for b in got:
+        eq({k: b[k] for k in ("session", "presentation", "prospect", "account", "campaign",
+                              "owner", "brief")},
+           {"session": "s1", "presentation": "deck-jane", "prospect": "jane", "account": "acme",
+            "campaign": "spring", "owner": "olga",
+            "brief": "https://deck.example/#/prospect/jane"}, "%s identities" % b["type"])
+        check(b["id"].startswith("msg_") and abs(b["at"] - now) < 60000, "id and at")
+    eq(got[2]["data"], {"material": "q3-pricing", "slides_seen": 2, "slides": 2,
+                        "dwell_ms": 65000, "completed": True, "actions": 1, "mode": "self"},
+       "session.ended says what the session did")
+    eq(len(set(rec.ids("/ok"))), 3, "three webhook-ids")
+    # Slack: a sentence, with a link to the brief
+    check(wait_until(lambda: rec.bodies("/slack"), 10, 0.05), "slack got one")
+    eq(rec.bodies("/slack"), [{"text": "jane (acme) read *q3-pricing* — 2 of 2 slides, 1 min, "
+                                       "1 action, to the end — <https://deck.example/#/prospect/"
+                                       "jane|open the brief>"}], "the Slack body")
+    # 500 then 200: the same message again, after ~5 s
+    check(wait_until(lambda: len(rec.ids("/flaky")) >= 2, 15, 0.1), "retried")
+    ids = rec.ids("/flaky")
+    eq((len(ids), ids[0] == ids[1]), (2, True), "one failure, one retry with the same id")
+    dl = srv.get("/v1/webhooks/%s/deliveries" % flaky_id, H).json()
+    eq([(d["attempt"], d["status"], d["outcome"]) for d in dl["deliveries"]],
+       [(2, 200, "ok"), (1, 500, "retry")], "both attempts shown, newest first")
+    eq(dl["pending"], 0, "nothing left pending")
+    eq(rec.bodies("/other-owner"), [], "another owner's webhook got nothing")
+    eq(rec.bad, [], "every signature verified")
+
+    # kill -9 with a retry pending: it arrives after a restart
+    notifier.kill()
+    notifier.wait()
+    token2 = srv.mint("deck-bob", "bob", owner="olga")
+    eq(srv.post_json("/v1/events", batch("s2", [view(1, at=now + 10)], token2)).status, 202,
+       "a visit while the notifier is down")
+    check(wait_until(lambda: settled(r, sessions_ended=False), 20, 0.05), "rolled up")
+    time.sleep(0.5)
+    eq([b["prospect"] for b in rec.bodies("/ok")].count("bob"), 0, "nobody sends while it is down")
+    notifier = env.notifier("n2", extra=["--webhook_allow_private", "true"])
+    check(wait_until(lambda: any(b["prospect"] == "bob" for b in rec.bodies("/ok")), 15, 0.1),
+          "after a restart the alert made meanwhile arrives")
+    n_flaky = len(rec.ids("/flaky"))
+    fl = [i for i in rec.ids("/flaky")]
+    notifier.kill()  # the flaky endpoint failed bob's first attempt: a retry is pending
+    notifier.wait()
+    check(wait_until(lambda: r.cmd("ZCARD", "dp:{w}:q:" + flaky_id) == 1, 5, 0.1),
+          "the retry is queued in Redis (%r, %r)" % (fl, r.cmd("ZCARD", "dp:{w}:q:" + flaky_id)))
+    notifier = env.notifier("n3", extra=["--webhook_allow_private", "true"])
+    check(wait_until(lambda: len(rec.ids("/flaky")) >= n_flaky + 1, 15, 0.1),
+          "the pending retry was sent after the kill")
+    ids = rec.ids("/flaky")
+    eq(ids[-1], ids[-2], "the same message, retried")
+    check(wait_until(lambda: r.cmd("ZCARD", "dp:{w}:q:" + flaky_id) == 0, 10, 0.1),
+          "and settled")
+
+    # a duplicated batch: nothing new
+    n_ok = len(rec.bodies("/ok"))
+    eq(srv.post_json("/v1/events", visit).status, 202, "the visit again")
+    check(wait_until(lambda: settled(r, sessions_ended=False), 20, 0.05), "rolled up")
+    time.sleep(1)
+    eq(len(rec.bodies("/ok")), n_ok, "a duplicated batch delivers nothing new")
+
+    # SSRF at connect time: a notifier that does not allow private addresses
+    notifier.kill()
+    notifier.wait()
+    notifier = env.notifier("strict")
+    token3 = srv.mint("deck-carl", "carl", owner="olga")
+    eq(srv.post_json("/v1/events", batch("s3", [view(1, at=now + 20)], token3)).status, 202,
+       "a visit")
+    check(wait_until(lambda: any((d.get("error") or "").startswith("refused")
+                                 for d in srv.get("/v1/webhooks/%s/deliveries" % ok_id, H)
+                                 .json()["deliveries"]), 15, 0.1),
+          "a loopback address refused when connecting")
+    check(not any(b["prospect"] == "carl" for b in rec.bodies("/ok")), "nothing reached it")
+    eq(rec.bad, [], "every signature verified")
+    hang = srv.get("/v1/webhooks", H).json()["webhooks"]
+    check(any(w["id"] == hang_id and w["pending"] >= 1 for w in hang),
+          "the hanging endpoint's deliveries wait in its own queue")
+
+finish()
