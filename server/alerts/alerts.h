@@ -29,9 +29,22 @@ typedef struct dp_alerts {
     const dp_config *cfg;
     const dp_apikeys *keys;
     dp_redis *redis;
+    uv_timer_t stats_timer; /* refreshes stats every DP_WH_STATS_MS */
+    int have_timer, asking;
+    dp_buf stats; /* the webhooks' metrics, Prometheus text, as last read */
 } dp_alerts;
 
+#define DP_WH_STATS_MS 2000
+
 int dp_alerts_register(dp_router *rt, dp_alerts *a);
+/* Starts reading the deliveries' counters from Redis every DP_WH_STATS_MS
+ * (the notifier writes them: dp:{w}:stats, the queues). */
+void dp_alerts_start(dp_alerts *a);
+void dp_alerts_close(dp_alerts *a);
+/* The webhooks' series for /metrics, as last read: per webhook, deliveries
+ * sent, failed, retried, dead-lettered, queue length and the age of the
+ * oldest due delivery. */
+void dp_alerts_render_metrics(const dp_alerts *a, dp_buf *out);
 
 /* The host and port of an http(s) URL, checked: 0, or -EINVAL with err
  * naming what is wrong ("url: …"). host gets at most 255 characters. */

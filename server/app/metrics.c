@@ -55,4 +55,5 @@ void dp__server_render_metrics(void *ud, dp_buf *out)
     render_redis(s, out);
     render_durable(s, out);
     dp_reports_render_metrics(&s->reports, out);
+    dp_alerts_render_metrics(&s->alerts, out);
 }

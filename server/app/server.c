@@ -216,6 +216,7 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     s->redis.up_ud = s;
     s->ingest.redis = s->reports.redis = s->ops.redis = s->auth.redis = &s->redis;
     s->alerts = (dp_alerts){.loop = loop, .cfg = cfg, .keys = &s->auth.keys, .redis = &s->redis};
+    dp_alerts_start(&s->alerts);
     dp_redis_start(&s->redis);
     dp_xgroups_init(&s->ingest.xgroups, loop, &s->redis, (unsigned)cfg->shards,
                     (uint64_t)cfg->redis_group_hold_us, dp__ingest_stored);
@@ -287,6 +288,7 @@ static void abort_start(dp_server *s)
 {
     if (s->have_collector) dp_child_stop(&s->collector_child, 5000, NULL, NULL);
     if (s->have_notifier) dp_child_stop(&s->notifier_child, 5000, NULL, NULL);
+    dp_alerts_close(&s->alerts);
     if (s->ingest.have_xgroups) dp_xgroups_close(&s->ingest.xgroups, NULL, NULL);
     if (s->have_redis) dp_redis_close(&s->redis, 1, NULL, NULL);
     if (s->reports.have_rredis && !s->reports.rredis.closing)
@@ -491,6 +493,7 @@ void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud)
     uv_timer_start(&s->shutdown_timer, on_shutdown_timeout, (uint64_t)s->cfg->shutdown_timeout_ms,
                    0);
     dp_live_stop(&s->reports, released, s);
+    dp_alerts_close(&s->alerts);
     if (s->ingest.have_replay) {
         s->open_handles++;
         dp_spool_replay_stop(&s->ingest.replay, released, s);
@@ -515,6 +518,7 @@ void dp_server_free(dp_server *s)
     dp_auth_free(&s->auth);
     dp_ingest_free(&s->ingest);
     dp_reports_free(&s->reports);
+    dp_buf_free(&s->alerts.stats);
     dp_http_free(&s->http);
     dp_dashboards_free();
 }

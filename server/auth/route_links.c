@@ -11,7 +11,9 @@
  * accounts and presentations of each: keys.h, dp:{d}:ln/lp/la/lpr) by one
  * script with its deck, before the answer: the campaign and owner reports
  * count what was sent. Such a link, or one with slides, needs Redis (503
- * without); any other is minted offline. */
+ * without); any other is minted offline. "muted": true keeps its
+ * presentation's views from alerting anyone (dp:{w}:muted, the notifier
+ * reads it); it needs Redis too. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +28,7 @@
 #include "token.h"
 
 static const char *const fields[] = {"presentation", "prospect", "account", "campaign",
-                                     "owner",        "ttl_days", "slides"};
+                                     "owner",        "ttl_days", "slides",  "muted"};
 
 static int copy_id(json_t *root, const char *key, int required, char *out, dp_err *err)
 {
@@ -74,7 +76,7 @@ static int deck_of(json_t *root, int64_t max, dp_buf *out, dp_err *err)
 }
 
 /* ARGV: deck key, deck JSON ("": none), day, epoch day, now (ms),
- * prospect, account, presentation, campaign, owner. */
+ * prospect, account, presentation, campaign, owner, muted ("1" or "0"). */
 static const char record_lua[] =
     "local P, A = 'dp:{d}:', ARGV\n"
     "if A[2] ~= '' then redis.call('SET', A[1], A[2]) end\n"
@@ -92,6 +94,7 @@ static const char record_lua[] =
     "  end\n"
     "end\n"
     "if A[9] ~= '' or A[10] ~= '' then redis.call('INCR', P .. 'gen') end\n"
+    "if A[11] == '1' then redis.call('SADD', 'dp:{w}:muted', A[8]) end\n"
     "return 1\n";
 
 typedef struct record_op {
@@ -153,18 +156,26 @@ static void mint(dp_req *req)
         dp_buf_free(&deck);
         goto bad;
     }
+    json_t *mv = json_object_get(root, "muted");
+    if (mv && !json_is_boolean(mv)) {
+        dp_buf_free(&deck);
+        dp_err_set(&err, -EINVAL, "muted: must be true or false");
+        goto bad;
+    }
+    int muted = mv && json_is_true(mv);
     json_decref(root);
     link.expires_ms = dp_now_ms() + ttl * 86400000LL;
 
     char token[DP_TOKEN_MAX];
     if (dp_token_mint(&s->token_keys, &link, token, sizeof(token)) != 0) {
+        dp_buf_free(&deck);
         dp_req_error(req, 500, "cannot mint token");
         return;
     }
     char out[DP_TOKEN_MAX + 64];
     int n = snprintf(out, sizeof(out), "{\"token\":\"%s\",\"expires\":%lld}", token,
                      (long long)link.expires_ms);
-    if (deck.len == 0 && !*link.campaign && !*link.owner) {
+    if (deck.len == 0 && !*link.campaign && !*link.owner && !muted) {
         dp_req_respond(req, 201, "application/json", "Cache-Control: no-store\r\n", out, (size_t)n);
         dp_buf_free(&deck);
         return;
@@ -195,7 +206,8 @@ static void mint(dp_req *req)
                           link.account,
                           link.presentation,
                           link.campaign,
-                          link.owner};
+                          link.owner,
+                          muted ? "1" : "0"};
     dp_req_on_abort(req, record_detach, op);
     if (s->redis == NULL || dp_redis_command(s->redis, on_recorded, op,
                                              sizeof(argv) / sizeof(*argv), argv, NULL) != 0) {

@@ -16,7 +16,10 @@ got, and can answer 500 once, hang, or drop the connection.
   - a notifier without webhook_allow_private refuses a loopback address at
     connect time (the registry allowed it: DNS may change after), and says
     so in the deliveries;
-  - a duplicated batch delivers nothing new."""
+  - a duplicated batch delivers nothing new; a link minted muted, and a
+    prospect in alert_ignore_prospects, alert nobody;
+  - /metrics: sent, failed, retried, dead-lettered, queue length and age
+    per webhook."""
 
 import base64
 import hashlib
@@ -26,7 +29,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from dp import ADMIN, Env, batch, check, eq, finish, settled, view, wait_until
+from dp import ADMIN, Env, batch, check, eq, finish, metrics, settled, view, wait_until
 
 H = {"Authorization": "Bearer " + ADMIN, "Content-Type": "application/json"}
 
@@ -133,9 +136,10 @@ with Env(webhook_allow_private="true") as env:
           "the three alerts reached /ok (%r)" % rec.bodies("/ok"))
     took = time.time() - t0
     check(took < 5, "within seconds, though /hang hangs (%.2f s)" % took)
-    got = rec.bodies("/ok")
-    eq([b["type"] for b in got], ["session.started", "action", "session.ended"],
-       "each event once, in order")
+    # up to webhook_concurrency in flight: the order of arrival is not promised
+    order = ["session.started", "action", "session.ended"]
+    got = sorted(rec.bodies("/ok"), key=lambda b: order.index(b["type"]))
+    eq([b["type"] for b in got], order, "each event once")
     for b in got:
         eq({k: b[k] for k in ("session", "presentation", "prospect", "account", "campaign",
                               "owner", "brief")},
@@ -195,6 +199,43 @@ with Env(webhook_allow_private="true") as env:
     check(wait_until(lambda: settled(r, sessions_ended=False), 20, 0.05), "rolled up")
     time.sleep(1)
     eq(len(rec.bodies("/ok")), n_ok, "a duplicated batch delivers nothing new")
+
+    # muted links and ignored prospects alert nobody
+    notifier.kill()
+    notifier.wait()
+    notifier = env.notifier("n4", extra=["--webhook_allow_private", "true",
+                                         "--alert_ignore_prospects", "qa-bot,*.internal"])
+    quiet = srv.post_json("/v1/links", {"presentation": "deck-muted", "prospect": "dora",
+                                        "owner": "olga", "muted": True},
+                          {"Authorization": "Bearer " + ADMIN}).json()["token"]
+    eq(srv.post_json("/v1/links", {"presentation": "x", "prospect": "y", "muted": "yes"},
+                     {"Authorization": "Bearer " + ADMIN}).json(),
+       {"error": "muted: must be true or false"}, "muted is a boolean")
+    for i, (tok, sid) in enumerate(((quiet, "m1"), (srv.mint("d-qa", "qa-bot"), "m2"),
+                                    (srv.mint("d-int", "eve.internal"), "m3"),
+                                    (srv.mint("d-ok", "frank"), "m4"))):
+        eq(srv.post_json("/v1/events", batch(sid, [view(1, at=now + 30 + i)], tok)).status, 202,
+           "visit " + sid)
+    check(wait_until(lambda: any(b["prospect"] == "frank" for b in rec.bodies("/ok")), 15, 0.1),
+          "frank's visit alerted")
+    time.sleep(0.5)
+    eq(sorted({b["prospect"] for b in rec.bodies("/ok")} & {"dora", "qa-bot", "eve.internal"}),
+       [], "the muted link and the ignored prospects alerted nobody")
+
+    # /metrics, per webhook
+    def series():
+        return metrics(srv.get("/metrics").body.decode())
+    want = {'dp_webhook_deliveries_sent_total{webhook="%s"}' % flaky_id: 2,
+            'dp_webhook_deliveries_failed_total{webhook="%s"}' % flaky_id: 2,
+            'dp_webhook_deliveries_retried_total{webhook="%s"}' % flaky_id: 2,
+            'dp_webhook_deliveries_dead_lettered_total{webhook="%s"}' % flaky_id: 0,
+            'dp_webhook_queue_length{webhook="%s"}' % flaky_id: 0}
+    check(wait_until(lambda: all(series().get(k) == v for k, v in want.items()), 10, 0.2),
+          "the flaky webhook's counters (%r)" % {k: series().get(k) for k in want})
+    m = series()
+    check(m.get('dp_webhook_queue_length{webhook="%s"}' % hang_id, 0) >= 1 and
+          m.get('dp_webhook_queue_age_seconds{webhook="%s"}' % hang_id, 0) > 0,
+          "the hanging endpoint's queue and its age show")
 
     # SSRF at connect time: a notifier that does not allow private addresses
     notifier.kill()
