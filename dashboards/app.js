@@ -1,7 +1,7 @@
 /* deckpulse dashboards: a small single-page app on the report API.
  * Pages (hash routes): #/materials, #/material/<id>, #/campaigns,
  * #/campaign/<id>, #/owners, #/owner/<id>, #/prospects, #/prospect/<id>,
- * #/account/<id>, #/live. The API key is kept in
+ * #/account/<id>, #/live, #/webhooks (admin). The API key is kept in
  * sessionStorage; the pages shown follow its role. Every number shown
  * carries its API value in data-v (the browser tests compare them). */
 'use strict';
@@ -30,6 +30,12 @@
         if (!res.ok) throw new Error(j.error || res.status);
         return j;
       });
+    });
+  }
+  function post(path, body, method) {
+    return fetch(path, { method: method || 'POST', headers: { Authorization: 'Bearer ' + key(), 'Content-Type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined }).then(function (res) {
+      return res.json().then(function (j) { if (!res.ok) throw new Error(j.error || res.status); return j; });
     });
   }
   function ms(v) {
@@ -134,11 +140,11 @@
       var k = new FormData(e.target).get('key').trim();
       var h = { headers: { Authorization: 'Bearer ' + k } };
       var today = new Date().toISOString().slice(0, 10);
-      Promise.all([fetch('/v1/materials?from=' + today + '&to=' + today, h), fetch('/v1/prospects?limit=1', h)])
+      Promise.all([fetch('/v1/materials?from=' + today + '&to=' + today, h), fetch('/v1/prospects?limit=1', h), fetch('/v1/webhooks', h)])
         .then(function (rs) {
           if (rs[0].status === 401) return login('That key is not valid.');
           sessionStorage.setItem('dp.key', k);
-          sessionStorage.setItem('dp.roles', JSON.stringify({ marketing: rs[0].ok, sales: rs[1].ok }));
+          sessionStorage.setItem('dp.roles', JSON.stringify({ marketing: rs[0].ok, sales: rs[1].ok, admin: rs[2].ok }));
           go(rs[0].ok ? 'materials' : 'prospects');
           render();
         });
@@ -297,6 +303,8 @@
         '<h2>New since the last contact</h2><form class="filters" id="since"><label>Last contact<input type="date" name="since" value="' + sinceDate + '"></label><button class="primary">Show</button></form>' +
         (b.new_since ? '<div class="kpis" id="new">' + kpi('events', 'Events', b.new_since.events) + kpi('sessions', 'Sessions', b.new_since.sessions) +
           kpi('views', 'Views', b.new_since.views) + kpi('dwell_ms_total', 'Time', b.new_since.dwell_ms_total, ms) + '</div>' : '') +
+        (roles().admin ? '<form class="filters" id="alertme"><label>Alert me when ' + esc(b.prospect) + ' reads<input name="url" type="url" placeholder="https://hooks.slack.com/services/…" required></label>' +
+          '<label>Format<select name="format"><option>slack</option><option>standard</option></select></label><button class="primary">Alert me</button></form><p class="muted" id="alertme-said"></p>' : '') +
         '<h2>Deals</h2><div class="card"><ul class="timeline" id="deals">' + (b.deals && b.deals.length ? b.deals.map(function (x) {
           return '<li data-deal="' + esc(x.deal) + '"><b>' + esc(x.deal) + '</b> ' + esc(x.stage) + (x.amount != null ? ' · ' + amount(x.amount) + ' ' + esc(x.currency || '') : '') +
             ' · ' + x.history.map(function (h) { return esc(h.stage) + ' ' + when(h.at); }).join(' → ') + '</li>';
@@ -305,6 +313,17 @@
           return '<li><span class="muted">' + when(e.at) + '</span> ' + esc(e.type) + ' ' + esc(e.material || '') + (e.slide ? ' / ' + esc(e.slide) : '') +
             (e.ms != null ? ' · ' + ms(e.ms) : '') + (e.name ? ' · ' + esc(e.name) : '') + '</li>';
         }).join('') + '</ul></div>';
+      var am = document.getElementById('alertme');
+      if (am) am.addEventListener('submit', function (e) {
+        e.preventDefault();
+        var f = new FormData(am);
+        var body = { url: f.get('url'), format: f.get('format'), prospect: b.prospect,
+          events: ['session.started', 'session.ended', 'prospect.returned', 'action'] };
+        if (b.owner) body.owner = b.owner;
+        post('/v1/webhooks', body).then(function (w) {
+          document.getElementById('alertme-said').textContent = 'Done: ' + w.id + '. Its signing secret (shown once): ' + w.secret;
+        }, function (err) { document.getElementById('alertme-said').textContent = err.message; });
+      });
       document.getElementById('since').addEventListener('submit', function (e) {
         e.preventDefault();
         var v = new FormData(e.target).get('since');
@@ -389,6 +408,48 @@
     });
   }
 
+  var EVENTS = ['session.started', 'session.ended', 'prospect.returned', 'prospect.temperature', 'presentation.forwarded', 'action'];
+
+  // admins: the webhooks, their last deliveries, add and remove
+  function webhooksPage(r) {
+    return api('/v1/webhooks', r).then(function (d) {
+      return Promise.all(d.webhooks.map(function (w) { return api('/v1/webhooks/' + encodeURIComponent(w.id) + '/deliveries', r); }))
+        .then(function (logs) {
+          main.innerHTML = '<h1>Webhooks</h1><p class="muted">Alerts pushed to your CRM, Slack or any URL, signed (Standard Webhooks), retried for three days.</p>' +
+            '<form class="card" id="addhook"><label>URL<input name="url" type="url" required placeholder="https://crm.example/hooks/deckpulse"></label>' +
+            '<div class="events">' + EVENTS.map(function (e) { return '<label><input type="checkbox" name="events" value="' + e + '" checked> ' + e + '</label>'; }).join(' ') + '</div>' +
+            '<label>Owner<input name="owner" placeholder="only this salesperson\'s prospects"></label>' +
+            '<label>Format<select name="format"><option>standard</option><option>slack</option></select></label>' +
+            '<button class="primary">Add</button><p class="muted" id="added"></p></form>' +
+            '<div class="scroll"><table id="webhooks"><thead><tr><th class="text">URL</th><th class="text">Events</th><th class="text">Owner</th><th class="text">Format</th><th>Pending</th><th>Dead</th><th></th></tr></thead><tbody>' +
+            d.webhooks.map(function (w) {
+              return '<tr data-webhook="' + esc(w.id) + '"><td class="text">' + esc(w.url) + '</td><td class="text">' + esc(w.events.join(', ')) + '</td><td class="text">' + esc(w.owner || '') +
+                (w.prospect ? ' · ' + esc(w.prospect) : '') + '</td><td class="text">' + esc(w.format) + '</td>' + cell('pending', w.pending, num) + cell('dead', w.dead, num) +
+                '<td><button class="remove" data-id="' + esc(w.id) + '">Remove</button></td></tr>';
+            }).join('') + '</tbody></table></div>' + (d.webhooks.length ? '' : '<p class="muted">None yet.</p>') +
+            d.webhooks.map(function (w, i) {
+              return '<h2>' + esc(w.url) + '</h2><div class="scroll"><table id="deliveries-' + esc(w.id) + '"><thead><tr><th class="text">When</th><th>Attempt</th><th>Status</th><th>Latency</th><th class="text">Outcome</th><th class="text">Error</th></tr></thead><tbody>' +
+                logs[i].deliveries.map(function (x) {
+                  return '<tr><td class="text">' + when(x.at) + '</td>' + cell('attempt', x.attempt) + cell('status', x.status) + cell('latency_ms', x.latency_ms, function (v) { return v + ' ms'; }) +
+                    '<td class="text">' + esc(x.outcome) + '</td><td class="text">' + esc(x.error || '') + '</td></tr>';
+                }).join('') + '</tbody></table></div>';
+            }).join('');
+          var form = document.getElementById('addhook');
+          form.addEventListener('submit', function (e) {
+            e.preventDefault();
+            var f = new FormData(form), body = { url: f.get('url'), events: f.getAll('events'), format: f.get('format') };
+            if (f.get('owner')) body.owner = f.get('owner');
+            post('/v1/webhooks', body).then(function (w) {
+              document.getElementById('added').textContent = 'Added ' + w.id + '. Its signing secret, shown once: ' + w.secret;
+            }, function (err) { document.getElementById('added').textContent = err.message; });
+          });
+          main.querySelectorAll('button.remove').forEach(function (b) {
+            b.addEventListener('click', function () { post('/v1/webhooks/' + encodeURIComponent(b.getAttribute('data-id')), null, 'DELETE').then(render); });
+          });
+        });
+    });
+  }
+
   function livePage() {
     main.innerHTML = '<h1><span class="live-dot"></span>Viewing now</h1><p class="muted" id="livecount">Connecting…</p>' +
       '<div class="scroll"><table id="live"><thead><tr><th class="text">Prospect</th><th class="text">Presentation</th><th class="text">Slide</th><th>Slides seen</th><th class="text">Mode</th><th class="text">Last event</th></tr></thead><tbody></tbody></table></div>';
@@ -435,14 +496,16 @@
     if (!r.page) r.page = ro.marketing ? 'materials' : 'prospects';
     document.getElementById('signout').hidden = false;
     var links = (ro.marketing ? [['materials', 'Materials']] : []).concat(ro.marketing || ro.sales ? [['campaigns', 'Campaigns']] : [])
-      .concat(ro.sales ? [['owners', 'Salespeople'], ['prospects', 'Prospects'], ['live', 'Live']] : []);
+      .concat(ro.sales ? [['owners', 'Salespeople'], ['prospects', 'Prospects'], ['live', 'Live']] : [])
+      .concat(ro.admin ? [['webhooks', 'Webhooks']] : []);
     nav.innerHTML = links.map(function (l) {
       var on = r.page === l[0] || (r.page + 's' === l[0]) || ((r.page === 'prospect' || r.page === 'account') && l[0] === 'prospects');
       return '<a href="#/' + l[0] + '"' + (on ? ' class="on"' : '') + '>' + l[1] + '</a>';
     }).join('');
     var pages = { materials: leaderboard, material: material, prospects: prospectsPage, prospect: prospect, account: account, live: livePage,
       campaigns: function (x) { return groupsPage(x, 'campaign'); }, campaign: function (x) { return groupPage(x, 'campaign'); },
-      owners: function (x) { return groupsPage(x, 'owner'); }, owner: function (x) { return groupPage(x, 'owner'); } };
+      owners: function (x) { return groupsPage(x, 'owner'); }, owner: function (x) { return groupPage(x, 'owner'); },
+      webhooks: webhooksPage };
     var page = pages[r.page];
     if (!page) { main.innerHTML = '<p>No such page.</p>'; return; }
     main.setAttribute('data-page', 'loading');

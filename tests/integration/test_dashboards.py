@@ -99,6 +99,11 @@ with Env(access_log="false") as env:
     check(sum(c["won"] for c in camps["campaigns"]) > 0 and
           sum(c["lost"] for c in camps["campaigns"]) > 0, "some won, some lost")
     check(pete["cut_slides"], "pete leaves slides out")
+    made = srv.request("POST", "/v1/webhooks", json.dumps(
+        {"url": "https://8.8.8.8/crm", "owner": "olga"}).encode(),
+        {"Authorization": "Bearer " + ADMIN, "Content-Type": "application/json"})
+    eq(made.status, 201, "a webhook to show")
+    hooks = get("/v1/webhooks")["webhooks"]
 
     pages = drive(srv, ADMIN, [
         {"name": "materials", "hash": "#/materials"},
@@ -110,6 +115,7 @@ with Env(access_log="false") as env:
         {"name": "campaign", "hash": "#/campaign/" + camp["campaign"]},
         {"name": "owners", "hash": "#/owners"},
         {"name": "owner", "hash": "#/owner/pete", "full": True},
+        {"name": "webhooks", "hash": "#/webhooks"},
         {"name": "material-phone", "hash": "#/material/q3-pricing", "width": 390, "height": 844},
         {"name": "prospect-phone", "hash": "#/prospect/" + top["prospect"], "width": 390,
          "height": 844},
@@ -148,6 +154,10 @@ with Env(access_log="false") as env:
     expect(panel(pages["owner"]["values"], "kpis"), rows_of([pete], one), "an owner")
     expect(panel(pages["owner"]["values"], "cut-slides"), rows_of(pete["cut_slides"], ["times"]),
            "the slides an owner cuts")
+    expect(panel(pages["webhooks"]["values"], "webhooks"), rows_of(hooks, ["pending", "dead"]),
+           "the webhooks")
+    eq(pages["materials"]["nav"], ["Materials", "Campaigns", "Salespeople", "Prospects", "Live",
+                                   "Webhooks"], "an admin sees every page, webhooks too")
     order = []
     for x in q3["slides"]:
         if x["slide"] not in order:
