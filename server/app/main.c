@@ -25,6 +25,8 @@ static void print_banner(const dp_server *s, const dp_config *cfg)
     if (cfg->start_collector)
         printf("  Collector:     deckpulse-collector, supervised (archive under %s/archive)\n",
                cfg->data_dir);
+    if (cfg->start_notifier)
+        printf("  Notifier:      deckpulse-notifier, supervised (webhooks: POST /v1/webhooks)\n");
     printf("\nEmbed the beacon in a presentation:\n"
            "  <script src=\"%s/beacon.%s.js\" async data-endpoint=\"%s\" "
            "data-material=\"YOUR-MATERIAL-ID\"></script>\n",
