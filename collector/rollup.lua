@@ -65,17 +65,17 @@ local function move_exit(old, new)
   end
 end
 
--- session.ended for the notifier (collector/rollup_alerts.c writes the
--- same entry when a close event ends a session)
+-- session.ended for the notifier, in the layout of collector/rollup_alerts.c
+-- (one line an alert, one stream entry for all of a call's)
+local alerts = {}
 local function alert_ended(sid, s, at)
   if s.al ~= '1' or (s.prospect or '') == '' then return end
   local data = string.format('{"material":"%s","slides_seen":%d,"slides":%d,"dwell_ms":%d,' ..
     '"completed":%s,"actions":%d,"mode":"%s"}', s.fm or '', tonumber(s.seen or '0'),
     tonumber(s.slides or '0'), tonumber(s.dw or '0'), s.completed == '1' and 'true' or 'false',
     tonumber(s.na or '0'), s.mode or '')
-  call('XADD', P .. 'alerts', 'MAXLEN', '~', '100000', '*', 'type', 'session.ended', 'at', at,
-       'session', sid, 'presentation', s.presentation or '', 'prospect', s.prospect,
-       'account', s.account or '', 'campaign', s.cp or '', 'owner', s.ow or '', 'data', data)
+  alerts[#alerts + 1] = table.concat({'session.ended', at, table.concat({sid,
+    s.presentation or '', s.prospect, s.account or '', s.cp or '', s.ow or ''}, '|'), data}, '\t')
 end
 
 local function end_session(sid, s)
@@ -200,6 +200,10 @@ if n < 0 then
     end
   end
   write_back()
+  if #alerts > 0 then
+    call('XADD', P .. 'alerts', 'MAXLEN', '~', '100000', '*', 'n', #alerts, 'a',
+         table.concat(alerts, '\n') .. '\n')
+  end
   if #idle > 0 then
     call('HINCRBY', P .. 'gen', '*', 1)
     for m in pairs(touched) do call('HINCRBY', P .. 'gen', m, 1) end

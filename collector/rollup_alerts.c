@@ -1,34 +1,32 @@
 #include "rollup_alerts.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void dp__rollup_alert(batch *b, const sess *s, const char *type, int64_t at, const char *data)
 {
     if (s->prospect == NULL || *s->prospect == '\0') return;
+    /* "type TAB at TAB session|presentation|prospect|account|campaign|owner
+     * TAB data NL": ids hold neither TAB nor '|', data (our JSON) no TAB or NL */
+    dp_buf_printf(&b->alerts, "%s\t%lld\t%s|%s|%s|%s|%s|%s\t%s\n", type, (long long)at, s->sid,
+                  s->presentation, s->prospect, s->account ? s->account : "",
+                  s->campaign ? s->campaign : "", s->owner ? s->owner : "", data);
+    b->nalerts++;
+}
+
+void dp__rollup_alerts_write(batch *b)
+{
+    if (b->nalerts == 0) return;
     const char *argv[] = {"XADD",
                           KEY0(b, alerts),
                           "MAXLEN",
                           "~",
                           DP_ALERTS_MAXLEN,
                           "*",
-                          "type",
-                          type,
-                          "at",
-                          dp_arena_i64(&b->a, at),
-                          "session",
-                          s->sid,
-                          "presentation",
-                          s->presentation,
-                          "prospect",
-                          s->prospect,
-                          "account",
-                          s->account ? s->account : "",
-                          "campaign",
-                          s->campaign ? s->campaign : "",
-                          "owner",
-                          s->owner ? s->owner : "",
-                          "data",
-                          data};
+                          "n",
+                          dp_arena_i64(&b->a, (int64_t)b->nalerts),
+                          "a",
+                          dp_arena_strn(&b->a, b->alerts.data, b->alerts.len)};
     write_cmd(b, (int)(sizeof(argv) / sizeof(*argv)), argv);
 }
 

@@ -45,6 +45,7 @@ static int attempt(dp_rollup *ro, redisContext *rc, unsigned shard, const char *
     b.max_actions = ro->max_actions;
     b.ops.zadd_keep = DP_TIMELINE_MAX; /* the only ZADDs: timelines, trimmed to that */
     dp_buf_init(&b.out, 0);
+    dp_buf_init(&b.alerts, 0);
     const char **acks = dp_malloc((n ? n : 1) * sizeof(char *));
     const char **seqstr = dp_malloc((n ? n : 1) * sizeof(char *));
     size_t nacks = 0;

@@ -107,6 +107,7 @@ void dp__rb_free(batch *b)
     dp_free(b->prospects);
     dp_ops_free(&b->ops);
     dp_buf_free(&b->out);
+    dp_buf_free(&b->alerts);
     dp_arena_free(&b->a);
 }
 

@@ -63,6 +63,8 @@ typedef struct sess {
     const char *owner, *campaign, *material;
     int64_t dwell, nactions;
     int alerted;
+    int ids_dirty;   /* owner, campaign or material set in this batch */
+    int alert_dirty; /* dwell, actions or alerted changed in this batch */
 } sess;
 
 /* first/last seen of a prospect or account hash */
@@ -121,6 +123,8 @@ typedef struct batch {
     const char *cur_day;
     const dp_entry *cur_ev; /* the event being applied */
     dp_buf out;             /* the MULTI block */
+    dp_buf alerts;          /* the batch's alerts, one line each (rollup_alerts.h) */
+    size_t nalerts;
     size_t ncmds;
     int out_err;
     dp_rollup_counts k;

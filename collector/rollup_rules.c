@@ -172,6 +172,7 @@ static void apply_view(batch *b, sess *s, const dp_entry *e, const char *pr, con
     if (prk && !s->alerted) { /* the session's first view: it started */
         s->alerted = 1;
         s->material = m;
+        s->ids_dirty = s->alert_dirty = 1;
         dp__rollup_alert(b, s, "session.started", e->received,
                          CAT(b, "{\"material\":\"", m, "\",\"slide\":\"", e->slide,
                              "\",\"version\":", version, "}"));
@@ -224,8 +225,10 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
         s->owner = e->owner ? e->owner : "";
         s->campaign = e->campaign ? e->campaign : "";
         s->material = "";
+        s->ids_dirty = 1;
         s->dwell = s->nactions = 0;
         s->alerted = 0;
+        s->alert_dirty = 1;
         hincr(b, KEY(b, pres, e->presentation), "sessions", 1);
         hincr(b, KEY(b, presd, e->presentation, e->day, e->mode), "sessions", 1);
         if (prk) hincr(b, KEY(b, pd, pr, e->day, s->mode), "sessions", 1);
@@ -242,9 +245,14 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
     }
     s->lastrecv = e->received;
     s->dirty = 1;
-    if (s->owner == NULL || (!*s->owner && e->owner)) s->owner = e->owner ? e->owner : "";
-    if (s->campaign == NULL || (!*s->campaign && e->campaign))
+    if (s->owner == NULL || (!*s->owner && e->owner && *e->owner)) {
+        s->owner = e->owner ? e->owner : "";
+        s->ids_dirty = 1;
+    }
+    if (s->campaign == NULL || (!*s->campaign && e->campaign && *e->campaign)) {
         s->campaign = e->campaign ? e->campaign : "";
+        s->ids_dirty = 1;
+    }
 
     /* presentation: distinct browsers, forwarding */
     const char *pres = e->presentation;
@@ -325,6 +333,7 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
             hincr(b, sk, CAT(b, sv, "dwell_n"), 1);
             hincr(b, sk, CAT(b, sv, bucket), 1);
             s->dwell += e->ms;
+            s->alert_dirty = 1;
             hincr(b, mk, "dwell_sum", e->ms);
             hincr(b, mk, "dwell_n", 1);
             hincr(b, mk, CAT(b, bucket), 1);
@@ -336,6 +345,7 @@ void dp__rollup_apply_event(batch *b, sess *s, const dp_entry *e)
         } else {
             value = e->name;
             s->nactions++;
+            s->alert_dirty = 1;
             if (prk)
                 dp__rollup_alert(b, s, "action", e->received,
                                  CAT(b, "{\"material\":\"", m, "\",\"slide\":\"", slide,

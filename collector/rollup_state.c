@@ -38,32 +38,50 @@ static int forwarded(const pvd *p, const redisReply *firsts)
     return 0;
 }
 
+/* The session's state fields, read in one pass over its hash (which also
+ * holds one field per material, slide version and position seen: a lookup
+ * per name was a pass each). */
 static void load_session(batch *b, sess *s, const redisReply *r)
 {
     s->isnew = r->elements == 0;
     if (s->isnew) return;
-    const char *str[6] = {field_of(r, "presentation"), field_of(r, "prospect"),
-                          field_of(r, "account"),      field_of(r, "mode"),
-                          field_of(r, "last"),         field_of(r, "exit")};
+    static const char *const names[] = {"presentation", "prospect", "account",   "mode", "last",
+                                        "exit",         "slides",   "maxidx",    "seen", "lastseq",
+                                        "lastrecv",     "ow",       "cp",        "fm",   "dw",
+                                        "na",           "al",       "completed", "ended"};
+    enum { NNAMES = sizeof(names) / sizeof(*names) };
+    const char *v[NNAMES] = {0};
+    size_t vl[NNAMES] = {0};
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *f = r->element[i], *x = r->element[i + 1];
+        /* the caches' fields are "<letter>:..."; the state's names are not */
+        if (f->type != REDIS_REPLY_STRING || x->type != REDIS_REPLY_STRING ||
+            (f->len > 1 && f->str[1] == ':'))
+            continue;
+        for (int k = 0; k < NNAMES; k++)
+            if (f->len == strlen(names[k]) && !memcmp(f->str, names[k], f->len)) {
+                v[k] = x->str;
+                vl[k] = x->len;
+                break;
+            }
+    }
     const char **dst[6] = {&s->presentation, &s->prospect, &s->account,
                            &s->mode,         &s->last,     &s->exit};
     for (int i = 0; i < 6; i++)
-        *dst[i] = str[i] ? dp_arena_strn(&b->a, str[i], strlen(str[i])) : (i < 4 ? "" : NULL);
-    s->slides = int_or(field_of(r, "slides"), 0);
-    s->maxidx = int_or(field_of(r, "maxidx"), -1);
-    s->seen = int_or(field_of(r, "seen"), 0);
-    s->lastseq = int_or(field_of(r, "lastseq"), -1);
-    s->lastrecv = int_or(field_of(r, "lastrecv"), 0);
-    const char *o = field_of(r, "ow"), *cp = field_of(r, "cp"), *fm = field_of(r, "fm");
-    s->owner = o ? dp_arena_strn(&b->a, o, strlen(o)) : "";
-    s->campaign = cp ? dp_arena_strn(&b->a, cp, strlen(cp)) : "";
-    s->material = fm ? dp_arena_strn(&b->a, fm, strlen(fm)) : "";
-    s->dwell = int_or(field_of(r, "dw"), 0);
-    s->nactions = int_or(field_of(r, "na"), 0);
-    s->alerted = int_or(field_of(r, "al"), 0) == 1;
-    const char *c = field_of(r, "completed"), *e = field_of(r, "ended");
-    s->completed = c && !strcmp(c, "1");
-    s->ended = e && !strcmp(e, "1");
+        *dst[i] = v[i] ? dp_arena_strn(&b->a, v[i], vl[i]) : (i < 4 ? "" : NULL);
+    s->slides = int_or(v[6], 0);
+    s->maxidx = int_or(v[7], -1);
+    s->seen = int_or(v[8], 0);
+    s->lastseq = int_or(v[9], -1);
+    s->lastrecv = int_or(v[10], 0);
+    s->owner = v[11] ? dp_arena_strn(&b->a, v[11], vl[11]) : "";
+    s->campaign = v[12] ? dp_arena_strn(&b->a, v[12], vl[12]) : "";
+    s->material = v[13] ? dp_arena_strn(&b->a, v[13], vl[13]) : "";
+    s->dwell = int_or(v[14], 0);
+    s->nactions = int_or(v[15], 0);
+    s->alerted = int_or(v[16], 0) == 1;
+    s->completed = v[17] && !strcmp(v[17], "1");
+    s->ended = v[18] && !strcmp(v[18], "1");
 }
 
 /* The session hash's "m:", "v:" and "p:" fields into its caches; a

@@ -77,19 +77,8 @@ void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const 
                             "exit",
                             s->exit ? s->exit : "",
                             "lastrecv",
-                            lastrecv,
-                            "ow",
-                            s->owner ? s->owner : "",
-                            "cp",
-                            s->campaign ? s->campaign : "",
-                            "fm",
-                            s->material ? s->material : "",
-                            "dw",
-                            dp_arena_i64(&b->a, s->dwell),
-                            "na",
-                            dp_arena_i64(&b->a, s->nactions),
-                            "al",
-                            s->alerted ? "1" : "0"};
+                            lastrecv};
+        /* ow, cp, fm, dw, na, al: written while they change (below) */
         size_t nf = sizeof(hs) / sizeof(hs[0]);
         size_t cap = 4;
         while (cap < nf)
@@ -97,6 +86,24 @@ void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const 
         const char **fields = dp_malloc(cap * sizeof(char *));
         memcpy(fields, hs, sizeof(hs));
         fields = cache_fields(b, s, fields, &nf);
+        if (s->alert_dirty) { /* what session.ended says: dwell, actions, started */
+            const char *al[6] = {"dw", dp_arena_i64(&b->a, s->dwell),
+                                 "na", dp_arena_i64(&b->a, s->nactions),
+                                 "al", s->alerted ? "1" : "0"};
+            for (int j = 0; j < 6; j++) {
+                fields = grow(fields, nf, sizeof(char *));
+                fields[nf++] = al[j];
+            }
+        }
+        if (s->ids_dirty) { /* the link's owner and campaign, the first material */
+            const char *ids[6] = {"ow", s->owner ? s->owner : "",
+                                  "cp", s->campaign ? s->campaign : "",
+                                  "fm", s->material ? s->material : ""};
+            for (int j = 0; j < 6; j++) {
+                fields = grow(fields, nf, sizeof(char *));
+                fields[nf++] = ids[j];
+            }
+        }
         const char *head[] = {"HSET", k};
         write_list(b, head, 2, fields, nf);
         dp_free(fields);
@@ -163,6 +170,7 @@ void dp__rollup_write_back(batch *b, const char *ttl, const char *stream, const 
         const char *head[] = {"XACK", stream, group};
         write_list(b, head, 3, acks, nacks);
     }
+    dp__rollup_alerts_write(b);
     const char *ex[] = {"EXEC"};
     write_cmd(b, 1, ex);
 }

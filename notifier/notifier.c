@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "clock.h"
+#include "deckpulse/event.h"
 #include "deckpulse/keys.h"
 #include "log.h"
 #include "netaddr.h"
@@ -83,6 +84,42 @@ struct notifier {
     size_t nignore;
     transfer *flying;
 };
+
+/* strings (owned or not) for a command's arguments */
+typedef struct dp_strlist {
+    const char **v;
+    char **own;
+    size_t n, cap, nown, owncap;
+} dp_strlist;
+
+static void dp_strlist_add(dp_strlist *l, const char *s)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = dp_realloc(l->v, l->cap * sizeof(char *));
+    }
+    l->v[l->n++] = s;
+}
+
+static const char *dp_strlist_own(dp_strlist *l, const char *s)
+{
+    if (l->nown == l->owncap) {
+        l->owncap = l->owncap ? l->owncap * 2 : 16;
+        l->own = dp_realloc(l->own, l->owncap * sizeof(char *));
+    }
+    return l->own[l->nown++] = dp_strndup(s, strlen(s));
+}
+
+static void dp_strlist_free(dp_strlist *l)
+{
+    for (size_t i = 0; i < l->nown; i++)
+        dp_free(l->own[i]);
+    dp_free(l->own);
+    dp_free(l->v);
+}
+
+static void dispatch_hook(notifier *n, hook *h);
+static void read_alerts(notifier *n);
 
 /* ---- the registry ---- */
 
@@ -156,15 +193,15 @@ static void on_hooks(dp_redis *r, redisReply *reply, void *priv)
 /* ---- fan-out ---- */
 
 static const char fanout_lua[] =
-    /* ARGV: presentation, now, then (delivery, hook, type, body) each */
-    "if redis.call('SISMEMBER', 'dp:{w}:muted', ARGV[1]) == 1 then return 0 end\n"
+    /* ARGV: now, then (delivery, hook, type, body, presentation) each */
     "local made = 0\n"
-    "for i = 3, #ARGV, 4 do\n"
+    "for i = 2, #ARGV, 5 do\n"
     "  local d = 'dp:{w}:d:' .. ARGV[i]\n"
-    "  if redis.call('EXISTS', d) == 0 then\n"
+    "  if redis.call('EXISTS', d) == 0 and\n"
+    "     redis.call('SISMEMBER', 'dp:{w}:muted', ARGV[i + 4]) == 0 then\n"
     "    redis.call('HSET', d, 'hook', ARGV[i + 1], 'type', ARGV[i + 2], 'body', ARGV[i + 3],\n"
     "               'attempt', 0, 'first', 0)\n"
-    "    redis.call('ZADD', 'dp:{w}:q:' .. ARGV[i + 1], ARGV[2], ARGV[i])\n"
+    "    redis.call('ZADD', 'dp:{w}:q:' .. ARGV[i + 1], ARGV[1], ARGV[i])\n"
     "    made = made + 1\n"
     "  end\n"
     "end\n"
@@ -225,53 +262,75 @@ static const char *field(const redisReply *f, const char *name)
     return "";
 }
 
-/* One alert entry: its deliveries (fan-out script), then its XACK. */
-static void fan_out(notifier *n, unsigned shard, const redisReply *entry)
+/* The deliveries one alert makes: for each webhook it matches, its body,
+ * appended to the fan-out script's arguments (owned strings in *own). */
+static void match(notifier *n, const dp_alert *a, const char *did0, dp_strlist *own,
+                  dp_strlist *args)
 {
-    const char *eid = entry->element[0]->str;
-    const redisReply *f = entry->element[1];
-    dp_alert a = {field(f, "type"),     field(f, "session"), field(f, "presentation"),
-                  field(f, "prospect"), field(f, "account"), field(f, "campaign"),
-                  field(f, "owner"),    field(f, "data"),    strtoll(field(f, "at"), NULL, 10)};
     int t = 0;
-    while (t < NEVENTS && strcmp(a.type, event_names[t]))
+    while (t < NEVENTS && strcmp(a->type, event_names[t]))
         t++;
-    dp_buf args;
-    dp_buf_init(&args, 0);
-    const char **argv = dp_malloc((5 + 4 * n->nhooks) * sizeof(char *));
-    char **owned = dp_calloc(2 * n->nhooks + 1, sizeof(char *));
-    size_t argc = 0, nowned = 0;
-    char now[24];
-    snprintf(now, sizeof(now), "%lld", (long long)dp_now_ms());
-    argv[argc++] = "EVAL";
-    argv[argc++] = fanout_lua;
-    argv[argc++] = "0";
-    argv[argc++] = a.presentation;
-    argv[argc++] = now;
-    int skip = t == NEVENTS || ignored(n, a.prospect) || ignored(n, a.account);
-    for (size_t i = 0; !skip && i < n->nhooks; i++) {
+    if (t == NEVENTS || ignored(n, a->prospect) || ignored(n, a->account)) return;
+    for (size_t i = 0; i < n->nhooks; i++) {
         const hook *h = &n->hooks[i];
         if (!(h->events & (1u << t))) continue;
-        if (h->owner && strcmp(h->owner, a.owner)) continue;
-        if (h->prospect && strcmp(h->prospect, a.prospect)) continue;
-        char did[160];
-        snprintf(did, sizeof(did), "%u-%s-%s", shard, eid, h->id);
-        char id[170];
+        if (h->owner && strcmp(h->owner, a->owner)) continue;
+        if (h->prospect && strcmp(h->prospect, a->prospect)) continue;
+        char did[200], id[210];
+        snprintf(did, sizeof(did), "%s-%s", did0, h->id);
         snprintf(id, sizeof(id), "msg_%s", did);
         dp_buf body;
         dp_buf_init(&body, 0);
-        if (dp_payload(&a, id, n->base, h->slack, &body) != 0) {
-            dp_buf_free(&body);
-            continue;
+        if (dp_payload(a, id, n->base, h->slack, &body) == 0) {
+            dp_buf_append(&body, "", 1);
+            const char *v[5] = {dp_strlist_own(own, did), h->id, a->type,
+                                dp_strlist_own(own, body.data), a->presentation};
+            for (int k = 0; k < 5; k++)
+                dp_strlist_add(args, v[k]);
         }
-        dp_buf_append(&body, "", 1);
-        owned[nowned++] = dp_strndup(did, strlen(did));
-        owned[nowned++] = dp_strndup(body.data, body.len - 1);
-        argv[argc++] = owned[nowned - 2];
-        argv[argc++] = h->id;
-        argv[argc++] = a.type;
-        argv[argc++] = owned[nowned - 1];
         dp_buf_free(&body);
+    }
+}
+
+/* One entry of the alerts stream (a batch's alerts, one line each: keys.h):
+ * their deliveries (one fan-out script), then its XACK. */
+static void fan_out(notifier *n, unsigned shard, const redisReply *entry)
+{
+    const char *eid = entry->element[0]->str;
+    const char *lines = field(entry->element[1], "a");
+    dp_strlist own = {0}, args = {0};
+    char now[24];
+    snprintf(now, sizeof(now), "%lld", (long long)dp_now_ms());
+    const char *head[] = {"EVAL", fanout_lua, "0", now};
+    for (int k = 0; k < 4; k++)
+        dp_strlist_add(&args, head[k]);
+    char *copy = dp_strndup(lines, strlen(lines));
+    size_t j = 0;
+    for (char *line = copy, *nl; line && *line; line = nl ? nl + 1 : NULL, j++) {
+        nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        /* type TAB at TAB ids TAB data; ids: session|presentation|prospect|account|campaign|owner */
+        char *col[4] = {line, NULL, NULL, NULL};
+        for (int k = 1; k < 4 && col[k - 1]; k++) {
+            char *tab = strchr(col[k - 1], '\t');
+            if (tab) *tab = '\0';
+            col[k] = tab ? tab + 1 : NULL;
+        }
+        if (col[3] == NULL) continue;
+        const char *part[6];
+        char *p = col[2];
+        for (int k = 0; k < 6; k++) {
+            char *bar = p ? strchr(p, '|') : NULL;
+            part[k] = p ? p : "";
+            if (bar) *bar = '\0';
+            p = bar ? bar + 1 : NULL;
+        }
+        dp_alert a = {col[0],  part[0], part[1],
+                      part[2], part[3], part[4],
+                      part[5], col[3],  strtoll(col[1], NULL, 10)};
+        char did0[120];
+        snprintf(did0, sizeof(did0), "%u-%s-%zu", shard, eid, j);
+        match(n, &a, did0, &own, &args);
     }
     ack_op *ack = dp_calloc(1, sizeof(*ack));
     ack->n = n;
@@ -279,12 +338,9 @@ static void fan_out(notifier *n, unsigned shard, const redisReply *entry)
     ack->ids = dp_malloc(sizeof(char *));
     ack->ids[0] = dp_strndup(eid, strlen(eid));
     ack->nids = 1;
-    if (dp_redis_command(&n->redis, on_fanned, ack, (int)argc, argv, NULL) != 0) ack_free(ack);
-    for (size_t i = 0; i < nowned; i++)
-        dp_free(owned[i]);
-    dp_free(owned);
-    dp_free(argv);
-    dp_buf_free(&args);
+    if (dp_redis_command(&n->redis, on_fanned, ack, (int)args.n, args.v, NULL) != 0) ack_free(ack);
+    dp_strlist_free(&own);
+    dp_free(args.v);
 }
 
 typedef struct read_op {
@@ -318,6 +374,7 @@ static void on_read(dp_redis *r, redisReply *reply, void *priv)
     }
     if (reply && reply->type != REDIS_REPLY_ERROR && got == 0) n->pending_done[op->shard] = 1;
     dp_free(op);
+    if (got == (size_t)atoi(READ_COUNT) && !*n->stop) read_alerts(n); /* more waiting */
 }
 
 static void on_group(dp_redis *r, redisReply *reply, void *priv)
@@ -425,6 +482,7 @@ static void settle(transfer *t, long status, const char *error)
     hook *h = find_hook(n, t->hook);
     if (h && h->inflight) h->inflight--;
     dp_strmap_del(&n->inflight, t->did, strlen(t->did));
+    if (h && !*n->stop) dispatch_hook(n, h);
     if (!ok)
         dp_info("webhook %s: delivery %s attempt %lld: %s", t->hook, t->did, (long long)t->attempt,
                 error && *error ? error : "not 2xx");
@@ -659,14 +717,14 @@ static void on_due(dp_redis *r, redisReply *reply, void *priv)
     dp_free(q);
 }
 
-/* each webhook's due deliveries, up to its free places */
-static void dispatch(notifier *n)
+/* a webhook's due deliveries, up to its free places: on every tick, and
+ * as soon as one of its deliveries settled (so a fast endpoint is kept busy) */
+static void dispatch_hook(notifier *n, hook *h)
 {
     char now[24];
     snprintf(now, sizeof(now), "%lld", (long long)dp_now_ms());
-    for (size_t i = 0; i < n->nhooks; i++) {
-        hook *h = &n->hooks[i];
-        if (h->asking || h->inflight >= (unsigned)n->cfg->webhook_concurrency) continue;
+    {
+        if (h->asking || h->inflight >= (unsigned)n->cfg->webhook_concurrency) return;
         char key[64], lim[16];
         snprintf(key, sizeof(key), "dp:{w}:q:%s", h->id);
         snprintf(lim, sizeof(lim), "%u",
@@ -681,6 +739,12 @@ static void dispatch(notifier *n)
             dp_free(q);
         }
     }
+}
+
+static void dispatch(notifier *n)
+{
+    for (size_t i = 0; i < n->nhooks; i++)
+        dispatch_hook(n, &n->hooks[i]);
 }
 
 /* ---- the loop ---- */

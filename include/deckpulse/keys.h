@@ -15,9 +15,10 @@
  *   T events                          STREAM   one entry per event (event.h)
  *   T dead                            STREAM   dead letters: the entry's fields + reason
  *   T alerts                          STREAM   alerts for the notifier, written in the rollup's
- *                                              transaction (exactly once): type at session
- *                                              presentation prospect account campaign owner data
- *                                              (JSON); capped at DP_ALERTS_MAXLEN (~)
+ *                                              transaction (exactly once), one entry a batch:
+ *                                              n (count), a (lines "type TAB at TAB
+ *                                              session|presentation|prospect|account|campaign|
+ *                                              owner TAB data-JSON"); capped at DP_ALERTS_MAXLEN (~)
  *   consumer group "rollup" on T events
  *
  *   T seen:<session>                  SET      seqs applied (exactly once); expires dedup_ttl_s

@@ -25,8 +25,14 @@ def alerts(r):
     out = []
     for eid, fields in r.cmd("XRANGE", "dp:{0}:alerts", "-", "+"):
         f = dict(zip(fields[::2], fields[1::2]))
-        f["data"] = json.loads(f["data"])
-        out.append(f)
+        lines = f["a"].split("\n")
+        eq((lines[-1], len(lines) - 1), ("", int(f["n"])), "an entry's alerts, one a line")
+        for line in lines[:-1]:  # a batch's alerts are one entry
+            t, at, ids, data = line.split("\t")
+            a = dict(zip(("session", "presentation", "prospect", "account", "campaign", "owner"),
+                         ids.split("|")))
+            a.update(type=t, at=at, data=json.loads(data))
+            out.append(a)
     return out
 
 

@@ -225,9 +225,14 @@ with Env(webhook_allow_private="true") as env:
     # /metrics, per webhook
     def series():
         return metrics(srv.get("/metrics").body.decode())
-    want = {'dp_webhook_deliveries_sent_total{webhook="%s"}' % flaky_id: 2,
-            'dp_webhook_deliveries_failed_total{webhook="%s"}' % flaky_id: 2,
-            'dp_webhook_deliveries_retried_total{webhook="%s"}' % flaky_id: 2,
+    # every message the flaky endpoint failed once has come again (then 200)
+    check(wait_until(lambda: all(rec.ids("/flaky").count(i) >= 2 for i in rec.fail_once), 20,
+                     0.1), "the flaky endpoint's retries all arrived")
+    sent, failed = len(set(rec.ids("/flaky"))), len(rec.fail_once)
+    check(sent >= 3 and failed == sent, "%d sent, each failed once first" % sent)
+    want = {'dp_webhook_deliveries_sent_total{webhook="%s"}' % flaky_id: sent,
+            'dp_webhook_deliveries_failed_total{webhook="%s"}' % flaky_id: failed,
+            'dp_webhook_deliveries_retried_total{webhook="%s"}' % flaky_id: failed,
             'dp_webhook_deliveries_dead_lettered_total{webhook="%s"}' % flaky_id: 0,
             'dp_webhook_queue_length{webhook="%s"}' % flaky_id: 0}
     check(wait_until(lambda: all(series().get(k) == v for k, v in want.items()), 10, 0.2),

@@ -11,7 +11,7 @@ For each mutation: a copy of the working tree's sources in a scratch
 directory, the line replaced (the mutation fails loudly if the line is no
 longer there: update mutations.json with the code), a build without
 sanitizers (cmake, RelWithDebInfo), then each test run against it with
-DP_SERVER/DP_COLLECTOR pointing at the mutant. "caught" when at least one
+DP_SERVER/DP_COLLECTOR/DP_NOTIFIER pointing at the mutant. "caught" when at least one
 test fails, "SURVIVED" otherwise (then the test is not proving what it
 claims). Exit 1 when any mutation survived."""
 
@@ -24,7 +24,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
-COPY = ["CMakeLists.txt", "server", "collector", "lib", "include", "dashboards", "bench",
+COPY = ["CMakeLists.txt", "server", "collector", "notifier", "lib", "include", "dashboards",
+        "bench",
         "beacon/src", "beacon/dist", "beacon/test", "beacon/build.js", "beacon/package.json",
         "tests"]
 
@@ -41,6 +42,7 @@ def build(tree, out):
 def run_test(cmd, out, tree):
     env = dict(os.environ, DP_SERVER=os.path.join(out, "deckpulse-server"),
                DP_COLLECTOR=os.path.join(out, "deckpulse-collector"),
+               DP_NOTIFIER=os.path.join(out, "deckpulse-notifier"),
                DP_LOADGEN=os.path.join(out, "deckpulse-loadgen"),
                DP_REDIS_SERVER=shutil.which("redis-server") or "redis-server",
                DP_SOURCE_DIR=SRC)
