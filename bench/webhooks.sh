@@ -69,21 +69,26 @@ hook = {"id": "wh_bench", "url": "http://127.0.0.1:%d/hook" % hport, "events": [
         "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "created": 0}
 cmd("HSET", "dp:{w}:hooks", "wh_bench", json.dumps(hook))
 now = int(time.time() * 1000)
-for i in range(n):
-    cmd("XADD", "dp:{0}:alerts", "*", "type", "session.ended", "at", str(now), "session",
-        "s%d" % i, "presentation", "deck-%d" % (i % 500), "prospect", "p%d" % (i % 500),
-        "account", "acme", "campaign", "spring", "owner", "olga", "data",
-        '{"material":"q3-pricing","slides_seen":6,"slides":8,"dwell_ms":240000,'
+data = ('{"material":"q3-pricing","slides_seen":6,"slides":8,"dwell_ms":240000,'
         '"completed":false,"actions":1,"mode":"self"}')
+per = 10  # alerts per stream entry, as a rollup batch writes them (keys.h)
+for i in range(0, n, per):
+    lines = "".join("session.ended\t%d\ts%d|deck-%d|p%d|acme|spring|olga\t%s\n"
+                    % (now, k, k % 500, k % 500, data) for k in range(i, min(n, i + per)))
+    cmd("XADD", "dp:{0}:alerts", "*", "n", str(min(per, n - i)), "a", lines)
 PY
 echo "== deckpulse-notifier: $n alerts, one webhook, webhook_concurrency $conc, pinned to core 1"
 t0=$(date +%s.%N)
 taskset -c 1 build-bench/deckpulse-notifier --redis "redis://127.0.0.1:$port" --data_dir "$tmp/data" \
-  --webhook_allow_private true --webhook_concurrency "$conc" --log_level warn &
+  --webhook_allow_private true --webhook_concurrency "$conc" --log_level warn 2>"$tmp/notifier.log" &
 npid=$!
 while :; do
   sent=$(redis-cli -p "$port" HGET dp:{w}:stats "wh_bench|sent")
   [ "${sent:-0}" -ge "$n" ] && break
+  if [ -n "${DP_BENCH_DEBUG:-}" ]; then
+    echo "sent ${sent:-0} queue $(redis-cli -p "$port" ZCARD 'dp:{w}:q:wh_bench')"
+    tail -2 "$tmp/notifier.log"; sleep 1
+  fi
   sleep 0.05
 done
 t1=$(date +%s.%N)

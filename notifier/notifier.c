@@ -727,8 +727,8 @@ static void dispatch_hook(notifier *n, hook *h)
         if (h->asking || h->inflight >= (unsigned)n->cfg->webhook_concurrency) return;
         char key[64], lim[16];
         snprintf(key, sizeof(key), "dp:{w}:q:%s", h->id);
-        snprintf(lim, sizeof(lim), "%u",
-                 (unsigned)n->cfg->webhook_concurrency - h->inflight + 8 /* some in flight */);
+        snprintf(lim, sizeof(lim), "%u", /* its in-flight ones are still queued: past them */
+                 (unsigned)n->cfg->webhook_concurrency + 8);
         fetch_op *q = dp_calloc(1, sizeof(*q));
         q->n = n;
         snprintf(q->hook, sizeof(q->hook), "%s", h->id);
