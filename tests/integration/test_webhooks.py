@@ -10,7 +10,8 @@ got, and can answer 500 once, hang, or drop the connection.
     once; the deliveries route shows both attempts;
   - a hanging endpoint does not delay another;
   - kill -9 of the notifier with a retry pending: after a restart it
-    arrives, nothing lost;
+    arrives, nothing lost; kill -9 of Redis with a retry pending: once it is
+    back (its AOF), the retry arrives;
   - a Slack-format webhook gets {"text": "..."} as Slack expects it;
   - an owner filter keeps other salespeople's prospects out;
   - a notifier without webhook_allow_private refuses a loopback address at
@@ -192,6 +193,24 @@ with Env(webhook_allow_private="true") as env:
     eq(ids[-1], ids[-2], "the same message, retried")
     check(wait_until(lambda: r.cmd("ZCARD", "dp:{w}:q:" + flaky_id) == 0, 10, 0.1),
           "and settled")
+
+    # kill -9 of Redis with a retry pending: nothing lost
+    n_flaky = len(rec.ids("/flaky"))
+    token4 = srv.mint("deck-gina", "gina", owner="olga")
+    eq(srv.post_json("/v1/events", batch("s9", [view(1, at=now + 40)], token4)).status, 202,
+       "a visit")
+    check(wait_until(lambda: len(rec.ids("/flaky")) == n_flaky + 1, 15, 0.05),
+          "the flaky endpoint failed its first attempt")
+    check(wait_until(lambda: r.cmd("ZCARD", "dp:{w}:q:" + flaky_id) == 1, 5, 0.05),
+          "its retry is queued")
+    r.stop()
+    time.sleep(1)
+    r.start()
+    check(wait_until(lambda: len(rec.ids("/flaky")) >= n_flaky + 2, 30, 0.1),
+          "after Redis came back the retry arrived")
+    ids = rec.ids("/flaky")
+    eq(ids[-1], ids[-2], "the same message")
+    check(wait_until(lambda: r.cmd("ZCARD", "dp:{w}:q:" + flaky_id) == 0, 15, 0.1), "settled")
 
     # a duplicated batch: nothing new
     n_ok = len(rec.bodies("/ok"))
