@@ -294,6 +294,7 @@ void dp_live_start(dp_reports_ctx *s)
 {
     uv_timer_init(s->loop, &s->live_timer);
     s->live_timer.data = s;
+    dp_temp_watch_start(s);
 }
 
 static void on_timer_closed(uv_handle_t *h)
@@ -306,6 +307,7 @@ void dp_live_stop(dp_reports_ctx *s, void (*on_closed)(void *ud), void *ud)
 {
     s->live_closed = on_closed;
     s->live_closed_ud = ud;
+    dp_temp_watch_stop(s);
     uv_close((uv_handle_t *)&s->live_timer, on_timer_closed);
     dp_free(s->live_last);
     s->live_last = NULL;

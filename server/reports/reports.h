@@ -40,12 +40,20 @@ struct dp_reports_ctx {
     unsigned nlive;
     void (*live_closed)(void *ud); /* dp_live_stop's */
     void *live_closed_ud;
+
+    uv_timer_t temp_timer; /* prospect.temperature (temperature.c) */
+    int temp_busy;
+    int64_t temp_since; /* the last pass's start (ms) */
 };
 
 void dp_reports_init(dp_reports_ctx *r, uv_loop_t *loop, const dp_config *cfg,
                      const dp_apikeys *keys, const int *stopping);
 void dp_reports_free(dp_reports_ctx *r);
 int dp_reports_register(dp_router *rt, dp_reports_ctx *r);
+/* The prospect.temperature watcher (temperature.c): started with the live
+ * feed, stopped with it. */
+void dp_temp_watch_start(dp_reports_ctx *s);
+void dp_temp_watch_stop(dp_reports_ctx *s);
 /* The answer cache's and the computations' counters: 0 or -E2BIG. */
 int dp_reports_render_metrics(const dp_reports_ctx *r, dp_buf *out);
 

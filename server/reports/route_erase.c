@@ -96,6 +96,7 @@ static const char erase_deals_lua[] =
     "  if k then redis.call('ZREM', P .. 'lp:' .. k .. ':' .. g, d .. '|' .. id) end\n"
     "end\n"
     "n = n + redis.call('DEL', P .. 'pdeals:' .. id, P .. 'plk:' .. id)\n"
+    "redis.call('HDEL', 'dp:{w}:temp', id)\n"
     "redis.call('INCR', P .. 'gen')\n"
     "return n\n";
 

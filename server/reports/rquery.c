@@ -84,6 +84,22 @@ dp_rq *dp_rq_open(dp_req *req, int roles, const char *what)
     return q;
 }
 
+dp_rq *dp_rq_internal(dp_reports_ctx *srv)
+{
+    if (!srv->have_rredis || srv->rredis.state != DP_REDIS_UP) return NULL;
+    dp_rq *q = dp_calloc(1, sizeof(*q));
+    dp_err err;
+    q->today = dp_now_ms() / 86400000;
+    dp_report_params_parse(&q->p, "", 0, NULL, 0, q->today, &err); /* the defaults */
+    q->srv = srv;
+    q->shards = (unsigned)srv->cfg->shards;
+    q->key_ix = -1;
+    q->background = 1; /* nobody waits: it runs to its end */
+    dp_buf_init(&q->stamp, 0);
+    dp_buf_init(&q->cmd, 0);
+    return q;
+}
+
 /* Nobody to answer and nothing to cache: stop. */
 static int orphan(const dp_rq *q)
 {
@@ -390,7 +406,7 @@ void dp_rq_fail(dp_rq *q, int status, const char *msg)
     dp_req *req = q->req;
     if (q->background) {
         /* the served answer stays; the next request tries again */
-        dp_rcache_entry *e = dp_rcache_find(&q->srv->rcache, q->cache_key);
+        dp_rcache_entry *e = q->cache_key ? dp_rcache_find(&q->srv->rcache, q->cache_key) : NULL;
         if (e) e->refreshing = 0;
         q->background = 0;
     }

@@ -54,6 +54,10 @@ struct dp_rq {
  * role is admin or in `roles` (what: "reports", "prospects"), 400 naming a
  * bad parameter. NULL when it answered. */
 dp_rq *dp_rq_open(dp_req *req, int roles, const char *what);
+/* A query of the server's own, for no request (the temperature watcher):
+ * the default range and mode; ends with dp_rq_finish (nothing is sent).
+ * NULL when the reports' Redis is not up. */
+dp_rq *dp_rq_internal(dp_reports_ctx *srv);
 /* A list's answer says in headers what its JSON envelope says (a CSV has
  * no room for it): X-Total-Count and X-Truncated. */
 static inline void dp_rq_list_headers(dp_rq *q, size_t total, int truncated)

@@ -11,7 +11,9 @@ the alerts the collector emits.
     presentation.forwarded (when a second browser opens the link, once),
     prospect.returned (the first session after alert_quiet_days), and a
     session ended by the timeout sweep alerts too; a batch posted again
-    alerts nothing new; anonymous sessions alert nothing."""
+    alerts nothing new; anonymous sessions alert nothing;
+  - prospect.temperature: the server's watcher scores prospects as the hot
+    list does and alerts each rise (cold -> warm, warm -> hot) once."""
 
 import json
 import time
@@ -179,5 +181,47 @@ with Env(allow_anonymous="true") as env:
     eq(post(batch("s5", [view(1, at=now + 30)], token)), 202, "again the same day")
     check(wait_until(lambda: settled(r, sessions_ended=False), 20, 0.05), "rolled up")
     eq([a["type"] for a in alerts(r)[n + 2:]], ["session.started"], "not returned again")
+
+# prospect.temperature: warm at 5 points, hot at 40 (2 a minute of dwell,
+# 5 a revisit)
+with Env(score_warm="5", score_hot="40") as env:
+    srv, r = env.server, env.redis
+    env.collector("temps")
+    token = srv.mint("deck-tom", "tom", account="initech", owner="olga")
+    now = int(time.time() * 1000)
+
+    def dwell(session, seq, ms, view_too=False):
+        evs = [view(seq, at=now + seq)] if view_too else []
+        evs.append({"seq": seq + 1, "type": "dwell", "at": now + seq + 1,
+                    "material": "q3-pricing", "slide": "roi", "version": 1, "ms": ms})
+        eq(srv.post_json("/v1/events", batch(session, evs, token)).status, 202, "dwell")
+
+    def temps():
+        return [a for a in alerts(r) if a["type"] == "prospect.temperature"]
+
+    def score():
+        return srv.get("/v1/prospects/tom", {"Authorization": "Bearer " + ADMIN}).json()["score"]
+
+    dwell("t1", 1, 60000, view_too=True)  # 2 points: cold
+    check(wait_until(lambda: settled(r, sessions_ended=False), 20, 0.05), "rolled up")
+    time.sleep(2.5)  # a pass of the watcher
+    eq(temps(), [], "cold: nothing")
+    dwell("t1", 3, 120000)  # 6 points: warm
+    check(wait_until(lambda: len(temps()) == 1, 15, 0.1), "warm alerted")
+    t = temps()[0]
+    eq((t["prospect"], t["account"], t["owner"], t["data"]),
+       ("tom", "initech", "olga", {"temperature": "warm", "from": "cold", "score": 6.0}),
+       "cold to warm, with the score the brief shows (%r)" % score())
+    dwell("t2", 1, 17 * 60000, view_too=True)  # 40 + 5 (a revisit) = 45 points: hot
+    check(wait_until(lambda: len(temps()) == 2, 15, 0.1), "hot alerted")
+    eq(temps()[1]["data"], {"temperature": "hot", "from": "warm", "score": 45.0}, "warm to hot")
+    dwell("t3", 1, 60000, view_too=True)  # still hot
+    check(wait_until(lambda: settled(r, sessions_ended=False), 20, 0.05), "rolled up")
+    time.sleep(2.5)
+    eq(len(temps()), 2, "still hot: nothing more")
+    eq(r.cmd("HGET", "dp:{w}:temp", "tom"), "hot", "recorded")
+    eq(srv.request("DELETE", "/v1/prospects/tom", b"", {"Authorization": "Bearer " + ADMIN}
+                   ).status, 200, "erased")
+    eq(r.cmd("HEXISTS", "dp:{w}:temp", "tom"), 0, "the erasure takes the temperature too")
 
 finish()
