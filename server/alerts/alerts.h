@@ -28,7 +28,8 @@ typedef struct dp_alerts {
     uv_loop_t *loop;
     const dp_config *cfg;
     const dp_apikeys *keys;
-    dp_redis *redis;
+    dp_redis *redis;        /* the registry's writes and reads */
+    dp_redis *stats_redis;  /* the metrics' reads: the reports' connection, never ingest's */
     uv_timer_t stats_timer; /* refreshes stats every DP_WH_STATS_MS */
     int have_timer, asking;
     dp_buf stats; /* the webhooks' metrics, Prometheus text, as last read */

@@ -59,12 +59,13 @@ static void on_stats(dp_redis *r, redisReply *reply, void *priv)
 static void on_timer(uv_timer_t *t)
 {
     dp_alerts *a = t->data;
-    if (a->asking || a->redis == NULL || a->redis->state != DP_REDIS_UP) return;
+    dp_redis *r = a->stats_redis ? a->stats_redis : a->redis;
+    if (a->asking || r == NULL || r->state != DP_REDIS_UP) return;
     char now[24];
     snprintf(now, sizeof(now), "%lld", (long long)dp_now_ms());
     const char *argv[] = {"EVAL", stats_lua, "0", now};
     a->asking = 1;
-    if (dp_redis_command(a->redis, on_stats, a, 4, argv, NULL) != 0) a->asking = 0;
+    if (dp_redis_command(r, on_stats, a, 4, argv, NULL) != 0) a->asking = 0;
 }
 
 void dp_alerts_start(dp_alerts *a)

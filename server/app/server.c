@@ -215,7 +215,11 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     s->redis.on_up = on_redis_up;
     s->redis.up_ud = s;
     s->ingest.redis = s->reports.redis = s->ops.redis = s->auth.redis = &s->redis;
-    s->alerts = (dp_alerts){.loop = loop, .cfg = cfg, .keys = &s->auth.keys, .redis = &s->redis};
+    s->alerts = (dp_alerts){.loop = loop,
+                            .cfg = cfg,
+                            .keys = &s->auth.keys,
+                            .redis = &s->redis,
+                            .stats_redis = &s->reports.rredis};
     dp_alerts_start(&s->alerts);
     dp_redis_start(&s->redis);
     dp_xgroups_init(&s->ingest.xgroups, loop, &s->redis, (unsigned)cfg->shards,
