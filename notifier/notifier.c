@@ -294,10 +294,9 @@ static void match(notifier *n, const dp_alert *a, const char *did0, dp_strlist *
 
 /* One entry of the alerts stream (a batch's alerts, one line each: keys.h):
  * their deliveries (one fan-out script), then its XACK. */
-static void fan_out(notifier *n, unsigned shard, const redisReply *entry)
+static void fan_out(notifier *n, unsigned shard, const char *eid, const char *lines,
+                    const redisReply *extras)
 {
-    const char *eid = entry->element[0]->str;
-    const char *lines = field(entry->element[1], "a");
     dp_strlist own = {0}, args = {0};
     char now[24];
     snprintf(now, sizeof(now), "%lld", (long long)dp_now_ms());
@@ -325,9 +324,14 @@ static void fan_out(notifier *n, unsigned shard, const redisReply *entry)
             if (bar) *bar = '\0';
             p = bar ? bar + 1 : NULL;
         }
+        const char *extra = NULL;
+        if (extras && extras->type == REDIS_REPLY_ARRAY && j < extras->elements &&
+            extras->element[j]->type == REDIS_REPLY_STRING)
+            extra = extras->element[j]->str;
         dp_alert a = {col[0],  part[0], part[1],
                       part[2], part[3], part[4],
-                      part[5], col[3],  strtoll(col[1], NULL, 10)};
+                      part[5], col[3],  strtoll(col[1], NULL, 10),
+                      extra};
         char did0[120];
         snprintf(did0, sizeof(did0), "%u-%s-%zu", shard, eid, j);
         match(n, &a, did0, &own, &args);
@@ -341,6 +345,125 @@ static void fan_out(notifier *n, unsigned shard, const redisReply *entry)
     if (dp_redis_command(&n->redis, on_fanned, ack, (int)args.n, args.v, NULL) != 0) ack_free(ack);
     dp_strlist_free(&own);
     dp_free(args.v);
+}
+
+/* What session.ended says besides the session's own numbers: the
+ * material's catalog title and the slide it spent most on (from the
+ * prospect's timeline on the shard: its last DP_TIMELINE_MAX events), with
+ * that slide's title — one script per stream entry, a JSON object a line
+ * ("{}" for the other types), before its fan-out. */
+static const char enrich_lua[] =
+    /* ARGV: the shard's key prefix, then (type, session, prospect, material) each */
+    "local out = {}\n"
+    "for i = 2, #ARGV, 4 do\n"
+    "  local o = {}\n"
+    "  if ARGV[i] == 'session.ended' then\n"
+    "    local sid, pr, m = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]\n"
+    "    local best, most, sums = nil, 0, {}\n"
+    "    for _, e in ipairs(redis.call('ZRANGE', ARGV[1] .. 'ptl:' .. pr, 0, -1)) do\n"
+    "      local s, typ, mat, sl, ver, val = string.match(e,\n"
+    "        '^[^|]*|([^|]*)|[^|]*|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')\n"
+    "      if s == sid and typ == 'dwell' then\n"
+    "        local k = mat .. '|' .. sl .. '|' .. ver\n"
+    "        sums[k] = (sums[k] or 0) + (tonumber(val) or 0)\n"
+    "        if sums[k] > most then most = sums[k]; best = {mat, sl, ver} end\n"
+    "      end\n"
+    "    end\n"
+    "    local title = redis.call('HGET', 'dp:{c}:material:' .. m, 'title')\n"
+    "    if title then o.material_title = title end\n"
+    "    if best then\n"
+    "      o.top_slide, o.top_version, o.top_dwell_ms = best[2], tonumber(best[3]), most\n"
+    "      local sj = redis.call('HGET', 'dp:{c}:material:' .. best[1], 'slides')\n"
+    "      local ok, list = pcall(cjson.decode, sj or '[]')\n"
+    "      if ok and type(list) == 'table' then\n"
+    "        for _, x in ipairs(list) do\n"
+    "          if type(x) == 'table' and x.slide == best[2] and type(x.title) == 'string' then\n"
+    "            o.top_slide_title = x.title\n"
+    "          end\n"
+    "        end\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  out[#out + 1] = next(o) and cjson.encode(o) or '{}'\n"
+    "end\n"
+    "return out\n";
+
+typedef struct enrich_op {
+    notifier *n;
+    unsigned shard;
+    char *eid, *lines;
+} enrich_op;
+
+static void on_enriched(dp_redis *r, redisReply *reply, void *priv)
+{
+    enrich_op *op = priv;
+    (void)r;
+    /* without its extras (an error) the alerts still go, plainer */
+    fan_out(op->n, op->shard, op->eid, op->lines,
+            reply && reply->type == REDIS_REPLY_ARRAY ? reply : NULL);
+    dp_free(op->eid);
+    dp_free(op->lines);
+    dp_free(op);
+}
+
+/* An entry of the alerts stream: enriched if it ends a session, then fanned out. */
+static void take_entry(notifier *n, unsigned shard, const redisReply *entry)
+{
+    const char *eid = entry->element[0]->str;
+    const char *lines = field(entry->element[1], "a");
+    if (strstr(lines, "session.ended\t") == NULL) {
+        fan_out(n, shard, eid, lines, NULL);
+        return;
+    }
+    enrich_op *op = dp_calloc(1, sizeof(*op));
+    op->n = n;
+    op->shard = shard;
+    op->eid = dp_strndup(eid, strlen(eid));
+    op->lines = dp_strndup(lines, strlen(lines));
+    dp_strlist args = {0}, own = {0};
+    char prefix[32];
+    dp_key_prefix(prefix, sizeof(prefix), shard);
+    const char *head[] = {"EVAL", enrich_lua, "0", prefix};
+    for (int k = 0; k < 4; k++)
+        dp_strlist_add(&args, head[k]);
+    char *copy = dp_strndup(lines, strlen(lines));
+    for (char *line = copy, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        char *col[4] = {line, NULL, NULL, NULL};
+        for (int k = 1; k < 4 && col[k - 1]; k++) {
+            char *tab = strchr(col[k - 1], '\t');
+            if (tab) *tab = '\0';
+            col[k] = tab ? tab + 1 : NULL;
+        }
+        /* ids: session|presentation|prospect|...; data: {"material":"...",...} */
+        const char *sid = "", *pr = "", *mat = "";
+        char *ids = col[2];
+        char *bar1 = ids ? strchr(ids, '|') : NULL, *bar2 = bar1 ? strchr(bar1 + 1, '|') : NULL;
+        char *bar3 = bar2 ? strchr(bar2 + 1, '|') : NULL;
+        if (bar1 && bar2 && bar3) {
+            *bar1 = *bar3 = '\0';
+            sid = ids;
+            pr = bar2 + 1;
+        }
+        char *mp = col[3] ? strstr(col[3], "\"material\":\"") : NULL;
+        if (mp) {
+            mp += 12;
+            char *q = strchr(mp, '"');
+            if (q) *q = '\0';
+            mat = mp;
+        }
+        const char *v[4] = {col[0], sid, pr, mat};
+        for (int k = 0; k < 4; k++)
+            dp_strlist_add(&args, dp_strlist_own(&own, v[k] ? v[k] : ""));
+    }
+    dp_free(copy);
+    if (dp_redis_command(&n->redis, on_enriched, op, (int)args.n, args.v, NULL) != 0) {
+        dp_free(op->eid);
+        dp_free(op->lines);
+        dp_free(op);
+    }
+    dp_strlist_free(&own);
 }
 
 typedef struct read_op {
@@ -364,7 +487,7 @@ static void on_read(dp_redis *r, redisReply *reply, void *priv)
                 const redisReply *e = entries->element[i];
                 if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
                     e->element[1]->type == REDIS_REPLY_ARRAY) {
-                    fan_out(n, op->shard, e);
+                    take_entry(n, op->shard, e);
                     got++;
                 }
             }

@@ -47,7 +47,7 @@ static void sentence(const dp_alert *a, json_t *d, const char *brief, dp_buf *t)
         snprintf(who, sizeof(who), "%s (%s)", a->prospect, a->account);
     else
         snprintf(who, sizeof(who), "%s", a->prospect);
-    const char *m = str(d, "material");
+    const char *m = *str(d, "material_title") ? str(d, "material_title") : str(d, "material");
     if (!strcmp(a->type, "session.started")) {
         dp_buf_printf(t, "%s opened *%s* just now", who, *m ? m : a->presentation);
     } else if (!strcmp(a->type, "session.ended")) {
@@ -62,6 +62,12 @@ static void sentence(const dp_alert *a, json_t *d, const char *brief, dp_buf *t)
         dp_buf_printf(t, ", %s", dur);
         if (acts) dp_buf_printf(t, ", %lld action%s", acts, acts == 1 ? "" : "s");
         if (json_is_true(json_object_get(d, "completed"))) dp_buf_puts(t, ", to the end");
+        const char *top =
+            *str(d, "top_slide_title") ? str(d, "top_slide_title") : str(d, "top_slide");
+        if (*top) {
+            dp_buf_printf(t, ", spent most on %s", top);
+            if (num(d, "top_version") > 1) dp_buf_printf(t, " v%lld", num(d, "top_version"));
+        }
         if (!strcmp(str(d, "mode"), "live")) dp_buf_puts(t, " (on a call)");
     } else if (!strcmp(a->type, "prospect.returned")) {
         dp_buf_printf(t, "%s is back after %lld days", who, num(d, "days_away"));
@@ -85,6 +91,9 @@ int dp_payload(const dp_alert *a, const char *id, const char *base, int slack, d
         if (d) json_decref(d);
         return -EINVAL;
     }
+    json_t *x = a->extra && *a->extra ? json_loads(a->extra, 0, NULL) : NULL;
+    if (x && json_is_object(x)) json_object_update(d, x);
+    if (x) json_decref(x);
     char brief[1400];
     snprintf(brief, sizeof(brief), "%s/#/prospect/%s", base, a->prospect);
     json_t *o;

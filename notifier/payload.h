@@ -12,8 +12,9 @@
 
 typedef struct dp_alert {
     const char *type, *session, *presentation, *prospect, *account, *campaign, *owner;
-    const char *data; /* JSON object */
-    int64_t at;       /* ms */
+    const char *data;  /* JSON object */
+    int64_t at;        /* ms */
+    const char *extra; /* JSON object merged into data (titles, the slide read most), or NULL */
 } dp_alert;
 
 /* The body for one delivery: id is its webhook-id, base the dashboards'

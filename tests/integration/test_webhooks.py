@@ -123,6 +123,10 @@ with Env(webhook_allow_private="true") as env:
     env.collector("hooks")
     notifier = env.notifier("n1", extra=["--webhook_allow_private", "true",
                                          "--public_url", "https://deck.example"])
+    eq(srv.request("PUT", "/v1/materials/q3-pricing", json.dumps(
+        {"title": "Q3 pricing", "slides": [{"slide": "intro", "title": "Welcome"},
+                                           {"slide": "roi", "title": "ROI calculator"}]}),
+        H).status, 200, "the catalog: titles for the alerts")
     token = srv.mint("deck-jane", "jane", account="acme", campaign="spring", owner="olga")
     now = int(time.time() * 1000)
     visit = batch("s1", [
@@ -152,14 +156,17 @@ with Env(webhook_allow_private="true") as env:
             "brief": "https://deck.example/#/prospect/jane"}, "%s identities" % b["type"])
         check(b["id"].startswith("msg_") and abs(b["at"] - now) < 60000, "id and at")
     eq(got[2]["data"], {"material": "q3-pricing", "slides_seen": 2, "slides": 2,
-                        "dwell_ms": 65000, "completed": True, "actions": 1, "mode": "self"},
-       "session.ended says what the session did")
+                        "dwell_ms": 65000, "completed": True, "actions": 1, "mode": "self",
+                        "material_title": "Q3 pricing", "top_slide": "intro", "top_version": 1,
+                        "top_dwell_ms": 65000, "top_slide_title": "Welcome"},
+       "session.ended says what the session did, and where it spent most")
     eq(len({b["id"] for b in rec.bodies("/ok")}), 3, "three webhook-ids")
     # Slack: a sentence, with a link to the brief
     check(wait_until(lambda: rec.bodies("/slack"), 10, 0.05), "slack got one")
-    eq(rec.bodies("/slack"), [{"text": "jane (acme) read *q3-pricing* — 2 of 2 slides, 1 min, "
-                                       "1 action, to the end — <https://deck.example/#/prospect/"
-                                       "jane|open the brief>"}], "the Slack body")
+    eq(rec.bodies("/slack"), [{"text": "jane (acme) read *Q3 pricing* — 2 of 2 slides, 1 min, "
+                                       "1 action, to the end, spent most on Welcome — "
+                                       "<https://deck.example/#/prospect/jane|open the brief>"}],
+       "the Slack body")
     # 500 then 200: the same message again, after ~5 s
     check(wait_until(lambda: len(rec.ids("/flaky")) >= 2, 15, 0.1), "retried")
     ids = rec.ids("/flaky")
