@@ -38,7 +38,8 @@ def alerts(r):
     return out
 
 
-with Env(allow_anonymous="true") as env:
+# (thresholds out of reach: no prospect.temperature in this part, tested below)
+with Env(allow_anonymous="true", score_warm="100000", score_hot="200000") as env:
     srv, r = env.server, env.redis
 
     def hook(body, key=ADMIN):
