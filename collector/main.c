@@ -13,14 +13,6 @@
 #define DP_VERSION "0.1.0"
 #endif
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
-
 static int check(const dp_config *cfg, const dp_config_cli *cli, dp_err *err)
 {
     (void)cli;
@@ -40,18 +32,14 @@ int main(int argc, char **argv)
                      &cli, check);
     if (rc >= 0) return rc;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal; /* no SA_RESTART: a blocking read returns at once */
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    dp_boot_signals();
+    volatile sig_atomic_t *stop = dp_boot_stop_flag();
 
     if (cli.replay_dir)
         rc = dp_replay(&cfg, cli.replay_dir, &err);
     else {
         dp_collector c;
-        rc = dp_collector_run(&c, &cfg, &stop, &err);
+        rc = dp_collector_run(&c, &cfg, stop, &err);
     }
     if (rc != 0)
         fprintf(stderr, "deckpulse-collector: %s\n", err.msg);

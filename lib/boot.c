@@ -42,3 +42,26 @@ int dp_boot(const char *prog, const char *usage, int argc, char **argv, dp_confi
         if (!strcmp(cfg->log_level, levels[i])) dp_log_set_level(i);
     return -1;
 }
+
+static volatile sig_atomic_t boot_stop;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    boot_stop = 1;
+}
+
+void dp_boot_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+volatile sig_atomic_t *dp_boot_stop_flag(void)
+{
+    return &boot_stop;
+}

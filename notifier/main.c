@@ -10,14 +10,6 @@
 #include "log.h"
 #include "notifier.h"
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
-
 static int check(const dp_config *cfg, const dp_config_cli *cli, dp_err *err)
 {
     (void)cli;
@@ -35,13 +27,9 @@ int main(int argc, char **argv)
     dp_err err = {""};
     int rc = dp_boot("deckpulse-notifier", "deckpulse-notifier", argc, argv, &cfg, &cli, check);
     if (rc >= 0) return rc;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    rc = dp_notifier_run(&cfg, &stop, &err);
+    dp_boot_signals();
+    volatile sig_atomic_t *stop = dp_boot_stop_flag();
+    rc = dp_notifier_run(&cfg, stop, &err);
     if (rc != 0)
         fprintf(stderr, "deckpulse-notifier: %s\n", err.msg);
     else

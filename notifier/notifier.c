@@ -292,6 +292,39 @@ static void match(notifier *n, const dp_alert *a, const char *did0, dp_strlist *
     }
 }
 
+/* One line of an alerts entry, split in place: "type TAB at TAB
+ * session|presentation|prospect|account|campaign|owner TAB data" (keys.h).
+ * 0, or -1 (a's fields empty) when it is not one. */
+static int parse_line(char *line, dp_alert *a)
+{
+    static char empty[] = "";
+    char *col[4] = {line, NULL, NULL, NULL};
+    for (int k = 1; k < 4 && col[k - 1]; k++) {
+        char *tab = strchr(col[k - 1], '\t');
+        if (tab) *tab = '\0';
+        col[k] = tab ? tab + 1 : NULL;
+    }
+    const char *part[6];
+    char *p = col[3] ? col[2] : NULL;
+    for (int k = 0; k < 6; k++) {
+        char *bar = p ? strchr(p, '|') : NULL;
+        part[k] = p ? p : empty;
+        if (bar) *bar = '\0';
+        p = bar ? bar + 1 : NULL;
+    }
+    *a = (dp_alert){col[3] ? col[0] : empty,
+                    part[0],
+                    part[1],
+                    part[2],
+                    part[3],
+                    part[4],
+                    part[5],
+                    col[3] ? col[3] : empty,
+                    col[1] ? strtoll(col[1], NULL, 10) : 0,
+                    NULL};
+    return col[3] ? 0 : -1;
+}
+
 /* One entry of the alerts stream (a batch's alerts, one line each: keys.h):
  * their deliveries (one fan-out script), then its XACK. */
 static void fan_out(notifier *n, unsigned shard, const char *eid, const char *lines,
@@ -308,30 +341,11 @@ static void fan_out(notifier *n, unsigned shard, const char *eid, const char *li
     for (char *line = copy, *nl; line && *line; line = nl ? nl + 1 : NULL, j++) {
         nl = strchr(line, '\n');
         if (nl) *nl = '\0';
-        /* type TAB at TAB ids TAB data; ids: session|presentation|prospect|account|campaign|owner */
-        char *col[4] = {line, NULL, NULL, NULL};
-        for (int k = 1; k < 4 && col[k - 1]; k++) {
-            char *tab = strchr(col[k - 1], '\t');
-            if (tab) *tab = '\0';
-            col[k] = tab ? tab + 1 : NULL;
-        }
-        if (col[3] == NULL) continue;
-        const char *part[6];
-        char *p = col[2];
-        for (int k = 0; k < 6; k++) {
-            char *bar = p ? strchr(p, '|') : NULL;
-            part[k] = p ? p : "";
-            if (bar) *bar = '\0';
-            p = bar ? bar + 1 : NULL;
-        }
-        const char *extra = NULL;
+        dp_alert a;
+        if (parse_line(line, &a) != 0) continue;
         if (extras && extras->type == REDIS_REPLY_ARRAY && j < extras->elements &&
             extras->element[j]->type == REDIS_REPLY_STRING)
-            extra = extras->element[j]->str;
-        dp_alert a = {col[0],  part[0], part[1],
-                      part[2], part[3], part[4],
-                      part[5], col[3],  strtoll(col[1], NULL, 10),
-                      extra};
+            a.extra = extras->element[j]->str;
         char did0[120];
         snprintf(did0, sizeof(did0), "%u-%s-%zu", shard, eid, j);
         match(n, &a, did0, &own, &args);
@@ -430,30 +444,18 @@ static void take_entry(notifier *n, unsigned shard, const redisReply *entry)
     for (char *line = copy, *nl; line && *line; line = nl ? nl + 1 : NULL) {
         nl = strchr(line, '\n');
         if (nl) *nl = '\0';
-        char *col[4] = {line, NULL, NULL, NULL};
-        for (int k = 1; k < 4 && col[k - 1]; k++) {
-            char *tab = strchr(col[k - 1], '\t');
-            if (tab) *tab = '\0';
-            col[k] = tab ? tab + 1 : NULL;
-        }
-        /* ids: session|presentation|prospect|...; data: {"material":"...",...} */
-        const char *sid = "", *pr = "", *mat = "";
-        char *ids = col[2];
-        char *bar1 = ids ? strchr(ids, '|') : NULL, *bar2 = bar1 ? strchr(bar1 + 1, '|') : NULL;
-        char *bar3 = bar2 ? strchr(bar2 + 1, '|') : NULL;
-        if (bar1 && bar2 && bar3) {
-            *bar1 = *bar3 = '\0';
-            sid = ids;
-            pr = bar2 + 1;
-        }
-        char *mp = col[3] ? strstr(col[3], "\"material\":\"") : NULL;
+        dp_alert a;
+        parse_line(line, &a); /* a malformed line keeps its place: empty arguments */
+        /* the material, from the data: {"material":"...",...} */
+        const char *mat = "";
+        char *mp = strstr(a.data, "\"material\":\"");
         if (mp) {
             mp += 12;
             char *q = strchr(mp, '"');
             if (q) *q = '\0';
             mat = mp;
         }
-        const char *v[4] = {col[0], sid, pr, mat};
+        const char *v[4] = {a.type, a.session, a.prospect, mat};
         for (int k = 0; k < 4; k++)
             dp_strlist_add(&args, dp_strlist_own(&own, v[k] ? v[k] : ""));
     }
