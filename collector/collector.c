@@ -14,32 +14,81 @@
 #include "clock.h"
 #include "deckpulse/keys.h"
 #include "log.h"
-#include "redis_url.h"
+#include "redis_sync.h"
 
 #define TICK_MS 1000
 
-redisContext *dp_collector_connect(const dp_config *cfg, dp_err *err)
+int dp_collector_connect(dp_sync *s, const dp_config *cfg, dp_err *err)
 {
-    struct timeval tv = {.tv_sec = cfg->redis_timeout_ms / 1000,
-                         .tv_usec = (cfg->redis_timeout_ms % 1000) * 1000};
-    redisContext *rc = NULL;
-    const char *url = cfg->redis;
-    dp_redis_url u;
-    if (dp_redis_url_parse(url, &u, err) != 0) return NULL;
-    if (u.path[0])
-        rc = redisConnectUnixWithTimeout(u.path, tv);
-    else
-        rc = redisConnectWithTimeout(u.host, u.port, tv);
-    if (rc == NULL || rc->err) {
-        dp_err_set(err, -EIO, "redis: cannot connect to %s: %s", url, rc ? rc->errstr : "oom");
-        if (rc) redisFree(rc);
-        return NULL;
-    }
     /* Blocking reads wait up to TICK_MS; every command gets that much more. */
-    struct timeval ctv = {.tv_sec = (cfg->redis_timeout_ms + TICK_MS) / 1000,
-                          .tv_usec = ((cfg->redis_timeout_ms + TICK_MS) % 1000) * 1000};
-    redisSetTimeout(rc, ctv);
-    return rc;
+    return dp_sync_connect(s, cfg->redis, (int)cfg->redis_timeout_ms,
+                           (int)cfg->redis_timeout_ms + TICK_MS, err);
+}
+
+/* c->rc: the connection serving key (in a cluster, its slot's primary). */
+static int at(dp_collector *c, const char *key, dp_err *err)
+{
+    c->rc = dp_sync_for(&c->sync, key, err);
+    return c->rc ? 0 : -EIO;
+}
+
+/* Another shard's connection, for what a batch reads there (rollup_peers.h). */
+static redisContext *peer_conn(void *ud, unsigned shard, dp_err *err)
+{
+    dp_collector *c = ud;
+    char prefix[24];
+    dp_key_prefix(prefix, sizeof(prefix), shard);
+    return dp_sync_for(&c->sync, prefix, err);
+}
+
+/* Collectors alive (counters written within the last few ticks), this one
+ * included: the shards are divided among them (lease.h). */
+#define ALIVE_MS 5000
+
+static unsigned alive(dp_collector *c, int64_t now, dp_err *err)
+{
+    char key[32];
+    dp_key_collectors(key, sizeof(key));
+    if (at(c, key, err) != 0) return 0;
+    redisReply *r = redisCommand(c->rc, "HGETALL %s", key);
+    if (r == NULL) return 0;
+    unsigned n = 1;
+    size_t me = strlen(c->name);
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+        const char *f = r->element[i]->str, *bar = strrchr(f, '|');
+        if (bar == NULL || strcmp(bar, "|updated") != 0) continue;
+        if ((size_t)(bar - f) == me && !strncmp(f, c->name, me)) continue;
+        if (now - strtoll(r->element[i + 1]->str, NULL, 10) < ALIVE_MS) n++;
+    }
+    freeReplyObject(r);
+    return n;
+}
+
+static int update_leases(dp_collector *c, int64_t now, dp_err *err)
+{
+    unsigned n = alive(c, now, err);
+    if (n == 0) return -EIO;
+    return dp_leases_update(&c->leases, n, c->name, peer_conn, c, err);
+}
+
+static int at_shard(dp_collector *c, unsigned shard, dp_err *err)
+{
+    char prefix[24];
+    dp_key_prefix(prefix, sizeof(prefix), shard);
+    return at(c, prefix, err);
+}
+
+static int make_group(dp_collector *c, unsigned s, dp_err *err);
+static int shard_failed(dp_collector *c, unsigned shard, int rc, const dp_err *err);
+
+/* c->rc for the shard, its group made: 0, 1 (skip the shard now, a
+ * cluster's primary away) or a session failure. */
+static int enter_shard(dp_collector *c, unsigned s, dp_err *err)
+{
+    int rc = at_shard(c, s, err);
+    if (rc == 0) rc = make_group(c, s, err);
+    if (rc == 0) return 0;
+    return shard_failed(c, s, rc, err) == 0 ? 1 : rc;
 }
 
 static redisReply *cmd(dp_collector *c, dp_err *err, const char *fmt, ...)
@@ -52,18 +101,45 @@ static redisReply *cmd(dp_collector *c, dp_err *err, const char *fmt, ...)
     return r;
 }
 
-static int create_groups(dp_collector *c, dp_err *err)
+/* A shard's failure: on one Redis, the session's (it starts again); in a
+ * cluster, while the seeds' connection is fine, only the shard's — its
+ * primary's connection is dropped, the map reloaded soon (a replica taking
+ * over), and the other shards go on. 0: skip the shard this time. */
+static int shard_failed(dp_collector *c, unsigned shard, int rc, const dp_err *err)
 {
-    for (unsigned s = 0; s < (unsigned)c->cfg->shards; s++) {
-        char key[32];
-        dp_key_stream(key, sizeof(key), s);
-        redisReply *r = cmd(c, err, "XGROUP CREATE %s " DP_GROUP " 0 MKSTREAM", key);
-        if (r == NULL) return -EIO;
-        int ok = r->type != REDIS_REPLY_ERROR || !strncmp(r->str, "BUSYGROUP", 9);
-        if (!ok) dp_err_set(err, -EIO, "XGROUP CREATE %s: %s", key, r->str);
-        freeReplyObject(r);
-        if (!ok) return -EIO;
-    }
+    if (!c->sync.cluster || c->sync.ctl == NULL || c->sync.ctl->err) return rc;
+    if (c->shard_warned[shard] == 0)
+        dp_warn("collector %s: shard %u left for now: %s", c->name, shard, err->msg);
+    c->shard_warned[shard] = 1;
+    dp_sync_failed(&c->sync, c->rc);
+    c->group_made[shard] = 0;
+    return 0;
+}
+
+/* The same for what is not a shard's (the counters, erasures, leases under
+ * {0}): in a cluster it waits for the next tick. */
+static int soft_failed(dp_collector *c, int rc, const dp_err *err)
+{
+    if (!c->sync.cluster || c->sync.ctl == NULL || c->sync.ctl->err) return rc;
+    dp_warn("collector %s: %s; again at the next tick", c->name, err->msg);
+    dp_sync_failed(&c->sync, c->rc);
+    return 0;
+}
+
+/* The shard's consumer group, made once per session. */
+static int make_group(dp_collector *c, unsigned s, dp_err *err)
+{
+    if (c->group_made[s]) return 0;
+    char key[32];
+    dp_key_stream(key, sizeof(key), s);
+    redisReply *r = cmd(c, err, "XGROUP CREATE %s " DP_GROUP " 0 MKSTREAM", key);
+    if (r == NULL) return -EIO;
+    int ok = r->type != REDIS_REPLY_ERROR || !strncmp(r->str, "BUSYGROUP", 9);
+    if (!ok) dp_err_set(err, -EIO, "XGROUP CREATE %s: %s", key, r->str);
+    freeReplyObject(r);
+    if (!ok) return -EIO;
+    c->group_made[s] = 1;
+    c->shard_warned[s] = 0;
     return 0;
 }
 
@@ -379,6 +455,7 @@ static int erasures(dp_collector *c, int64_t now, dp_err *err)
 {
     char key[32];
     dp_key_erasures(key, sizeof(key));
+    if (at(c, key, err) != 0) return -EIO;
     redisReply *r = cmd(c, err, "HGETALL %s", key);
     if (r == NULL) return -EIO;
     const char **ids = dp_calloc(r->elements / 2 + 1, sizeof(char *));
@@ -433,7 +510,9 @@ static int retain(dp_collector *c, int64_t now, dp_err *err)
         dp_day(now - c->cfg->retention_days * 86400000LL, cutoff);
         long long total = 0;
         for (unsigned s = 0; s < (unsigned)c->cfg->shards; s++) {
+            if (!c->leases.held[s]) continue;
             int more = 1;
+            if (at_shard(c, s, err) != 0) return -EIO;
             for (int i = 0; more && i < 1000; i++) {
                 long long removed = 0;
                 int rc = dp_rollup_retain(&c->ro, c->rc, s, cutoff, &removed, &more, err);
@@ -445,6 +524,7 @@ static int retain(dp_collector *c, int64_t now, dp_err *err)
         /* deal outcomes by the day of their current stage, likewise */
         int more = 1;
         long long deals = 0;
+        if (at(c, DP_KEY_DEALS, err) != 0) return -EIO;
         for (int i = 0; more && i < 1000; i++) {
             long long removed = 0;
             int64_t before = (now / 86400000LL - c->cfg->retention_days) * 86400000LL;
@@ -469,24 +549,26 @@ static int tick(dp_collector *c, dp_err *err)
 {
     int64_t now = dp_now_ms();
     for (unsigned s = 0; s < (unsigned)c->cfg->shards; s++) {
+        if (!c->leases.held[s]) continue;
         /* up to 5 short script calls a tick, not one long one */
         long long ended = DP_SWEEP_MAX;
-        for (int k = 0; k < 5 && ended == DP_SWEEP_MAX; k++) {
-            int rc =
-                dp_rollup_sweep(&c->ro, c->rc, s, now - c->cfg->session_timeout_ms, &ended, err);
-            if (rc != 0) return rc;
-            c->ended += ended;
-        }
-        int rc = trim(c, s, err);
+        int rc = enter_shard(c, s, err);
+        if (rc == 1) continue;
         if (rc != 0) return rc;
+        for (int k = 0; k < 5 && ended == DP_SWEEP_MAX && rc == 0; k++) {
+            rc = dp_rollup_sweep(&c->ro, c->rc, s, now - c->cfg->session_timeout_ms, &ended, err);
+            if (rc == 0) c->ended += ended;
+        }
+        if (rc == 0) rc = trim(c, s, err);
+        if (rc != 0 && (rc = shard_failed(c, s, rc, err)) != 0) return rc;
     }
     int erc = erasures(c, now, err);
-    if (erc != 0) return erc;
+    if (erc != 0 && (erc = soft_failed(c, erc, err)) != 0) return erc;
     if ((c->cfg->retention_days > 0 || c->cfg->retention_archive_days > 0) &&
         (c->last_retain_ms == 0 || now - c->last_retain_ms >= 3600000)) {
         c->last_retain_ms = now;
         int rc = retain(c, now, err);
-        if (rc != 0) return rc;
+        if (rc != 0 && (rc = soft_failed(c, rc, err)) != 0) return rc;
     }
     /* events per second over the last tick */
     double eps = 0;
@@ -497,6 +579,7 @@ static int tick(dp_collector *c, dp_err *err)
     const char *n = c->name;
     char key[32];
     dp_key_collectors(key, sizeof(key));
+    if (at(c, key, err) != 0) return soft_failed(c, -EIO, err);
     redisReply *r =
         cmd(c, err,
             "HSET %s %s|batches %lld %s|events %lld %s|applied %lld "
@@ -506,24 +589,34 @@ static int tick(dp_collector *c, dp_err *err)
             key, n, c->batches, n, c->events, n, c->applied, n, c->duplicates, n, c->dead, n,
             c->ended, n, c->errors, n, c->unplaced, n, c->conflicts, n, c->refused_slides, n,
             c->refused_actions, n, eps, n, (long long)now);
-    if (r == NULL) return -EIO;
+    if (r == NULL) return soft_failed(c, -EIO, err);
     freeReplyObject(r);
-    return 0;
+    int rc = update_leases(c, now, err);
+    return rc == 0 ? 0 : soft_failed(c, rc, err);
 }
 
 static int session(dp_collector *c, dp_err *err)
 {
     int rc;
-    if ((rc = create_groups(c, err)) != 0) return rc;
-    if ((rc = dp_rollup_load(&c->ro, c->rc, err)) != 0) return rc;
+    memset(c->group_made, 0, sizeof(c->group_made));
+    /* the script (its SHA): EVALSHA loads it again on any node that lacks it */
+    if ((rc = dp_rollup_load(&c->ro, c->sync.ctl, err)) != 0) return rc;
     /* First our own pending entries (a previous run of ours died with them). */
     for (unsigned s = 0; s < (unsigned)c->cfg->shards && !*c->stop; s++) {
         size_t got;
         int full;
+        if ((rc = enter_shard(c, s, err)) != 0) {
+            if (rc == 1) continue;
+            return rc;
+        }
         do {
-            if ((rc = read_group(c, s, "0", 0, &got, &full, err)) != 0) return rc;
-        } while (full && !*c->stop);
+            if ((rc = read_group(c, s, "0", 0, &got, &full, err)) != 0 &&
+                (rc = shard_failed(c, s, rc, err)) != 0)
+                return rc;
+        } while (rc == 0 && full && !*c->stop && c->group_made[s]);
     }
+    c->leases.shards = (unsigned)c->cfg->shards;
+    if ((rc = update_leases(c, dp_now_ms(), err)) != 0) return rc;
     int64_t last_tick = 0;
     while (!*c->stop) {
         size_t total = 0;
@@ -531,9 +624,17 @@ static int session(dp_collector *c, dp_err *err)
         for (unsigned s = 0; s < (unsigned)c->cfg->shards && !*c->stop; s++) {
             size_t got = 0;
             int full = 0;
-            if ((rc = claim(c, s, err)) != 0) return rc;
-            int block = c->cfg->shards == 1;
-            if ((rc = read_group(c, s, ">", block, &got, &full, err)) != 0) return rc;
+            if (!c->leases.held[s]) continue;
+            if ((rc = enter_shard(c, s, err)) != 0) {
+                if (rc == 1) continue;
+                return rc;
+            }
+            int block = c->leases.nheld == 1;
+            if ((rc = claim(c, s, err)) != 0 ||
+                (rc = read_group(c, s, ">", block, &got, &full, err)) != 0) {
+                if ((rc = shard_failed(c, s, rc, err)) != 0) return rc;
+                continue;
+            }
             total += got;
             if (full) behind = 1;
         }
@@ -542,7 +643,7 @@ static int session(dp_collector *c, dp_err *err)
             if ((rc = tick(c, err)) != 0) return rc;
             last_tick = now;
         }
-        if (total == 0 && c->cfg->shards > 1) {
+        if (total == 0 && c->leases.nheld != 1) {
             usleep(50000);
         } else if (total > 0 && !behind) {
             /* caught up: let the next read gather what arrives meanwhile
@@ -555,7 +656,17 @@ static int session(dp_collector *c, dp_err *err)
                        1000);
         }
     }
-    return tick(c, err);
+    rc = tick(c, err);
+    /* a clean stop: the shards to the others at once, and this collector
+     * no longer counted among the living */
+    dp_leases_release(&c->leases, c->name, peer_conn, c);
+    char key[32];
+    dp_key_collectors(key, sizeof(key));
+    if (at(c, key, err) == 0) {
+        redisReply *r = redisCommand(c->rc, "HSET %s %s|updated 0", key, c->name);
+        if (r) freeReplyObject(r);
+    }
+    return rc;
 }
 
 int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_t *stop,
@@ -585,13 +696,16 @@ int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_
     if (rc != 0) return rc;
     uint64_t backoff = 50;
     while (!*stop) {
-        c->rc = dp_collector_connect(cfg, err);
-        if (c->rc != NULL) {
-            dp_info("collector %s: consuming %lld shard(s) from %s", c->name,
-                    (long long)cfg->shards, cfg->redis);
+        if (dp_collector_connect(&c->sync, cfg, err) == 0) {
+            dp_info("collector %s: consuming %lld shard(s) from %s%s", c->name,
+                    (long long)cfg->shards, cfg->redis,
+                    c->sync.cluster ? " (a cluster: each shard on its primary)" : "");
             int64_t began = dp_now_ms();
+            c->rc = c->sync.ctl;
+            c->ro.peer = c->sync.cluster ? peer_conn : NULL;
+            c->ro.peer_ud = c;
             rc = session(c, err);
-            redisFree(c->rc);
+            dp_sync_close(&c->sync);
             c->rc = NULL;
             if (rc == 0) break;
             c->errors++;

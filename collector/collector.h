@@ -10,6 +10,8 @@
 #include <signal.h>
 
 #include "archive.h"
+#include "lease.h"
+#include "redis_sync.h"
 #include "deckpulse/config.h"
 #include "rollup.h"
 #include "strmap.h"
@@ -18,7 +20,11 @@
 
 typedef struct dp_collector {
     const dp_config *cfg;
-    redisContext *rc;
+    dp_sync sync;                              /* the single Redis, or a cluster's primaries */
+    redisContext *rc;                          /* the connection of the shard (or key) at hand */
+    dp_leases leases;                          /* the shards this collector consumes (lease.h) */
+    unsigned char group_made[DP_SHARDS_MAX];   /* this session */
+    unsigned char shard_warned[DP_SHARDS_MAX]; /* its primary's absence logged */
     dp_rollup ro;
     dp_archive ar;
     int have_archive;
@@ -50,7 +56,7 @@ typedef struct dp_collector {
  * stop. */
 int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_t *stop,
                      dp_err *err);
-/* Connects once to the configured Redis (for --replay). NULL with err. */
-redisContext *dp_collector_connect(const dp_config *cfg, dp_err *err);
+/* Connects once to the configured Redis (for --replay): 0, or -EIO with err. */
+int dp_collector_connect(dp_sync *s, const dp_config *cfg, dp_err *err);
 
 #endif

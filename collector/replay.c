@@ -20,7 +20,8 @@ typedef struct pending {
 
 typedef struct replay {
     const dp_config *cfg;
-    redisContext *rc;
+    dp_sync sync;
+    redisContext *rc; /* the shard's */
     dp_rollup ro;
     pending *shards;
     long long events, applied, dups, bad;
@@ -28,12 +29,30 @@ typedef struct replay {
     dp_err err;
 } replay;
 
+/* r->rc: the shard's connection (a cluster's primary for its {N}). */
+static int shard_conn(replay *r, unsigned s)
+{
+    char prefix[24];
+    dp_key_prefix(prefix, sizeof(prefix), s);
+    r->rc = dp_sync_for(&r->sync, prefix, &r->err);
+    return r->rc ? 0 : -EIO;
+}
+
+static redisContext *peer_conn(void *ud, unsigned shard, dp_err *err)
+{
+    replay *r = ud;
+    char prefix[24];
+    dp_key_prefix(prefix, sizeof(prefix), shard);
+    return dp_sync_for(&r->sync, prefix, err);
+}
+
 static int flush_shard(replay *r, unsigned s)
 {
     pending *p = &r->shards[s];
     if (p->n == 0) return 0;
     dp_rollup_counts k = {0};
     size_t done;
+    if (shard_conn(r, s) != 0) return -EIO;
     int rc = dp_rollup_apply(&r->ro, r->rc, s, "", p->e, p->n, &k, &done, &r->err);
     r->applied += k.applied;
     r->dups += k.dups;
@@ -93,13 +112,16 @@ int dp_replay(const dp_config *cfg, const char *dir, dp_err *err)
     r.ro.max_slides = cfg->max_slides_per_presentation;
     r.ro.quiet_ms = cfg->alert_quiet_days * 86400000LL;
     r.ro.max_actions = cfg->max_actions_per_presentation;
-    r.rc = dp_collector_connect(cfg, err);
-    if (r.rc == NULL) return -EIO;
-    int rc = dp_rollup_load(&r.ro, r.rc, err);
-    if (rc != 0) {
-        redisFree(r.rc);
-        return rc;
-    }
+    if (dp_collector_connect(&r.sync, cfg, err) != 0) return -EIO;
+    r.ro.peer = r.sync.cluster ? peer_conn : NULL;
+    r.ro.peer_ud = &r;
+    int rc = 0;
+    for (unsigned s = 0; rc == 0 && s < (unsigned)cfg->shards; s++)
+        if ((rc = shard_conn(&r, s)) != 0 || (rc = dp_rollup_load(&r.ro, r.rc, err)) != 0) {
+            if (r.err.msg[0] && rc == -EIO && r.rc == NULL) *err = r.err;
+            dp_sync_close(&r.sync);
+            return rc;
+        }
     r.shards = dp_calloc((size_t)cfg->shards, sizeof(pending));
     for (unsigned s = 0; s < (unsigned)cfg->shards; s++) {
         r.shards[s].e = dp_calloc((size_t)cfg->collector_batch, sizeof(dp_entry));
@@ -114,6 +136,10 @@ int dp_replay(const dp_config *cfg, const char *dir, dp_err *err)
     long long ended = 0;
     for (unsigned s = 0; rc == 0 && s < (unsigned)cfg->shards; s++) {
         long long e = 0;
+        if ((rc = shard_conn(&r, s)) != 0) {
+            *err = r.err;
+            break;
+        }
         do {
             rc = dp_rollup_sweep(&r.ro, r.rc, s, dp_now_ms() - cfg->session_timeout_ms, &e, err);
             ended += e;
@@ -130,6 +156,6 @@ int dp_replay(const dp_config *cfg, const char *dir, dp_err *err)
         dp_free(r.shards[s].store);
     }
     dp_free(r.shards);
-    redisFree(r.rc);
+    dp_sync_close(&r.sync);
     return rc;
 }

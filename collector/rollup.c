@@ -6,6 +6,7 @@
 
 #include "alloc.h"
 #include "deckpulse/keys.h"
+#include "redis_sync.h"
 #include "rollup_lua.h" /* generated: dp_rollup_lua[] */
 
 int dp_rollup_load(dp_rollup *ro, redisContext *rc, dp_err *err)
@@ -58,7 +59,9 @@ static redisReply *run_mode(dp_rollup *ro, redisContext *rc, unsigned shard, con
     redisReply *r = evalsha(ro, rc, 10, argv, lens, err);
     if (r == NULL) return NULL;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
-        dp_err_set(err, -EINVAL, "%s: %.200s", what, r->type == REDIS_REPLY_ERROR ? r->str : "?");
+        int transient = r->type == REDIS_REPLY_ERROR && dp_redis_err_transient(r->str);
+        dp_err_set(err, transient ? -EIO : -EINVAL, "%s: %.200s", what,
+                   r->type == REDIS_REPLY_ERROR ? r->str : "?");
         freeReplyObject(r);
         return NULL;
     }

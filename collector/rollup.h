@@ -18,6 +18,10 @@ typedef struct dp_rollup {
     unsigned shards;     /* the streams' shards (a presentation's viewers are on all of them) */
     long long max_slides, max_actions; /* per presentation (rollup_caps.h) */
     long long quiet_ms;                /* prospect.returned: alert_quiet_days */
+    /* a cluster: the connection of another shard (its {N} slot's primary),
+     * for what a batch reads there (rollup_peers.h); NULL on one Redis */
+    redisContext *(*peer)(void *ud, unsigned shard, dp_err *err);
+    void *peer_ud;
 } dp_rollup;
 
 /* SCRIPT LOAD: 0 or -EIO with err. */

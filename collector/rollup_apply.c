@@ -40,6 +40,8 @@ static int attempt(dp_rollup *ro, redisContext *rc, unsigned shard, const char *
     memset(&b, 0, sizeof(b));
     b.shard = shard;
     b.shards = ro->shards;
+    b.peer = ro->peer;
+    b.peer_ud = ro->peer_ud;
     b.max_slides = ro->max_slides;
     b.quiet_ms = ro->quiet_ms;
     b.max_actions = ro->max_actions;

@@ -100,6 +100,9 @@ typedef struct batch {
     unsigned shard;  /* the batch's: its keys are dp:{shard}:... */
     char kbuf[512];  /* where KEY builds a key before the arena keeps it */
     unsigned shards; /* of the streams: the presentation viewers of a day are on all */
+    /* in a cluster, another shard's connection (rollup_peers.h); NULL: one Redis */
+    redisContext *(*peer)(void *ud, unsigned shard, dp_err *err);
+    void *peer_ud;
     sess **sv;
     size_t nsess;
     dp_strmap sessions; /* sid -> sess */

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "rollup_peers.h"
+
 #define KNOWN   ((void *)1) /* in a shard's set, or admitted by this batch */
 #define REFUSED ((void *)2)
 
@@ -54,7 +56,8 @@ static void read_kind(batch *b, dp_buf *q, size_t *nq, const char *key, const ch
         const char *mis[] = {"SMISMEMBER", key};
         dp__rb_put_cmds(q, nq, mis, 2, names, n);
     }
-    unsigned ns = b->shards > 1 && b->shards <= DP_SHARDS_MAX ? b->shards : 1;
+    unsigned ns =
+        b->shards > 1 && b->shards <= DP_SHARDS_MAX && !dp__rollup_peers_apart(b) ? b->shards : 1;
     for (unsigned k = 0; k < ns; k++) {
         const char *card[] = {
             "SCARD", ns == 1 ? key : dp__rb_key(b, builder(b->kbuf, sizeof(b->kbuf), k, pres))};
@@ -82,7 +85,8 @@ static void load_kind(batch *b, redisReply *const *rs, size_t *at, dp_strmap *m,
             if (r->element[j]->integer == 1)
                 dp_strmap_put(m, names[base + j], strlen(names[base + j]), KNOWN);
     }
-    unsigned ns = b->shards > 1 && b->shards <= DP_SHARDS_MAX ? b->shards : 1;
+    unsigned ns =
+        b->shards > 1 && b->shards <= DP_SHARDS_MAX && !dp__rollup_peers_apart(b) ? b->shards : 1;
     *count = 0;
     for (unsigned k = 0; k < ns; k++) {
         const redisReply *r = rs[(*at)++];

@@ -2,6 +2,7 @@
  * and positions seen were fields of the session hash: they kept them in
  * smat:/ssv:/sseen: keys of their own (keys.h). Read once, written into
  * the hash with the batch, the old keys deleted in the same transaction. */
+#include "redis_sync.h"
 #include "rollup_batch.h"
 #include "rollup_migrate.h"
 
@@ -56,8 +57,11 @@ int dp__rollup_read_legacy(batch *b, redisContext *rc, dp_err *err)
             if (r->type == REDIS_REPLY_ARRAY)
                 load_cache(b, cs[k], r, k == 2);
             else if (rc2 == 0)
-                rc2 = dp_err_set(err, -EINVAL, "rollup read: legacy session state: %.200s",
-                                 r->type == REDIS_REPLY_ERROR ? r->str : "not a hash or set");
+                rc2 = dp_err_set(
+                    err,
+                    r->type == REDIS_REPLY_ERROR && dp_redis_err_transient(r->str) ? -EIO : -EINVAL,
+                    "rollup read: legacy session state: %.200s",
+                    r->type == REDIS_REPLY_ERROR ? r->str : "not a hash or set");
             freeReplyObject(r);
         }
     }

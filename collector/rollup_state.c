@@ -6,10 +6,12 @@
 #include <stdlib.h>
 
 #include "deckpulse/keys.h"
+#include "redis_sync.h"
 #include "rollup_batch.h"
 #include "rollup_caps.h"
 #include "rollup_state.h"
 #include "rollup_migrate.h"
+#include "rollup_peers.h"
 
 static const char *field_of(const redisReply *r, const char *name)
 {
@@ -158,7 +160,9 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
             "SET", KEY(b, pvf, p->pres, p->day), p->viewers[0], "NX", "EX", DP_SALT_TTL_S};
         dp__rb_put_cmds(&q, &nq, first, 6, NULL, 0);
         const char *shard_keys[DP_SHARDS_MAX];
-        unsigned ns = b->shards > 1 && b->shards <= DP_SHARDS_MAX ? b->shards : 1;
+        unsigned ns = b->shards > 1 && b->shards <= DP_SHARDS_MAX && !dp__rollup_peers_apart(b)
+                          ? b->shards
+                          : 1;
         for (unsigned k = 0; k < ns; k++)
             shard_keys[k] =
                 ns == 1 ? first[1]
@@ -180,7 +184,8 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
         if ((rs[got] = dp__rollup_next_reply(rc, err)) == NULL) rc2 = -EIO;
     for (size_t i = 0; rc2 == 0 && i < nq; i++)
         if (rs[i]->type == REDIS_REPLY_ERROR)
-            rc2 = dp_err_set(err, -EINVAL, "rollup read: %.200s", rs[i]->str);
+            rc2 = dp_err_set(err, dp_redis_err_transient(rs[i]->str) ? -EIO : -EINVAL,
+                             "rollup read: %.200s", rs[i]->str);
     size_t at = nwatch;
     for (size_t i = 0; rc2 == 0 && i < b->nsess; i++) {
         sess *s = b->sv[i];
@@ -219,6 +224,7 @@ int dp__rollup_read_state(batch *b, redisContext *rc, dp_err *err)
         p->was_forwarded = fw->type == REDIS_REPLY_STRING && !strcmp(fw->str, "1");
     }
     if (rc2 == 0) dp__caps_load(b, rs, &at);
+    if (rc2 == 0) rc2 = dp__rollup_read_peers(b, err);
     for (size_t i = 0; i < got; i++)
         if (rs[i]) freeReplyObject(rs[i]);
     dp_free(rs);

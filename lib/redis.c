@@ -1,257 +1,126 @@
+/* The async client: redis.h. Its own connection (redis_conn.c) goes to the
+ * seeds; what INFO cluster answers there decides between sending on it
+ * (one Redis) and routing by slot (redis_cluster.c). */
 #include "redis.h"
+#include "redis_cluster.h"
+#include "redis_conn.h"
 #include "redis_url.h"
-#include "redis_uv.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "log.h"
 
-#define BACKOFF_MIN_MS 50
-#define BACKOFF_MAX_MS 2000
-
-typedef struct cmd_ctx {
-    dp_redis *r;
-    dp_redis_cb cb;
-    void *priv;
-    uint64_t sent_ns;
-} cmd_ctx;
-
-const char *dp_redis_state_name(dp_redis_state s)
+static void on_slots(dp_redis *r, redisReply *reply, void *priv)
 {
-    switch (s) {
-    case DP_REDIS_UP:
-        return "up";
-    case DP_REDIS_CONNECTING:
-        return "connecting";
-    default:
-        return "down";
+    (void)priv;
+    if (reply == NULL) return; /* the connection went: it reconnects, and asks again */
+    dp_err err;
+    if (dp__cluster_load(r, reply, &err) != 0) {
+        dp_warn("redis: %s", err.msg);
+        dp__conn_drop(r, "no usable slot map");
     }
 }
 
-static void set_state(dp_redis *r, dp_redis_state s)
+/* INFO cluster, on every new connection to the seeds: one Redis, or a
+ * cluster (then its slot map, again after each reconnection). */
+static void on_probe(dp_redis *r, redisReply *reply, void *priv)
 {
-    r->state = s;
-    r->state_since = uv_now(r->loop);
-}
-
-static void connect_now(dp_redis *r);
-
-static void on_retry(uv_timer_t *t)
-{
-    connect_now(t->data);
-}
-
-static void schedule_retry(dp_redis *r)
-{
-    if (r->closing) return;
-    uv_timer_start(&r->retry_timer, on_retry, r->backoff_ms, 0);
-    r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
-}
-
-static void maybe_closed(dp_redis *r)
-{
-    if (r->closing && r->ac == NULL && r->open_handles == 0 && r->on_closed) {
-        void (*cb)(void *) = r->on_closed;
-        r->on_closed = NULL;
-        cb(r->closed_ud);
-    }
-}
-
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-    dp_redis *r = ac->data;
-    if (status != REDIS_OK) {
-        /* hiredis frees the context after this callback. */
-        dp_warn("redis: cannot connect: %s", ac->errstr);
-        r->ac = NULL;
-        set_state(r, DP_REDIS_DOWN);
-        schedule_retry(r);
-        maybe_closed(r);
+    (void)priv;
+    if (reply == NULL) return;
+    r->probed = 1;
+    int cluster = reply->type == REDIS_REPLY_STRING && strstr(reply->str, "cluster_enabled:1");
+    if (!cluster) {
+        if (r->cl)
+            dp_warn("redis: %s:%d is not in cluster mode", r->host, r->port);
+        else
+            dp__conn_up(r);
         return;
     }
-    r->connects++;
-    r->backoff_ms = BACKOFF_MIN_MS;
-    set_state(r, DP_REDIS_UP);
-    if (r->path)
-        dp_info("redis: connected to unix:%s", r->path);
-    else
-        dp_info("redis: connected to %s:%d", r->host, r->port);
-    if (r->on_up) r->on_up(r, r->up_ud);
+    static const char slots[] = "*2\r\n$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n";
+    dp__conn_send(r, on_slots, NULL, slots, sizeof(slots) - 1);
 }
 
-static void on_disconnect(const redisAsyncContext *ac, int status)
+static void on_connected(dp_redis *r)
 {
-    dp_redis *r = ac->data;
-    r->ac = NULL;
-    r->pending = 0;
-    set_state(r, DP_REDIS_DOWN);
-    r->disconnects++;
-    if (!r->closing) {
-        if (status != REDIS_OK) dp_warn("redis: connection lost: %s", ac->errstr);
-        schedule_retry(r);
-    }
-    maybe_closed(r);
-}
-
-static void connect_now(dp_redis *r)
-{
-    if (r->closing || r->ac != NULL) return;
-    redisAsyncContext *ac =
-        r->path ? redisAsyncConnectUnix(r->path) : redisAsyncConnect(r->host, r->port);
-    if (ac == NULL || ac->err) {
-        dp_debug("redis: connect failed: %s", ac ? ac->errstr : "out of memory");
-        if (ac) redisAsyncFree(ac);
-        set_state(r, DP_REDIS_DOWN);
-        schedule_retry(r);
-        return;
-    }
-    ac->data = r;
-    if (dp_redis_uv_attach(ac, r->loop) != REDIS_OK) {
-        redisAsyncFree(ac);
-        schedule_retry(r);
-        return;
-    }
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    r->ac = ac;
-    r->pending = 0;
-    set_state(r, DP_REDIS_CONNECTING);
-}
-
-/* Drops the connection from outside any hiredis callback: every pending
- * command's callback runs with NULL. */
-static void drop(dp_redis *r, const char *why)
-{
-    redisAsyncContext *ac = r->ac;
-    if (ac == NULL) return;
-    dp_warn("redis: dropping connection: %s", why);
-    redisAsyncFree(ac); /* runs on_disconnect if it was connected */
-    r->ac = NULL;
-    r->pending = 0;
-    set_state(r, DP_REDIS_DOWN);
-    if (!uv_is_active((uv_handle_t *)&r->retry_timer)) schedule_retry(r);
-}
-
-static void on_watchdog(uv_timer_t *t)
-{
-    dp_redis *r = t->data;
-    uint64_t now = uv_now(r->loop);
-    if (r->state == DP_REDIS_CONNECTING && now - r->state_since > r->timeout_ms) {
-        r->timeouts++;
-        drop(r, "connect timed out");
-    } else if (r->state == DP_REDIS_UP && r->pending > 0 &&
-               now - r->last_progress > r->timeout_ms) {
-        r->timeouts++;
-        drop(r, "command timed out");
-    }
-}
-
-static void on_handle_closed(uv_handle_t *h)
-{
-    dp_redis *r = h->data;
-    r->open_handles--;
-    maybe_closed(r);
+    static const char info[] = "*2\r\n$4\r\nINFO\r\n$7\r\ncluster\r\n";
+    r->probed = 0;
+    dp__conn_send(r, on_probe, NULL, info, sizeof(info) - 1);
 }
 
 int dp_redis_init(dp_redis *r, uv_loop_t *loop, const char *url, uint64_t timeout_ms, dp_err *err)
 {
-    memset(r, 0, sizeof(*r));
-    r->loop = loop;
-    r->timeout_ms = timeout_ms;
-    r->backoff_ms = BACKOFF_MIN_MS;
-    dp_redis_url u;
-    int rc = dp_redis_url_parse(url, &u, err);
+    dp_redis_url seeds[DP_REDIS_SEEDS_MAX];
+    size_t n;
+    int rc = dp_redis_seeds_parse(url, seeds, &n, err);
     if (rc != 0) return rc;
-    if (u.path[0]) {
-        r->path = dp_strdup(u.path);
+    dp__conn_init(r, loop, timeout_ms);
+    r->on_connected = on_connected;
+    r->seeds = dp_malloc(n * sizeof(*seeds));
+    memcpy(r->seeds, seeds, n * sizeof(*seeds));
+    r->nseeds = n;
+    if (seeds[0].path[0]) {
+        r->path = dp_strdup(seeds[0].path);
     } else {
-        r->host = dp_strdup(u.host);
-        r->port = u.port;
+        r->host = dp_strdup(seeds[0].host);
+        r->port = seeds[0].port;
     }
-    uv_timer_init(loop, &r->retry_timer);
-    uv_timer_init(loop, &r->watchdog);
-    r->retry_timer.data = r->watchdog.data = r;
-    r->open_handles = 2;
     return 0;
 }
 
 void dp_redis_start(dp_redis *r)
 {
-    uint64_t tick = r->timeout_ms / 4 ? r->timeout_ms / 4 : 1;
-    uv_timer_start(&r->watchdog, on_watchdog, tick, tick);
-    connect_now(r);
-}
-
-static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
-{
-    (void)ac;
-    cmd_ctx *c = priv;
-    dp_redis *r = c->r;
-    if (r->pending > 0) r->pending--;
-    if (reply != NULL) {
-        r->last_progress = uv_now(r->loop);
-        if (r->on_latency) r->on_latency(r->latency_ud, (uv_hrtime() - c->sent_ns) / 1000);
-    }
-    if (c->cb) c->cb(r, reply, c->priv); /* NULL: the answer is not wanted */
-    dp_free(c);
+    dp__conn_start(r);
 }
 
 int dp_redis_command(dp_redis *r, dp_redis_cb cb, void *priv, int argc, const char **argv,
                      const size_t *argvlen)
 {
-    if (r->state != DP_REDIS_UP || r->ac == NULL || r->closing) return -EAGAIN;
-    cmd_ctx *c = dp_malloc(sizeof(*c));
-    c->r = r;
-    c->cb = cb;
-    c->priv = priv;
-    c->sent_ns = uv_hrtime();
-    if (redisAsyncCommandArgv(r->ac, on_reply, c, argc, argv, argvlen) != REDIS_OK) {
-        dp_free(c);
-        return -EAGAIN;
-    }
-    if (r->pending++ == 0) r->last_progress = uv_now(r->loop);
-    return 0;
+    if (r->state != DP_REDIS_UP || r->closing) return -EAGAIN;
+    char *cmd = NULL;
+    long long len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    if (len < 0) return -ENOMEM;
+    int rc = dp_redis_formatted(r, cb, priv, cmd, (size_t)len);
+    redisFreeCommand(cmd);
+    return rc;
+}
+
+int dp_redis_command_at(dp_redis *r, const char *key, dp_redis_cb cb, void *priv, int argc,
+                        const char **argv, const size_t *argvlen)
+{
+    if (r->state != DP_REDIS_UP || r->closing) return -EAGAIN;
+    char *cmd = NULL;
+    long long len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    if (len < 0) return -ENOMEM;
+    int rc = dp_redis_formatted_at(r, key, strlen(key), cb, priv, cmd, (size_t)len);
+    redisFreeCommand(cmd);
+    return rc;
 }
 
 int dp_redis_formatted(dp_redis *r, dp_redis_cb cb, void *priv, const char *cmd, size_t len)
 {
-    if (r->state != DP_REDIS_UP || r->ac == NULL || r->closing) return -EAGAIN;
-    cmd_ctx *c = dp_malloc(sizeof(*c));
-    c->r = r;
-    c->cb = cb;
-    c->priv = priv;
-    c->sent_ns = uv_hrtime();
-    if (redisAsyncFormattedCommand(r->ac, on_reply, c, cmd, len) != REDIS_OK) {
-        dp_free(c);
-        return -EAGAIN;
-    }
-    if (r->pending++ == 0) r->last_progress = uv_now(r->loop);
-    return 0;
+    if (r->state != DP_REDIS_UP || r->closing) return -EAGAIN;
+    if (r->cl == NULL) return dp__conn_send(r, cb, priv, cmd, len);
+    int s = dp__cluster_scatter(r, cb, priv, cmd, len);
+    return s != 1 ? s : dp__cluster_send(r, NULL, 0, cb, priv, cmd, len);
+}
+
+int dp_redis_formatted_at(dp_redis *r, const char *key, size_t keylen, dp_redis_cb cb, void *priv,
+                          const char *cmd, size_t len)
+{
+    if (r->state != DP_REDIS_UP || r->closing) return -EAGAIN;
+    if (r->cl) return dp__cluster_send(r, key, keylen, cb, priv, cmd, len);
+    return dp__conn_send(r, cb, priv, cmd, len);
+}
+
+int dp_redis_is_cluster(const dp_redis *r)
+{
+    return r->cl != NULL;
 }
 
 void dp_redis_close(dp_redis *r, int force, void (*on_closed)(void *), void *ud)
 {
     if (r->closing) return;
-    r->closing = 1;
-    r->on_closed = on_closed;
-    r->closed_ud = ud;
-    uv_timer_stop(&r->retry_timer);
-    uv_close((uv_handle_t *)&r->retry_timer, on_handle_closed);
-    uv_close((uv_handle_t *)&r->watchdog, on_handle_closed);
-    if (r->ac != NULL) {
-        if (force || r->state != DP_REDIS_UP) {
-            redisAsyncContext *ac = r->ac;
-            r->ac = NULL;
-            redisAsyncFree(ac);
-        } else {
-            redisAsyncDisconnect(r->ac); /* after pending replies; then on_disconnect */
-        }
-    }
-    set_state(r, DP_REDIS_DOWN);
-    dp_free(r->host);
-    dp_free(r->path);
-    r->host = r->path = NULL;
-    maybe_closed(r);
+    dp__conn_close(r, force, on_closed, ud); /* done once the cluster's handles are too */
+    if (r->cl) dp__cluster_close(r, force);
 }

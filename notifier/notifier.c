@@ -356,7 +356,9 @@ static void fan_out(notifier *n, unsigned shard, const char *eid, const char *li
     ack->ids = dp_malloc(sizeof(char *));
     ack->ids[0] = dp_strndup(eid, strlen(eid));
     ack->nids = 1;
-    if (dp_redis_command(&n->redis, on_fanned, ack, (int)args.n, args.v, NULL) != 0) ack_free(ack);
+    if (dp_redis_command_at(&n->redis, DP_KEY_MUTED, on_fanned, ack, (int)args.n, args.v, NULL) !=
+        0)
+        ack_free(ack);
     dp_strlist_free(&own);
     dp_free(args.v);
 }
@@ -366,13 +368,18 @@ static void fan_out(notifier *n, unsigned shard, const char *eid, const char *li
  * prospect's timeline on the shard: its last DP_TIMELINE_MAX events), with
  * that slide's title — one script per stream entry, a JSON object a line
  * ("{}" for the other types), before its fan-out. */
-static const char enrich_lua[] =
-    /* ARGV: the shard's key prefix, then (type, session, prospect, material) each */
+/* Enrichment in two scripts, each on its own keys (in a cluster the shard's
+ * and the catalog's are on different nodes): first the slide each ended
+ * session read longest, from the prospect's timeline on the shard; then
+ * the titles, from the catalog. */
+static const char top_lua[] =
+    /* ARGV: the shard's key prefix, then (type, session, prospect) each;
+     * answers "material|slide|version|ms" or "" each */
     "local out = {}\n"
-    "for i = 2, #ARGV, 4 do\n"
-    "  local o = {}\n"
+    "for i = 2, #ARGV, 3 do\n"
+    "  local top = ''\n"
     "  if ARGV[i] == 'session.ended' then\n"
-    "    local sid, pr, m = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]\n"
+    "    local sid, pr = ARGV[i + 1], ARGV[i + 2]\n"
     "    local best, most, sums = nil, 0, {}\n"
     "    for _, e in ipairs(redis.call('ZRANGE', ARGV[1] .. 'ptl:' .. pr, 0, -1)) do\n"
     "      local s, typ, mat, sl, ver, val = string.match(e,\n"
@@ -380,13 +387,29 @@ static const char enrich_lua[] =
     "      if s == sid and typ == 'dwell' then\n"
     "        local k = mat .. '|' .. sl .. '|' .. ver\n"
     "        sums[k] = (sums[k] or 0) + (tonumber(val) or 0)\n"
-    "        if sums[k] > most then most = sums[k]; best = {mat, sl, ver} end\n"
+    "        if sums[k] > most then most = sums[k]; best = k end\n"
     "      end\n"
     "    end\n"
+    "    if best then top = best .. '|' .. most end\n"
+    "  end\n"
+    "  out[#out + 1] = top\n"
+    "end\n"
+    "return out\n";
+
+static const char enrich_lua[] =
+    /* ARGV: (type, material, top: "material|slide|version|ms" or "") each;
+     * the catalog's keys only */
+    "local out = {}\n"
+    "for i = 1, #ARGV, 3 do\n"
+    "  local o = {}\n"
+    "  if ARGV[i] == 'session.ended' then\n"
+    "    local m = ARGV[i + 1]\n"
+    "    local bm, bs, bv, most = string.match(ARGV[i + 2], '^([^|]*)|([^|]*)|([^|]*)|(.*)$')\n"
     "    local title = redis.call('HGET', 'dp:{c}:material:' .. m, 'title')\n"
     "    if title then o.material_title = title end\n"
-    "    if best then\n"
-    "      o.top_slide, o.top_version, o.top_dwell_ms = best[2], tonumber(best[3]), most\n"
+    "    if bm then\n"
+    "      local best = {bm, bs, bv}\n"
+    "      o.top_slide, o.top_version, o.top_dwell_ms = bs, tonumber(bv), tonumber(most)\n"
     "      local sj = redis.call('HGET', 'dp:{c}:material:' .. best[1], 'slides')\n"
     "      local ok, list = pcall(cjson.decode, sj or '[]')\n"
     "      if ok and type(list) == 'table' then\n"
@@ -406,7 +429,17 @@ typedef struct enrich_op {
     notifier *n;
     unsigned shard;
     char *eid, *lines;
+    dp_strlist types, mats; /* each line's */
 } enrich_op;
+
+static void enrich_free(enrich_op *op)
+{
+    dp_free(op->eid);
+    dp_free(op->lines);
+    dp_strlist_free(&op->types);
+    dp_strlist_free(&op->mats);
+    dp_free(op);
+}
 
 static void on_enriched(dp_redis *r, redisReply *reply, void *priv)
 {
@@ -415,9 +448,30 @@ static void on_enriched(dp_redis *r, redisReply *reply, void *priv)
     /* without its extras (an error) the alerts still go, plainer */
     fan_out(op->n, op->shard, op->eid, op->lines,
             reply && reply->type == REDIS_REPLY_ARRAY ? reply : NULL);
-    dp_free(op->eid);
-    dp_free(op->lines);
-    dp_free(op);
+    enrich_free(op);
+}
+
+/* The top slides are known: the titles from the catalog. */
+static void on_top(dp_redis *r, redisReply *reply, void *priv)
+{
+    enrich_op *op = priv;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != op->types.n) {
+        on_enriched(r, NULL, op);
+        return;
+    }
+    dp_strlist args = {0};
+    const char *head[] = {"EVAL", enrich_lua, "0"};
+    for (int k = 0; k < 3; k++)
+        dp_strlist_add(&args, head[k]);
+    for (size_t i = 0; i < op->types.n; i++) {
+        dp_strlist_add(&args, op->types.v[i]);
+        dp_strlist_add(&args, op->mats.v[i]);
+        dp_strlist_add(&args,
+                       reply->element[i]->type == REDIS_REPLY_STRING ? reply->element[i]->str : "");
+    }
+    if (dp_redis_command_at(r, DP_KEY_CATALOG, on_enriched, op, (int)args.n, args.v, NULL) != 0)
+        enrich_free(op); /* left pending: read again */
+    dp_strlist_free(&args);
 }
 
 /* An entry of the alerts stream: enriched if it ends a session, then fanned out. */
@@ -437,7 +491,7 @@ static void take_entry(notifier *n, unsigned shard, const redisReply *entry)
     dp_strlist args = {0}, own = {0};
     char prefix[32];
     dp_key_prefix(prefix, sizeof(prefix), shard);
-    const char *head[] = {"EVAL", enrich_lua, "0", prefix};
+    const char *head[] = {"EVAL", top_lua, "0", prefix};
     for (int k = 0; k < 4; k++)
         dp_strlist_add(&args, head[k]);
     char *copy = dp_strndup(lines, strlen(lines));
@@ -455,16 +509,14 @@ static void take_entry(notifier *n, unsigned shard, const redisReply *entry)
             if (q) *q = '\0';
             mat = mp;
         }
-        const char *v[4] = {a.type, a.session, a.prospect, mat};
-        for (int k = 0; k < 4; k++)
+        const char *v[3] = {a.type, a.session, a.prospect};
+        for (int k = 0; k < 3; k++)
             dp_strlist_add(&args, dp_strlist_own(&own, v[k] ? v[k] : ""));
+        dp_strlist_add(&op->types, dp_strlist_own(&op->types, a.type ? a.type : ""));
+        dp_strlist_add(&op->mats, dp_strlist_own(&op->mats, mat));
     }
     dp_free(copy);
-    if (dp_redis_command(&n->redis, on_enriched, op, (int)args.n, args.v, NULL) != 0) {
-        dp_free(op->eid);
-        dp_free(op->lines);
-        dp_free(op);
-    }
+    if (dp_redis_command(&n->redis, on_top, op, (int)args.n, args.v, NULL) != 0) enrich_free(op);
     dp_strlist_free(&own);
 }
 
@@ -603,7 +655,8 @@ static void settle(transfer *t, long status, const char *error)
     json_decref(log);
     const char *argv[] = {"EVAL",  settle_lua,         "0",  t->hook, t->did, outcome, next,
                           attempt, error ? error : "", entry};
-    dp_redis_command(&n->redis, NULL, NULL, 10, argv, NULL);
+    /* the webhooks' keys are all under {w} */
+    dp_redis_command_at(&n->redis, DP_KEY_MUTED, NULL, NULL, 10, argv, NULL);
     hook *h = find_hook(n, t->hook);
     if (h && h->inflight) h->inflight--;
     dp_strmap_del(&n->inflight, t->did, strlen(t->did));

@@ -37,10 +37,13 @@ start)
   done
   for p in "${ports[@]}"; do
     for _ in $(seq 200); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done
+    redis-cli -p "$p" ping >/dev/null 2>&1 ||
+      { echo "cluster: node $p did not start: $(tail -1 "$dir/$p/redis.log")" >&2; exit 1; }
   done
   nodes=()
   for p in "${ports[@]}"; do nodes+=("127.0.0.1:$p"); done
-  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 ||
+    { echo "cluster: create failed: $(tail -3 "$dir/create.log")" >&2; exit 1; }
   for p in "${ports[@]}"; do
     for _ in $(seq 400); do
       redis-cli -p "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' && break
@@ -53,6 +56,16 @@ start)
   for p in "${ports[@]}"; do
     for _ in $(seq 400); do
       [ "$(redis-cli -p "$p" cluster nodes | grep -c slave)" -eq 3 ] && break
+      sleep 0.05
+    done
+  done
+  # and every replica has synchronised with its primary (one that never has
+  # cannot be promoted: cluster-replica-validity-factor)
+  for p in "${ports[@]}"; do
+    for _ in $(seq 400); do
+      info=$(redis-cli -p "$p" info replication)
+      echo "$info" | grep -q '^role:master' && break
+      echo "$info" | grep -q '^master_link_status:up' && break
       sleep 0.05
     done
   done

@@ -53,6 +53,7 @@ typedef struct dp_config {
     int64_t redis_maxmemory_mb;
     char *public_url;
     int64_t shards;
+    int64_t workers, worker;
     /* collector */
     int start_collector;
     /* alerts and webhooks */
@@ -69,6 +70,7 @@ typedef struct dp_config {
     int64_t collector_txn_sessions;
     int64_t collector_wait_ms;
     int64_t redis_group_hold_us;
+    int64_t redis_wait_replicas;
     int64_t claim_idle_ms;
     int64_t max_deliveries;
     int64_t retention_days, retention_archive_days;

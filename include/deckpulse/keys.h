@@ -20,6 +20,8 @@
  *                                              session|presentation|prospect|account|campaign|
  *                                              owner TAB data-JSON"); capped at DP_ALERTS_MAXLEN (~)
  *   consumer group "rollup" on T events
+ *   T lease                           STRING   the collector consuming the shard now (its
+ *                                              name); expires DP_LEASE_MS unless renewed
  *
  *   T seen:<session>                  SET      seqs applied (exactly once); expires dedup_ttl_s
  *   T sess:<session>                  HASH     session: presentation prospect account mode
@@ -267,6 +269,7 @@ static inline int dp__key(char *out, size_t n, unsigned shard, const char *kind,
 DP__KEY0(stream, "events")
 DP__KEY0(dead, "dead")
 DP__KEY0(alerts, "alerts")
+DP__KEY0(lease, "lease")
 DP__KEY1(seen, "seen", session)
 DP__KEY1(sess, "sess", session)
 DP__KEY1(sseen, "sseen", session) /* earlier collectors' session sets */
@@ -378,5 +381,12 @@ static inline int dp_key_deal(char *out, size_t n, const char *id)
 #define DP_KEY_OWNERS      "dp:{d}:owners"
 #define DP_KEY_CATALOG     "dp:{c}:catalog"
 #define DP_KEY_CATALOG_GEN "dp:{c}:gen"
+/* prospect -> its last temperature (server/reports/temperature.c): under
+ * {0} with the alerts stream, so the compare-and-set and the alert are one
+ * script on one node */
+#define DP_KEY_TEMP "dp:{0}:temp"
+/* presentations whose links were minted muted (server/auth/route_links.c,
+ * read by the notifier's fan-out) */
+#define DP_KEY_MUTED "dp:{w}:muted"
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "alerts.h"
 #include "clock.h"
+#include "deckpulse/keys.h"
 
 /* per webhook: id, sent, failed, retried, dead, queue length, oldest due */
 static const char stats_lua[] =
@@ -65,7 +66,7 @@ static void on_timer(uv_timer_t *t)
     snprintf(now, sizeof(now), "%lld", (long long)dp_now_ms());
     const char *argv[] = {"EVAL", stats_lua, "0", now};
     a->asking = 1;
-    if (dp_redis_command(r, on_stats, a, 4, argv, NULL) != 0) a->asking = 0;
+    if (dp_redis_command_at(r, DP_KEY_MUTED, on_stats, a, 4, argv, NULL) != 0) a->asking = 0;
 }
 
 void dp_alerts_start(dp_alerts *a)

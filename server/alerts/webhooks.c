@@ -14,6 +14,7 @@
 
 #include "alerts.h"
 #include "alloc.h"
+#include "deckpulse/keys.h"
 #include "auth.h"
 #include "clock.h"
 #include "deckpulse/event.h"
@@ -378,7 +379,7 @@ static void query(dp_req *req, dp_alerts *a, int kind, const char *id, size_t id
                           "0", op->id, n};
     dp_req_on_abort(req, q_detach, op);
     if (a->redis == NULL ||
-        dp_redis_command(a->redis, on_query, op, kind ? 5 : 3, argv, NULL) != 0) {
+        dp_redis_command_at(a->redis, DP_KEY_MUTED, on_query, op, kind ? 5 : 3, argv, NULL) != 0) {
         dp_req_on_abort(req, NULL, NULL);
         dp_free(op);
         dp_req_error(req, 503, "webhooks cannot be read now: Redis is not reachable");

@@ -27,6 +27,9 @@ static void print_banner(const dp_server *s, const dp_config *cfg)
                cfg->data_dir);
     if (cfg->start_notifier)
         printf("  Notifier:      deckpulse-notifier, supervised (webhooks: POST /v1/webhooks)\n");
+    if (cfg->workers > 1)
+        printf("  Workers:       %lld processes on this port (SO_REUSEPORT), supervised\n",
+               (long long)cfg->workers);
     printf("\nEmbed the beacon in a presentation:\n"
            "  <script src=\"%s/beacon.%s.js\" async data-endpoint=\"%s\" "
            "data-material=\"YOUR-MATERIAL-ID\"></script>\n",
@@ -54,6 +57,7 @@ int main(int argc, char **argv)
 
     uv_loop_t *loop = uv_default_loop();
     dp_server s;
+    dp_server_set_argv(argc, argv);
     rc = dp_server_start(&s, loop, &cfg, &err);
     if (rc != 0) {
         fprintf(stderr, "deckpulse-server: cannot start: %s\n", err.msg);
@@ -61,7 +65,7 @@ int main(int argc, char **argv)
         dp_config_free(&cfg);
         return 1;
     }
-    print_banner(&s, &cfg);
+    if (cfg.worker == 0) print_banner(&s, &cfg); /* the workers: the first one's says it */
     uv_run(loop, UV_RUN_DEFAULT);
     dp_info("stopped");
     dp_server_free(&s);

@@ -30,11 +30,21 @@ static void render_redis(const dp_server *s, dp_buf *o)
         "dp_redis_timeouts_total %llu\n"
         "# HELP dp_redis_server_restarts_total Restarts of the private redis-server.\n"
         "# TYPE dp_redis_server_restarts_total counter\n"
-        "dp_redis_server_restarts_total %llu\n",
+        "dp_redis_server_restarts_total %llu\n"
+        "# HELP dp_redis_cluster 1 when Redis is a cluster (detected: cluster_enabled:1).\n"
+        "# TYPE dp_redis_cluster gauge\n"
+        "dp_redis_cluster %d\n"
+        "# HELP dp_redis_redirections_total Cluster MOVED, ASK and TRYAGAIN answers followed "
+        "(ingest and reports).\n"
+        "# TYPE dp_redis_redirections_total counter\n"
+        "dp_redis_redirections_total %llu\n",
         state == DP_REDIS_UP, state == DP_REDIS_DOWN, state == DP_REDIS_CONNECTING,
         state == DP_REDIS_UP, (unsigned long long)s->redis.pending,
         (unsigned long long)s->redis.connects, (unsigned long long)s->redis.disconnects,
-        (unsigned long long)s->redis.timeouts, (unsigned long long)restarts);
+        (unsigned long long)s->redis.timeouts, (unsigned long long)restarts,
+        s->have_redis && dp_redis_is_cluster(&s->redis),
+        (unsigned long long)(s->redis.redirects +
+                             (s->reports.have_rredis ? s->reports.rredis.redirects : 0)));
 }
 
 static void render_durable(const dp_server *s, dp_buf *o)

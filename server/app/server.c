@@ -14,6 +14,7 @@
 #include "log.h"
 
 static void start_collector(dp_server *s, const char *redis_url);
+static void start_workers(dp_server *s, const char *redis_url);
 static void start_notifier(dp_server *s, const char *redis_url);
 static void check_stopped(void *ud);
 
@@ -198,7 +199,12 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     if (rc != 0) return rc;
     if ((rc = dp_auth_open(&s->auth, cfg, err)) != 0) return rc;
     char spool_dir[PATH_MAX];
-    snprintf(spool_dir, sizeof(spool_dir), "%s/spool", cfg->data_dir);
+    /* each worker its own spool: one writer per directory */
+    if (cfg->worker > 0)
+        snprintf(spool_dir, sizeof(spool_dir), "%s/spool-%lld", cfg->data_dir,
+                 (long long)cfg->worker);
+    else
+        snprintf(spool_dir, sizeof(spool_dir), "%s/spool", cfg->data_dir);
     if ((rc = dp_spool_open(&s->ingest.spool, loop, spool_dir, (uint64_t)cfg->spool_max_mb << 20,
                             (uint64_t)cfg->spool_segment_kb << 10, (uint64_t)cfg->spool_fsync_ms,
                             err)) != 0)
@@ -224,6 +230,9 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
     dp_redis_start(&s->redis);
     dp_xgroups_init(&s->ingest.xgroups, loop, &s->redis, (unsigned)cfg->shards,
                     (uint64_t)cfg->redis_group_hold_us, dp__ingest_stored);
+    s->ingest.xgroups.wait_replicas = (unsigned)cfg->redis_wait_replicas;
+    s->ingest.xgroups.wait_ms =
+        (uint64_t)(cfg->redis_timeout_ms / 2 ? cfg->redis_timeout_ms / 2 : 1);
     s->ingest.xgroups.on_latency = dp_metrics_xadd_latency;
     s->ingest.xgroups.latency_ud = &s->ingest.metrics;
     s->ingest.have_xgroups = 1;
@@ -247,6 +256,7 @@ static int start_steps(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_e
         return dp_err_set(err, -E2BIG, "routes: more than the router holds");
     s->open_handles++; /* the listener */
     if ((rc = dp_http_listen(&s->http, err)) != 0) return rc;
+    start_workers(s, url);
 
     uv_signal_init(loop, &s->sigterm);
     uv_signal_init(loop, &s->sigint);
@@ -280,6 +290,7 @@ int dp_server_check_config(const dp_config *cfg, dp_err *err)
             uv_run(&loop, UV_RUN_DEFAULT);
             dp_free(r.host);
             dp_free(r.path);
+            dp_free(r.seeds);
         }
         uv_loop_close(&loop);
     }
@@ -355,6 +366,56 @@ static void start_child(dp_server *s, dp_child *child, const char *name, const c
     argv[argc] = NULL;
     dp_child_init(child, s->loop, name, argv);
     if (dp_child_start(child) != 0) dp_warn("%s did not start; retrying with backoff", name);
+}
+
+/* The command line this process was started with (the workers get it
+ * again, with their own settings after it: the last of a setting wins). */
+static int self_argc;
+static char **self_argv;
+
+void dp_server_set_argv(int argc, char **argv)
+{
+    self_argc = argc;
+    self_argv = argv;
+}
+
+/* workers - 1 more processes of this program on the same port
+ * (SO_REUSEPORT: the kernel spreads connections over them), on this one's
+ * Redis (the private one too), without collector or notifier of their
+ * own; supervised and stopped like the collector. */
+static void start_workers(dp_server *s, const char *redis_url)
+{
+    int n = (int)s->cfg->workers;
+    if (n <= 1 || s->cfg->worker > 0 || self_argv == NULL) return;
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (len <= 0) {
+        dp_warn("workers: cannot find this program (/proc/self/exe); running alone");
+        return;
+    }
+    self[len] = '\0';
+    s->workers = dp_calloc((size_t)n - 1, sizeof(dp_child));
+    for (int i = 1; i < n; i++) {
+        const char **argv = dp_calloc((size_t)self_argc + 16, sizeof(char *));
+        char idx[16], name[32];
+        int k = 0;
+        argv[k++] = self;
+        for (int j = 1; j < self_argc; j++)
+            argv[k++] = self_argv[j];
+        snprintf(idx, sizeof(idx), "%d", i);
+        const char *over[] = {"--worker",         idx,       "--listen",          s->http.bound,
+                              "--redis",          redis_url, "--start_collector", "false",
+                              "--start_notifier", "false"};
+        for (size_t j = 0; j < sizeof(over) / sizeof(*over); j++)
+            argv[k++] = over[j];
+        snprintf(name, sizeof(name), "worker %d", i);
+        dp_child_init(&s->workers[i - 1], s->loop, name, argv);
+        if (dp_child_start(&s->workers[i - 1]) != 0)
+            dp_warn("%s did not start; retrying with backoff", name);
+        dp_free(argv);
+    }
+    s->nworkers = n - 1;
+    dp_info("workers: %d processes on %s", n, s->http.bound);
 }
 
 static void start_collector(dp_server *s, const char *redis_url)
@@ -508,11 +569,21 @@ void dp_server_stop(dp_server *s, void (*on_stopped)(void *), void *ud)
         dp_redis_close(&s->reports.rredis, 1, released, s);
     }
     dp_http_stop(&s->http, released); /* releases the listener's open_handles */
+    for (int i = 0; i < s->nworkers; i++) {
+        /* each finishes its own requests (SIGTERM), like this one */
+        s->open_handles++;
+        dp_child_stop(&s->workers[i], (uint64_t)s->cfg->shutdown_timeout_ms + 5000, released, s);
+    }
     check_stopped(s);
 }
 
 void dp_server_free(dp_server *s)
 {
+    for (int i = 0; i < s->nworkers; i++)
+        dp_child_free(&s->workers[i]);
+    dp_free(s->workers);
+    s->workers = NULL;
+    s->nworkers = 0;
     if (s->have_collector) dp_child_free(&s->collector_child);
     s->have_collector = 0;
     if (s->have_notifier) dp_child_free(&s->notifier_child);

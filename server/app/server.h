@@ -40,6 +40,8 @@ typedef struct dp_server {
     int have_collector;
     int collector_stopped;
     dp_child notifier_child; /* start_notifier */
+    dp_child *workers;       /* workers 1..n-1 (worker 0 is this process) */
+    int nworkers;
     int have_notifier;
     int notifier_stopped;
 
@@ -56,6 +58,8 @@ typedef struct dp_server {
  * listener, the signal handlers. 0 or a negative errno with err; a failed
  * start has already undone itself (nothing to stop or free). */
 int dp_server_start(dp_server *s, uv_loop_t *loop, const dp_config *cfg, dp_err *err);
+/* The program's command line, for the workers it starts (workers > 1). */
+void dp_server_set_argv(int argc, char **argv);
 /* Graceful stop: no new connections, requests in flight finish (within
  * shutdown_timeout_ms), Redis and the private redis-server are closed; then
  * on_stopped runs and the loop has nothing left. */

@@ -75,11 +75,12 @@ static int deck_of(json_t *root, int64_t max, dp_buf *out, dp_err *err)
     return 0;
 }
 
-/* ARGV: deck key, deck JSON ("": none), day, epoch day, now (ms),
- * prospect, account, presentation, campaign, owner, muted ("1" or "0"). */
+/* The link records, under {d}. ARGV: (unused), (unused), day, epoch day,
+ * now (ms), prospect, account, presentation, campaign, owner. The deck
+ * (under {c}) and the muted mark (under {w}) are written apart: in a
+ * cluster they are on other nodes. */
 static const char record_lua[] =
     "local P, A = 'dp:{d}:', ARGV\n"
-    "if A[2] ~= '' then redis.call('SET', A[1], A[2]) end\n"
     "local groups = {{'c', A[9], 'campaigns'}, {'o', A[10], 'owners'}}\n"
     "for _, g in ipairs(groups) do\n"
     "  local k, id = g[1], g[2]\n"
@@ -94,11 +95,12 @@ static const char record_lua[] =
     "  end\n"
     "end\n"
     "if A[9] ~= '' or A[10] ~= '' then redis.call('INCR', P .. 'gen') end\n"
-    "if A[11] == '1' then redis.call('SADD', 'dp:{w}:muted', A[8]) end\n"
     "return 1\n";
 
 typedef struct record_op {
     dp_req *req;
+    size_t outstanding; /* the writes not answered yet */
+    int failed;
     size_t len;
     char body[]; /* the 201's */
 } record_op;
@@ -112,10 +114,12 @@ static void on_recorded(dp_redis *r, redisReply *reply, void *priv)
 {
     record_op *op = priv;
     (void)r;
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) op->failed = 1;
+    if (--op->outstanding > 0) return;
     if (op->req) {
         dp_req *req = op->req;
         dp_req_on_abort(req, NULL, NULL);
-        if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+        if (op->failed)
             dp_req_error(req, 503, "the link could not be recorded (no link made); retry");
         else
             dp_req_respond(req, 201, "application/json", "Cache-Control: no-store\r\n", op->body,
@@ -192,6 +196,7 @@ static void mint(dp_req *req)
     snprintf(now, sizeof(now), "%lld", (long long)now_ms);
     record_op *op = dp_malloc(sizeof(*op) + (size_t)n);
     op->req = req;
+    op->outstanding = 0;
     op->len = (size_t)n;
     memcpy(op->body, out, (size_t)n);
     const char *argv[] = {"EVAL",
@@ -209,8 +214,30 @@ static void mint(dp_req *req)
                           link.owner,
                           muted ? "1" : "0"};
     dp_req_on_abort(req, record_detach, op);
-    if (s->redis == NULL || dp_redis_command(s->redis, on_recorded, op,
-                                             sizeof(argv) / sizeof(*argv), argv, NULL) != 0) {
+    /* each write where its key lives; the 201 once all are answered */
+    op->failed = s->redis == NULL;
+    if (!op->failed && deck.len) {
+        const char *set[] = {"SET", key, deck.data};
+        if (dp_redis_command(s->redis, on_recorded, op, 3, set, NULL) == 0)
+            op->outstanding++;
+        else
+            op->failed = 1;
+    }
+    if (!op->failed && (link.campaign[0] || link.owner[0])) {
+        if (dp_redis_command_at(s->redis, DP_KEY_DEALS_GEN, on_recorded, op,
+                                sizeof(argv) / sizeof(*argv), argv, NULL) == 0)
+            op->outstanding++;
+        else
+            op->failed = 1;
+    }
+    if (!op->failed && muted) {
+        const char *sadd[] = {"SADD", DP_KEY_MUTED, link.presentation};
+        if (dp_redis_command(s->redis, on_recorded, op, 3, sadd, NULL) == 0)
+            op->outstanding++;
+        else
+            op->failed = 1;
+    }
+    if (op->outstanding == 0) {
         dp_req_on_abort(req, NULL, NULL);
         dp_free(op);
         dp_req_error(req, 503, "the link cannot be recorded now (Redis); retry later");

@@ -159,11 +159,14 @@ static void access_log(dp_conn *c)
     }
     clean[n] = '\0';
     double ms = (double)(uv_hrtime() - c->started_ns) / 1e6;
+    char worker[32] = "";
+    if (c->http->cfg->workers > 1) /* which of the processes on the port answered */
+        snprintf(worker, sizeof(worker), " worker=%lld", (long long)c->http->cfg->worker);
     fprintf(stderr,
             "access method=%s path=\"%s\" route=%s status=%d in=%zu out=%zu events=%zu "
-            "ms=%.3f\n",
+            "ms=%.3f%s\n",
             c->req.head_done ? http_method_str((enum http_method)c->req.method) : "-", clean,
-            c->r.route, c->status, c->req.raw_body, c->out.len, c->r.events, ms);
+            c->r.route, c->status, c->req.raw_body, c->out.len, c->r.events, ms, worker);
 }
 
 static void on_timer(uv_timer_t *t);

@@ -1,8 +1,10 @@
 #include "http.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "alloc.h"
 #include "conn.h"
@@ -69,9 +71,17 @@ int dp_http_listen(dp_http *h, dp_err *err)
     memset(&ss, 0, sizeof(ss));
     int rc = parse_listen(h->cfg->listen, &ss, err);
     if (rc != 0) return rc;
-    uv_tcp_init(h->loop, &h->listener);
+    uv_tcp_init_ex(h->loop, &h->listener, ss.ss_family);
     h->listener.data = h;
     h->have_listener = 1;
+    if (h->cfg->workers > 1) {
+        /* the workers bind the same port: the kernel spreads connections */
+        uv_os_fd_t fd;
+        int one = 1;
+        if (uv_fileno((uv_handle_t *)&h->listener, &fd) != 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+            return dp_err_set(err, -errno, "listen: SO_REUSEPORT: %s", strerror(errno));
+    }
     if ((rc = uv_tcp_bind(&h->listener, (struct sockaddr *)&ss, 0)) != 0 ||
         (rc = uv_listen((uv_stream_t *)&h->listener, 511, on_connection)) != 0)
         return dp_err_set(err, rc, "listen: cannot listen on %s: %s", h->cfg->listen,
@@ -85,9 +95,11 @@ int dp_http_listen(dp_http *h, dp_err *err)
         uv_ip6_name((struct sockaddr_in6 *)&bound, ip, sizeof(ip));
         port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
         snprintf(h->url, sizeof(h->url), "http://[%s]:%d", ip, port);
+        snprintf(h->bound, sizeof(h->bound), "[%s]:%d", ip, port);
     } else {
         uv_ip4_name((struct sockaddr_in *)&bound, ip, sizeof(ip));
         port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+        snprintf(h->bound, sizeof(h->bound), "%s:%d", ip, port);
         snprintf(h->url, sizeof(h->url), "http://%s:%d", strcmp(ip, "0.0.0.0") ? ip : "127.0.0.1",
                  port);
     }

@@ -27,7 +27,8 @@ typedef struct dp_http {
 
     uv_tcp_t listener;
     int have_listener;
-    char url[300]; /* where it listens: "http://127.0.0.1:8080" */
+    char url[300];  /* where it listens: "http://127.0.0.1:8080" */
+    char bound[96]; /* the address bound, as `listen` takes it: "0.0.0.0:8080" */
 
     char *rbuf;     /* shared read buffer: every read is parsed before the next */
     dp_conn *conns; /* doubly linked list of open connections */

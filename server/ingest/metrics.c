@@ -141,12 +141,16 @@ int dp_ingest_render_metrics(const dp_ingest_ctx *g, dp_buf *b)
         "# HELP dp_spool_torn_records_total Torn or damaged records skipped (with the rest of "
         "their segment).\n"
         "# TYPE dp_spool_torn_records_total counter\n"
-        "dp_spool_torn_records_total %llu\n",
+        "dp_spool_torn_records_total %llu\n"
+        "# HELP dp_ingest_unreplicated_total XADDs (groups of batches) not confirmed by "
+        "redis_wait_replicas replicas in time: spooled.\n"
+        "# TYPE dp_ingest_unreplicated_total counter\n"
+        "dp_ingest_unreplicated_total %llu\n",
         (unsigned long long)g->xgroups.sent, (unsigned long long)g->xgroups.members,
         (unsigned long long)g->auth->tokens->hits, (unsigned long long)g->auth->tokens->misses,
         (unsigned long long)sp->bytes, sp->nsegs, (unsigned long long)sp->max_bytes,
         (unsigned long long)sp->appended_records, (unsigned long long)sp->fsyncs,
         (unsigned long long)sp->write_errors, (unsigned long long)sp->replayed_records,
         (unsigned long long)sp->replayed_commands, (unsigned long long)sp->removed_segments,
-        (unsigned long long)sp->torn);
+        (unsigned long long)sp->torn, (unsigned long long)g->xgroups.unreplicated);
 }

@@ -1,6 +1,7 @@
 /* One XADD per shard per loop iteration: xadd_group.h. */
 #include "xadd_group.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "fmt.h"
@@ -28,6 +29,8 @@ struct dp_xgroup {
     size_t n, cap;
     uint64_t events;
     uint64_t sent_ns;
+    int answers; /* still awaited: the XADD's, and the WAIT's */
+    int failed;
 };
 
 static void on_check(uv_check_t *h);
@@ -80,6 +83,19 @@ static void done(dp_xgroup *x, int status)
     group_free(x);
 }
 
+/* Both answers in (or the one, without WAIT): the members are told. */
+static void settle(dp_xgroup *x)
+{
+    dp_xgroups *g = x->owner;
+    if (--x->answers > 0) return;
+    /* the shard's next group goes at the end of this loop iteration, with
+     * the batches read in it */
+    if (--g->inflight[x->shard] == 0 && g->filling[x->shard] &&
+        !uv_is_active((uv_handle_t *)&g->check) && g->check_open)
+        uv_check_start(&g->check, on_check);
+    done(x, x->failed ? -EIO : 0);
+}
+
 static void on_reply(dp_redis *r, redisReply *reply, void *priv)
 {
     dp_xgroup *x = priv;
@@ -87,16 +103,33 @@ static void on_reply(dp_redis *r, redisReply *reply, void *priv)
     (void)r;
     if (reply != NULL && g->on_latency)
         g->on_latency(g->latency_ud, (uv_hrtime() - x->sent_ns) / 1000);
-    int failed = reply == NULL || reply->type == REDIS_REPLY_ERROR;
-    if (failed)
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        x->failed = 1;
         dp_warn("ingest: XADD of %zu batch(es) failed: %s", x->n,
                 reply ? reply->str : "connection lost");
-    /* the shard's next group goes at the end of this loop iteration, with
-     * the batches read in it */
-    if (--g->inflight[x->shard] == 0 && g->filling[x->shard] &&
-        !uv_is_active((uv_handle_t *)&g->check) && g->check_open)
-        uv_check_start(&g->check, on_check);
-    done(x, failed ? -EIO : 0);
+    }
+    settle(x);
+}
+
+/* WAIT's answer: how many replicas have everything the connection wrote. */
+static void on_wait(dp_redis *r, redisReply *reply, void *priv)
+{
+    dp_xgroup *x = priv;
+    dp_xgroups *g = x->owner;
+    (void)r;
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER ||
+        reply->integer < (long long)g->wait_replicas) {
+        if (!x->failed)
+            dp_warn("ingest: %zu batch(es) not confirmed by %u replica(s) in %llu ms (%s); "
+                    "spooled",
+                    x->n, g->wait_replicas, (unsigned long long)g->wait_ms,
+                    reply == NULL                      ? "connection lost"
+                    : reply->type == REDIS_REPLY_ERROR ? reply->str
+                                                       : "too few replicas");
+        x->failed = 1;
+        g->unreplicated++;
+    }
+    settle(x);
 }
 
 static char *put(char *w, const char *s, size_t n)
@@ -154,6 +187,20 @@ static void send_group(dp_xgroups *g, dp_xgroup *x)
     if (dp_redis_formatted(g->redis, on_reply, x, start, len) != 0) {
         done(x, -EAGAIN);
         return;
+    }
+    x->answers = 1;
+    if (g->wait_replicas) {
+        /* on the XADD's own connection: WAIT counts what it wrote */
+        char cmd[96];
+        int cl = snprintf(cmd, sizeof(cmd), "*3\r\n$4\r\nWAIT\r\n$%d\r\n%u\r\n$%d\r\n%llu\r\n",
+                          snprintf(NULL, 0, "%u", g->wait_replicas), g->wait_replicas,
+                          snprintf(NULL, 0, "%llu", (unsigned long long)g->wait_ms),
+                          (unsigned long long)g->wait_ms);
+        if (dp_redis_formatted_at(g->redis, stream, strlen(stream), on_wait, x, cmd, (size_t)cl) ==
+            0)
+            x->answers++;
+        else
+            x->failed = 1; /* sent, but it cannot be confirmed */
     }
     g->inflight[x->shard]++;
     g->sent++;

@@ -18,7 +18,12 @@
  * with its own lines, so that a member Redis did not take can be spooled
  * alone. A group holding DP_ENTRY_BATCHES_MAX
  * batches or DP_XGROUP_BYTES of text is sent when the next batch comes,
- * which starts a new one. */
+ * which starts a new one.
+ *
+ * With wait_replicas (the redis_wait_replicas setting, issue 22), each XADD
+ * is followed on its connection by WAIT wait_replicas wait_ms: the group
+ * succeeds only when Redis took it and that many replicas confirmed it;
+ * otherwise its members fail (and are spooled, as when Redis is away). */
 #ifndef DP_XADD_GROUP_H
 #define DP_XADD_GROUP_H
 
@@ -56,6 +61,9 @@ typedef struct dp_xgroups {
     void (*on_latency)(void *ud, uint64_t usec); /* per XADD answered */
     void *latency_ud;
     uint64_t sent, members; /* for /metrics: XADDs sent, batches in them */
+    unsigned wait_replicas; /* 0: a group is done when Redis answers */
+    uint64_t wait_ms;
+    uint64_t unreplicated; /* for /metrics: groups the replicas did not confirm in time */
     void (*on_closed)(void *ud);
     void *closed_ud;
 } dp_xgroups;

@@ -29,6 +29,9 @@ void dp_pload_free(dp_pload *l)
     }
     dp_free(l->v);
     dp_free(l->days);
+    for (size_t i = 0; i < l->nfwd; i++)
+        dp_free(l->fwd[i]);
+    dp_free(l->fwd);
     dp_strmap_free(&l->index);
 }
 
@@ -219,6 +222,18 @@ static void on_forwarded(dp_rq *q, const redisReply *r, void *tag, size_t i)
     if (r->type == REDIS_REPLY_STRING && r->len == 1 && r->str[0] == '1') p->forwarded++;
 }
 
+/* In a cluster, each shard's answer for one presentation. */
+static void on_forwarded_shard(dp_rq *q, const redisReply *r, void *tag, size_t i)
+{
+    struct dp_pfwd *f = tag;
+    (void)q;
+    (void)i;
+    if (!f->counted && r->type == REDIS_REPLY_STRING && r->len == 1 && r->str[0] == '1') {
+        f->counted = 1;
+        f->p->forwarded++;
+    }
+}
+
 static void scored(dp_rq *q)
 {
     dp_pload *l = q->aux;
@@ -283,6 +298,16 @@ static void read_counters(dp_rq *q)
             dp_key_pres(key, sizeof(key), 0u, p->pres[k]);
             if (q->shards == 1) {
                 dp_rq_cmd3(q, on_forwarded, l, i, "HGET", key, "forwarded");
+            } else if (dp_redis_is_cluster(&q->srv->rredis)) {
+                /* the shards' keys are on their own nodes: one HGET each */
+                struct dp_pfwd *f = dp_calloc(1, sizeof(*f));
+                f->p = p;
+                l->fwd = dp_realloc(l->fwd, (l->nfwd + 1) * sizeof(*l->fwd));
+                l->fwd[l->nfwd++] = f;
+                for (unsigned s = 0; s < q->shards; s++) {
+                    dp_key_pres(key, sizeof(key), s, p->pres[k]);
+                    dp_rq_cmd3(q, on_forwarded_shard, f, i, "HGET", key, "forwarded");
+                }
             } else {
                 const char *argv[2 + DP_SHARDS_MAX];
                 char keys[DP_SHARDS_MAX][96];

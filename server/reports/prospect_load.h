@@ -64,6 +64,13 @@ typedef struct dp_pload {
         int64_t sessions, actions;
     } * days;
     size_t ndays_used;
+    /* in a cluster, one per (prospect, presentation): the shards' HGETs of
+     * forwarded, counted once (prospect_load.c) */
+    struct dp_pfwd {
+        dp_prospect *p;
+        int counted;
+    } * *fwd;
+    size_t nfwd;
     dp_rq_step_fn done;
 } dp_pload;
 

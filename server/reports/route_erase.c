@@ -96,7 +96,6 @@ static const char erase_deals_lua[] =
     "  if k then redis.call('ZREM', P .. 'lp:' .. k .. ':' .. g, d .. '|' .. id) end\n"
     "end\n"
     "n = n + redis.call('DEL', P .. 'pdeals:' .. id, P .. 'plk:' .. id)\n"
-    "redis.call('HDEL', 'dp:{w}:temp', id)\n"
     "redis.call('INCR', P .. 'gen')\n"
     "return n\n";
 
@@ -114,14 +113,12 @@ static void detach(void *p)
     ((erase_op *)p)->req = NULL;
 }
 
-static void on_reply(dp_redis *r, redisReply *reply, void *priv)
+static void done(erase_op *op, const redisReply *reply, int count)
 {
-    erase_op *op = priv;
     if (op->srv) dp_rcache_clear(&op->srv->rcache); /* no cached answer may still name them */
-    (void)r;
     if (reply == NULL || reply->type != REDIS_REPLY_INTEGER)
         op->failed = 1;
-    else
+    else if (count)
         op->keys += reply->integer;
     if (--op->outstanding > 0) return;
     if (op->req) {
@@ -137,6 +134,19 @@ static void on_reply(dp_redis *r, redisReply *reply, void *priv)
         }
     }
     dp_free(op);
+}
+
+static void on_reply(dp_redis *r, redisReply *reply, void *priv)
+{
+    (void)r;
+    done(priv, reply, 1);
+}
+
+/* The temperature (DP_KEY_TEMP, server/reports/temperature.c): a field, not a key. */
+static void on_temp(dp_redis *r, redisReply *reply, void *priv)
+{
+    (void)r;
+    done(priv, reply, 0);
 }
 
 void dp_route_prospect_delete(dp_req *req)
@@ -174,10 +184,20 @@ void dp_route_prospect_delete(dp_req *req)
             break;
         }
     }
+    /* the deals' keys (under {d}) and the temperature (under {w}): apart,
+     * as in a cluster they are on different nodes */
     if (!op->failed) {
         const char *argv[] = {"EVAL", erase_deals_lua, "0", op->id};
         op->outstanding++;
-        if (dp_redis_command(s->redis, on_reply, op, 4, argv, NULL) != 0) {
+        if (dp_redis_command_at(s->redis, DP_KEY_DEALS, on_reply, op, 4, argv, NULL) != 0) {
+            op->outstanding--;
+            op->failed = 1;
+        }
+    }
+    if (!op->failed) {
+        const char *argv[] = {"HDEL", DP_KEY_TEMP, op->id};
+        op->outstanding++;
+        if (dp_redis_command(s->redis, on_temp, op, 3, argv, NULL) != 0) {
             op->outstanding--;
             op->failed = 1;
         }

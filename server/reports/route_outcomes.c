@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "deckpulse/keys.h"
 #include "auth.h"
 #include "outcome.h"
 #include "reports.h"
@@ -144,7 +145,7 @@ void dp_route_outcomes(dp_req *req)
     op->req = req;
     op->rows = o.n;
     dp_req_on_abort(req, detach, op);
-    if (dp_redis_command(s->redis, on_stored, op, (int)argc, argv, NULL) != 0) {
+    if (dp_redis_command_at(s->redis, DP_KEY_DEALS, on_stored, op, (int)argc, argv, NULL) != 0) {
         dp_req_on_abort(req, NULL, NULL);
         dp_free(op);
         dp_req_error(req, 503,

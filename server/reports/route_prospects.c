@@ -56,11 +56,17 @@ typedef struct sales {
     size_t ntop, active, offset, asked;
     int cut;
     char src[64]; /* the sorted set paged through */
+    /* in a cluster, each shard's prospects set, serialized (DUMP), to be
+     * brought next to the union's key (RESTORE) */
+    char *dump[DP_SHARDS_MAX];
+    size_t dumplen[DP_SHARDS_MAX];
 } sales;
 
 static void destroy(void *p)
 {
     sales *s = p;
+    for (unsigned k = 0; k < DP_SHARDS_MAX; k++)
+        dp_free(s->dump[k]);
     dp_free(s->top);
     for (size_t i = 0; i < s->ntl; i++)
         dp_free(s->tl[i].member);
@@ -350,6 +356,49 @@ static void hot_page(dp_rq *q)
     dp_rq_run(q, hot_chunk_load);
 }
 
+static void on_dump(dp_rq *q, const redisReply *r, void *tag, size_t k)
+{
+    sales *s = q->state;
+    (void)tag;
+    if (r->type != REDIS_REPLY_STRING || k >= DP_SHARDS_MAX) return; /* nil: no prospect there */
+    s->dump[k] = dp_malloc(r->len);
+    memcpy(s->dump[k], r->str, r->len);
+    s->dumplen[k] = r->len;
+}
+
+/* In a cluster: each shard's set restored as "<src>:<k>" (the union's hash
+ * tag), the union made of them there, the copies dropped. */
+static void hot_restore(dp_rq *q)
+{
+    sales *s = q->state;
+    char nk[16], copies[DP_SHARDS_MAX][96];
+    const char *argv[4 + DP_SHARDS_MAX + 2];
+    size_t argc = 0;
+    snprintf(nk, sizeof(nk), "%u", q->shards);
+    argv[argc++] = "ZUNIONSTORE";
+    argv[argc++] = s->src;
+    argv[argc++] = nk;
+    for (unsigned k = 0; k < q->shards; k++) {
+        snprintf(copies[k], sizeof(copies[k]), "%s:%u", s->src, k);
+        argv[argc++] = copies[k];
+        if (s->dump[k] == NULL) continue;
+        const char *ra[] = {"RESTORE", copies[k], "120000", s->dump[k], "REPLACE"};
+        size_t rl[] = {7, strlen(copies[k]), 6, s->dumplen[k], 7};
+        dp_rq_cmd_len(q, NULL, NULL, 0, 5, ra, rl);
+        dp_free(s->dump[k]);
+        s->dump[k] = NULL;
+    }
+    argv[argc++] = "AGGREGATE";
+    argv[argc++] = "MAX";
+    dp_rq_cmd(q, NULL, NULL, 0, argc, argv);
+    dp_rq_cmd3(q, NULL, NULL, 0, "EXPIRE", s->src, "120");
+    argv[0] = "DEL";
+    for (unsigned k = 0; k < q->shards; k++)
+        argv[1 + k] = copies[k];
+    dp_rq_cmd(q, NULL, NULL, 0, 1 + q->shards, argv);
+    dp_rq_run(q, hot_page);
+}
+
 static void hot_paged(dp_rq *q)
 {
     sales *s = q->state;
@@ -380,6 +429,14 @@ static void hot_paged(dp_rq *q)
     }
     argv[argc++] = "AGGREGATE";
     argv[argc++] = "MAX";
+    if (dp_redis_is_cluster(&q->srv->rredis)) {
+        /* the shards' sets are on their own nodes: copied next to the
+         * union's key first (hot_restore) */
+        for (unsigned k = 0; k < q->shards; k++)
+            dp_rq_cmd2(q, on_dump, NULL, k, "DUMP", keys[k]);
+        dp_rq_run(q, hot_restore);
+        return;
+    }
     dp_rq_cmd(q, NULL, NULL, 0, argc, argv);
     dp_rq_cmd3(q, NULL, NULL, 0, "EXPIRE", s->src, "120");
     dp_rq_run(q, hot_page);

@@ -176,6 +176,13 @@ void dp_rq_cmd(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, size_t argc,
     send_cmd(q, fn, tag, itag);
 }
 
+void dp_rq_cmd_len(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, size_t argc,
+                   const char *const *argv, const size_t *lens)
+{
+    dp_resp_command(&q->cmd, argc, argv, lens);
+    send_cmd(q, fn, tag, itag);
+}
+
 void dp_rq_cmd2(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, const char *verb,
                 const char *key)
 {

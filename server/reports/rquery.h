@@ -75,6 +75,9 @@ static inline void dp_rq_reset_commands(dp_rq *q)
  * answer. */
 void dp_rq_cmd(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, size_t argc,
                const char *const *argv);
+/* The same with binary arguments (lens[i] bytes each). */
+void dp_rq_cmd_len(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, size_t argc,
+                   const char *const *argv, const size_t *lens);
 /* The common "VERB key" and "VERB key arg" shapes. */
 void dp_rq_cmd2(dp_rq *q, dp_rq_reply_fn fn, void *tag, size_t itag, const char *verb,
                 const char *key);

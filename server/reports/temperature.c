@@ -1,7 +1,7 @@
 /* prospect.temperature (issue 21): every DP_TEMP_WATCH_MS, the prospects
  * seen since the last pass are scored as the hot list scores them (its
  * loader, the default range and mode), and each one's temperature is
- * compared with the one last recorded (dp:{w}:temp) in one script that
+ * compared with the one last recorded (dp:{0}:temp, with the alerts stream: one slot) in one script that
  * records the new ones and, for each that rose (cold -> warm, warm -> hot,
  * cold -> hot), appends a prospect.temperature alert to the alerts stream in
  * the collector's layout (collector/rollup_alerts.h). The compare-and-set is
@@ -25,12 +25,13 @@
 #define DP_TEMP_MAX      5000 /* prospects scored a pass */
 
 static const char temp_lua[] =
-    /* ARGV: now, then (prospect, temperature, score, account, campaign, owner) each */
+    /* KEYS: DP_KEY_TEMP, the alerts stream of shard 0 (one hash tag); ARGV: now,
+     * then (prospect, temperature, score, account, campaign, owner) each */
     "local rank, lines = {cold = 0, warm = 1, hot = 2}, {}\n"
     "for i = 2, #ARGV, 6 do\n"
     "  local p, t = ARGV[i], ARGV[i + 1]\n"
-    "  local old = redis.call('HGET', 'dp:{w}:temp', p) or 'cold'\n"
-    "  if old ~= t then redis.call('HSET', 'dp:{w}:temp', p, t) end\n"
+    "  local old = redis.call('HGET', KEYS[1], p) or 'cold'\n"
+    "  if old ~= t then redis.call('HSET', KEYS[1], p, t) end\n"
     "  if (rank[t] or 0) > (rank[old] or 0) then\n"
     "    lines[#lines + 1] = 'prospect.temperature\\t' .. ARGV[1] .. '\\t||' .. p .. '|' ..\n"
     "      ARGV[i + 3] .. '|' .. ARGV[i + 4] .. '|' .. ARGV[i + 5] ..\n"
@@ -39,7 +40,7 @@ static const char temp_lua[] =
     "  end\n"
     "end\n"
     "if #lines > 0 then\n"
-    "  redis.call('XADD', 'dp:{0}:alerts', 'MAXLEN', '~', " DP_ALERTS_MAXLEN ", '*', 'n', #lines,\n"
+    "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', " DP_ALERTS_MAXLEN ", '*', 'n', #lines,\n"
     "             'a', table.concat(lines, '\\n') .. '\\n')\n"
     "end\n"
     "return #lines\n";
@@ -74,12 +75,16 @@ static void scored(dp_rq *q)
         finish(q);
         return;
     }
-    const char **argv = dp_malloc((4 + 6 * w->load.n) * sizeof(char *));
+    const char **argv = dp_malloc((6 + 6 * w->load.n) * sizeof(char *));
     char(*nums)[24] = dp_malloc((w->load.n + 1) * sizeof(*nums));
     size_t argc = 0;
+    char alerts[32];
+    dp_key_alerts(alerts, sizeof(alerts), 0);
     argv[argc++] = "EVAL";
     argv[argc++] = temp_lua;
-    argv[argc++] = "0";
+    argv[argc++] = "2";
+    argv[argc++] = DP_KEY_TEMP;
+    argv[argc++] = alerts;
     snprintf(nums[w->load.n], sizeof(nums[0]), "%lld", (long long)w->started);
     argv[argc++] = nums[w->load.n];
     for (size_t i = 0; i < w->load.n; i++) {

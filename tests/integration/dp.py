@@ -147,6 +147,113 @@ class Redis:
         return len(self.entries(key))
 
 
+def crc16(data):
+    """CRC16-CCITT (XMODEM), the one Redis Cluster slots use."""
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+def key_slot(key):
+    k = key.encode() if isinstance(key, str) else key
+    o = k.find(b"{")
+    if o >= 0:
+        c = k.find(b"}", o + 1)
+        if c > o + 1:
+            k = k[o + 1:c]
+    return crc16(k) % 16384
+
+
+class Cluster:
+    """A 6-node Redis Cluster (scripts/cluster.sh: 3 primaries, 3 replicas,
+    AOF always) on free loopback ports; cmd() routes by the first key's
+    slot (as deckpulse does) and follows MOVED; KEYS asks every primary."""
+
+    KEYLESS = {"PING", "INFO", "CLUSTER", "CONFIG", "DBSIZE", "FLUSHALL", "WAIT"}
+
+    def __init__(self, tmp, node_timeout=2000):
+        self.dir = os.path.join(tmp, "cluster-%d" % time.time_ns())
+        self.base = self._free_run(6)
+        self.script = os.path.join(os.environ.get("DP_SOURCE_DIR", "."), "scripts", "cluster.sh")
+        p = subprocess.run([self.script, "start", self.dir, str(self.base)], capture_output=True,
+                           text=True, timeout=90, env=dict(os.environ, NODE_TIMEOUT=str(node_timeout)))
+        assert p.returncode == 0, "cluster did not start: " + p.stderr[-500:]
+        self.seeds = p.stdout.strip()
+        self.ports = [self.base + i for i in range(6)]
+        self.refresh()
+
+    @staticmethod
+    def _free_run(n):
+        import random
+        for _ in range(200):
+            base = random.randint(20000, 50000)
+            ok = True
+            for port in list(range(base, base + n)) + list(range(base + 10000, base + 10000 + n)):
+                sk = socket.socket()
+                try:
+                    sk.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+                finally:
+                    sk.close()
+            if ok:
+                return base
+        raise RuntimeError("no free ports")
+
+    def refresh(self):
+        """The slot map from any node that answers."""
+        for port in self.ports:
+            try:
+                slots = resp_command(("127.0.0.1", port), ["CLUSTER", "SLOTS"])
+            except (OSError, RuntimeError):
+                continue
+            self.slot_port = {}
+            for lo, hi, primary, *_ in slots:
+                for sl in range(lo, hi + 1):
+                    self.slot_port[sl] = primary[1]
+            return
+        raise RuntimeError("no cluster node answers")
+
+    def primaries(self):
+        return sorted(set(self.slot_port.values()))
+
+    def url(self):
+        return self.seeds
+
+    def node_cmd(self, port, *args):
+        return resp_command(("127.0.0.1", port), args)
+
+    def cmd(self, *args):
+        verb = str(args[0]).upper()
+        if verb == "KEYS":
+            return sum((self.node_cmd(p, *args) for p in self.primaries()), [])
+        if verb in self.KEYLESS or len(args) < 2:
+            return self.node_cmd(self.primaries()[0], *args)
+        # XINFO STREAM key, XGROUP CREATE key ...: the key comes second
+        key = args[2] if verb in ("XINFO", "XGROUP", "OBJECT", "MEMORY") else args[1]
+        slot = key_slot(str(key))
+        for _ in range(10):
+            try:
+                return self.node_cmd(self.slot_port[slot], *args)
+            except RuntimeError as e:
+                if not str(e).startswith(("MOVED", "TRYAGAIN", "CLUSTERDOWN")):
+                    raise
+                time.sleep(0.1)
+                self.refresh()
+            except OSError:
+                time.sleep(0.2)
+                self.refresh()
+        raise RuntimeError("cluster: no answer for slot %d" % slot)
+
+    def stop(self):
+        subprocess.run([self.script, "stop", self.dir], capture_output=True, timeout=60)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 EVENT_FIELDS = {"open": ["slides"], "close": [], "view": ["material", "slide", "version", "index"],
                 "dwell": ["material", "slide", "version", "ms"],
                 "action": ["material", "slide", "version", "name"]}
@@ -446,10 +553,10 @@ def forge_token(presentation, prospect, expires_ms, secret=SECRET, account="", c
 class Env:
     """A temporary directory with a Redis and a server, torn down after."""
 
-    def __init__(self, appendfsync="always", **settings):
+    def __init__(self, appendfsync="always", cluster=False, **settings):
         self.tmp = tempfile.mkdtemp(prefix="dp-it-")
         self.children = []
-        self.redis = Redis(self.tmp, appendfsync=appendfsync)
+        self.redis = Cluster(self.tmp) if cluster else Redis(self.tmp, appendfsync=appendfsync)
         self.server = Server(self.tmp, self.redis.url(), **settings)
         assert self.server.wait_ready(), "server never became ready:\n" + self.server.log()
 

@@ -220,9 +220,9 @@ with Env(score_warm="5", score_hot="40") as env:
     check(wait_until(lambda: settled(r, sessions_ended=False), 20, 0.05), "rolled up")
     time.sleep(2.5)
     eq(len(temps()), 2, "still hot: nothing more")
-    eq(r.cmd("HGET", "dp:{w}:temp", "tom"), "hot", "recorded")
+    eq(r.cmd("HGET", "dp:{0}:temp", "tom"), "hot", "recorded")
     eq(srv.request("DELETE", "/v1/prospects/tom", b"", {"Authorization": "Bearer " + ADMIN}
                    ).status, 200, "erased")
-    eq(r.cmd("HEXISTS", "dp:{w}:temp", "tom"), 0, "the erasure takes the temperature too")
+    eq(r.cmd("HEXISTS", "dp:{0}:temp", "tom"), 0, "the erasure takes the temperature too")
 
 finish()

@@ -244,29 +244,37 @@ with Env(**SETTINGS) as env:
     eq(stop(c), 0, "collector exit code")
     logs_clean(env)
 
-# 3. Two collectors at once; one is killed and the other claims its entries.
+# 3. Two collectors at once: the one holding the shard's lease consumes it
+# (collector/lease.h), the other waits; the holder is killed while it holds
+# entries, and the other takes the shard once the lease expires and claims
+# the entries.
 with Env(**SETTINGS) as env:
     t, _ = load(env, 3, 800)
-    a = env.collector("alpha", extra=["--collector_batch", "20"])
-    b = env.collector("beta", extra=["--collector_batch", "20"])
+    both = {"alpha": env.collector("alpha", extra=["--collector_batch", "20"]),
+            "beta": env.collector("beta", extra=["--collector_batch", "20"])}
 
-    def alpha_pending():
+    def holder_pending():
         try:
             consumers = env.redis.cmd("XINFO", "CONSUMERS", "dp:{0}:events", "rollup")
         except RuntimeError:  # NOGROUP: no collector has started yet
-            return 0
+            return None
         for c_ in consumers:
             c_ = dict(zip(c_[::2], c_[1::2]))
-            if c_["name"] == "alpha":
-                return c_["pending"]
-        return 0
-    # killed while it holds entries, so beta has to claim them
-    check(wait_until(lambda: alpha_pending() > 0, 30, 0.002), "alpha holds entries")
-    a.send_signal(signal.SIGKILL)
-    a.wait()
-    check(wait_until(lambda: settled(env.redis), 120, 0.2), "beta finished alone")
+            if c_["pending"] > 0:
+                return c_["name"]
+        return None
+    seen = []
+    check(wait_until(lambda: seen.append(holder_pending()) or seen[-1] is not None, 30, 0.002),
+          "a collector holds entries")
+    victim = seen[-1]
+    eq(env.redis.cmd("GET", "dp:{0}:lease"), victim, "the one consuming holds the shard's lease")
+    both[victim].send_signal(signal.SIGKILL)
+    both[victim].wait()
+    other = [n for n in both if n != victim][0]
+    check(wait_until(lambda: settled(env.redis), 120, 0.2), "%s finished alone" % other)
+    eq(env.redis.cmd("GET", "dp:{0}:lease"), other, "the lease passed to %s" % other)
     compare(env.redis, t.recount(DAY), DAY, check, eq)
-    eq(stop(b), 0, "collector exit code")
+    eq(stop(both[other]), 0, "collector exit code")
     logs_clean(env)
 
 # 3b. Three collectors at once over the same sessions, while another client

@@ -20,20 +20,28 @@ account is compared with a recount made here from the events and the rules
 stated in docs/metrics.md ("Which day, which mode"), over several
 date ranges and each mode. HyperLogLog viewer counts within their error;
 histogram quantiles within the true value's bucket. Last, a prospect is
-erased across both shards."""
+erased across both shards.
+
+With DP_ORACLE_CLUSTER=1 (test_cluster_oracle.py, issue 22) the same world
+goes through a 6-node Redis Cluster (3 primaries) with 16 shards, two
+servers taking the live traffic in turn and three collectors sharing the
+shards; every number is compared the same way, and each primary must hold
+keys (each shard's slot on its node)."""
 
 import hashlib
+import os
 import random
 import time
 from collections import defaultdict
 
-from dp import (ADMIN, MARKETING, SALES, Env, check, eq, finish, metrics, settled, utc_day_for,
-                wait_until)
+from dp import (ADMIN, MARKETING, SALES, Env, Server, check, eq, finish, key_slot, metrics,
+                settled, utc_day_for, wait_until)
 from oracle import Traffic, Within, post_all, rate
 
 DAYMS = 86400000
 MAX_DWELL = 1000000
-SHARDS = 2
+CLUSTER = os.environ.get("DP_ORACLE_CLUSTER") == "1"
+SHARDS = 16 if CLUSTER else 2
 DAY = utc_day_for(300)
 TODAY = int(time.time() * 1000) // DAYMS
 D0, D1, D2 = TODAY - 2, TODAY - 1, TODAY
@@ -325,15 +333,34 @@ def dwell_fields(ms):
 RANGES = [(D0, D2), (D0, D0), (D1, D1), (D2, D2), (D1, D2), (D0, D1)]
 MODES = {"all": ("self", "live"), "self": ("self",), "live": ("live",)}
 
-with Env(allow_anonymous="true", access_log="false", shards=SHARDS, max_dwell_ms=MAX_DWELL) as env:
+class Alternate:
+    """Two servers behind one name: each connection goes to the next."""
+
+    def __init__(self, *servers):
+        self.servers, self.n = servers, 0
+
+    @property
+    def port(self):
+        self.n += 1
+        return self.servers[self.n % len(self.servers)].port
+
+
+SETTINGS = dict(allow_anonymous="true", access_log="false", shards=SHARDS, max_dwell_ms=MAX_DWELL)
+with Env(cluster=CLUSTER, **SETTINGS) as env:
     srv, r = env.server, env.redis
     w = World(17, 500)
     tokens = w.t.mint_links(srv)
     c = env.collector("oracle", extra=["--shards", str(SHARDS)])
+    others, ingest = [], srv
+    if CLUSTER:
+        srv2 = Server(env.tmp, r.url(), data_dir=srv.data_dir, **SETTINGS)
+        check(srv2.wait_ready(), "the second server is ready")
+        ingest = Alternate(srv, srv2)
+        others = [env.collector("oracle%d" % i, extra=["--shards", str(SHARDS)]) for i in (2, 3)]
     check(wait_until(lambda: all(r.cmd("EXISTS", "dp:{%d}:events" % n) for n in range(SHARDS)),
                      10, 0.05), "the collector made its groups on both shards")
     w.write_past(r, tokens)
-    nreq = w.post_live(srv, tokens)
+    nreq = w.post_live(ingest, tokens)
     check(wait_until(lambda: settled(r, shards=SHARDS), 120, 0.2), "the collector caught up on both shards")
     lens = [r.cmd("XINFO", "STREAM", "dp:{%d}:events" % n) for n in range(SHARDS)]
     print("%d sessions (%s), %d live requests, %d entries written, %d unplaced views" % (
@@ -529,7 +556,26 @@ with Env(allow_anonymous="true", access_log="false", shards=SHARDS, max_dwell_ms
                       <= 0.05 * len(prs) + 1e-6, "account %s score %r %s" % (acct, x["score"], what))
                 compared += len(exp) + 1
     print("%d numbers of the reports compared" % compared, flush=True)
-    eq(c.poll(), None, "the collector is still running")
+    eq([x.poll() for x in [c] + others], [None] * (1 + len(others)),
+       "the collectors are still running")
+    if CLUSTER:
+        # the keys spread: every primary holds some, each shard's slot its own
+        sizes = {p: r.node_cmd(p, "DBSIZE") for p in r.primaries()}
+        print("keys per primary: %s" % sizes, flush=True)
+        eq(len(sizes), 3, "3 primaries")
+        check(all(n > 100 for n in sizes.values()), "every primary holds keys: %s" % sizes)
+        for n in range(SHARDS):
+            sl = key_slot("dp:{%d}:" % n)
+            check(r.node_cmd(r.slot_port[sl], "CLUSTER", "COUNTKEYSINSLOT", sl) > 10,
+                  "shard %d's keys are in slot %d on its primary" % (n, sl))
+        # the collectors divided the shards (collector/lease.h): each shard's
+        # lease held by one of them, none holding more than its part
+        held = [r.cmd("GET", "dp:{%d}:lease" % n) for n in range(SHARDS)]
+        per = {name: held.count(name) for name in ("oracle", "oracle2", "oracle3")}
+        print("shards per collector: %s" % per, flush=True)
+        eq(sum(per.values()), SHARDS, "every shard's lease held by one of the collectors")
+        check(all(1 <= k <= 6 for k in per.values()), "each holds 1 to 6 of 16: %s" % per)
+        eq(srv2.stop(), 0, "the second server's exit code")
 
     # ---- erasure across shards: a prospect with sessions on both ----
     def shard_of_keys(pr):
@@ -539,7 +585,7 @@ with Env(allow_anonymous="true", access_log="false", shards=SHARDS, max_dwell_ms
     for sid, pres, mode, ua, events in w.t.sessions:
         if w.t.presentations[pres][0]:
             nevents[w.t.presentations[pres][0]] += len(events)
-    victim = max((pr for pr in w.t.prospects if shard_of_keys(pr) == {0, 1}),
+    victim = max((pr for pr in w.t.prospects if len(shard_of_keys(pr)) >= 2),
                  key=lambda pr: nevents[pr])
     check(nevents[victim] > 400, "the erased prospect has %d events" % nevents[victim])
     full = "from=%s&to=%s" % (day(D0), day(D2))

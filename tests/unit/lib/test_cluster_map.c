@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cluster_map.h"
+#include "cluster_route.h"
+#include "resp.h"
 
 static redisReply *integer(long long v)
 {
@@ -103,11 +105,71 @@ static void test_redirect(void **state)
         assert_int_equal(dp_cluster_redirect(bad[i], &slot, &to), DP_REDIRECT_NONE);
 }
 
+/* The key each command is routed by, read from its RESP. */
+static dp_route_kind route(dp_route *out, size_t argc, ...)
+{
+    const char *argv[16];
+    size_t lens[16];
+    va_list ap;
+    va_start(ap, argc);
+    for (size_t i = 0; i < argc; i++) {
+        argv[i] = va_arg(ap, const char *);
+        lens[i] = strlen(argv[i]);
+    }
+    va_end(ap);
+    static dp_buf b;
+    dp_buf_init(&b, 0);
+    dp_resp_command(&b, argc, argv, lens);
+    dp_route_kind k = dp_cluster_route(b.data, b.len, out);
+    /* the key points into the command: copied before the buffer goes */
+    static char key[64];
+    if (k == DP_ROUTE_KEY) {
+        memcpy(key, out->key, out->keylen);
+        key[out->keylen] = '\0';
+        out->key = key;
+    }
+    dp_buf_free(&b);
+    return k;
+}
+
+static void test_route(void **state)
+{
+    (void)state;
+    dp_route r;
+    assert_int_equal(route(&r, 3, "XADD", "dp:{3}:events", "*"), DP_ROUTE_KEY);
+    assert_string_equal(r.key, "dp:{3}:events");
+    assert_int_equal(route(&r, 2, "hgetall", "dp:{c}:material:m1"), DP_ROUTE_KEY);
+    assert_string_equal(r.key, "dp:{c}:material:m1");
+    /* EVAL: the first declared key; none declared, the first dp:{ argument */
+    assert_int_equal(route(&r, 5, "EVAL", "return 1", "2", "dp:{w}:hooks", "dp:{w}:x"),
+                     DP_ROUTE_KEY);
+    assert_string_equal(r.key, "dp:{w}:hooks");
+    assert_int_equal(route(&r, 6, "EVALSHA", "abc", "0", "123", "dp:{5}:", "dp:{6}:"),
+                     DP_ROUTE_KEY);
+    assert_string_equal(r.key, "dp:{5}:");
+    assert_int_equal(route(&r, 4, "EVAL", "return 1", "0", "jane"), DP_ROUTE_KEYLESS);
+    assert_int_equal(route(&r, 9, "XREADGROUP", "GROUP", "g", "c", "COUNT", "10", "STREAMS",
+                           "dp:{7}:events", ">"),
+                     DP_ROUTE_KEY);
+    assert_string_equal(r.key, "dp:{7}:events");
+    assert_int_equal(route(&r, 1, "MULTI"), DP_ROUTE_MULTI);
+    assert_int_equal(route(&r, 1, "exec"), DP_ROUTE_END);
+    assert_int_equal(route(&r, 1, "DISCARD"), DP_ROUTE_END);
+    assert_int_equal(route(&r, 3, "WAIT", "1", "100"), DP_ROUTE_KEYLESS);
+    assert_int_equal(route(&r, 3, "CONFIG", "GET", "append*"), DP_ROUTE_KEYLESS);
+    assert_int_equal(route(&r, 2, "INFO", "cluster"), DP_ROUTE_KEYLESS);
+    /* not a command */
+    assert_int_equal(dp_cluster_route("*2\r\n$4\r\nXADD\r\n$9\r\nab", 22, &r), DP_ROUTE_BAD);
+    assert_int_equal(dp_cluster_route("PING\r\n", 6, &r), DP_ROUTE_BAD);
+    assert_int_equal(dp_cluster_route("*1\r\n$99999999999999999999\r\n", 28, &r), DP_ROUTE_BAD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_map),
         cmocka_unit_test(test_redirect),
+        cmocka_unit_test(test_route),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

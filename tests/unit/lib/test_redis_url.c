@@ -74,8 +74,40 @@ static void test_bad(void **state)
     assert_int_equal(dp_redis_url_parse(longpath, &u, &err), 0);
 }
 
+/* Several seed nodes of a cluster, with or without repeating the scheme. */
+static void test_seeds(void **state)
+{
+    (void)state;
+    dp_redis_url s[DP_REDIS_SEEDS_MAX];
+    size_t n;
+    dp_err err = {0};
+    assert_int_equal(
+        dp_redis_seeds_parse("redis://127.0.0.1:7000,127.0.0.1:7001,redis://h:7002", s, &n, &err),
+        0);
+    assert_int_equal(n, 3);
+    assert_string_equal(s[0].host, "127.0.0.1");
+    assert_int_equal(s[0].port, 7000);
+    assert_int_equal(s[1].port, 7001);
+    assert_string_equal(s[2].host, "h");
+    assert_int_equal(s[2].port, 7002);
+    assert_int_equal(dp_redis_seeds_parse("redis://a:1", s, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(dp_redis_seeds_parse("unix:/run/r.sock", s, &n, &err), 0);
+    assert_string_equal(s[0].path, "/run/r.sock");
+    assert_int_equal(dp_redis_seeds_parse("redis://a:1,,b:2", s, &n, &err), -EINVAL);
+    assert_string_equal(err.msg, "redis: an empty seed in 'redis://a:1,,b:2'");
+    assert_int_equal(dp_redis_seeds_parse("redis://a:1,b:x", s, &n, &err), -EINVAL);
+    assert_string_equal(err.msg, "redis: bad port in 'redis://b:x'");
+    char many[512] = "redis://h:1";
+    for (int i = 0; i < DP_REDIS_SEEDS_MAX; i++)
+        strcat(many, ",h:1");
+    assert_int_equal(dp_redis_seeds_parse(many, s, &n, &err), -E2BIG);
+    assert_string_equal(err.msg, "redis: more than 16 seed nodes");
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_good), cmocka_unit_test(test_bad)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_good), cmocka_unit_test(test_bad),
+                                       cmocka_unit_test(test_seeds)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

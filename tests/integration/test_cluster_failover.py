@@ -1,0 +1,78 @@
+"""Failover under load on a Redis Cluster (issue 22).
+
+A 6-node cluster (scripts/cluster.sh, cluster-node-timeout 2 s), one server
+and one collector on 8 shards. A client posts batches of one view each, a
+new session every time, and counts the 202s. Meanwhile one primary is
+killed with SIGKILL; its replica is promoted; server and collector follow
+(the server spools what the slot's primary cannot take, and replays it).
+
+  - redis_wait_replicas = 1: every 202 is counted exactly once after
+    recovery (the material's views equal the 202s);
+  - redis_wait_replicas = 0 (another primary killed): nothing is counted
+    twice, and what asynchronous replication lost is measured and printed
+    (acknowledged by the old primary, not yet on its replica).
+"""
+
+import time
+
+from cluster_util import Poster, kill_node, primary_of, promoted, views
+from dp import Env, Server, check, eq, finish, key_slot, metric, settled, wait_until
+
+SHARDS = 8
+
+
+def phase(env, r, wait, shard, tag):
+    """Posts through a failover of shard's primary; returns (acked, counted)."""
+    srv = env.server if wait else Server(env.tmp, r.url(), shards=SHARDS, redis_wait_replicas=0,
+                                         data_dir=env.server.data_dir)
+    check(srv.wait_ready(), "server ready (wait %d)" % wait)
+    material = "m-%s" % tag
+    token = srv.mint("p-%s" % tag, "pr-%s" % tag)
+    slot = key_slot("dp:{%d}:" % shard)
+    old = primary_of(r, slot)
+    p = Poster(srv, token, tag, material)
+    p.start()
+    time.sleep(1.5)
+    if wait:
+        eq(metric(srv, "dp_ingest_unreplicated_total"), 0,
+           "before the kill, every XADD confirmed by a replica (WAIT answered 1)")
+    before = p.acked
+    kill_node(r, old)
+    t0 = time.time()
+    check(wait_until(lambda: promoted(r, slot, old), 20, 0.1),
+          "a replica took over slot %d from %d" % (slot, old))
+    took = time.time() - t0
+    time.sleep(2.0)  # traffic on the new primary too
+    p.stop = True
+    p.join(20)
+    print("wait=%d: %d acknowledged (%d before the kill), %d other answers; promoted in %.1f s"
+          % (wait, p.acked, before, p.other, took), flush=True)
+    check(p.acked > before > 50, "traffic flowed before and after the kill")
+    # the spool replays what the dead primary's slots could not take
+    check(wait_until(lambda: metric(srv, "dp_spool_bytes") == 0, 30, 0.2), "spool replayed")
+    check(wait_until(lambda: settled(r, shards=SHARDS, sessions_ended=False), 60, 0.2),
+          "the collector caught up after the failover")
+    counted = views(srv, material)
+    if not wait:
+        eq(srv.stop(), 0, "the second server's exit code")
+    return p.acked, counted
+
+
+with Env(cluster=True, shards=SHARDS, redis_wait_replicas=1, access_log="false") as env:
+    r = env.redis
+    env.collector("failover", extra=["--shards", str(SHARDS)])
+    check(wait_until(lambda: all(r.cmd("EXISTS", "dp:{%d}:events" % n) for n in range(SHARDS)),
+                     10, 0.05), "groups made on every shard")
+    acked, counted = phase(env, r, 1, 0, "w1")
+    eq(counted, acked, "redis_wait_replicas = 1: every 202 counted exactly once after the failover")
+    check(metric(env.server, "dp_ingest_unreplicated_total") >= 0, "the metric exists")
+    # another primary (its replica still there): asynchronous replication
+    others = [n for n in range(SHARDS)
+              if primary_of(r, key_slot("dp:{%d}:" % n)) != primary_of(r, key_slot("dp:{0}:"))]
+    acked, counted = phase(env, r, 0, others[0], "w0")
+    check(counted <= acked, "redis_wait_replicas = 0: nothing counted twice (%d <= %d)"
+          % (counted, acked))
+    print("redis_wait_replicas = 0: %d of %d acknowledged events lost in the failover"
+          % (acked - counted, acked), flush=True)
+
+finish()
