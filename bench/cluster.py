@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """deckpulse on a Redis Cluster against the same load on one Redis (issue 22).
 
-In one run, alternating: a release server and collector (shards = 16 both
-times) on (a) one redis-server, (b) a 6-node Redis Cluster on loopback
-(scripts/cluster.sh: 3 primaries, 3 replicas). Both Redis setups run AOF
+In one run, alternating: a release server and collector (shards = 16 every
+time) on one redis-server and on a Redis Cluster of 3 primaries
+(scripts/cluster.sh), first without replicas, then each with one replica
+(one Redis with a replica of its own as the reference). Every Redis runs AOF
 with appendfsync always (the durability contract). deckpulse-loadgen posts
 at a fixed rate for a while; then the collector drains. CPU time (utime +
 stime from /proc) of the server, the collector and Redis (summed over every
@@ -67,34 +68,44 @@ def redis_pids(dirs):
     return out
 
 
-def one(st, tmp, kind, a, rnd, wait=0):
+def one(st, tmp, kind, a, rnd, wait=0, replicas=1):
     """A fresh Redis (or cluster), server and collector; one measured run."""
     base = os.path.join(tmp, "%s-%d" % (kind, rnd))
     os.makedirs(base)
     if kind == "single":
-        port = free_port()
-        rdir = os.path.join(base, "r")
-        os.makedirs(rdir)
-        subprocess.run(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", rdir,
-                        "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-                        "--daemonize", "yes", "--pidfile", os.path.join(rdir, "redis.pid"),
-                        "--logfile", "redis.log"], check=True)
-        wait_port(port)
-        ports, dirs, url = [port], [rdir], "redis://127.0.0.1:%d" % port
-        primaries = [port]
+        ports, dirs = [], []
+        for k in range(1 + replicas):  # one Redis, and its replica when asked
+            port = free_port()
+            rdir = os.path.join(base, "r%d" % k)
+            os.makedirs(rdir)
+            extra = ["--replicaof", "127.0.0.1", str(ports[0])] if k else []
+            subprocess.run(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir",
+                            rdir, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+                            "--daemonize", "yes", "--pidfile", os.path.join(rdir, "redis.pid"),
+                            "--logfile", "redis.log"] + extra, check=True)
+            wait_port(port)
+            ports.append(port)
+            dirs.append(rdir)
+        end = time.time() + 20
+        while replicas and time.time() < end and "master_link_status:up" not in redis_cmd(
+                ports[1], "INFO", "replication"):
+            time.sleep(0.05)
+        url = "redis://127.0.0.1:%d" % ports[0]
+        primaries = [ports[0]]
     else:
         cl = os.path.join(base, "cluster")
         baseport = Cluster._free_run(6)
         p = subprocess.run([os.path.join(ROOT, "scripts", "cluster.sh"), "start", cl,
-                            str(baseport)], capture_output=True, text=True, check=True)
+                            str(baseport)], capture_output=True, text=True, check=True,
+                           env=dict(os.environ, REPLICAS=str(replicas)))
         url = p.stdout.strip()
-        ports = [baseport + i for i in range(6)]
+        ports = [baseport + i for i in range(3 * (1 + replicas))]
         dirs = [os.path.join(cl, str(p)) for p in ports]
         primaries = sorted({int(x[2][1]) for x in redis_cmd(ports[0], "CLUSTER", "SLOTS")})
     sport = free_port()
     data = os.path.join(base, "data")
     srv = st.spawn([SERVER, "--listen", "127.0.0.1:%d" % sport, "--redis", url, "--data_dir", data,
-                    "--api_keys", "admin:" + KEY, "--secret", "bench-secret-0123456789abcdef",
+                    "--api_keys", "admin:" + KEY, "--secret", "bench-secret-0123456789abcdef0123456789",
                     "--shards", str(SHARDS), "--start_collector", "false",
                     "--start_notifier", "false", "--access_log", "false", "--drop_bots", "false",
                     "--rate_ip_per_s", "0", "--rate_link_per_s", "0",
@@ -131,11 +142,13 @@ def one(st, tmp, kind, a, rnd, wait=0):
     res["non_2xx"] = sum(n for code, n in res["statuses"].items() if not code.startswith("2"))
     res["p99_ms"] = res["latency_us"]["p99"] / 1000.0
     res["kind"], res["round"], res["wait_replicas"] = kind, rnd, wait
+    res["replicas"] = replicas
     st.stop(col)
     st.stop(srv)
     if kind == "single":
-        subprocess.run(["redis-cli", "-p", str(ports[0]), "shutdown", "nosave"],
-                       capture_output=True)
+        for port in reversed(ports):
+            subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"],
+                           capture_output=True)
     else:
         subprocess.run([os.path.join(ROOT, "scripts", "cluster.sh"), "stop",
                         os.path.join(base, "cluster")], capture_output=True)
@@ -156,14 +169,19 @@ def main():
     rows = []
     try:
         for r in range(a.rounds):
-            rows.append(one(st, tmp, "single", a, r + 1))
+            rows.append(one(st, tmp, "single", a, r + 1, replicas=0))
+            rows.append(one(st, tmp, "cluster", a, r + 1, replicas=0))
+            rows.append(one(st, tmp, "single", a, r + 1, replicas=1))
             rows.append(one(st, tmp, "cluster", a, r + 1))
         rows.append(one(st, tmp, "cluster", a, a.rounds + 1, wait=1))
     finally:
         st.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    single = [x for x in rows if x["kind"] == "single"]
-    cluster = [x for x in rows if x["kind"] == "cluster" and not x["wait_replicas"]]
+    single = [x for x in rows if x["kind"] == "single" and not x["replicas"]]
+    single_r = [x for x in rows if x["kind"] == "single" and x["replicas"]]
+    cluster = [x for x in rows if x["kind"] == "cluster" and not x["wait_replicas"] and
+               x["replicas"]]
+    bare = [x for x in rows if x["kind"] == "cluster" and not x["replicas"]]
     waited = [x for x in rows if x["wait_replicas"]]
 
     def avg(xs, k):
@@ -178,16 +196,21 @@ def main():
     for x in rows:
         c = x["cpu_us_per_event"]
         lines.append("| %s%s, round %d | %d | %d | %.1f | %.2f | %.2f | %.2f | %.2f | %d |" % (
-            x["kind"], ", redis_wait_replicas = 1" if x["wait_replicas"] else "", x["round"],
+            ("one Redis" if x["kind"] == "single" else "cluster of 3") + ", %d replica(s) a primary"
+            % x["replicas"], ", redis_wait_replicas = 1" if x["wait_replicas"] else "", x["round"],
             x["events_acked"], x["non_2xx"], x["p99_ms"], c["server"], c["collector"], c["redis"],
             c["primaries"], x["rollup_events_per_s"]))
-    ratio = {k: avg(cluster, k) / max(1e-9, avg(single, k))
+    ratio = {k: avg(cluster, k) / max(1e-9, avg(single_r, k))
              for k in ("server", "collector", "redis", "primaries")}
-    lines += ["", "Ratios cluster / one Redis (means of the rounds): server %.2f, collector %.2f, "
-              "Redis all nodes %.2f, primaries only %.2f; redis_wait_replicas = 1 / 0 on the "
-              "cluster, server %.2f." % (ratio["server"], ratio["collector"], ratio["redis"],
-                                          ratio["primaries"],
-                                          avg(waited, "server") / max(1e-9, avg(cluster, "server")))]
+    bare_ratio = {k: avg(bare, k) / max(1e-9, avg(single, k))
+                  for k in ("server", "collector", "redis")}
+    lines += ["", "Ratios, cluster / one Redis (means of the rounds). Without replicas: server "
+              "%.2f, collector %.2f, Redis (all nodes) %.2f. A replica per primary against one "
+              "Redis with a replica: server %.2f, collector %.2f, Redis all nodes %.2f, "
+              "primaries only %.2f. redis_wait_replicas = 1 / 0 on the cluster: server %.2f." % (
+                  bare_ratio["server"], bare_ratio["collector"], bare_ratio["redis"],
+                  ratio["server"], ratio["collector"], ratio["redis"], ratio["primaries"],
+                  avg(waited, "server") / max(1e-9, avg(cluster, "server")))]
     print("\n".join(lines))
     if a.results:
         with open(a.results, "a") as f:

@@ -15,6 +15,7 @@
 #include "deckpulse/keys.h"
 #include "log.h"
 #include "redis_sync.h"
+#include "rollup_peers.h"
 
 #define TICK_MS 1000
 
@@ -720,5 +721,6 @@ int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_
     dp_archive_flush(&c->ar, NULL);
     dp_archive_close(&c->ar);
     dp_strmap_free(&c->erased);
+    dp_peer_cache_free(c->ro.peer_cache);
     return 0;
 }

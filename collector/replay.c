@@ -11,6 +11,7 @@
 #include "deckpulse/keys.h"
 #include "log.h"
 #include "rollup.h"
+#include "rollup_peers.h"
 
 typedef struct pending {
     dp_entry *e;
@@ -156,6 +157,7 @@ int dp_replay(const dp_config *cfg, const char *dir, dp_err *err)
         dp_free(r.shards[s].store);
     }
     dp_free(r.shards);
+    dp_peer_cache_free(r.ro.peer_cache);
     dp_sync_close(&r.sync);
     return rc;
 }

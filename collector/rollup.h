@@ -22,6 +22,7 @@ typedef struct dp_rollup {
      * for what a batch reads there (rollup_peers.h); NULL on one Redis */
     redisContext *(*peer)(void *ud, unsigned shard, dp_err *err);
     void *peer_ud;
+    struct dp_peer_cache *peer_cache; /* what is known of the other shards */
 } dp_rollup;
 
 /* SCRIPT LOAD: 0 or -EIO with err. */

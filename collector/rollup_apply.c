@@ -42,6 +42,7 @@ static int attempt(dp_rollup *ro, redisContext *rc, unsigned shard, const char *
     b.shards = ro->shards;
     b.peer = ro->peer;
     b.peer_ud = ro->peer_ud;
+    b.peer_cache = &ro->peer_cache;
     b.max_slides = ro->max_slides;
     b.quiet_ms = ro->quiet_ms;
     b.max_actions = ro->max_actions;

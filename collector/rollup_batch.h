@@ -103,6 +103,7 @@ typedef struct batch {
     /* in a cluster, another shard's connection (rollup_peers.h); NULL: one Redis */
     redisContext *(*peer)(void *ud, unsigned shard, dp_err *err);
     void *peer_ud;
+    struct dp_peer_cache **peer_cache; /* the rollup's (rollup_peers.h) */
     sess **sv;
     size_t nsess;
     dp_strmap sessions; /* sid -> sess */

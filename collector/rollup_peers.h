@@ -11,6 +11,12 @@
 
 #include "rollup_batch.h"
 
+/* What is known of the other shards across batches: their first browsers
+ * of a day (never change once set), their slide and action counts (reused
+ * for COUNTS_MS unless a ceiling is near). */
+typedef struct dp_peer_cache dp_peer_cache;
+void dp_peer_cache_free(dp_peer_cache *c);
+
 /* 1 when the other shards are read apart (b->peer set, several shards). */
 int dp__rollup_peers_apart(const batch *b);
 /* Reads them and folds them into b's pvds and pcaps: 0, or -EIO. */

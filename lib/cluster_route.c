@@ -99,5 +99,11 @@ dp_route_kind dp_cluster_route(const char *cmd, size_t len, dp_route *out)
         return DP_ROUTE_BAD;
     }
     if (read_arg(&r, &a, &n) != 0) return DP_ROUTE_BAD;
+    /* a subcommand first: XGROUP CREATE key, XINFO GROUPS key, OBJECT ... */
+    if (is(a0, n0, "XGROUP") || is(a0, n0, "XINFO") || is(a0, n0, "OBJECT") ||
+        is(a0, n0, "MEMORY")) {
+        if (argc < 3) return out->kind = DP_ROUTE_KEYLESS; /* XINFO HELP */
+        if (read_arg(&r, &a, &n) != 0) return DP_ROUTE_BAD;
+    }
     return keyed(out, a, n);
 }

@@ -2,7 +2,8 @@
  * command's RESP (lib/resp.h), without copying it. The key is the one Redis
  * itself would check first — argv[1] for most commands; for EVAL/EVALSHA/
  * FCALL the first declared key, or, declaring none, the first argument that
- * names a deckpulse key ("dp:{"); for XREAD/XREADGROUP the first stream.
+ * names a deckpulse key ("dp:{"); for XREAD/XREADGROUP the first stream; for
+ * XGROUP, XINFO, OBJECT and MEMORY the argument after the subcommand.
  * Commands about the connection or the server (PING, INFO, CONFIG, CLUSTER,
  * SCRIPT, WAIT, ASKING...) have no key; MULTI, EXEC and DISCARD open and
  * close a transaction, which the client keeps on one node. */

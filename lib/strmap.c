@@ -106,3 +106,12 @@ void *dp_strmap_del(dp_strmap *m, const char *key, size_t klen)
     m->n--;
     return v;
 }
+
+void dp_strmap_free_values(dp_strmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].key != NULL && m->slots[i].key != GONE) {
+            dp_free(m->slots[i].value);
+            m->slots[i].value = NULL;
+        }
+}

@@ -27,6 +27,8 @@ typedef struct dp_strmap {
 void dp_strmap_init(dp_strmap *m);
 /* Frees the keys (not the values). */
 void dp_strmap_free(dp_strmap *m);
+/* dp_free()s every value (values the caller allocated with dp_malloc). */
+void dp_strmap_free_values(dp_strmap *m);
 /* The value, or NULL. */
 void *dp_strmap_get(const dp_strmap *m, const char *key, size_t klen);
 /* Sets key to value (replacing): 0 or -E2BIG. */

@@ -13,27 +13,40 @@
 #                                              setting
 #   scripts/cluster.sh stop DIR                each node stopped by its PID
 #   scripts/cluster.sh status DIR              CLUSTER NODES of the first node
+#   scripts/cluster.sh start-node DIR PORT     one node started again from its
+#                                              directory (after it was killed:
+#                                              it rejoins, as a replica if one
+#                                              took over from it), waited for
+#                                              until it has synchronised
 #
 # NODE_TIMEOUT (ms, default 5000): cluster-node-timeout, how soon a replica
 # takes over a primary that stopped answering (the tests make it short).
+# REPLICAS (default 1): replicas per primary; 0 makes 3 nodes, all primaries
+# (bench/cluster.py measures what replication costs that way).
 set -euo pipefail
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,17p' "$0" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,22p' "$0" >&2; exit 2; }
+
+node() { # DIR PORT: one node, its data and nodes.conf under DIR/PORT
+  redis-server --port "$2" --bind 127.0.0.1 --cluster-enabled yes \
+    --cluster-config-file nodes.conf --cluster-node-timeout "${NODE_TIMEOUT:-5000}" \
+    --appendonly yes --appendfsync always --save "" --maxmemory-policy noeviction \
+    --dir "$1/$2" --daemonize yes --pidfile "$1/$2/redis.pid" --logfile "$1/$2/redis.log"
+}
+
 case "$cmd" in
 start)
   base=${3:-7000}
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   ports=()
-  for i in 0 1 2 3 4 5; do
+  replicas=${REPLICAS:-1}
+  for i in $(seq 0 $((3 * (1 + replicas) - 1))); do
     p=$((base + i))
     ports+=("$p")
     mkdir -p "$dir/$p"
-    redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes \
-      --cluster-config-file nodes.conf --cluster-node-timeout "${NODE_TIMEOUT:-5000}" \
-      --appendonly yes --appendfsync always --save "" --maxmemory-policy noeviction \
-      --dir "$dir/$p" --daemonize yes --pidfile "$dir/$p/redis.pid" --logfile "$dir/$p/redis.log"
+    node "$dir" "$p"
   done
   for p in "${ports[@]}"; do
     for _ in $(seq 200); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done
@@ -42,7 +55,8 @@ start)
   done
   nodes=()
   for p in "${ports[@]}"; do nodes+=("127.0.0.1:$p"); done
-  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 ||
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas "$replicas" --cluster-yes \
+    >"$dir/create.log" 2>&1 ||
     { echo "cluster: create failed: $(tail -3 "$dir/create.log")" >&2; exit 1; }
   for p in "${ports[@]}"; do
     for _ in $(seq 400); do
@@ -55,7 +69,7 @@ start)
   # and every node knows the replicas (gossip takes a moment after create)
   for p in "${ports[@]}"; do
     for _ in $(seq 400); do
-      [ "$(redis-cli -p "$p" cluster nodes | grep -c slave)" -eq 3 ] && break
+      [ "$(redis-cli -p "$p" cluster nodes | grep -c slave)" -eq $((3 * replicas)) ] && break
       sleep 0.05
     done
   done
@@ -90,8 +104,19 @@ status)
   p=$(ls "$dir" | grep -E '^[0-9]+$' | sort -n | head -1)
   redis-cli -p "$p" cluster nodes
   ;;
+start-node)
+  p=${3:?PORT}
+  dir=$(cd "$dir" && pwd)
+  [ -f "$dir/$p/nodes.conf" ] || { echo "cluster: no node $p under $dir" >&2; exit 1; }
+  node "$dir" "$p"
+  for _ in $(seq 400); do
+    info=$(redis-cli -p "$p" info replication 2>/dev/null || true)
+    echo "$info" | grep -q '^master_link_status:up' && break
+    sleep 0.05
+  done
+  ;;
 *)
-  sed -n '2,17p' "$0" >&2
+  sed -n '2,22p' "$0" >&2
   exit 2
   ;;
 esac

@@ -13,12 +13,19 @@ killed with SIGKILL; its replica is promoted; server and collector follow
     (acknowledged by the old primary, not yet on its replica).
 """
 
+import os
+import subprocess
 import time
 
 from cluster_util import Poster, kill_node, primary_of, promoted, views
 from dp import Env, Server, check, eq, finish, key_slot, metric, settled, wait_until
 
 SHARDS = 8
+# the long version (tests/faults/cluster_long.sh): the slot's primary killed
+# this many times in a row, the killed node started again as a replica
+# in between
+ROUNDS = int(os.environ.get("DP_FAILOVER_ROUNDS", "1"))
+SCRIPT = os.path.join(os.environ.get("DP_SOURCE_DIR", "."), "scripts", "cluster.sh")
 
 
 def phase(env, r, wait, shard, tag):
@@ -37,16 +44,23 @@ def phase(env, r, wait, shard, tag):
         eq(metric(srv, "dp_ingest_unreplicated_total"), 0,
            "before the kill, every XADD confirmed by a replica (WAIT answered 1)")
     before = p.acked
-    kill_node(r, old)
-    t0 = time.time()
-    check(wait_until(lambda: promoted(r, slot, old), 20, 0.1),
-          "a replica took over slot %d from %d" % (slot, old))
-    took = time.time() - t0
-    time.sleep(2.0)  # traffic on the new primary too
+    took = []
+    for rnd in range(ROUNDS):
+        kill_node(r, old)
+        t0 = time.time()
+        check(wait_until(lambda: promoted(r, slot, old), 20, 0.1),
+              "a replica took over slot %d from %d" % (slot, old))
+        took.append(time.time() - t0)
+        time.sleep(2.0)  # traffic on the new primary too
+        if rnd + 1 < ROUNDS:
+            # the killed node back, as the new primary's replica: killed next
+            subprocess.run([SCRIPT, "start-node", r.dir, str(old)], check=True, timeout=60)
+            old = primary_of(r, slot)
     p.stop = True
     p.join(20)
-    print("wait=%d: %d acknowledged (%d before the kill), %d other answers; promoted in %.1f s"
-          % (wait, p.acked, before, p.other, took), flush=True)
+    print("wait=%d: %d acknowledged (%d before the first kill), %d other answers; %d kill(s), "
+          "promoted in %s s" % (wait, p.acked, before, p.other, ROUNDS,
+                                ", ".join("%.1f" % t for t in took)), flush=True)
     check(p.acked > before > 50, "traffic flowed before and after the kill")
     # the spool replays what the dead primary's slots could not take
     check(wait_until(lambda: metric(srv, "dp_spool_bytes") == 0, 30, 0.2), "spool replayed")
@@ -64,6 +78,7 @@ with Env(cluster=True, shards=SHARDS, redis_wait_replicas=1, access_log="false")
     check(wait_until(lambda: all(r.cmd("EXISTS", "dp:{%d}:events" % n) for n in range(SHARDS)),
                      10, 0.05), "groups made on every shard")
     acked, counted = phase(env, r, 1, 0, "w1")
+    w1_acked, w1_counted = acked, counted
     eq(counted, acked, "redis_wait_replicas = 1: every 202 counted exactly once after the failover")
     check(metric(env.server, "dp_ingest_unreplicated_total") >= 0, "the metric exists")
     # another primary (its replica still there): asynchronous replication
@@ -74,5 +89,16 @@ with Env(cluster=True, shards=SHARDS, redis_wait_replicas=1, access_log="false")
           % (counted, acked))
     print("redis_wait_replicas = 0: %d of %d acknowledged events lost in the failover"
           % (acked - counted, acked), flush=True)
+    if os.environ.get("DP_FAULTS_RESULTS"):
+        with open(os.environ["DP_FAULTS_RESULTS"], "a") as f:
+            f.write("\n## Redis Cluster failover (`tests/faults/cluster_long.sh`), %s UTC\n\n"
+                    "| fault | redis_wait_replicas = 1 | redis_wait_replicas = 0 |\n"
+                    "|---|---|---|\n"
+                    "| kill -9 of a slot's primary %d times in a row under load (the killed "
+                    "node back as a replica in between), 6-node cluster, 8 shards | %d "
+                    "acknowledged, %d counted, **%d lost** | %d acknowledged, %d counted, "
+                    "**%d lost** |\n"
+                    % (time.strftime("%Y-%m-%d %H:%M", time.gmtime()), ROUNDS, w1_acked,
+                       w1_counted, w1_acked - w1_counted, acked, counted, acked - counted))
 
 finish()

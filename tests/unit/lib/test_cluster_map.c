@@ -152,6 +152,11 @@ static void test_route(void **state)
                            "dp:{7}:events", ">"),
                      DP_ROUTE_KEY);
     assert_string_equal(r.key, "dp:{7}:events");
+    assert_int_equal(route(&r, 5, "XGROUP", "CREATE", "dp:{2}:alerts", "notify", "0"),
+                     DP_ROUTE_KEY);
+    assert_string_equal(r.key, "dp:{2}:alerts");
+    assert_int_equal(route(&r, 3, "XINFO", "GROUPS", "dp:{9}:events"), DP_ROUTE_KEY);
+    assert_string_equal(r.key, "dp:{9}:events");
     assert_int_equal(route(&r, 1, "MULTI"), DP_ROUTE_MULTI);
     assert_int_equal(route(&r, 1, "exec"), DP_ROUTE_END);
     assert_int_equal(route(&r, 1, "DISCARD"), DP_ROUTE_END);
