@@ -48,9 +48,9 @@ def lag_total(ports_of_shard):
     return total
 
 
-def shard_ports(ports):
+def shard_ports(kind, ports):
     """Which node serves each shard's slot (one Redis: that one)."""
-    if len(ports) == 1:
+    if kind == "single":
         return {n: ports[0] for n in range(SHARDS)}
     owner = {}
     for lo, hi, primary, *_ in redis_cmd(ports[0], "CLUSTER", "SLOTS"):
@@ -116,7 +116,7 @@ def one(st, tmp, kind, a, rnd, wait=0, replicas=1):
     time.sleep(0.5)
     col = st.spawn([COLLECTOR, "--redis", url, "--data_dir", data, "--shards", str(SHARDS),
                     "--collector_name", "bench", "--log_level", "warn"])
-    owners = shard_ports(ports)
+    owners = shard_ports(kind, ports)
     end = time.time() + 20
     while time.time() < end and lag_total(owners) is None:
         time.sleep(0.1)
@@ -176,6 +176,14 @@ def main():
         rows.append(one(st, tmp, "cluster", a, a.rounds + 1, wait=1))
     finally:
         st.close()
+        # whatever happened, no Redis is left running (they run daemonized)
+        for dirpath, _, files in os.walk(tmp):
+            if "redis.pid" in files:
+                try:
+                    with open(os.path.join(dirpath, "redis.pid")) as f:
+                        os.kill(int(f.read()), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
         shutil.rmtree(tmp, ignore_errors=True)
     single = [x for x in rows if x["kind"] == "single" and not x["replicas"]]
     single_r = [x for x in rows if x["kind"] == "single" and x["replicas"]]

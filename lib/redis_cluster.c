@@ -30,18 +30,12 @@ typedef struct cl_cmd {
     struct cl_cmd *next;
 } cl_cmd;
 
-typedef struct cl_conn {
-    dp_redis *c;
-    dp_redis_cluster *cl;
-} cl_conn;
-
 struct dp_redis_cluster {
     dp_redis *owner;
     dp_redis *conn[DP_CLUSTER_NODES_MAX]; /* the primaries' connections */
     size_t nconn;
     int16_t slot_conn[DP_CLUSTER_SLOTS]; /* index in conn, -1: none */
     uv_timer_t tick;
-    int tick_open;
     int refreshing, want_refresh;
     uint64_t last_refresh;
     cl_cmd *retry_head, *retry_tail;
@@ -52,7 +46,6 @@ struct dp_redis_cluster {
     void *multi_priv;
     dp_redis *txn; /* the node of the open transaction */
     uint64_t born; /* uv_now at cluster mode */
-    uint64_t refreshes;
 };
 
 static int conn_up(const dp_redis *c)
@@ -122,7 +115,6 @@ static void cluster_new(dp_redis *r)
     memset(cl->slot_conn, 0xff, sizeof(cl->slot_conn));
     uv_timer_init(r->loop, &cl->tick);
     cl->tick.data = cl;
-    cl->tick_open = 1;
     cl->born = uv_now(r->loop);
     r->open_handles++; /* the tick */
     r->cl = cl;
@@ -143,7 +135,6 @@ int dp__cluster_load(dp_redis *r, const redisReply *slots, dp_err *err)
         dp_info("redis: cluster mode: %zu primaries", m->nnodes);
     }
     dp_redis_cluster *cl = r->cl;
-    cl->refreshes++;
     /* the primaries' connections, new ones opened */
     int16_t ix[DP_CLUSTER_NODES_MAX];
     for (size_t i = 0; i < m->nnodes; i++) {
@@ -377,7 +368,7 @@ int dp__cluster_send(dp_redis *r, const char *key, size_t keylen, dp_redis_cb cb
     x->len = len;
     int rc = dispatch(cl, x);
     if (rc != 0) {
-        cl->want_refresh = !x->keyless && cl->slot_conn[x->slot] < 0;
+        if (!x->keyless && cl->slot_conn[x->slot] < 0) cl->want_refresh = 1;
         cmd_free(x);
     }
     return rc;
@@ -408,7 +399,6 @@ void dp__cluster_close(dp_redis *r, int force)
     for (size_t i = 0; i < cl->nconn; i++)
         dp__conn_close(cl->conn[i], force, on_node_closed, cl->conn[i]);
     cl->nconn = 0;
-    cl->tick_open = 0;
     uv_timer_stop(&cl->tick);
     uv_close((uv_handle_t *)&cl->tick, on_tick_closed);
 }
