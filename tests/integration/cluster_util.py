@@ -69,3 +69,23 @@ def views(srv, material):
     r = srv.get("/v1/materials/%s?from=%s&to=%s" % (material, DAY, DAY),
                 {"Authorization": "Bearer " + MARKETING})
     return r.json().get("views", 0) if r.status == 200 else -1
+
+
+def drained(r, shards):
+    """Every shard's stream read to its end by the rollup group, nothing
+    pending. (XINFO's `lag` cannot say so after a failover: the promoted
+    replica's count of entries read may trail the old primary's, and stays
+    off once the stream is trimmed.)"""
+    for n in range(shards):
+        key = "dp:{%d}:events" % n
+        try:
+            st = r.cmd("XINFO", "STREAM", key)
+            groups = r.cmd("XINFO", "GROUPS", key)
+        except (OSError, RuntimeError):
+            return False
+        last = dict(zip(st[::2], st[1::2]))["last-generated-id"]
+        g = [dict(zip(x[::2], x[1::2])) for x in groups]
+        g = [x for x in g if x["name"] == "rollup"]
+        if not g or g[0]["pending"] != 0 or g[0]["last-delivered-id"] != last:
+            return False
+    return True

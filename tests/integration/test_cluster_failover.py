@@ -17,8 +17,8 @@ import os
 import subprocess
 import time
 
-from cluster_util import Poster, kill_node, primary_of, promoted, views
-from dp import Env, Server, check, eq, finish, key_slot, metric, settled, wait_until
+from cluster_util import Poster, drained, kill_node, primary_of, promoted, views
+from dp import Env, Server, check, eq, finish, key_slot, metric, wait_until
 
 SHARDS = 8
 # the long version (tests/faults/cluster_long.sh): the slot's primary killed
@@ -64,7 +64,7 @@ def phase(env, r, wait, shard, tag):
     check(p.acked > before > 50, "traffic flowed before and after the kill")
     # the spool replays what the dead primary's slots could not take
     check(wait_until(lambda: metric(srv, "dp_spool_bytes") == 0, 30, 0.2), "spool replayed")
-    check(wait_until(lambda: settled(r, shards=SHARDS, sessions_ended=False), 60, 0.2),
+    check(wait_until(lambda: drained(r, SHARDS), 60, 0.2),
           "the collector caught up after the failover")
     counted = views(srv, material)
     if not wait:

@@ -12,8 +12,8 @@ followed."""
 import subprocess
 import time
 
-from dp import Env, check, eq, finish, key_slot, metric, settled, wait_until
-from cluster_util import Poster, primary_of, views
+from dp import Env, check, eq, finish, key_slot, metric, wait_until
+from cluster_util import Poster, drained, primary_of, views
 
 SHARDS = 16
 
@@ -51,7 +51,7 @@ with Env(cluster=True, shards=SHARDS, access_log="false") as env:
         check(r.node_cmd(dst, "CLUSTER", "COUNTKEYSINSLOT", s) > 0,
               "slot %d's keys moved with it" % s)
     check(wait_until(lambda: metric(srv, "dp_spool_bytes") == 0, 30, 0.2), "nothing left spooled")
-    check(wait_until(lambda: settled(r, shards=SHARDS, sessions_ended=False), 60, 0.2),
+    check(wait_until(lambda: drained(r, SHARDS), 60, 0.2),
           "the collectors caught up")
     eq(views(srv, "m-reshard"), p.acked, "every 202 counted exactly once across the resharding")
     red = metric(srv, "dp_redis_redirections_total")
