@@ -7,12 +7,14 @@ shard 0's alerts ({0}). A scripted visit per prospect, on 8 shards, through
 a collector and a notifier on the 6-node cluster: each webhook event arrives
 once, signed, and session.ended carries what is read on two nodes (the
 slide read longest, from the shard; the titles, from the catalog); a muted
-link alerts nobody; the deliveries route and /metrics read the {w} keys."""
+link alerts nobody; the deliveries route and /metrics read the {w} keys; the
+live feed (GET /v1/live) shows a viewer whose session is on any shard."""
 
 import json
 import time
 
-from dp import ADMIN, Env, batch, check, eq, finish, metrics, view, wait_until
+from dp import ADMIN, SALES, Env, batch, check, eq, finish, metrics, view, wait_until
+from sse import Stream, wait_for
 from webhook_receiver import Receiver
 
 SHARDS = 8
@@ -33,6 +35,8 @@ with Env(cluster=True, shards=SHARDS, webhook_allow_private="true",
         {"title": "Q3 pricing", "slides": [{"slide": "intro", "title": "Welcome"},
                                            {"slide": "roi", "title": "ROI calculator"}]}),
         H).status, 200, "the catalog (one MULTI/EXEC on the {c} node)")
+    live = Stream(srv.port, "/v1/live", {"Authorization": "Bearer " + SALES})
+    eq(live.status, 200, "the live feed")
     now = int(time.time() * 1000)
     people = ["p%d" % i for i in range(6)]
     for i, who in enumerate(people):
@@ -45,10 +49,25 @@ with Env(cluster=True, shards=SHARDS, webhook_allow_private="true",
             view(4, slide="roi", index=1, at=now + 3),
             {"seq": 5, "type": "close", "at": now + 4}], token)
         eq(srv.post_json("/v1/events", visit).status, 202, "the visit of " + who)
+    # viewing now, on whichever shard: on the live feed
+    watching = srv.mint("deck-watch", "watcher", account="acme")
+    eq(srv.post_json("/v1/events", batch("s-watch", [
+        {"seq": 1, "type": "open", "at": now, "slides": 2},
+        view(2, slide="intro", index=0, at=now + 1)], watching)).status, 202, "a session left open")
+    ev, seq, end = None, 2, time.time() + 15
+    while ev is None and time.time() < end:
+        # still reading (sessions idle for 1.5 s are ended by the collector here)
+        seq += 1
+        srv.post_json("/v1/events", batch("s-watch", [
+            view(seq, slide="intro", index=0, at=now + seq)], watching))
+        ev = wait_for(live, lambda e: any(v["prospect"] == "watcher" for v in e["viewers"]), 0.5)
+    check(ev is not None, "the live feed shows the open session")
+    live.close()
     muted = srv.mint("deck-quiet", "quiet", muted=True)
     eq(srv.post_json("/v1/events", batch("s-quiet", [view(1, at=now)], muted)).status, 202,
        "a muted link's visit")
     want = {(w, t) for w in people for t in ("session.started", "session.ended")}
+    want |= {("watcher", "session.started"), ("watcher", "session.ended")}
     check(wait_until(lambda: {(b["prospect"], b["type"]) for b in rec.bodies("/ok")} >= want,
                      30, 0.1), "every session started and ended reached the webhook")
     time.sleep(1.0)  # anything more would have come by now
@@ -56,7 +75,7 @@ with Env(cluster=True, shards=SHARDS, webhook_allow_private="true",
     eq(sorted((b["prospect"], b["type"]) for b in got), sorted(want), "each event once")
     eq(rec.bad, [], "every signature verified")
     for b in got:
-        if b["type"] != "session.ended":
+        if b["type"] != "session.ended" or b["prospect"] == "watcher":
             continue
         odd = int(b["prospect"][1:]) % 2
         eq({k: b["data"].get(k) for k in ("material_title", "top_slide", "top_slide_title",
