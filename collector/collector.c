@@ -33,15 +33,6 @@ static int at(dp_collector *c, const char *key, dp_err *err)
     return c->rc ? 0 : -EIO;
 }
 
-/* Another shard's connection, for what a batch reads there (rollup_peers.h). */
-static redisContext *peer_conn(void *ud, unsigned shard, dp_err *err)
-{
-    dp_collector *c = ud;
-    char prefix[24];
-    dp_key_prefix(prefix, sizeof(prefix), shard);
-    return dp_sync_for(&c->sync, prefix, err);
-}
-
 /* Collectors alive (counters written within the last few ticks), this one
  * included: the shards are divided among them (lease.h). */
 #define ALIVE_MS 5000
@@ -69,7 +60,7 @@ static int update_leases(dp_collector *c, int64_t now, dp_err *err)
 {
     unsigned n = alive(c, now, err);
     if (n == 0) return -EIO;
-    return dp_leases_update(&c->leases, n, c->name, peer_conn, c, err);
+    return dp_leases_update(&c->leases, n, c->name, dp_sync_for_shard, &c->sync, err);
 }
 
 static int at_shard(dp_collector *c, unsigned shard, dp_err *err)
@@ -660,7 +651,7 @@ static int session(dp_collector *c, dp_err *err)
     rc = tick(c, err);
     /* a clean stop: the shards to the others at once, and this collector
      * no longer counted among the living */
-    dp_leases_release(&c->leases, c->name, peer_conn, c);
+    dp_leases_release(&c->leases, c->name, dp_sync_for_shard, &c->sync);
     char key[32];
     dp_key_collectors(key, sizeof(key));
     if (at(c, key, err) == 0) {
@@ -703,8 +694,8 @@ int dp_collector_run(dp_collector *c, const dp_config *cfg, volatile sig_atomic_
                     c->sync.cluster ? " (a cluster: each shard on its primary)" : "");
             int64_t began = dp_now_ms();
             c->rc = c->sync.ctl;
-            c->ro.peer = c->sync.cluster ? peer_conn : NULL;
-            c->ro.peer_ud = c;
+            c->ro.peer = c->sync.cluster ? dp_sync_for_shard : NULL;
+            c->ro.peer_ud = &c->sync;
             rc = session(c, err);
             dp_sync_close(&c->sync);
             c->rc = NULL;

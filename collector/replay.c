@@ -33,18 +33,8 @@ typedef struct replay {
 /* r->rc: the shard's connection (a cluster's primary for its {N}). */
 static int shard_conn(replay *r, unsigned s)
 {
-    char prefix[24];
-    dp_key_prefix(prefix, sizeof(prefix), s);
-    r->rc = dp_sync_for(&r->sync, prefix, &r->err);
+    r->rc = dp_sync_for_shard(&r->sync, s, &r->err);
     return r->rc ? 0 : -EIO;
-}
-
-static redisContext *peer_conn(void *ud, unsigned shard, dp_err *err)
-{
-    replay *r = ud;
-    char prefix[24];
-    dp_key_prefix(prefix, sizeof(prefix), shard);
-    return dp_sync_for(&r->sync, prefix, err);
 }
 
 static int flush_shard(replay *r, unsigned s)
@@ -114,8 +104,8 @@ int dp_replay(const dp_config *cfg, const char *dir, dp_err *err)
     r.ro.quiet_ms = cfg->alert_quiet_days * 86400000LL;
     r.ro.max_actions = cfg->max_actions_per_presentation;
     if (dp_collector_connect(&r.sync, cfg, err) != 0) return -EIO;
-    r.ro.peer = r.sync.cluster ? peer_conn : NULL;
-    r.ro.peer_ud = &r;
+    r.ro.peer = r.sync.cluster ? dp_sync_for_shard : NULL;
+    r.ro.peer_ud = &r.sync;
     int rc = 0;
     for (unsigned s = 0; rc == 0 && s < (unsigned)cfg->shards; s++)
         if ((rc = shard_conn(&r, s)) != 0 || (rc = dp_rollup_load(&r.ro, r.rc, err)) != 0) {

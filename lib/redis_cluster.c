@@ -246,12 +246,11 @@ static void on_node_reply(dp_redis *c, redisReply *reply, void *priv)
     cmd_free(x);
 }
 
-static void on_tick(uv_timer_t *t)
+/* Each waiting command sent where it goes now, or failed (its callback with
+ * NULL) when past its time or closing. */
+static void run_retries(dp_redis_cluster *cl, uint64_t now)
 {
-    dp_redis_cluster *cl = t->data;
     dp_redis *r = cl->owner;
-    uint64_t now = uv_now(r->loop);
-    /* the waiting commands: sent where they go now, or failed past their time */
     cl_cmd *list = cl->retry_head;
     cl->retry_head = cl->retry_tail = NULL;
     cl->nretry = 0;
@@ -265,6 +264,15 @@ static void on_tick(uv_timer_t *t)
             retry_later(cl, x);
         }
     }
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    dp_redis_cluster *cl = t->data;
+    dp_redis *r = cl->owner;
+    uint64_t now = uv_now(r->loop);
+    /* the waiting commands: sent where they go now, or failed past their time */
+    run_retries(cl, now);
     if (r->closing) return;
     int missing = !all_up(cl);
     /* a primary that never answers does not keep the others from serving */
@@ -386,16 +394,7 @@ static void on_tick_closed(uv_handle_t *h)
 void dp__cluster_close(dp_redis *r, int force)
 {
     dp_redis_cluster *cl = r->cl;
-    /* what waits is failed now */
-    cl_cmd *list = cl->retry_head;
-    cl->retry_head = cl->retry_tail = NULL;
-    cl->nretry = 0;
-    while (list) {
-        cl_cmd *x = list;
-        list = x->next;
-        if (x->cb) x->cb(r, NULL, x->priv);
-        cmd_free(x);
-    }
+    run_retries(cl, UINT64_MAX); /* what waits is failed now (r->closing) */
     for (size_t i = 0; i < cl->nconn; i++)
         dp__conn_close(cl->conn[i], force, on_node_closed, cl->conn[i]);
     cl->nconn = 0;

@@ -5,6 +5,7 @@
 
 #include "alloc.h"
 #include "clock.h"
+#include "deckpulse/keys.h"
 #include "keyslot.h"
 #include "log.h"
 
@@ -147,4 +148,11 @@ int dp_redis_err_transient(const char *msg)
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (!strncmp(msg, kinds[i], strlen(kinds[i]))) return 1;
     return 0;
+}
+
+redisContext *dp_sync_for_shard(void *ud, unsigned shard, dp_err *err)
+{
+    char prefix[24];
+    dp_key_prefix(prefix, sizeof(prefix), shard);
+    return dp_sync_for(ud, prefix, err);
 }

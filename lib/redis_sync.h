@@ -37,6 +37,9 @@ redisContext *dp_sync_for(dp_sync *s, const char *key, dp_err *err);
 /* A command on c failed (the connection is gone): it is closed, and the
  * map reloaded before the next dp_sync_for. */
 void dp_sync_failed(dp_sync *s, redisContext *c);
+/* dp_sync_for the keys of a shard ("dp:{N}:..."); ud is the dp_sync (the
+shape the rollup and the leases ask for another shard's connection in). */
+redisContext *dp_sync_for_shard(void *ud, unsigned shard, dp_err *err);
 void dp_sync_close(dp_sync *s);
 
 /* 1 if an error reply says the cluster changed or is changing (MOVED, ASK,

@@ -5,33 +5,13 @@ equal lib/keyslot.c's (unit.keyslot holds the same values); stopped by
 PID, nothing left running."""
 
 import os
-import random
-import socket
 import subprocess
 import time
 
-from dp import check, eq, finish, resp_command
+from dp import Cluster, check, eq, finish, resp_command
 
 SRC = os.environ.get("DP_SOURCE_DIR", ".")
 SCRIPT = os.path.join(SRC, "scripts", "cluster.sh")
-
-
-def free_run(n):
-    """A base port with n consecutive free ports, and their bus ports."""
-    for _ in range(200):
-        base = random.randint(20000, 50000)
-        ok = True
-        for p in list(range(base, base + n)) + list(range(base + 10000, base + 10000 + n)):
-            s = socket.socket()
-            try:
-                s.bind(("127.0.0.1", p))
-            except OSError:
-                ok = False
-            finally:
-                s.close()
-        if ok:
-            return base
-    raise RuntimeError("no free ports")
 
 
 def cmd(port, *args):
@@ -39,7 +19,7 @@ def cmd(port, *args):
 
 
 tmp = "/tmp/dp-cluster-%d" % os.getpid()
-base = free_run(6)
+base = Cluster._free_run(6)
 t0 = time.time()
 p = subprocess.run([SCRIPT, "start", tmp, str(base)], capture_output=True, text=True, timeout=60,
                    env=dict(os.environ, NODE_TIMEOUT="2000"))
