@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include "deckpulse/keys.h"
+
 #include <limits.h>
 #include <signal.h>
 #include <sodium.h>
@@ -48,9 +50,30 @@ static void on_appendfsync(dp_redis *r, redisReply *reply, void *priv)
                 aof, fsync);
 }
 
+/* Temperatures recorded before they moved next to shard 0's alerts
+ * (dp:{w}:temp -> DP_KEY_TEMP): renamed once, on one Redis (a cluster is
+ * new to deckpulse: nothing to carry, and the two keys' slots differ). */
+static const char temp_move_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('EXISTS', KEYS[2]) == 0 then\n"
+    "  redis.call('RENAME', KEYS[1], KEYS[2]) return 1\n"
+    "end\n"
+    "return 0\n";
+
+static void on_temp_moved(dp_redis *r, redisReply *reply, void *priv)
+{
+    (void)r;
+    (void)priv;
+    if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+        dp_info("redis: the prospects' temperatures moved to " DP_KEY_TEMP);
+}
+
 static void on_redis_up(dp_redis *r, void *ud)
 {
     dp_closed_refresh(&((dp_server *)ud)->ingest.closed, r, 1); /* catalog_strict's copy */
+    if (!dp_redis_is_cluster(r)) {
+        const char *mv[] = {"EVAL", temp_move_lua, "2", "dp:{w}:temp", DP_KEY_TEMP};
+        dp_redis_command(r, on_temp_moved, NULL, 5, mv, NULL);
+    }
     const char *argv[] = {"CONFIG", "GET", "append*"};
     if (dp_redis_command(r, on_appendfsync, ud, 3, argv, NULL) != 0)
         ((dp_server *)ud)->redis_durable = -1;

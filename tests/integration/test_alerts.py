@@ -224,5 +224,14 @@ with Env(score_warm="5", score_hot="40") as env:
     eq(srv.request("DELETE", "/v1/prospects/tom", b"", {"Authorization": "Bearer " + ADMIN}
                    ).status, 200, "erased")
     eq(r.cmd("HEXISTS", "dp:{0}:temp", "tom"), 0, "the erasure takes the temperature too")
+    # temperatures an earlier version kept under {w}: carried over at start
+    r.cmd("DEL", "dp:{0}:temp")
+    r.cmd("HSET", "dp:{w}:temp", "old-timer", "hot")
+    eq(srv.stop(), 0, "server stopped")
+    srv.start()
+    check(srv.wait_ready(), "server back")
+    check(wait_until(lambda: r.cmd("HGET", "dp:{0}:temp", "old-timer") == "hot", 5, 0.05),
+          "the earlier temperatures carried over (no second alert for them)")
+    eq(r.cmd("EXISTS", "dp:{w}:temp"), 0, "and the old key gone")
 
 finish()
