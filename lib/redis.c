@@ -113,6 +113,18 @@ int dp_redis_formatted_at(dp_redis *r, const char *key, size_t keylen, dp_redis_
     return dp__conn_send(r, cb, priv, cmd, len);
 }
 
+int dp_redis_each_primary(dp_redis *r, dp_redis_cb cb, void *priv, int argc, const char **argv)
+{
+    if (r->state != DP_REDIS_UP || r->closing) return 0;
+    char *cmd = NULL;
+    long long len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
+    if (len < 0) return 0;
+    int n = r->cl ? dp__cluster_each(r, cb, priv, cmd, (size_t)len)
+                  : dp__conn_send(r, cb, priv, cmd, (size_t)len) == 0;
+    redisFreeCommand(cmd);
+    return n;
+}
+
 int dp_redis_is_cluster(const dp_redis *r)
 {
     return r->cl != NULL;

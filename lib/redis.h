@@ -92,6 +92,9 @@ int dp_redis_formatted_at(dp_redis *r, const char *key, size_t keylen, dp_redis_
  * key (its keys share key's hash tag), or a keyless command. */
 int dp_redis_command_at(dp_redis *r, const char *key, dp_redis_cb cb, void *priv, int argc,
                         const char **argv, const size_t *argvlen);
+/* The command on every primary (one Redis: on it), each answer to cb
+ * (with the node's connection as r): how many were sent. */
+int dp_redis_each_primary(dp_redis *r, dp_redis_cb cb, void *priv, int argc, const char **argv);
 /* 1 once cluster mode was detected. */
 int dp_redis_is_cluster(const dp_redis *r);
 /* Disconnects (pending commands first get their answers unless force),

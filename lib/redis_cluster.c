@@ -401,3 +401,12 @@ void dp__cluster_close(dp_redis *r, int force)
     uv_timer_stop(&cl->tick);
     uv_close((uv_handle_t *)&cl->tick, on_tick_closed);
 }
+
+int dp__cluster_each(dp_redis *r, dp_redis_cb cb, void *priv, const char *cmd, size_t len)
+{
+    dp_redis_cluster *cl = r->cl;
+    int n = 0;
+    for (size_t i = 0; i < cl->nconn; i++)
+        if (conn_up(cl->conn[i]) && dp__conn_send(cl->conn[i], cb, priv, cmd, len) == 0) n++;
+    return n;
+}

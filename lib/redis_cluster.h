@@ -15,6 +15,8 @@ int dp__cluster_send(dp_redis *r, const char *key, size_t keylen, dp_redis_cb cb
 /* A PFCOUNT or MGET whose keys span slots, split (redis_scatter.c): 0 or
  * -EAGAIN as sent; 1 when cmd is not one (send it as it is). */
 int dp__cluster_scatter(dp_redis *r, dp_redis_cb cb, void *priv, const char *cmd, size_t len);
+/* cmd on every connected primary: how many were sent. */
+int dp__cluster_each(dp_redis *r, dp_redis_cb cb, void *priv, const char *cmd, size_t len);
 /* Fails what waits, closes the primaries' connections; r->open_handles
  * counts them until each is closed. */
 void dp__cluster_close(dp_redis *r, int force);

@@ -22,11 +22,23 @@ static void check_stopped(void *ud);
 
 /* A 202 survives a power loss only if Redis writes and fsyncs its AOF
  * before it answers (docs/durability.md): checked each time the connection
- * comes up, reported in /metrics (dp_redis_durable) and, when not, logged. */
+ * comes up — on every primary of a cluster — reported in /metrics
+ * (dp_redis_durable: 0 if any primary is not, -1 if any cannot tell) and,
+ * when not, logged with the node. */
+static void durable_verdict(dp_server *s, int v)
+{
+    if (v == 0 || (v == -1 && s->durable_acc == 1)) s->durable_acc = v;
+    if (--s->durable_pending <= 0) s->redis_durable = s->durable_acc;
+}
+
 static void on_appendfsync(dp_redis *r, redisReply *reply, void *priv)
 {
     dp_server *s = priv;
-    (void)r;
+    char node[300];
+    if (r->path)
+        snprintf(node, sizeof(node), "unix:%s", r->path);
+    else
+        snprintf(node, sizeof(node), "%s:%d", r->host ? r->host : "?", r->port);
     const char *aof = NULL, *fsync = NULL;
     /* CONFIG GET answers name/value pairs in any order */
     for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements;
@@ -37,17 +49,19 @@ static void on_appendfsync(dp_redis *r, redisReply *reply, void *priv)
         if (!strcmp(k->str, "appendfsync")) fsync = v->str;
     }
     if (aof == NULL || fsync == NULL) {
-        s->redis_durable = -1;
-        dp_warn("redis: CONFIG GET appendonly/appendfsync refused: cannot tell whether a 202 "
-                "survives a power loss (run Redis with appendonly yes, appendfsync always)");
+        dp_warn("redis %s: CONFIG GET appendonly/appendfsync refused: cannot tell whether a 202 "
+                "survives a power loss (run Redis with appendonly yes, appendfsync always)",
+                node);
+        durable_verdict(s, -1);
         return;
     }
-    s->redis_durable = !strcmp(aof, "yes") && !strcmp(fsync, "always");
-    if (!s->redis_durable)
-        dp_warn("redis: appendonly %s, appendfsync %s: an acknowledged event is in Redis's memory "
-                "until its next fsync and a power loss can lose it (set appendonly yes, "
+    int durable = !strcmp(aof, "yes") && !strcmp(fsync, "always");
+    if (!durable)
+        dp_warn("redis %s: appendonly %s, appendfsync %s: an acknowledged event is in Redis's "
+                "memory until its next fsync and a power loss can lose it (set appendonly yes, "
                 "appendfsync always; the private redis-server runs so)",
-                aof, fsync);
+                node, aof, fsync);
+    durable_verdict(s, durable);
 }
 
 /* Temperatures recorded before they moved next to shard 0's alerts
@@ -74,9 +88,11 @@ static void on_redis_up(dp_redis *r, void *ud)
         const char *mv[] = {"EVAL", temp_move_lua, "2", "dp:{w}:temp", DP_KEY_TEMP};
         dp_redis_command(r, on_temp_moved, NULL, 5, mv, NULL);
     }
+    dp_server *s = ud;
     const char *argv[] = {"CONFIG", "GET", "append*"};
-    if (dp_redis_command(r, on_appendfsync, ud, 3, argv, NULL) != 0)
-        ((dp_server *)ud)->redis_durable = -1;
+    s->durable_acc = 1;
+    s->durable_pending = dp_redis_each_primary(r, on_appendfsync, s, 3, argv);
+    if (s->durable_pending == 0) s->redis_durable = -1;
 }
 
 static void on_signal(uv_signal_t *h, int signum)

@@ -33,7 +33,8 @@ typedef struct dp_server {
 
     dp_redis redis; /* ingest's, and the writes of the catalog and erasure */
     int have_redis;
-    int redis_durable; /* appendonly yes + appendfsync always: 1, 0, -1 unknown */
+    int redis_durable;                /* appendonly yes + appendfsync always: 1, 0, -1 unknown */
+    int durable_pending, durable_acc; /* the primaries' answers awaited, and so far */
     dp_child redis_child;
     int have_redis_child;
     dp_child collector_child; /* start_collector */

@@ -13,12 +13,21 @@
 #define TICK_MS      1000
 #define KEEPALIVE_MS 15000
 
-typedef struct live_query {
+typedef struct live_query live_query;
+
+/* Whose answer this is: a command's place (answers from a cluster's
+ * primaries do not come back in the order they were asked). */
+typedef struct live_ask {
+    live_query *q;
+    size_t i;
+} live_ask;
+
+struct live_query {
     dp_reports_ctx *srv;
     size_t outstanding;
     int failed;
-    int round;
     size_t n;
+    live_ask *asks; /* one per command in flight */
     struct {
         unsigned shard;
         long long score; /* its last event's receive time */
@@ -26,7 +35,7 @@ typedef struct live_query {
         char *fields[8];
     } s[2 * DP_LIVE_MAX]; /* the newest sessions with a link, then the newest of all */
     size_t nk[2];         /* how many of each */
-} live_query;
+};
 
 static const char *const sess_fields[] = {"presentation", "prospect", "account", "mode",
                                           "last",         "lastrecv", "slides",  "seen"};
@@ -77,7 +86,17 @@ static void query_free(live_query *q)
         for (int k = 0; k < 8; k++)
             dp_free(q->s[i].fields[k]);
     q->srv->live_busy = 0;
+    dp_free(q->asks);
     dp_free(q);
+}
+
+/* A fresh set of command places, i = 0 .. n-1. */
+static void asks_reset(live_query *q, size_t n)
+{
+    dp_free(q->asks);
+    q->asks = dp_calloc(n ? n : 1, sizeof(*q->asks));
+    for (size_t i = 0; i < n; i++)
+        q->asks[i] = (live_ask){q, i};
 }
 
 static int has_link(char *const *f)
@@ -157,11 +176,10 @@ static void publish(live_query *q)
 
 static void on_state(dp_redis *r, redisReply *reply, void *priv)
 {
-    live_query *q = priv;
+    live_query *q = ((live_ask *)priv)->q;
+    size_t i = ((live_ask *)priv)->i;
     (void)r;
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) q->failed = 1;
-    /* replies come back in order: count them to know whose this is */
-    size_t i = q->n - q->outstanding;
     if (!q->failed && reply->type == REDIS_REPLY_ARRAY)
         for (size_t k = 0; k < reply->elements && k < 8; k++)
             if (reply->element[k]->type == REDIS_REPLY_STRING)
@@ -180,6 +198,7 @@ static void read_states(live_query *q)
         return;
     }
     size_t sent = 0;
+    asks_reset(q, q->n);
     for (size_t i = 0; i < q->n; i++) {
         char key[128];
         dp_key_sess(key, sizeof(key), q->s[i].shard, q->s[i].id);
@@ -187,7 +206,7 @@ static void read_states(live_query *q)
         for (int k = 0; k < 8; k++)
             argv[2 + k] = sess_fields[k];
         q->outstanding++;
-        if (dp_redis_command(&s->rredis, on_state, q, 10, argv, NULL) != 0) {
+        if (dp_redis_command(&s->rredis, on_state, &q->asks[i], 10, argv, NULL) != 0) {
             q->outstanding--;
             q->failed = 1;
             break;
@@ -203,11 +222,11 @@ static void read_states(live_query *q)
 
 static void on_open(dp_redis *r, redisReply *reply, void *priv)
 {
-    live_query *q = priv;
+    live_query *q = ((live_ask *)priv)->q;
+    /* per shard, its link sessions (even places), then all its sessions */
+    unsigned shard = (unsigned)(((live_ask *)priv)->i / 2),
+             kind = (unsigned)(((live_ask *)priv)->i % 2);
     (void)r;
-    /* replies in order: per shard, its link sessions, then all its sessions */
-    unsigned shard = (unsigned)q->round / 2, kind = (unsigned)q->round % 2;
-    q->round++;
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
         q->failed = 1;
     } else {
@@ -272,6 +291,7 @@ static void on_tick(uv_timer_t *t)
     char min[24];
     snprintf(min, sizeof(min), "%lld", (long long)(dp_now_ms() - DP_LIVE_WINDOW_MS));
     unsigned shards = (unsigned)s->cfg->shards;
+    asks_reset(q, 2 * (size_t)shards);
     for (unsigned n = 0; n < 2 * shards && !q->failed; n++) {
         char key[32], lim[16];
         if (n % 2 == 0)
@@ -282,7 +302,7 @@ static void on_tick(uv_timer_t *t)
         const char *argv[] = {"ZRANGE", key,     "+inf", min, "BYSCORE",
                               "REV",    "LIMIT", "0",    lim, "WITHSCORES"};
         q->outstanding++;
-        if (dp_redis_command(&s->rredis, on_open, q, 10, argv, NULL) != 0) {
+        if (dp_redis_command(&s->rredis, on_open, &q->asks[n], 10, argv, NULL) != 0) {
             q->outstanding--;
             q->failed = 1;
         }

@@ -13,7 +13,8 @@ live feed (GET /v1/live) shows a viewer whose session is on any shard."""
 import json
 import time
 
-from dp import ADMIN, SALES, Env, batch, check, eq, finish, metrics, view, wait_until
+from dp import (ADMIN, SALES, Env, Server, batch, check, eq, finish, metric, metrics, view,
+                wait_until)
 from sse import Stream, wait_for
 from webhook_receiver import Receiver
 
@@ -92,5 +93,16 @@ with Env(cluster=True, shards=SHARDS, webhook_allow_private="true",
         "/metrics counts the deliveries")
     campaign = srv.get("/v1/campaigns/spring", {"Authorization": "Bearer " + ADMIN}).json()
     eq(campaign.get("links"), len(people), "the link records ({d}) count the links")
+    # durability is checked on every primary: one with appendfsync everysec says so
+    eq(metric(srv, "dp_redis_durable"), 1, "every primary runs appendfsync always")
+    weak = env.redis.primaries()[1]
+    env.redis.node_cmd(weak, "CONFIG", "SET", "appendfsync", "everysec")
+    other = Server(env.tmp, env.redis.url(), data_dir=srv.data_dir, shards=SHARDS)
+    check(wait_until(lambda: metric(other, "dp_redis_durable") == 0, 10, 0.1),
+          "a server that finds one primary weaker says a 202 may not survive a power loss")
+    check("redis 127.0.0.1:%d: appendonly yes, appendfsync everysec" % weak in other.log(),
+          "and names the node")
+    eq(other.stop(), 0, "its exit code")
+    env.redis.node_cmd(weak, "CONFIG", "SET", "appendfsync", "always")
 
 finish()

@@ -23,8 +23,9 @@ with Env(redis_timeout_ms=500, retry_after_s=3, appendfsync="everysec") as env:
     token = s.mint("deck", "pat")
     # an external Redis with appendfsync everysec: reported, and said plainly
     check(wait_until(lambda: metric(s, "dp_redis_durable") == 0, 5), "dp_redis_durable 0")
-    check("redis: appendonly yes, appendfsync everysec: an acknowledged event is in Redis's memory"
-          in s.log(), "the durability warning is logged")
+    check("redis 127.0.0.1:%d: appendonly yes, appendfsync everysec: an acknowledged event is "
+          "in Redis's memory" % env.redis.port in s.log(),
+          "the durability warning is logged, naming the Redis")
     eq(s.post_json("/v1/events", batch("a", [view(1)], token)).status, 202, "before the outage")
     time.sleep(1.2)  # everysec: the AOF has it (see test_spool.py)
 
