@@ -63,7 +63,8 @@ struct dp_redis {
 
     dp_redis_latency_cb on_latency;
     void *latency_ud;
-    /* called each time the connection comes up (after a reconnect too) */
+    /* called each time the connection comes up (after a reconnect too; in a
+     * cluster, again each time a primary's connection comes up afterwards) */
     void (*on_up)(dp_redis *r, void *ud);
     void *up_ud;
 

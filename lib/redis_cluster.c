@@ -95,7 +95,14 @@ static void on_node_up(dp_redis *c, void *ud)
 {
     (void)c;
     dp_redis *r = ud;
-    if (r->cl && all_up(r->cl)) dp__conn_up(r);
+    if (r->cl == NULL || r->closing) return;
+    if (r->state != DP_REDIS_UP) {
+        if (all_up(r->cl)) dp__conn_up(r);
+    } else if (r->on_up) {
+        /* a primary back, or a replica promoted: what the client checks
+         * when it comes up (the server: durability) is checked again */
+        r->on_up(r, r->up_ud);
+    }
 }
 
 static void on_node_down(dp_redis *c, void *ud)

@@ -43,6 +43,11 @@ def phase(env, r, wait, shard, tag):
     if wait:
         eq(metric(srv, "dp_ingest_unreplicated_total"), 0,
            "before the kill, every XADD confirmed by a replica (WAIT answered 1)")
+        eq(metric(srv, "dp_redis_durable"), 1, "every primary fsyncs each write")
+        # the replica that will take over runs weaker: noticed once it is a primary
+        line = r.node_cmd(old, "CLUSTER", "REPLICAS", r.node_cmd(old, "CLUSTER", "MYID"))[0]
+        heir = int(line.split()[1].split("@")[0].split(":")[1])
+        r.node_cmd(heir, "CONFIG", "SET", "appendfsync", "everysec")
     before = p.acked
     took = []
     for rnd in range(ROUNDS):
@@ -51,6 +56,10 @@ def phase(env, r, wait, shard, tag):
         check(wait_until(lambda: promoted(r, slot, old), 20, 0.1),
               "a replica took over slot %d from %d" % (slot, old))
         took.append(time.time() - t0)
+        if wait and rnd == 0:
+            check(wait_until(lambda: metric(srv, "dp_redis_durable") == 0, 10, 0.1),
+                  "the promoted replica's appendfsync everysec is noticed")
+            r.node_cmd(heir, "CONFIG", "SET", "appendfsync", "always")
         time.sleep(2.0)  # traffic on the new primary too
         if rnd + 1 < ROUNDS:
             # the killed node back, as the new primary's replica: killed next
