@@ -89,3 +89,17 @@ def drained(r, shards):
         if not g or g[0]["pending"] != 0 or g[0]["last-delivered-id"] != last:
             return False
     return True
+
+
+def post_one(srv, token, sid, material):
+    """One batch of one view (a new session): 1 if answered 202."""
+    body = ('{"token":"%s","session":"%s","mode":"self","events":[{"seq":1,"type":"view",'
+            '"at":%d,"material":"%s","slide":"s1","version":1,"index":0}]}') % (
+        token, sid, int(time.time() * 1000), material)
+    c = Conn(srv.port, 10)
+    try:
+        c.send(make_request("POST", "/v1/events", body.encode(), {"Content-Type": "text/plain"},
+                            close=True))
+        return int(c.response().status == 202)
+    finally:
+        c.close()

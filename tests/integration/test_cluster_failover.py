@@ -14,10 +14,11 @@ killed with SIGKILL; its replica is promoted; server and collector follow
 """
 
 import os
+import signal
 import subprocess
 import time
 
-from cluster_util import Poster, drained, kill_node, primary_of, promoted, views
+from cluster_util import Poster, drained, kill_node, post_one, primary_of, promoted, views
 from dp import Env, Server, check, eq, finish, key_slot, metric, wait_until
 
 SHARDS = 8
@@ -37,11 +38,12 @@ def phase(env, r, wait, shard, tag):
     token = srv.mint("p-%s" % tag, "pr-%s" % tag)
     slot = key_slot("dp:{%d}:" % shard)
     old = primary_of(r, slot)
+    unrep = metric(srv, "dp_ingest_unreplicated_total") if wait else 0
     p = Poster(srv, token, tag, material)
     p.start()
     time.sleep(1.5)
     if wait:
-        eq(metric(srv, "dp_ingest_unreplicated_total"), 0,
+        eq(metric(srv, "dp_ingest_unreplicated_total"), unrep,
            "before the kill, every XADD confirmed by a replica (WAIT answered 1)")
         eq(metric(srv, "dp_redis_durable"), 1, "every primary fsyncs each write")
         # the replica that will take over runs weaker: noticed once it is a primary
@@ -86,6 +88,34 @@ with Env(cluster=True, shards=SHARDS, redis_wait_replicas=1, access_log="false")
     env.collector("failover", extra=["--shards", str(SHARDS)])
     check(wait_until(lambda: all(r.cmd("EXISTS", "dp:{%d}:events" % n) for n in range(SHARDS)),
                      10, 0.05), "groups made on every shard")
+    # a replica that does not answer: the 202 waits for it in vain, and the
+    # batch goes to the spool (then to Redis once the replica is back)
+    srv = env.server
+    slot0 = key_slot("dp:{0}:")
+    prim = primary_of(r, slot0)
+    line = r.node_cmd(prim, "CLUSTER", "REPLICAS", r.node_cmd(prim, "CLUSTER", "MYID"))[0]
+    frozen = int(line.split()[1].split("@")[0].split(":")[1])
+    with open(os.path.join(r.dir, str(frozen), "redis.pid")) as f:
+        fpid = int(f.read())
+    token = srv.mint("p-frozen", "pr-frozen")
+    unrep, spooled = (metric(srv, "dp_ingest_unreplicated_total"),
+                      metric(srv, "dp_spool_written_records_total"))
+    os.kill(fpid, signal.SIGSTOP)
+    try:
+        sent = 0
+        for i in range(40):  # sessions spread over the shards: some on the frozen one's primary
+            sent += post_one(srv, token, "fz-%d" % i, "m-frozen")
+        eq(sent, 40, "every batch answered 202 (spooled when unconfirmed)")
+        check(metric(srv, "dp_ingest_unreplicated_total") > unrep,
+              "XADDs to the frozen replica's primary were not confirmed")
+        check(metric(srv, "dp_spool_written_records_total") > spooled,
+              "and their batches went to the spool")
+    finally:
+        os.kill(fpid, signal.SIGCONT)
+    check(wait_until(lambda: metric(srv, "dp_spool_bytes") == 0, 30, 0.2), "spool replayed")
+    check(wait_until(lambda: drained(r, SHARDS), 60, 0.2), "rolled up")
+    check(wait_until(lambda: views(srv, "m-frozen") == 40, 20, 0.2),
+          "each counted once (%d)" % views(srv, "m-frozen"))
     acked, counted = phase(env, r, 1, 0, "w1")
     w1_acked, w1_counted = acked, counted
     eq(counted, acked, "redis_wait_replicas = 1: every 202 counted exactly once after the failover")
